@@ -1,0 +1,119 @@
+//! The physical floor: what the hardware itself costs, measured in the same
+//! run as the transports so every result can say how close it gets.
+//!
+//! - [`cache_line_round_trip`]: two threads pinned to two cores bounce one
+//!   cache line (a bare atomic store, and a load loop with a spin hint, on
+//!   each side). One round trip is two cache-line transfers: the least any
+//!   request/response between those cores can cost.
+//! - [`copy_bandwidth`]: single-core `memcpy` bandwidth for a buffer size.
+//!
+//! Timestamps come from [`quanta`] (the TSC where it is invariant), whose
+//! cost per read is part of every sample here and in the ring measurements
+//! it is compared with.
+
+use std::hint::black_box;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::pin::{PinError, pin_current};
+
+/// One value on its own 128-byte line (see `ring::layout` on why 128).
+#[repr(align(128))]
+struct Line(AtomicU64);
+
+/// Round trips of one cache line between `core_a` and `core_b` (the same
+/// core is allowed: then it measures two threads taking turns on one core).
+/// Returns one sample in nanoseconds per round trip, after `warmup` unrecorded ones.
+pub fn cache_line_round_trip(core_a: usize, core_b: usize, warmup: usize, samples: usize) -> Result<Vec<u64>, PinError> {
+    let line = Line(AtomicU64::new(0));
+    let clock = quanta::Clock::new();
+    let total = (warmup + samples) as u64;
+    std::thread::scope(|s| {
+        let echo = s.spawn(|| -> Result<(), PinError> {
+            pin_current(core_b)?;
+            for i in 0..total {
+                // Acquire/Release: pair with the initiator's Release store and
+                // Acquire load; nothing else is published, they only make the
+                // bounce a real handoff rather than a relaxed race.
+                while line.0.load(Ordering::Acquire) != 2 * i + 1 {
+                    std::hint::spin_loop();
+                }
+                line.0.store(2 * i + 2, Ordering::Release);
+            }
+            Ok(())
+        });
+        let initiator = (|| {
+            pin_current(core_a)?;
+            let mut out = Vec::with_capacity(samples);
+            for i in 0..total {
+                let t0 = clock.raw();
+                line.0.store(2 * i + 1, Ordering::Release);
+                while line.0.load(Ordering::Acquire) != 2 * i + 2 {
+                    std::hint::spin_loop();
+                }
+                let t1 = clock.raw();
+                if i >= warmup as u64 {
+                    out.push(clock.delta_as_nanos(t0, t1));
+                }
+            }
+            Ok(out)
+        })();
+        if initiator.is_err() {
+            // Let the echo thread finish: feed it the values it waits for.
+            for i in 0..total {
+                line.0.store(2 * i + 1, Ordering::Release);
+                while line.0.load(Ordering::Acquire) == 2 * i + 1 {
+                    std::hint::spin_loop();
+                    if echo.is_finished() {
+                        break;
+                    }
+                }
+                if echo.is_finished() {
+                    break;
+                }
+            }
+        }
+        let echoed = echo.join().expect("echo thread panicked");
+        echoed.and(initiator)
+    })
+}
+
+/// Single-core copy bandwidth in bytes per second for `bytes`-sized buffers,
+/// best of `repeats` timed passes of about `min_time` each.
+pub fn copy_bandwidth(bytes: usize, repeats: usize, min_time: Duration) -> f64 {
+    let src = vec![0x5au8; bytes.max(1)];
+    let mut dst = vec![0u8; bytes.max(1)];
+    let clock = quanta::Clock::new();
+    let mut best = 0.0f64;
+    for _ in 0..repeats.max(1) {
+        let mut copied = 0u64;
+        let start = clock.now();
+        loop {
+            dst.copy_from_slice(black_box(&src));
+            black_box(&mut dst);
+            copied += bytes as u64;
+            let elapsed = clock.now() - start;
+            if elapsed >= min_time {
+                best = best.max(copied as f64 / elapsed.as_secs_f64());
+                break;
+            }
+        }
+    }
+    best
+}
+
+/// Nanoseconds one clock read costs on this machine (median of batches).
+pub fn clock_read_cost_ns() -> f64 {
+    let clock = quanta::Clock::new();
+    let mut per_read: Vec<f64> = (0..31)
+        .map(|_| {
+            let start = clock.raw();
+            for _ in 0..1000 {
+                black_box(clock.raw());
+            }
+            clock.delta_as_nanos(start, clock.raw()) as f64 / 1000.0
+        })
+        .collect();
+    per_read.sort_by(f64::total_cmp);
+    per_read[per_read.len() / 2]
+}

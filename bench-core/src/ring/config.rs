@@ -1,0 +1,258 @@
+//! What a ring is asked to be: capacity mode, variant, wait strategy, sizes.
+//!
+//! Each enum parses from and prints as the name the command line uses
+//! (`rendezvous`, `bounded:N`, `unbounded`; `textbook`, `padded`, `ring`;
+//! `spin`, `yield`, `block`), so a name in a results file round-trips.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// How many messages may be in flight between `send` and the consumer taking them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Capacity {
+    /// Zero capacity: `send` returns only after the consumer has taken the message.
+    Rendezvous,
+    /// At most `n` messages in flight (n >= 1); the sender waits when full.
+    Bounded(usize),
+    /// The sender never waits: the ring grows a chain of segments while the
+    /// consumer lags, and gives the memory back as it catches up.
+    Unbounded,
+}
+
+/// A ring design, for the ablation textbook -> padded -> ring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Variant {
+    /// The classic algorithm: `in`/`out` indices side by side on one cache
+    /// line, `(in + 1) % BUFFER_SIZE == out` as the full test (one slot
+    /// wasted), the peer's index loaded on every operation.
+    Textbook,
+    /// The textbook algorithm with `in` and `out` on separate 128-byte lines.
+    Padded,
+    /// The full design: the consumer polls a sequence stamp beside the data,
+    /// power-of-two mask, monotonic positions, cached peer index, padded lines.
+    Ring,
+}
+
+/// What a side does while it cannot proceed (ring full, ring empty, or
+/// waiting for a rendezvous acknowledgement).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WaitStrategy {
+    /// Busy-poll with a spin hint: lowest latency, one core burnt per waiter.
+    Spin,
+    /// Spin briefly, then `sched_yield` between polls.
+    Yield,
+    /// Spin briefly, then sleep on a futex word in the shared mapping.
+    Block,
+}
+
+/// Everything needed to create a ring.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RingConfig {
+    /// Capacity mode.
+    pub capacity: Capacity,
+    /// Ring design.
+    pub variant: Variant,
+    /// Wait strategy, shared by both sides (the producer only pays for
+    /// futex wake-ups when it is `Block`).
+    pub wait: WaitStrategy,
+    /// Largest message in bytes; each slot holds one message up to this size.
+    pub slot_size: usize,
+    /// Longest any single wait may last before it fails with a timeout.
+    pub timeout: Duration,
+    /// Slots in the first segment of an unbounded ring (rounded up to a
+    /// power of two); later segments double, up to [`MAX_SEGMENT_BYTES`].
+    pub unbounded_initial_slots: usize,
+}
+
+/// Largest slot (message) size a ring accepts: 16 MiB.
+pub const MAX_SLOT_SIZE: usize = 16 << 20;
+/// Largest bounded capacity or segment, in slots: 2^30.
+pub const MAX_SLOTS: usize = 1 << 30;
+/// Unbounded segments stop doubling once a segment's slots take this many bytes.
+pub const MAX_SEGMENT_BYTES: usize = 64 << 20;
+
+impl Default for RingConfig {
+    fn default() -> Self {
+        Self {
+            capacity: Capacity::Bounded(1024),
+            variant: Variant::Ring,
+            wait: WaitStrategy::Spin,
+            slot_size: 64,
+            timeout: Duration::from_secs(10),
+            unbounded_initial_slots: 1024,
+        }
+    }
+}
+
+impl RingConfig {
+    /// A config with this capacity and the defaults for everything else.
+    pub fn new(capacity: Capacity) -> Self {
+        Self { capacity, ..Self::default() }
+    }
+
+    /// Set the variant.
+    pub fn variant(mut self, variant: Variant) -> Self {
+        self.variant = variant;
+        self
+    }
+
+    /// Set the wait strategy.
+    pub fn wait(mut self, wait: WaitStrategy) -> Self {
+        self.wait = wait;
+        self
+    }
+
+    /// Set the largest message size.
+    pub fn slot_size(mut self, bytes: usize) -> Self {
+        self.slot_size = bytes;
+        self
+    }
+
+    /// Set the deadline of a single wait.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Set the size of an unbounded ring's first segment.
+    pub fn unbounded_initial_slots(mut self, slots: usize) -> Self {
+        self.unbounded_initial_slots = slots;
+        self
+    }
+
+    /// Check the values are in range; the error names the field and the limit.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.slot_size == 0 || self.slot_size > MAX_SLOT_SIZE {
+            return Err(ConfigError(format!(
+                "slot size {} is out of range 1..={MAX_SLOT_SIZE} bytes",
+                self.slot_size
+            )));
+        }
+        match self.capacity {
+            Capacity::Bounded(0) => {
+                return Err(ConfigError("bounded capacity must be at least 1 (use rendezvous for zero)".into()));
+            }
+            Capacity::Bounded(n) if n > MAX_SLOTS => {
+                return Err(ConfigError(format!("bounded capacity {n} exceeds the limit of {MAX_SLOTS} slots")));
+            }
+            Capacity::Unbounded if self.unbounded_initial_slots == 0 || self.unbounded_initial_slots > MAX_SLOTS => {
+                return Err(ConfigError(format!(
+                    "unbounded initial segment of {} slots is out of range 1..={MAX_SLOTS}",
+                    self.unbounded_initial_slots
+                )));
+            }
+            _ => {}
+        }
+        if self.timeout.is_zero() {
+            return Err(ConfigError("timeout must be greater than zero".into()));
+        }
+        Ok(())
+    }
+}
+
+/// A configuration value out of range, or a name that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for Capacity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Capacity::Rendezvous => f.write_str("rendezvous"),
+            Capacity::Bounded(n) => write!(f, "bounded:{n}"),
+            Capacity::Unbounded => f.write_str("unbounded"),
+        }
+    }
+}
+
+impl FromStr for Capacity {
+    type Err = ConfigError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "rendezvous" => Ok(Capacity::Rendezvous),
+            "unbounded" => Ok(Capacity::Unbounded),
+            _ => {
+                let n = s
+                    .strip_prefix("bounded:")
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .filter(|&n| n >= 1)
+                    .ok_or_else(|| {
+                        ConfigError(format!("capacity '{s}' is not one of rendezvous, bounded:N (N >= 1), unbounded"))
+                    })?;
+                Ok(Capacity::Bounded(n))
+            }
+        }
+    }
+}
+
+macro_rules! named_enum {
+    ($ty:ident, $what:literal, $($variant:ident => $name:literal),+) => {
+        impl $ty {
+            /// Every value, in ablation / presentation order.
+            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
+
+            /// The name the command line and the results use.
+            pub fn name(self) -> &'static str {
+                match self { $($ty::$variant => $name),+ }
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.name())
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = ConfigError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($name => Ok($ty::$variant),)+
+                    _ => Err(ConfigError(format!(
+                        concat!($what, " '{}' is not one of: {}"),
+                        s,
+                        [$($name),+].join(", ")
+                    ))),
+                }
+            }
+        }
+    };
+}
+
+named_enum!(Variant, "ring variant", Textbook => "textbook", Padded => "padded", Ring => "ring");
+named_enum!(WaitStrategy, "wait strategy", Spin => "spin", Yield => "yield", Block => "block");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for c in [Capacity::Rendezvous, Capacity::Bounded(7), Capacity::Unbounded] {
+            assert_eq!(c.to_string().parse::<Capacity>().unwrap(), c);
+        }
+        for v in Variant::ALL {
+            assert_eq!(v.name().parse::<Variant>().unwrap(), *v);
+        }
+        for w in WaitStrategy::ALL {
+            assert_eq!(w.name().parse::<WaitStrategy>().unwrap(), *w);
+        }
+    }
+
+    #[test]
+    fn bad_names_say_what_is_allowed() {
+        let e = "bounded:0".parse::<Capacity>().unwrap_err();
+        assert!(e.0.contains("bounded:N"), "{e}");
+        let e = "fast".parse::<Variant>().unwrap_err();
+        assert!(e.0.contains("textbook, padded, ring"), "{e}");
+    }
+
+    #[test]
+    fn validate_rejects_out_of_range() {
+        assert!(RingConfig::default().validate().is_ok());
+        assert!(RingConfig::default().slot_size(0).validate().is_err());
+        assert!(RingConfig::new(Capacity::Bounded(0)).validate().is_err());
+        assert!(RingConfig::default().timeout(Duration::ZERO).validate().is_err());
+    }
+}

@@ -1,0 +1,265 @@
+//! The receiving end: copying or zero-copy reads, batches, following an
+//! unbounded chain from segment to segment, and end-of-stream.
+//!
+//! When the lane is empty the consumer looks, in this order, at the
+//! producer's `closed` flag, the current segment's `sealed` flag and the
+//! lane again: if the segment is sealed and still empty it is drained, so
+//! the consumer opens the next one (and unlinks its name at once); if the
+//! producer closed and nothing is left, the stream has ended.
+
+
+
+use super::config::WaitStrategy;
+use super::error::RecvError;
+use super::lane::ConsumerLane;
+use super::layout::Region;
+use super::wait::{WaitFailure, Waiter, wake};
+use super::{NameGuard, chain_name};
+use crate::sync::Ordering;
+
+/// What the consumer observed; read with [`Consumer::stats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ConsumerStats {
+    /// Messages received.
+    pub received: u64,
+    /// Times the ring was empty and the consumer had to wait.
+    pub empty_waits: u64,
+    /// Unbounded: drained segments given back (unmapped, name unlinked).
+    pub segments_released: u64,
+}
+
+/// The single consumer of a ring. Created by [`super::SharedRing::into_consumer`].
+pub struct Consumer {
+    lane: ConsumerLane,
+    region: Region,
+    root: Region,
+    slot_size: usize,
+    block: bool,
+    waiter: Waiter,
+    stats: ConsumerStats,
+    base_name: String,
+    _name: NameGuard,
+}
+
+enum Next {
+    Ready(u32),
+    Sealed,
+    Closed,
+}
+
+impl Consumer {
+    pub(crate) fn new(root: Region, name: NameGuard) -> Self {
+        let g = *root.geometry();
+        Self {
+            lane: ConsumerLane::new(&root),
+            region: root.clone(),
+            root,
+            slot_size: g.slot_size,
+            block: g.wait == WaitStrategy::Block,
+            waiter: Waiter::new(g.wait, std::time::Duration::from_nanos(g.timeout_ns)),
+            stats: ConsumerStats::default(),
+            base_name: name.name().to_owned(),
+            _name: name,
+        }
+    }
+
+    /// Receive the next message into `buf`; returns its length.
+    /// `Err(Disconnected)` once the producer has closed and all is received.
+    /// A message larger than `buf` stays queued (`Err(BufferTooSmall)`).
+    #[inline]
+    pub fn recv(&mut self, buf: &mut [u8]) -> Result<usize, RecvError> {
+        let msg = self.next_message()?;
+        if msg.len() > buf.len() {
+            return Err(RecvError::BufferTooSmall { len: msg.len(), capacity: buf.len() });
+        }
+        let len = msg.len();
+        buf[..len].copy_from_slice(msg);
+        self.release(1);
+        Ok(len)
+    }
+
+    /// Receive the next message and hand it to `f` in place, without a copy;
+    /// its slot goes back to the producer when `f` returns.
+    #[inline]
+    pub fn recv_with<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> Result<R, RecvError> {
+        let out = f(self.next_message()?);
+        self.release(1);
+        Ok(out)
+    }
+
+    /// The next published message, in place, not yet released.
+    #[inline(always)]
+    fn next_message(&mut self) -> Result<&[u8], RecvError> {
+        let len = match self.lane.ready(&self.region) {
+            Some(len) => len,
+            None => self.wait_ready()?,
+        } as usize;
+        if len > self.slot_size {
+            return Err(RecvError::Corrupt { len, max: self.slot_size });
+        }
+        let idx = self.lane.slot_index(0);
+        let slots = self.lane.slots();
+        slots.note_read(idx);
+        // SAFETY: `ready` observed (Acquire) that the producer published this
+        // slot; it will not write it again until we release it, which needs
+        // `&mut self` again, after this borrow ends; the payload holds
+        // `slot_size >= len` bytes.
+        Ok(unsafe { std::slice::from_raw_parts(slots.payload(idx) as *const u8, len) })
+    }
+
+    /// Wait for at least one message, then borrow up to `max` published
+    /// messages in place. Dropping the batch releases them all.
+    pub fn peek(&mut self, max: usize) -> Result<ReadBatch<'_>, RecvError> {
+        if self.lane.ready(&self.region).is_none() {
+            self.wait_ready()?;
+        }
+        let n = self.lane.available(&self.region, max as u64) as usize;
+        for k in 0..n {
+            let len = self.lane.len_at(k as u64) as usize;
+            if len > self.slot_size {
+                return Err(RecvError::Corrupt { len, max: self.slot_size });
+            }
+        }
+        Ok(ReadBatch { consumer: self, n })
+    }
+
+    /// The largest message this ring carries.
+    pub fn slot_size(&self) -> usize {
+        self.slot_size
+    }
+
+    /// Counters of what happened so far.
+    pub fn stats(&self) -> ConsumerStats {
+        self.stats
+    }
+
+    #[inline(always)]
+    fn release(&mut self, n: u64) {
+        self.lane.release(n, &self.region);
+        self.stats.received += n;
+        if self.block {
+            wake(self.root.producer_wait());
+        }
+    }
+
+    /// Wait until a message is ready, following sealed segments; its length.
+    #[cold]
+    #[inline(never)]
+    fn wait_ready(&mut self) -> Result<u32, RecvError> {
+        self.stats.empty_waits += 1;
+        loop {
+            let (lane, region, root) = (&self.lane, &self.region, &self.root);
+            let next = self
+                .waiter
+                .until(root.consumer_wait(), &root.producer().pid, || {
+                    // Acquire, both: pair with the producer's stores of
+                    // `closed` (in its drop) and `sealed` (in `grow`): once
+                    // either is seen, every message published before it is
+                    // visible, so the lane check after them is conclusive.
+                    let closed = root.producer().closed.load(Ordering::Acquire) != 0;
+                    let sealed = region.producer().sealed.load(Ordering::Acquire) != 0;
+                    match lane.ready(region) {
+                        Some(len) => Some(Next::Ready(len)),
+                        None if sealed => Some(Next::Sealed),
+                        None if closed => Some(Next::Closed),
+                        None => None,
+                    }
+                })
+                .map_err(|f| match f {
+                    WaitFailure::PeerDied(pid) => RecvError::PeerDied { pid },
+                    WaitFailure::Timeout(waited) => RecvError::Timeout { waited },
+                })?;
+            match next {
+                Next::Ready(len) => return Ok(len),
+                Next::Closed => return Err(RecvError::Disconnected),
+                Next::Sealed => self.next_segment()?,
+            }
+        }
+    }
+
+    /// Move to the next segment of an unbounded chain, giving this one back.
+    #[cfg(not(loom))]
+    fn next_segment(&mut self) -> Result<(), RecvError> {
+        let k = self.region.geometry().chain_index + 1;
+        let name = chain_name(&self.base_name, k);
+        let next = Region::attach(&name).map_err(RecvError::Chain)?;
+        let _ = crate::shm::unlink(&name);
+        let (want, got) = (self.root.geometry(), next.geometry());
+        if got.chain_index != k || got.variant != want.variant || got.slot_size != want.slot_size {
+            return Err(RecvError::Chain(super::RingError::Incompatible {
+                path: crate::shm::path_of(&name),
+                reason: format!("segment {} of a {} ring, expected segment {k} of this chain", got.chain_index, got.variant),
+            }));
+        }
+        self.lane = ConsumerLane::new(&next);
+        self.region = next; // unmaps the drained segment (unless it is the root)
+        self.stats.segments_released += 1;
+        Ok(())
+    }
+
+    #[cfg(loom)]
+    fn next_segment(&mut self) -> Result<(), RecvError> {
+        unreachable!("loom models cover bounded and rendezvous rings only")
+    }
+}
+
+impl Drop for Consumer {
+    fn drop(&mut self) {
+        // SeqCst: Dekker pairing with the producer's `grow` (see there), and a
+        // Release for the producer's Acquire load of `closed` while it waits.
+        self.root.consumer().closed.store(1, Ordering::SeqCst);
+        if self.block {
+            wake(self.root.producer_wait());
+        }
+        #[cfg(not(loom))]
+        {
+            let created = self.root.producer().segments_created.load(Ordering::SeqCst);
+            for k in self.region.geometry().chain_index + 1..=created {
+                let _ = crate::shm::unlink(&chain_name(&self.base_name, k));
+            }
+        }
+    }
+}
+
+/// Published messages borrowed in place; released to the producer on drop.
+pub struct ReadBatch<'a> {
+    consumer: &'a mut Consumer,
+    n: usize,
+}
+
+impl ReadBatch<'_> {
+    /// Number of messages in the batch.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// Whether the batch holds no message.
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// Message `i`.
+    ///
+    /// # Panics
+    /// If `i >= self.len()`.
+    pub fn message(&self, i: usize) -> &[u8] {
+        assert!(i < self.n, "message {i} of a batch of {}", self.n);
+        let c = &self.consumer;
+        // Clamped so a peer scribbling on the word after `peek` cannot make us read out of bounds.
+        let len = (c.lane.len_at(i as u64) as usize).min(c.slot_size);
+        let idx = c.lane.slot_index(i as u64);
+        let slots = c.lane.slots();
+        slots.note_read(idx);
+        // SAFETY: `peek` observed (Acquire) these slots published; the
+        // producer does not rewrite them until the batch is released, which
+        // needs `&mut` on the consumer that this borrow of `self` excludes.
+        unsafe { std::slice::from_raw_parts(slots.payload(idx) as *const u8, len) }
+    }
+}
+
+impl Drop for ReadBatch<'_> {
+    fn drop(&mut self) {
+        self.consumer.release(self.n as u64);
+    }
+}
+

@@ -1,0 +1,326 @@
+//! The two slot protocols: the full design (`Stamped`) and the classic
+//! textbook algorithm (`Classic`, used by `textbook` and `padded`).
+//!
+//! A lane knows positions, slots and indices; it does not wait, grow or
+//! count. [`super::Producer`] and [`super::Consumer`] drive it. The set is
+//! closed and sits on the hot path, so it is an enum with `match` (as
+//! crossbeam-channel does with its flavors), not a trait object: the branch
+//! is perfectly predicted and everything inlines.
+//!
+//! # Stamped (the `ring` variant)
+//! Positions are monotonic `u64`; slot = `position & mask`. The producer
+//! writes the payload, then stores the slot word `len << 32 | stamp` with
+//! Release, where `stamp = (position + 1) as u32`; the consumer polls that
+//! word with Acquire, so data and "it is there" travel in one cache line.
+//! The producer never publishes an index; the consumer publishes its
+//! position (Release) after reading a slot, and the producer reloads it
+//! (Acquire) only when its cached copy says the ring is full. A stale stamp
+//! cannot match: the slot last held position `p - slot_count`, whose stamp
+//! differs as long as `slot_count < 2^32` (it is at most 2^30).
+//! This is the sequence-stamp idea of Vyukov's bounded queue, specialised to
+//! one producer and one consumer, with the index caching of rigtorp's
+//! SPSCQueue and rtrb.
+//!
+//! # Classic (`textbook`, `padded`)
+//! `BUFFER_SIZE = bound + 1` slots, indices `in`/`out` in `0..BUFFER_SIZE`.
+//! Full when `(in + 1) % BUFFER_SIZE == out`; empty when `in == out`. Each
+//! side loads the other's index on every operation (no caching). `in` is
+//! stored with Release after the slot is written and loaded with Acquire by
+//! the consumer; `out` likewise in the other direction. `textbook` keeps
+//! `out` on the producer's line, right beside `in`; `padded` moves it to the
+//! consumer's own 128-byte line.
+
+use super::config::Variant;
+use super::layout::{Region, Slots};
+use crate::sync::{AtomicU64, Ordering};
+
+/// The producer's half of a lane.
+pub(crate) enum ProducerLane {
+    Stamped(StampedProducer),
+    Classic(ClassicProducer),
+}
+
+/// The consumer's half of a lane.
+pub(crate) enum ConsumerLane {
+    Stamped(StampedConsumer),
+    Classic(ClassicConsumer),
+}
+
+pub(crate) struct StampedProducer {
+    slots: Slots,
+    mask: u64,
+    bound: u64,
+    /// Next position to write; monotonic.
+    tail: u64,
+    /// Cached `consumer position + bound`: positions below it are free.
+    limit: u64,
+}
+
+pub(crate) struct StampedConsumer {
+    slots: Slots,
+    mask: u64,
+    /// Next position to read; monotonic.
+    head: u64,
+}
+
+pub(crate) struct ClassicProducer {
+    slots: Slots,
+    /// BUFFER_SIZE.
+    n: u64,
+    /// Local copy of `in`, in `0..n`.
+    write: u64,
+    /// `out` as last loaded by `has_room`.
+    seen_out: u64,
+    out_beside_in: bool,
+}
+
+pub(crate) struct ClassicConsumer {
+    slots: Slots,
+    n: u64,
+    /// Local copy of `out`, in `0..n`.
+    read: u64,
+    out_beside_in: bool,
+}
+
+/// `out` lives beside `in` (textbook) or on the consumer's line (padded).
+#[inline(always)]
+fn out_index(region: &Region, beside_in: bool) -> &AtomicU64 {
+    if beside_in { &region.producer().textbook_out } else { &region.consumer().position }
+}
+
+#[inline(always)]
+fn stamp_of(position: u64) -> u32 {
+    position.wrapping_add(1) as u32
+}
+
+impl ProducerLane {
+    /// A producer at the start of a fresh segment.
+    pub(crate) fn new(region: &Region) -> Self {
+        let g = region.geometry();
+        match g.variant {
+            Variant::Ring => Self::Stamped(StampedProducer {
+                slots: region.slots(),
+                mask: g.slot_count as u64 - 1,
+                bound: g.bound as u64,
+                tail: 0,
+                limit: g.bound as u64,
+            }),
+            Variant::Textbook | Variant::Padded => Self::Classic(ClassicProducer {
+                slots: region.slots(),
+                n: g.slot_count as u64,
+                write: 0,
+                seen_out: 0,
+                out_beside_in: g.variant == Variant::Textbook,
+            }),
+        }
+    }
+
+    /// Messages in flight as of the last index `has_room` loaded: after a
+    /// failed `has_room(1)` this is exactly the bound the sender blocked at.
+    pub(crate) fn in_flight_seen(&self) -> u64 {
+        match self {
+            Self::Stamped(p) => p.tail - (p.limit - p.bound),
+            Self::Classic(p) => (p.write + p.n - p.seen_out) % p.n,
+        }
+    }
+
+    pub(crate) fn slots(&self) -> Slots {
+        match self {
+            Self::Stamped(p) => p.slots,
+            Self::Classic(p) => p.slots,
+        }
+    }
+
+    /// Whether `k` more slots can be written without overrunning the consumer.
+    #[inline(always)]
+    pub(crate) fn has_room(&mut self, k: u64, region: &Region) -> bool {
+        match self {
+            Self::Stamped(p) => {
+                if p.tail + k <= p.limit {
+                    return true;
+                }
+                // Acquire: pairs with the consumer's Release store of its
+                // position in `ConsumerLane::release`; its reads of the slots
+                // we are about to reuse are complete.
+                let head = region.consumer().position.load(Ordering::Acquire);
+                p.limit = head + p.bound;
+                p.tail + k <= p.limit
+            }
+            Self::Classic(p) => {
+                // Acquire: pairs with the consumer's Release store of `out`.
+                let out = out_index(region, p.out_beside_in).load(Ordering::Acquire);
+                p.seen_out = out;
+                if k == 1 {
+                    (p.write + 1) % p.n != out
+                } else {
+                    (out + p.n - p.write - 1) % p.n >= k
+                }
+            }
+        }
+    }
+
+    /// Slot index of the `k`-th slot after the next one to write.
+    #[inline(always)]
+    pub(crate) fn slot_index(&self, k: u64) -> usize {
+        match self {
+            Self::Stamped(p) => ((p.tail + k) & p.mask) as usize,
+            Self::Classic(p) => ((p.write + k) % p.n) as usize,
+        }
+    }
+
+    /// Make the `k`-th reserved slot, already written, visible with length `len`.
+    #[inline(always)]
+    pub(crate) fn publish(&mut self, k: u64, len: u32) {
+        let idx = self.slot_index(k);
+        match self {
+            Self::Stamped(p) => {
+                let word = (u64::from(len) << 32) | u64::from(stamp_of(p.tail + k));
+                // Release: pairs with the consumer's Acquire load of this word
+                // in `ready`; the payload written before is visible with it.
+                p.slots.word(idx).store(word, Ordering::Release);
+            }
+            // Ordered by the Release store of `in` in `commit`.
+            Self::Classic(p) => p.slots.word(idx).store(u64::from(len), Ordering::Relaxed),
+        }
+    }
+
+    /// Advance past `k` published slots.
+    #[inline(always)]
+    pub(crate) fn commit(&mut self, k: u64, region: &Region) {
+        match self {
+            Self::Stamped(p) => p.tail += k,
+            Self::Classic(p) => {
+                p.write = (p.write + k) % p.n;
+                // Release: pairs with the consumer's Acquire load of `in` in
+                // `ready`/`available`; the slots and lengths are visible with it.
+                region.producer().position.store(p.write, Ordering::Release);
+            }
+        }
+    }
+
+    /// Messages published and not yet released by the consumer (fresh read).
+    pub(crate) fn in_flight(&self, region: &Region) -> u64 {
+        match self {
+            // Acquire: pairs with the consumer's Release store of its position.
+            Self::Stamped(p) => p.tail - region.consumer().position.load(Ordering::Acquire),
+            Self::Classic(p) => {
+                // Acquire: pairs with the consumer's Release store of `out`.
+                let out = out_index(region, p.out_beside_in).load(Ordering::Acquire);
+                (p.write + p.n - out) % p.n
+            }
+        }
+    }
+
+    /// Whether the consumer has released everything published (rendezvous ack).
+    #[inline]
+    pub(crate) fn caught_up(&self, region: &Region) -> bool {
+        self.in_flight(region) == 0
+    }
+}
+
+impl ConsumerLane {
+    /// A consumer at the start of a fresh segment.
+    pub(crate) fn new(region: &Region) -> Self {
+        let g = region.geometry();
+        match g.variant {
+            Variant::Ring => {
+                Self::Stamped(StampedConsumer { slots: region.slots(), mask: g.slot_count as u64 - 1, head: 0 })
+            }
+            Variant::Textbook | Variant::Padded => Self::Classic(ClassicConsumer {
+                slots: region.slots(),
+                n: g.slot_count as u64,
+                read: 0,
+                out_beside_in: g.variant == Variant::Textbook,
+            }),
+        }
+    }
+
+    pub(crate) fn slots(&self) -> Slots {
+        match self {
+            Self::Stamped(c) => c.slots,
+            Self::Classic(c) => c.slots,
+        }
+    }
+
+    /// Slot index of the `k`-th message after the next one to read.
+    #[inline(always)]
+    pub(crate) fn slot_index(&self, k: u64) -> usize {
+        match self {
+            Self::Stamped(c) => ((c.head + k) & c.mask) as usize,
+            Self::Classic(c) => ((c.read + k) % c.n) as usize,
+        }
+    }
+
+    /// Length of the next message if it has been published.
+    #[inline(always)]
+    pub(crate) fn ready(&self, region: &Region) -> Option<u32> {
+        match self {
+            Self::Stamped(c) => c.ready_at(0),
+            Self::Classic(c) => {
+                // Acquire: pairs with the producer's Release store of `in` in `commit`.
+                if region.producer().position.load(Ordering::Acquire) != c.read {
+                    Some(c.slots.word(c.read as usize).load(Ordering::Relaxed) as u32)
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
+    /// How many messages, up to `max`, are published and unread.
+    pub(crate) fn available(&self, region: &Region, max: u64) -> u64 {
+        match self {
+            Self::Stamped(c) => {
+                let mut k = 0;
+                while k < max && c.ready_at(k).is_some() {
+                    k += 1;
+                }
+                k
+            }
+            Self::Classic(c) => {
+                // Acquire: pairs with the producer's Release store of `in` in `commit`.
+                let write = region.producer().position.load(Ordering::Acquire);
+                ((write + c.n - c.read) % c.n).min(max)
+            }
+        }
+    }
+
+    /// Length of the `k`-th message; only after `available` counted it.
+    #[inline(always)]
+    pub(crate) fn len_at(&self, k: u64) -> u32 {
+        let idx = self.slot_index(k);
+        match self {
+            // Relaxed: the Acquire load in `available`/`ready` already ordered it.
+            Self::Stamped(c) => (c.slots.word(idx).load(Ordering::Relaxed) >> 32) as u32,
+            Self::Classic(c) => c.slots.word(idx).load(Ordering::Relaxed) as u32,
+        }
+    }
+
+    /// Hand `k` read slots back to the producer.
+    #[inline(always)]
+    pub(crate) fn release(&mut self, k: u64, region: &Region) {
+        match self {
+            Self::Stamped(c) => {
+                c.head += k;
+                // Release: pairs with the producer's Acquire load of this
+                // position in `has_room`/`in_flight`; our slot reads are done.
+                region.consumer().position.store(c.head, Ordering::Release);
+            }
+            Self::Classic(c) => {
+                c.read = (c.read + k) % c.n;
+                // Release: pairs with the producer's Acquire load of `out` in `has_room`.
+                out_index(region, c.out_beside_in).store(c.read, Ordering::Release);
+            }
+        }
+    }
+}
+
+impl StampedConsumer {
+    #[inline(always)]
+    fn ready_at(&self, k: u64) -> Option<u32> {
+        let pos = self.head + k;
+        // Acquire: pairs with the producer's Release store in `publish`.
+        let word = self.slots.word((pos & self.mask) as usize).load(Ordering::Acquire);
+        (word as u32 == stamp_of(pos)).then_some((word >> 32) as u32)
+    }
+}

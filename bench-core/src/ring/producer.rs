@@ -1,0 +1,320 @@
+//! The sending end: capacity modes, waiting, growing an unbounded chain, and
+//! the batch API that writes messages in place.
+//!
+//! | mode | when the lane is full | after publishing |
+//! | --- | --- | --- |
+//! | `rendezvous` | (never: bound 1, and each send waits for its ack) | wait until the consumer released it |
+//! | `bounded(n)` | wait for room | - |
+//! | `unbounded` | seal this segment, create the next (twice as large), continue there | - |
+
+use std::ptr;
+
+use super::config::{Capacity, WaitStrategy};
+use super::error::SendError;
+use super::lane::ProducerLane;
+use super::layout::Region;
+use super::wait::{WaitFailure, Waiter, wake};
+use super::{NameGuard, chain_name};
+use crate::sync::Ordering;
+
+/// What the producer observed about its own waiting; read with [`Producer::stats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProducerStats {
+    /// Messages published.
+    pub sent: u64,
+    /// Times a send found the ring full and had to wait for room.
+    pub full_waits: u64,
+    /// Fewest messages in flight when a send found the ring full (`u64::MAX`
+    /// if never full): the bound itself, unless a batch wanted more room.
+    pub in_flight_at_full_min: u64,
+    /// Most messages in flight seen when the ring was full (0 if never full).
+    pub in_flight_at_full_max: u64,
+    /// Rendezvous sends that had to wait for the consumer's acknowledgement.
+    pub ack_waits: u64,
+    /// Unbounded: segments created after the first.
+    pub segments_created: u64,
+}
+
+/// The single producer of a ring. Created by [`super::SharedRing::into_producer`].
+pub struct Producer {
+    lane: ProducerLane,
+    /// The segment being written (the root unless an unbounded ring grew).
+    region: Region,
+    /// The first segment: pids, closed flags, futex words, the chain counter.
+    root: Region,
+    slot_size: usize,
+    capacity: Capacity,
+    block: bool,
+    waiter: Waiter,
+    /// Lengths of the slots of an open batch.
+    batch_lens: Vec<u32>,
+    stats: ProducerStats,
+    base_name: String,
+    _name: NameGuard,
+}
+
+impl Producer {
+    pub(crate) fn new(root: Region, name: NameGuard) -> Self {
+        let g = *root.geometry();
+        Self {
+            lane: ProducerLane::new(&root),
+            region: root.clone(),
+            root,
+            slot_size: g.slot_size,
+            capacity: g.capacity,
+            block: g.wait == WaitStrategy::Block,
+            waiter: Waiter::new(g.wait, std::time::Duration::from_nanos(g.timeout_ns)),
+            batch_lens: Vec::new(),
+            stats: ProducerStats { in_flight_at_full_min: u64::MAX, ..ProducerStats::default() },
+            base_name: name.name().to_owned(),
+            _name: name,
+        }
+    }
+
+    /// Send one message (at most the slot size), waiting as the capacity mode says.
+    #[inline]
+    pub fn send(&mut self, msg: &[u8]) -> Result<(), SendError> {
+        if msg.len() > self.slot_size {
+            return Err(SendError::TooLarge { len: msg.len(), max: self.slot_size });
+        }
+        if !self.lane.has_room(1, &self.region) {
+            self.make_room(1)?;
+        }
+        let idx = self.lane.slot_index(0);
+        let slots = self.lane.slots();
+        slots.note_write(idx);
+        // SAFETY: `has_room` (or `make_room`) proved the consumer has released
+        // this slot and will not read it before `publish`; the payload holds
+        // `slot_size >= msg.len()` bytes; source and slot do not overlap.
+        unsafe { ptr::copy_nonoverlapping(msg.as_ptr(), slots.payload(idx), msg.len()) };
+        self.lane.publish(0, msg.len() as u32);
+        self.finish(1)
+    }
+
+    /// Reserve `n` slots to write in place; publish them with [`WriteBatch::commit`].
+    /// Waits for room like `send` (an unbounded ring grows instead).
+    pub fn reserve(&mut self, n: usize) -> Result<WriteBatch<'_>, SendError> {
+        let bound = self.region.geometry().bound;
+        if self.capacity != Capacity::Unbounded && n > bound {
+            return Err(SendError::BatchTooLarge { requested: n, bound });
+        }
+        if n > super::config::MAX_SLOTS {
+            return Err(SendError::BatchTooLarge { requested: n, bound: super::config::MAX_SLOTS });
+        }
+        if !self.lane.has_room(n as u64, &self.region) {
+            self.make_room(n as u64)?;
+        }
+        self.batch_lens.clear();
+        self.batch_lens.resize(n, 0);
+        Ok(WriteBatch { producer: self, n })
+    }
+
+    /// The largest message this ring carries.
+    pub fn slot_size(&self) -> usize {
+        self.slot_size
+    }
+
+    /// The capacity mode.
+    pub fn capacity(&self) -> Capacity {
+        self.capacity
+    }
+
+    /// Counters of what happened so far.
+    pub fn stats(&self) -> ProducerStats {
+        self.stats
+    }
+
+    #[inline(always)]
+    fn finish(&mut self, n: u64) -> Result<(), SendError> {
+        self.lane.commit(n, &self.region);
+        self.stats.sent += n;
+        if self.block {
+            wake(self.root.consumer_wait());
+        }
+        if self.capacity == Capacity::Rendezvous {
+            self.await_ack()?;
+        }
+        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn make_room(&mut self, n: u64) -> Result<(), SendError> {
+        if self.capacity == Capacity::Unbounded {
+            return self.grow(n);
+        }
+        let in_flight = self.lane.in_flight_seen();
+        self.stats.full_waits += 1;
+        self.stats.in_flight_at_full_min = self.stats.in_flight_at_full_min.min(in_flight);
+        self.stats.in_flight_at_full_max = self.stats.in_flight_at_full_max.max(in_flight);
+        let (lane, region, root) = (&mut self.lane, &self.region, &self.root);
+        let outcome = self.waiter.until(root.producer_wait(), &root.consumer().pid, || {
+            if lane.has_room(n, region) {
+                Some(Ok(()))
+            } else if root.consumer().closed.load(Ordering::Acquire) != 0 {
+                Some(Err(SendError::Disconnected))
+            } else {
+                None
+            }
+        });
+        outcome.map_err(send_failure)?
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn await_ack(&mut self) -> Result<(), SendError> {
+        if self.lane.caught_up(&self.region) {
+            return Ok(());
+        }
+        self.stats.ack_waits += 1;
+        let (lane, region, root) = (&self.lane, &self.region, &self.root);
+        let outcome = self.waiter.until(root.producer_wait(), &root.consumer().pid, || {
+            if lane.caught_up(region) {
+                Some(Ok(()))
+            } else if root.consumer().closed.load(Ordering::Acquire) != 0 {
+                Some(Err(SendError::Disconnected))
+            } else {
+                None
+            }
+        });
+        outcome.map_err(send_failure)?
+    }
+
+    /// Unbounded: seal the current segment and continue in a new, larger one.
+    #[cfg(not(loom))]
+    fn grow(&mut self, need: u64) -> Result<(), SendError> {
+        let consumer = self.root.consumer();
+        if consumer.closed.load(Ordering::Acquire) != 0 {
+            return Err(SendError::Disconnected);
+        }
+        self.consumer_alive()?;
+        let g = self.region.geometry().next_segment(need as usize);
+        let name = chain_name(&self.base_name, g.chain_index);
+        let next = Region::create(Some(&name), &g).map_err(SendError::Grow)?;
+        // SeqCst, both: Dekker pairing with the consumer's drop, which stores
+        // `closed` then loads `segments_created`. Either it sees this segment
+        // and unlinks its name, or we see `closed` and unlink it ourselves.
+        self.root.producer().segments_created.store(g.chain_index, Ordering::SeqCst);
+        if consumer.closed.load(Ordering::SeqCst) != 0 {
+            let _ = crate::shm::unlink(&name);
+            return Err(SendError::Disconnected);
+        }
+        // Release: pairs with the consumer's Acquire load of `sealed` when it
+        // finds this segment empty; everything published here is visible first.
+        self.region.producer().sealed.store(1, Ordering::Release);
+        if self.block {
+            wake(self.root.consumer_wait());
+        }
+        self.lane = ProducerLane::new(&next);
+        self.region = next;
+        self.stats.segments_created += 1;
+        Ok(())
+    }
+
+    #[cfg(loom)]
+    fn grow(&mut self, _need: u64) -> Result<(), SendError> {
+        unreachable!("loom models cover bounded and rendezvous rings only")
+    }
+
+    #[cfg(not(loom))]
+    fn consumer_alive(&self) -> Result<(), SendError> {
+        let mut peer = super::wait::Peer::default();
+        peer.check_now(&self.root.consumer().pid).map_err(send_failure)
+    }
+}
+
+fn send_failure(f: WaitFailure) -> SendError {
+    match f {
+        WaitFailure::PeerDied(pid) => SendError::PeerDied { pid },
+        WaitFailure::Timeout(waited) => SendError::Timeout { waited },
+    }
+}
+
+impl Drop for Producer {
+    fn drop(&mut self) {
+        // SeqCst (a Release at least): pairs with the consumer's Acquire load
+        // of `closed`; every message published before is visible to it.
+        self.root.producer().closed.store(1, Ordering::SeqCst);
+        if self.block {
+            wake(self.root.consumer_wait());
+        }
+        #[cfg(not(loom))]
+        {
+            // Chain segments the consumer has not opened stay for it to drain;
+            // if it is gone (or never came), nobody else will unlink them.
+            let consumer = self.root.consumer();
+            let gone = consumer.closed.load(Ordering::SeqCst) != 0
+                || consumer.pid.load(Ordering::Relaxed) == 0
+                || super::wait::Peer::default().check_now(&consumer.pid).is_err();
+            if gone {
+                let created = self.root.producer().segments_created.load(Ordering::SeqCst);
+                for k in 1..=created {
+                    let _ = crate::shm::unlink(&chain_name(&self.base_name, k));
+                }
+            }
+        }
+    }
+}
+
+/// Reserved slots, written in place, published together by [`commit`](Self::commit).
+/// Dropping it without committing publishes nothing.
+pub struct WriteBatch<'a> {
+    producer: &'a mut Producer,
+    n: usize,
+}
+
+impl WriteBatch<'_> {
+    /// Number of reserved slots.
+    pub fn len(&self) -> usize {
+        self.n
+    }
+
+    /// Whether no slot was reserved.
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    /// The whole payload of slot `i` (`slot_size` bytes) to write into;
+    /// then say how much of it is the message with [`set_len`](Self::set_len).
+    ///
+    /// # Panics
+    /// If `i >= self.len()`.
+    pub fn slot_mut(&mut self, i: usize) -> &mut [u8] {
+        assert!(i < self.n, "slot {i} of a batch of {}", self.n);
+        let idx = self.producer.lane.slot_index(i as u64);
+        let slots = self.producer.lane.slots();
+        slots.note_write(idx);
+        // SAFETY: the slot is reserved (has_room covered all n) and is not
+        // read by the consumer until commit; `&mut self` makes this the only
+        // live borrow of it; the payload is `slot_size` bytes long.
+        unsafe { std::slice::from_raw_parts_mut(slots.payload(idx), self.producer.slot_size) }
+    }
+
+    /// Set the length of the message in slot `i`.
+    pub fn set_len(&mut self, i: usize, len: usize) -> Result<(), SendError> {
+        if len > self.producer.slot_size {
+            return Err(SendError::TooLarge { len, max: self.producer.slot_size });
+        }
+        self.producer.batch_lens[i] = len as u32;
+        Ok(())
+    }
+
+    /// Copy `msg` into slot `i` and set its length.
+    pub fn write(&mut self, i: usize, msg: &[u8]) -> Result<(), SendError> {
+        if msg.len() > self.producer.slot_size {
+            return Err(SendError::TooLarge { len: msg.len(), max: self.producer.slot_size });
+        }
+        self.slot_mut(i)[..msg.len()].copy_from_slice(msg);
+        self.set_len(i, msg.len())
+    }
+
+    /// Publish every slot of the batch at once (a rendezvous ring then waits
+    /// for the consumer to take them).
+    pub fn commit(self) -> Result<(), SendError> {
+        let p = self.producer;
+        for (k, &len) in p.batch_lens.iter().enumerate() {
+            p.lane.publish(k as u64, len);
+        }
+        p.finish(self.n as u64)
+    }
+}

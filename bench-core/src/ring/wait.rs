@@ -1,0 +1,237 @@
+//! Waiting for the other side: spin, yield or block, with a deadline and a
+//! check that the peer process is still alive.
+//!
+//! Only the slow path lands here; a `send` that finds room or a `recv` that
+//! finds a message never reads a clock or makes a system call.
+//!
+//! # Sleeping without losing a wake-up (`block`)
+//!
+//! Each side owns a futex word on its own line (`1` = "I may be asleep"):
+//!
+//! ```text
+//! sleeper                              waker
+//! word.store(1)                        publish (stamp / index, Release)
+//! fence(SeqCst)  ------ pairs with --- fence(SeqCst)
+//! if ready(): word.store(0); return    if word.load() != 0 && word.swap(0) != 0:
+//! futex_wait(word, 1)                      futex_wake(word)
+//! ```
+//!
+//! The two fences order each side's store before its load (Dekker), so
+//! either the sleeper sees the publication, or the waker sees `1`, clears it
+//! and wakes; `futex_wait(word, 1)` returns at once if the word is already 0,
+//! so a wake that comes before the sleep is not lost. `tests/loom.rs`
+//! checks this protocol under every interleaving.
+//!
+//! # Deadline and dead peers
+//!
+//! Every wait has a deadline (`RingConfig::timeout`). While waiting, the
+//! peer's pid (from the shared line) is watched through a pidfd, which turns
+//! readable when the process exits, also when it is an unreaped zombie (which
+//! `kill(pid, 0)` would still call alive). Sleeps are sliced so both checks
+//! run at least every [`SLEEP_SLICE`].
+
+use std::time::Duration;
+#[cfg(not(loom))]
+use std::time::Instant;
+
+use super::config::WaitStrategy;
+use crate::sync::{AtomicU32, FutexWord, Ordering, fence, spin_hint, yield_now};
+
+/// Spins before `yield` and `block` start yielding or sleeping.
+const SPINS_BEFORE_BACKOFF: u32 = 2_000;
+/// Spins between clock reads while purely spinning.
+const SPINS_PER_CHECK: u32 = 256;
+/// Longest single futex sleep, so deadline and liveness are rechecked.
+pub(crate) const SLEEP_SLICE: Duration = Duration::from_millis(20);
+/// How often a waiting side asks the kernel whether its peer lives.
+#[cfg(not(loom))]
+const LIVENESS_EVERY: Duration = Duration::from_millis(1);
+
+/// Why a wait gave up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WaitFailure {
+    /// The peer process is gone.
+    PeerDied(u32),
+    /// The deadline passed after this long.
+    Timeout(Duration),
+}
+
+/// Waits on behalf of one side of a ring.
+pub(crate) struct Waiter {
+    strategy: WaitStrategy,
+    timeout: Duration,
+    peer: Peer,
+}
+
+impl Waiter {
+    pub(crate) fn new(strategy: WaitStrategy, timeout: Duration) -> Self {
+        Self { strategy, timeout, peer: Peer::default() }
+    }
+
+    /// Poll until `poll` yields a value, waiting per the strategy between polls.
+    /// `sleep_on` is this side's futex word; `peer_pid` the other side's pid word.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn until<T>(
+        &mut self,
+        sleep_on: &FutexWord,
+        peer_pid: &AtomicU32,
+        mut poll: impl FnMut() -> Option<T>,
+    ) -> Result<T, WaitFailure> {
+        let mut clock = Clock::default();
+        let mut spins: u32 = 0;
+        loop {
+            if let Some(v) = poll() {
+                return Ok(v);
+            }
+            spins = spins.saturating_add(1);
+            let backoff = spins > SPINS_BEFORE_BACKOFF;
+            match self.strategy {
+                WaitStrategy::Yield if backoff => yield_now(),
+                WaitStrategy::Block if backoff => {
+                    sleep_on.word.store(1, Ordering::Relaxed);
+                    // SeqCst fence: pairs with the waker's fence in `wake`
+                    // (see the module doc): our store of 1 is ordered before
+                    // the re-poll below, its publication before its load.
+                    fence(Ordering::SeqCst);
+                    if let Some(v) = poll() {
+                        sleep_on.word.store(0, Ordering::Relaxed);
+                        return Ok(v);
+                    }
+                    sleep_on.wait(1, clock.remaining(self.timeout).min(SLEEP_SLICE));
+                    sleep_on.word.store(0, Ordering::Relaxed);
+                }
+                _ => spin_hint(),
+            }
+            if backoff || spins % SPINS_PER_CHECK == 0 {
+                clock.check(self.timeout)?;
+                self.peer.check(peer_pid, &mut clock)?;
+            }
+        }
+    }
+}
+
+/// After publishing, wake the peer if it announced it may be asleep.
+/// Only called under `WaitStrategy::Block`.
+#[inline]
+pub(crate) fn wake(peer_sleeps_on: &FutexWord) {
+    // SeqCst fence: pairs with the sleeper's fence in `Waiter::until`; orders
+    // our publication (before this call) before the load of the word below.
+    fence(Ordering::SeqCst);
+    if peer_sleeps_on.word.load(Ordering::Relaxed) != 0 && peer_sleeps_on.word.swap(0, Ordering::Relaxed) != 0 {
+        peer_sleeps_on.wake_all();
+    }
+}
+
+/// Lazily started stopwatch for one wait: the fast path reads no clock.
+#[derive(Default)]
+struct Clock {
+    #[cfg(not(loom))]
+    start: Option<Instant>,
+    #[cfg(not(loom))]
+    last_liveness: Option<Instant>,
+}
+
+impl Clock {
+    #[cfg(not(loom))]
+    fn elapsed(&mut self) -> Duration {
+        self.start.get_or_insert_with(Instant::now).elapsed()
+    }
+
+    #[cfg(not(loom))]
+    fn remaining(&mut self, timeout: Duration) -> Duration {
+        timeout.saturating_sub(self.elapsed()).max(Duration::from_micros(1))
+    }
+
+    #[cfg(not(loom))]
+    fn check(&mut self, timeout: Duration) -> Result<(), WaitFailure> {
+        let waited = self.elapsed();
+        if waited >= timeout { Err(WaitFailure::Timeout(waited)) } else { Ok(()) }
+    }
+
+    #[cfg(not(loom))]
+    fn liveness_due(&mut self) -> bool {
+        let now = Instant::now();
+        match self.last_liveness {
+            Some(t) if now.duration_since(t) < LIVENESS_EVERY => false,
+            _ => {
+                self.last_liveness = Some(now);
+                true
+            }
+        }
+    }
+
+    // Under loom there is no time: waits end by the protocol or loom reports a deadlock.
+    #[cfg(loom)]
+    fn remaining(&mut self, timeout: Duration) -> Duration {
+        timeout
+    }
+
+    #[cfg(loom)]
+    fn check(&mut self, _timeout: Duration) -> Result<(), WaitFailure> {
+        Ok(())
+    }
+}
+
+/// The other side's process, watched through a pidfd opened on first need.
+#[derive(Default)]
+pub(crate) struct Peer {
+    #[cfg(not(loom))]
+    pidfd: Option<(u32, std::os::fd::OwnedFd)>,
+}
+
+impl Peer {
+    /// `Err(PeerDied)` if the pid in `pid_word` belongs to a process that has exited.
+    #[cfg(not(loom))]
+    fn check(&mut self, pid_word: &AtomicU32, clock: &mut Clock) -> Result<(), WaitFailure> {
+        if !clock.liveness_due() {
+            return Ok(());
+        }
+        self.check_now(pid_word)
+    }
+
+    #[cfg(loom)]
+    fn check(&mut self, _pid_word: &AtomicU32, _clock: &mut Clock) -> Result<(), WaitFailure> {
+        Ok(())
+    }
+
+    /// Check at once, whatever the time since the last check.
+    #[cfg(not(loom))]
+    pub(crate) fn check_now(&mut self, pid_word: &AtomicU32) -> Result<(), WaitFailure> {
+        use rustix::event::{PollFd, PollFlags, poll};
+        use rustix::process::{Pid, PidfdFlags, pidfd_open};
+
+        let pid = pid_word.load(Ordering::Relaxed);
+        if pid == 0 {
+            return Ok(()); // not attached yet: only the deadline applies
+        }
+        if self.pidfd.as_ref().is_none_or(|(p, _)| *p != pid) {
+            let Some(raw) = i32::try_from(pid).ok().and_then(Pid::from_raw) else {
+                return Err(WaitFailure::PeerDied(pid));
+            };
+            match pidfd_open(raw, PidfdFlags::empty()) {
+                Ok(fd) => self.pidfd = Some((pid, fd)),
+                Err(rustix::io::Errno::SRCH) => return Err(WaitFailure::PeerDied(pid)),
+                // No pidfd support: fall back to signal 0 (cannot see zombies).
+                Err(_) => {
+                    return match rustix::process::test_kill_process(raw) {
+                        Err(rustix::io::Errno::SRCH) => Err(WaitFailure::PeerDied(pid)),
+                        _ => Ok(()),
+                    };
+                }
+            }
+        }
+        let Some((_, fd)) = &self.pidfd else { return Ok(()) };
+        let mut fds = [PollFd::new(fd, PollFlags::IN)];
+        let zero = rustix::time::Timespec { tv_sec: 0, tv_nsec: 0 };
+        match poll(&mut fds, Some(&zero)) {
+            Ok(n) if n > 0 => Err(WaitFailure::PeerDied(pid)),
+            _ => Ok(()),
+        }
+    }
+
+    #[cfg(loom)]
+    pub(crate) fn check_now(&mut self, _pid_word: &AtomicU32) -> Result<(), WaitFailure> {
+        Ok(())
+    }
+}
