@@ -1,1 +1,112 @@
-fn main() {}
+//! The ring's two performance targets, measured in one run on the same two cores:
+//!
+//! 1. Streaming 8-byte messages, `bounded(1024)`, producer and consumer as
+//!    separate **processes**, against `rtrb` between two pinned **threads**:
+//!    the ring must be at least as fast.
+//! 2. Ping-pong of one 8-byte message between two processes (two rings, one
+//!    each way), p50 round trip against the bare cache-line round trip
+//!    between the same cores ([`bench_core::floor::cache_line_round_trip`]):
+//!    within 1.15x.
+//!
+//! The textbook and padded variants are measured the same way (the ablation).
+//! Throughput is timed at the consumer, first to last message. Every message
+//! is the sequence number it carries; the consumer checks each one and a
+//! single lost, duplicated or reordered message fails the run.
+//!
+//! `cargo bench -p bench-core --bench cross_process` (set
+//! `RINGSIDE_REPEATS` to change the five repeats). The child processes are
+//! this binary re-executed as a [`bench_core::measure`] worker.
+
+use bench_core::floor::{cache_line_round_trip, clock_read_cost_ns};
+use bench_core::measure::{bench_config, ring_pingpong, ring_stream, serve_worker_if_requested};
+use bench_core::pin::{available_cores, pin_current};
+use bench_core::ring::{Capacity, Variant};
+
+const STREAM_MESSAGES: u64 = 20_000_000;
+const PINGPONG_WARMUP: usize = 20_000;
+const PINGPONG_SAMPLES: usize = 200_000;
+
+fn main() {
+    serve_worker_if_requested();
+    let cores = available_cores();
+    let (a, b) = match cores.as_slice() {
+        [] | [_] => {
+            println!("cross_process: this machine offers one core; the cross-core targets need two. Skipped.");
+            return;
+        }
+        [.., a, b] => (*a, *b),
+    };
+    let repeats: usize = std::env::var("RINGSIDE_REPEATS").ok().and_then(|r| r.parse().ok()).unwrap_or(5);
+    println!("cores {a} (producer / initiator) and {b} (consumer / echo), {repeats} repeats, median shown");
+    println!("clock read cost: {:.1} ns", clock_read_cost_ns());
+
+    let floor = median((0..repeats).map(|_| p50(&cache_line_round_trip(a, b, PINGPONG_WARMUP, PINGPONG_SAMPLES).unwrap())));
+    let rtrb = median((0..repeats).map(|_| rtrb_stream(a, b, STREAM_MESSAGES)));
+    println!("\n{:<34} {:>14}", "floor: cache-line round trip p50", format!("{floor:.0} ns"));
+    println!("{:<34} {:>14}", "rtrb, two threads, stream", format!("{:.1} M msgs/s", rtrb / 1e6));
+
+    println!("\n{:<10} {:>16} {:>10} {:>16} {:>10}", "variant", "stream", "vs rtrb", "pingpong p50", "vs floor");
+    for variant in Variant::ALL.iter().copied() {
+        let config = bench_config(variant, Capacity::Bounded(1024));
+        let stream = median((0..repeats).map(|_| ring_stream(&config, a, b, STREAM_MESSAGES).unwrap()));
+        let rtt =
+            median((0..repeats).map(|_| p50(&ring_pingpong(&config, a, b, PINGPONG_WARMUP, PINGPONG_SAMPLES).unwrap())));
+        println!(
+            "{:<10} {:>16} {:>9.2}x {:>16} {:>9.3}x",
+            variant.name(),
+            format!("{:.1} M msgs/s", stream / 1e6),
+            stream / rtrb,
+            format!("{rtt:.0} ns"),
+            rtt / floor
+        );
+    }
+    println!("\ntargets: ring stream >= 1.00x rtrb; ring pingpong p50 <= 1.15x floor");
+}
+
+fn median(values: impl Iterator<Item = f64>) -> f64 {
+    let mut v: Vec<f64> = values.collect();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn p50(samples: &[u64]) -> f64 {
+    let mut h = hdrhistogram::Histogram::<u64>::new(3).unwrap();
+    for &s in samples {
+        h.record(s.max(1)).unwrap();
+    }
+    h.value_at_quantile(0.5) as f64
+}
+
+/// Messages per second of rtrb between two pinned threads, timed at the consumer.
+fn rtrb_stream(a: usize, b: usize, count: u64) -> f64 {
+    let (mut tx, mut rx) = rtrb::RingBuffer::<u64>::new(1024);
+    std::thread::scope(|s| {
+        let consumer = s.spawn(move || {
+            pin_current(b).unwrap();
+            let clock = quanta::Clock::new();
+            let mut first = None;
+            let mut expected = 0u64;
+            while expected < count {
+                match rx.pop() {
+                    Ok(v) => {
+                        if first.is_none() {
+                            first = Some(clock.raw());
+                        }
+                        assert_eq!(v, expected, "rtrb: lost or reordered message");
+                        expected += 1;
+                    }
+                    Err(_) => std::hint::spin_loop(),
+                }
+            }
+            let secs = clock.delta_as_nanos(first.unwrap(), clock.raw()) as f64 / 1e9;
+            (count - 1) as f64 / secs
+        });
+        pin_current(a).unwrap();
+        for seq in 0..count {
+            while tx.push(seq).is_err() {
+                std::hint::spin_loop();
+            }
+        }
+        consumer.join().unwrap()
+    })
+}

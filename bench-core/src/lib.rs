@@ -7,6 +7,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod floor;
+pub mod measure;
 pub mod pin;
 pub mod ring;
 pub mod shm;

@@ -38,7 +38,12 @@ use super::config::WaitStrategy;
 use crate::sync::{AtomicU32, FutexWord, Ordering, fence, spin_hint, yield_now};
 
 /// Spins before `yield` and `block` start yielding or sleeping.
+#[cfg(not(loom))]
 const SPINS_BEFORE_BACKOFF: u32 = 2_000;
+/// Under loom every spin is a scheduling point: back off (and, for `block`,
+/// take the futex path) right after the first failed poll.
+#[cfg(loom)]
+const SPINS_BEFORE_BACKOFF: u32 = 0;
 /// Spins between clock reads while purely spinning.
 const SPINS_PER_CHECK: u32 = 256;
 /// Longest single futex sleep, so deadline and liveness are rechecked.

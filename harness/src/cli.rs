@@ -1,0 +1,30 @@
+//! The command line (clap). Bad input exits with status 2 and one line.
+
+use clap::{Parser, Subcommand};
+
+/// Measure inter-process communication on this machine.
+#[derive(Debug, Parser)]
+#[command(name = "harness", version, about)]
+pub struct Cli {
+    /// What to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the whole comparison available so far: the physical floor, then the
+    /// shared-memory ring's three designs streaming and ping-ponging between
+    /// two pinned processes.
+    All {
+        /// Fewer messages and repeats (seconds instead of a minute).
+        #[arg(long)]
+        quick: bool,
+        /// Separate process runs per measurement; the median is shown.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
+        repeat: u32,
+    },
+    /// Measure only the floor: cache-line round trip and copy bandwidth.
+    Floor,
+}
