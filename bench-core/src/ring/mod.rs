@@ -18,10 +18,10 @@
 //! ```
 //!
 //! # Parts
-//! - [`layout`]: the bytes of a segment and the validated view of them;
-//! - [`lane`]: the slot protocols (full design, classic textbook);
-//! - [`producer`], [`consumer`]: capacity modes, waiting, unbounded chains, batches;
-//! - [`wait`]: spin / yield / futex block, deadlines, dead-peer detection.
+//! - `layout`: the bytes of a segment and the validated view of them;
+//! - `lane`: the slot protocols (full design, classic textbook);
+//! - `producer`, `consumer`: capacity modes, waiting, unbounded chains, batches;
+//! - `wait`: spin / yield / futex block, deadlines, dead-peer detection.
 //!
 //! # Names and their removal
 //! The creator makes `/dev/shm/ringside-<pid>-...` with `O_EXCL`, mode 0600.
@@ -75,13 +75,14 @@ impl SharedRing {
     #[cfg(not(loom))]
     pub fn attach(name: &str) -> Result<Self, RingError> {
         let region = Region::attach(name)?;
-        let name = NameGuard(Some(name.to_owned()));
         if region.geometry().chain_index != 0 {
+            // Refused before taking ownership of the name: the chain still needs it.
             return Err(RingError::Incompatible {
-                path: crate::shm::path_of(name.name()),
+                path: crate::shm::path_of(name),
                 reason: "this is a later segment of an unbounded chain, not a ring's first segment".into(),
             });
         }
+        let name = NameGuard(Some(name.to_owned()));
         name.unlink();
         Ok(Self { region, name })
     }
@@ -100,7 +101,10 @@ impl SharedRing {
             wait: g.wait,
             slot_size: g.slot_size,
             timeout: std::time::Duration::from_nanos(g.timeout_ns),
-            unbounded_initial_slots: g.bound,
+            unbounded_initial_slots: match g.capacity {
+                Capacity::Unbounded => g.bound,
+                _ => RingConfig::default().unbounded_initial_slots,
+            },
         }
     }
 
