@@ -24,7 +24,12 @@ struct Line(AtomicU64);
 /// Round trips of one cache line between `core_a` and `core_b` (the same
 /// core is allowed: then it measures two threads taking turns on one core).
 /// Returns one sample in nanoseconds per round trip, after `warmup` unrecorded ones.
-pub fn cache_line_round_trip(core_a: usize, core_b: usize, warmup: usize, samples: usize) -> Result<Vec<u64>, PinError> {
+pub fn cache_line_round_trip(
+    core_a: usize,
+    core_b: usize,
+    warmup: usize,
+    samples: usize,
+) -> Result<Vec<u64>, PinError> {
     let line = Line(AtomicU64::new(0));
     let clock = quanta::Clock::new();
     let total = (warmup + samples) as u64;

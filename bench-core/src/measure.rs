@@ -52,7 +52,12 @@ pub fn bench_config(variant: Variant, capacity: Capacity) -> RingConfig {
 
 /// Stream `count` messages from this process (pinned to `producer_core`) to a
 /// worker process (pinned to `consumer_core`); messages per second at the consumer.
-pub fn ring_stream(config: &RingConfig, producer_core: usize, consumer_core: usize, count: u64) -> Result<f64, MeasureError> {
+pub fn ring_stream(
+    config: &RingConfig,
+    producer_core: usize,
+    consumer_core: usize,
+    count: u64,
+) -> Result<f64, MeasureError> {
     let ring = SharedRing::create(config)?;
     let worker = spawn("stream-consumer", consumer_core, &[ring.name()], count)?;
     let mut producer = ring.into_producer()?;

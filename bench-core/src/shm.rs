@@ -100,12 +100,8 @@ impl Segment {
     /// Fails if the name exists (`O_EXCL`); the object gets mode `0600`.
     pub fn create(name: &str, len: usize) -> Result<Self, ShmError> {
         let path = path_of(name);
-        let fd = shm::open(
-            name,
-            shm::OFlags::CREATE | shm::OFlags::EXCL | shm::OFlags::RDWR,
-            Mode::RUSR | Mode::WUSR,
-        )
-        .map_err(|e| io_err("shm_open", &path, e))?;
+        let fd = shm::open(name, shm::OFlags::CREATE | shm::OFlags::EXCL | shm::OFlags::RDWR, Mode::RUSR | Mode::WUSR)
+            .map_err(|e| io_err("shm_open", &path, e))?;
         let file = File::from(fd);
         let reserved = rustix::fs::fallocate(&file, rustix::fs::FallocateFlags::empty(), 0, len as u64);
         if let Err(e) = reserved {
@@ -183,11 +179,11 @@ pub fn path_of(name: &str) -> PathBuf {
 
 fn map(file: &File, len: usize, path: &std::path::Path) -> Result<MmapRaw, ShmError> {
     // MAP_SHARED, pre-faulted so a benchmark never measures first-touch faults.
-    MmapOptions::new()
-        .len(len)
-        .populate()
-        .map_raw(file)
-        .map_err(|e| ShmError::Io { op: "mmap", path: path.to_owned(), source: e })
+    MmapOptions::new().len(len).populate().map_raw(file).map_err(|e| ShmError::Io {
+        op: "mmap",
+        path: path.to_owned(),
+        source: e,
+    })
 }
 
 fn io_err(op: &'static str, path: &std::path::Path, e: rustix::io::Errno) -> ShmError {
@@ -197,10 +193,7 @@ fn io_err(op: &'static str, path: &std::path::Path, e: rustix::io::Errno) -> Shm
 /// A few bits that differ between processes and calls, to make names unguessable
 /// enough that two runs never collide (O_EXCL still catches it if they do).
 fn nonce() -> u32 {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
     let local = 0u8;
     t ^ ((&local as *const u8 as usize as u32).rotate_left(13))
 }

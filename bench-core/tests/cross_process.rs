@@ -14,15 +14,15 @@
 //! `spin` strategy is skipped with a message: a spinning waiter there burns
 //! its whole time slice per hand-off, which says nothing about the ring.
 
+#![cfg(not(loom))]
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use bench_core::pin::{available_cores, pin_current};
-use bench_core::ring::{
-    Capacity, ProducerStats, RecvError, RingConfig, SendError, SharedRing, Variant, WaitStrategy,
-};
+use bench_core::ring::{Capacity, ProducerStats, RecvError, RingConfig, SendError, SharedRing, Variant, WaitStrategy};
 
 /// Messages per capacity mode x wait strategy, as the issue asks.
 const STREAM_MESSAGES: u64 = 10_000_000;

@@ -11,6 +11,8 @@
 //! the spinning wait strategies need a core per side, and a test may then
 //! compare the `/dev/shm` entries of this process before and after.
 
+#![cfg(not(loom))]
+
 #![forbid(unsafe_code)]
 
 use std::fs::OpenOptions;

@@ -124,10 +124,7 @@ impl RingConfig {
     /// Check the values are in range; the error names the field and the limit.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.slot_size == 0 || self.slot_size > MAX_SLOT_SIZE {
-            return Err(ConfigError(format!(
-                "slot size {} is out of range 1..={MAX_SLOT_SIZE} bytes",
-                self.slot_size
-            )));
+            return Err(ConfigError(format!("slot size {} is out of range 1..={MAX_SLOT_SIZE} bytes", self.slot_size)));
         }
         match self.capacity {
             Capacity::Bounded(0) => {

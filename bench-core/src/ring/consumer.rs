@@ -7,8 +7,6 @@
 //! the consumer opens the next one (and unlinks its name at once); if the
 //! producer closed and nothing is left, the stream has ended.
 
-
-
 use super::config::WaitStrategy;
 use super::error::RecvError;
 use super::lane::ConsumerLane;
@@ -188,7 +186,10 @@ impl Consumer {
         if got.chain_index != k || got.variant != want.variant || got.slot_size != want.slot_size {
             return Err(RecvError::Chain(super::RingError::Incompatible {
                 path: crate::shm::path_of(&name),
-                reason: format!("segment {} of a {} ring, expected segment {k} of this chain", got.chain_index, got.variant),
+                reason: format!(
+                    "segment {} of a {} ring, expected segment {k} of this chain",
+                    got.chain_index, got.variant
+                ),
             }));
         }
         self.lane = ConsumerLane::new(&next);
@@ -262,4 +263,3 @@ impl Drop for ReadBatch<'_> {
         self.consumer.release(self.n as u64);
     }
 }
-

@@ -150,11 +150,7 @@ impl ProducerLane {
                 // Acquire: pairs with the consumer's Release store of `out`.
                 let out = out_index(region, p.out_beside_in).load(Ordering::Acquire);
                 p.seen_out = out;
-                if k == 1 {
-                    (p.write + 1) % p.n != out
-                } else {
-                    (out + p.n - p.write - 1) % p.n >= k
-                }
+                if k == 1 { (p.write + 1) % p.n != out } else { (out + p.n - p.write - 1) % p.n >= k }
             }
         }
     }

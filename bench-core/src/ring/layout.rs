@@ -255,10 +255,22 @@ enum Backing {
 /// access is ordered by the protocol.
 #[cfg(loom)]
 struct HeapRing {
-    lines: Box<(Header, ProducerLine, ConsumerLine, WaitLine, WaitLine)>,
+    lines: Box<HeapLines>,
     words: Box<[AtomicU64]>,
     cells: Box<[loom::cell::UnsafeCell<()>]>,
     bytes: Box<[std::cell::UnsafeCell<u64>]>,
+}
+
+/// The five lines in the order and at the offsets of a mapped segment.
+#[cfg(loom)]
+#[repr(C)]
+#[derive(Default)]
+struct HeapLines {
+    header: Header,
+    producer: ProducerLine,
+    consumer: ConsumerLine,
+    producer_wait: WaitLine,
+    consumer_wait: WaitLine,
 }
 
 /// One mapped segment with a validated header.

@@ -1,0 +1,381 @@
+//! Loom models of the ring protocol (`bench_core::ring`).
+//!
+//! Under `--cfg loom` the ring's atomics come from loom, every slot payload
+//! access is recorded on a loom cell (so a read and a write of one slot that
+//! the protocol does not order is reported as a data race), and the futex is
+//! a loom mutex + condition variable, so a lost wake-up shows up as a
+//! deadlock. Each model runs one producer thread against the consumer on the
+//! model's main thread, over a heap-backed ring built by `ring::pair`, and
+//! checks under every interleaving (up to a preemption bound) that:
+//!
+//! - bounded rings of every variant (`ring`, `textbook`, `padded`) deliver
+//!   every message once, in order, with the bytes sent, and then report
+//!   `Disconnected` once the producer is dropped;
+//! - a rendezvous `send` returns only after the consumer has taken the
+//!   message (its `recv_with` closure has run);
+//! - `block` waiting never loses a wake-up, whether the consumer sleeps on an
+//!   empty ring, the producer sleeps on a full one or on a rendezvous
+//!   acknowledgement, or a side sleeps while its peer closes;
+//! - the batch API (`reserve`/`commit`, `peek`/`ReadBatch`) keeps order and
+//!   never hands a slot to both sides at once.
+//!
+//! Run with
+//! `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test -p bench-core --test loom --release`;
+//! any other build compiles this file to nothing. (The `cfg` comes after this
+//! doc because a crate-level `cfg` that is false strips the attributes after
+//! it too, and a test crate without its doc trips the `missing_docs` lint.)
+
+#![cfg(loom)]
+
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering as StdOrdering};
+
+use bench_core::ring::{Capacity, Consumer, Producer, RecvError, RingConfig, SendError, Variant, WaitStrategy, pair};
+use loom::sync::Arc;
+use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use loom::thread;
+
+/// Every model uses 8-byte slots carrying little-endian `u64`s.
+const SLOT: usize = 8;
+
+fn config(capacity: Capacity, variant: Variant, wait: WaitStrategy) -> RingConfig {
+    RingConfig::new(capacity).variant(variant).wait(wait).slot_size(SLOT)
+}
+
+fn msg(i: u64) -> [u8; SLOT] {
+    i.to_le_bytes()
+}
+
+/// Preemptions per execution that loom explores. Every model still ends in
+/// seconds, and each bug planted in the protocol to try the models (an
+/// Acquire or Release weakened to Relaxed, a SeqCst fence weakened to AcqRel,
+/// a missing wake or re-poll, an off-by-one in a full test or an
+/// acknowledgement) makes at least one of them fail at this bound.
+const PREEMPTIONS: usize = 3;
+
+/// Explore `f` under every interleaving with at most [`PREEMPTIONS`] preemptions.
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(PREEMPTIONS);
+    builder.check(f);
+}
+
+/// A value whose `Drop` touches loom (the ring's ends, a loom `Arc`),
+/// dropped only on the normal path.
+///
+/// When loom finds a failure (deadlock, data race, a failed assertion) it
+/// panics, and the model's threads unwind outside its scheduler; a `Drop`
+/// that touches loom there panics again, which aborts the whole test binary
+/// and hides the report. While unwinding, the value is leaked instead.
+struct LeakOnUnwind<T>(Option<T>);
+
+impl<T> LeakOnUnwind<T> {
+    fn new(value: T) -> Self {
+        Self(Some(value))
+    }
+}
+
+impl<T> Deref for LeakOnUnwind<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.0.as_ref().expect("only taken while unwinding")
+    }
+}
+
+impl<T> DerefMut for LeakOnUnwind<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.0.as_mut().expect("only taken while unwinding")
+    }
+}
+
+impl<T> Drop for LeakOnUnwind<T> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            std::mem::forget(self.0.take());
+        }
+    }
+}
+
+/// Both ends of a fresh heap-backed ring.
+fn ends(cfg: &RingConfig) -> (LeakOnUnwind<Producer>, LeakOnUnwind<Consumer>) {
+    let (producer, consumer) = pair(cfg).unwrap();
+    (LeakOnUnwind::new(producer), LeakOnUnwind::new(consumer))
+}
+
+/// How many explored executions saw the producer and the consumer wait.
+#[derive(Default)]
+struct Coverage {
+    executions: StdAtomicUsize,
+    producer_waited: StdAtomicUsize,
+    consumer_waited: StdAtomicUsize,
+}
+
+impl Coverage {
+    fn record(&self, producer_waited: bool, consumer_waited: bool) {
+        self.executions.fetch_add(1, StdOrdering::Relaxed);
+        if producer_waited {
+            self.producer_waited.fetch_add(1, StdOrdering::Relaxed);
+        }
+        if consumer_waited {
+            self.consumer_waited.fetch_add(1, StdOrdering::Relaxed);
+        }
+    }
+
+    /// Both directions of waiting were explored at least once.
+    fn assert_both_waited(&self) {
+        let executions = self.executions.load(StdOrdering::Relaxed);
+        let producer = self.producer_waited.load(StdOrdering::Relaxed);
+        let consumer = self.consumer_waited.load(StdOrdering::Relaxed);
+        assert!(
+            producer > 0 && consumer > 0,
+            "of {executions} executions, the producer waited in {producer} and the consumer in {consumer}"
+        );
+    }
+}
+
+/// A producer thread sends `1..=n`; the consumer receives them in order with
+/// identical bytes, then sees `Disconnected` once the producer is dropped.
+fn stream(cfg: RingConfig, n: u64, coverage: &Coverage) {
+    let (mut producer, mut consumer) = ends(&cfg);
+    let sender = thread::spawn(move || {
+        for i in 1..=n {
+            producer.send(&msg(i)).unwrap();
+        }
+        producer.stats()
+        // `producer` is dropped here: the ring is closed.
+    });
+    let mut buf = [0u8; 2 * SLOT];
+    for i in 1..=n {
+        let len = consumer.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..len], &msg(i), "message {i}");
+    }
+    assert!(matches!(consumer.recv(&mut buf), Err(RecvError::Disconnected)));
+    let sent = sender.join().unwrap();
+    assert_eq!(sent.sent, n);
+    assert_eq!(consumer.stats().received, n);
+    coverage.record(sent.full_waits + sent.ack_waits > 0, consumer.stats().empty_waits > 0);
+}
+
+fn stream_model(capacity: Capacity, variant: Variant, wait: WaitStrategy, n: u64) {
+    let coverage = std::sync::Arc::new(Coverage::default());
+    let seen = coverage.clone();
+    model(move || stream(config(capacity, variant, wait), n, &seen));
+    coverage.assert_both_waited();
+}
+
+/// Rendezvous: after `send(i)` returns, the consumer has already run the
+/// closure that took message `i` (the slot is released after it returns).
+fn rendezvous(variant: Variant, wait: WaitStrategy, n: u64) {
+    let (mut producer, mut consumer) = ends(&config(Capacity::Rendezvous, variant, wait));
+    let taken = LeakOnUnwind::new(Arc::new(AtomicUsize::new(0)));
+    let seen = LeakOnUnwind::new(Arc::clone(&taken));
+    let sender = thread::spawn(move || {
+        for i in 1..=n {
+            producer.send(&msg(i)).unwrap();
+            let taken = seen.load(SeqCst);
+            assert!(taken >= i as usize, "send({i}) returned before the consumer took it (taken: {taken})");
+        }
+    });
+    for i in 1..=n {
+        consumer
+            .recv_with(|m| {
+                assert_eq!(m, &msg(i), "message {i}");
+                taken.store(i as usize, SeqCst);
+            })
+            .unwrap();
+    }
+    assert!(matches!(consumer.recv_with(|_| ()), Err(RecvError::Disconnected)));
+    sender.join().unwrap();
+}
+
+/// Batches: the producer writes `1..=4` as two reserved batches of two; the
+/// consumer drains them with `peek(2)`, however the batches split.
+fn batches(variant: Variant, wait: WaitStrategy) {
+    const N: u64 = 4;
+    let (mut producer, mut consumer) = ends(&config(Capacity::Bounded(2), variant, wait));
+    let sender = thread::spawn(move || {
+        for first in (1..=N).step_by(2) {
+            let mut batch = producer.reserve(2).unwrap();
+            assert_eq!(batch.len(), 2);
+            batch.write(0, &msg(first)).unwrap();
+            batch.write(1, &msg(first + 1)).unwrap();
+            batch.commit().unwrap();
+        }
+    });
+    let mut next = 1;
+    while next <= N {
+        let batch = consumer.peek(2).unwrap();
+        assert!((1..=2).contains(&batch.len()), "peek(2) gave {} messages", batch.len());
+        for k in 0..batch.len() {
+            assert_eq!(batch.message(k), &msg(next), "message {next}");
+            next += 1;
+        }
+        // Dropping the batch releases its slots.
+    }
+    assert!(matches!(consumer.peek(2), Err(RecvError::Disconnected)));
+    sender.join().unwrap();
+    assert_eq!(consumer.stats().received, N);
+}
+
+/// `peek(2)` over messages sent one by one: a batch may count a message
+/// published after the one that ended the wait, which must be visible too.
+fn peek_singles(variant: Variant) {
+    const N: u64 = 3;
+    let (mut producer, mut consumer) = ends(&config(Capacity::Bounded(2), variant, WaitStrategy::Spin));
+    let sender = thread::spawn(move || {
+        for i in 1..=N {
+            producer.send(&msg(i)).unwrap();
+        }
+    });
+    let mut next = 1;
+    while next <= N {
+        let batch = consumer.peek(2).unwrap();
+        assert!((1..=2).contains(&batch.len()), "peek(2) gave {} messages", batch.len());
+        for k in 0..batch.len() {
+            assert_eq!(batch.message(k), &msg(next), "message {next}");
+            next += 1;
+        }
+    }
+    assert!(matches!(consumer.peek(2), Err(RecvError::Disconnected)));
+    sender.join().unwrap();
+}
+
+/// The consumer goes away while the producer waits (for room, or for a
+/// rendezvous acknowledgement): the producer must be woken and told.
+fn consumer_leaves(capacity: Capacity, variant: Variant) {
+    let (mut producer, consumer) = ends(&config(capacity, variant, WaitStrategy::Block));
+    let receiver = thread::spawn(move || drop(consumer));
+    let first = producer.send(&msg(1));
+    if capacity == Capacity::Rendezvous {
+        // Never taken: the only way out is the consumer's close.
+        assert!(matches!(first, Err(SendError::Disconnected)), "{first:?}");
+    } else {
+        // A bound of one admits the first message; the second can only fail.
+        first.unwrap();
+        let second = producer.send(&msg(2));
+        assert!(matches!(second, Err(SendError::Disconnected)), "{second:?}");
+    }
+    receiver.join().unwrap();
+}
+
+// 1. The stamped ring (`ring` variant), bounded.
+
+#[test]
+fn ring_bounded_1_in_order_then_disconnected() {
+    stream_model(Capacity::Bounded(1), Variant::Ring, WaitStrategy::Spin, 3);
+}
+
+#[test]
+fn ring_bounded_2_in_order_then_disconnected() {
+    stream_model(Capacity::Bounded(2), Variant::Ring, WaitStrategy::Spin, 3);
+}
+
+// 2. The classic variants, bounded.
+
+#[test]
+fn textbook_bounded_1_in_order_then_disconnected() {
+    stream_model(Capacity::Bounded(1), Variant::Textbook, WaitStrategy::Spin, 3);
+}
+
+#[test]
+fn textbook_bounded_2_in_order_then_disconnected() {
+    stream_model(Capacity::Bounded(2), Variant::Textbook, WaitStrategy::Spin, 3);
+}
+
+#[test]
+fn padded_bounded_1_in_order_then_disconnected() {
+    stream_model(Capacity::Bounded(1), Variant::Padded, WaitStrategy::Spin, 3);
+}
+
+#[test]
+fn padded_bounded_2_in_order_then_disconnected() {
+    stream_model(Capacity::Bounded(2), Variant::Padded, WaitStrategy::Spin, 3);
+}
+
+// 3. Rendezvous handshake.
+
+#[test]
+fn ring_rendezvous_send_returns_after_take() {
+    model(|| rendezvous(Variant::Ring, WaitStrategy::Spin, 2));
+}
+
+#[test]
+fn textbook_rendezvous_send_returns_after_take() {
+    model(|| rendezvous(Variant::Textbook, WaitStrategy::Spin, 2));
+}
+
+// 4. Sleeping on the futex without losing a wake-up.
+
+#[test]
+fn ring_block_bounded_1_no_lost_wakeup() {
+    stream_model(Capacity::Bounded(1), Variant::Ring, WaitStrategy::Block, 3);
+}
+
+#[test]
+fn textbook_block_bounded_1_no_lost_wakeup() {
+    stream_model(Capacity::Bounded(1), Variant::Textbook, WaitStrategy::Block, 3);
+}
+
+#[test]
+fn padded_block_bounded_1_no_lost_wakeup() {
+    stream_model(Capacity::Bounded(1), Variant::Padded, WaitStrategy::Block, 3);
+}
+
+#[test]
+fn ring_block_rendezvous_no_lost_wakeup() {
+    model(|| rendezvous(Variant::Ring, WaitStrategy::Block, 2));
+}
+
+#[test]
+fn textbook_block_rendezvous_no_lost_wakeup() {
+    model(|| rendezvous(Variant::Textbook, WaitStrategy::Block, 2));
+}
+
+#[test]
+fn ring_block_producer_woken_by_consumer_close() {
+    model(|| consumer_leaves(Capacity::Bounded(1), Variant::Ring));
+    model(|| consumer_leaves(Capacity::Rendezvous, Variant::Ring));
+}
+
+#[test]
+fn textbook_block_producer_woken_by_consumer_close() {
+    model(|| consumer_leaves(Capacity::Bounded(1), Variant::Textbook));
+    model(|| consumer_leaves(Capacity::Rendezvous, Variant::Textbook));
+}
+
+// 5. Batches.
+
+#[test]
+fn ring_batches_in_order() {
+    model(|| batches(Variant::Ring, WaitStrategy::Spin));
+}
+
+#[test]
+fn textbook_batches_in_order() {
+    model(|| batches(Variant::Textbook, WaitStrategy::Spin));
+}
+
+#[test]
+fn padded_batches_in_order() {
+    model(|| batches(Variant::Padded, WaitStrategy::Spin));
+}
+
+#[test]
+fn ring_block_batches_in_order() {
+    model(|| batches(Variant::Ring, WaitStrategy::Block));
+}
+
+#[test]
+fn ring_peek_over_single_sends() {
+    model(|| peek_singles(Variant::Ring));
+}
+
+#[test]
+fn textbook_peek_over_single_sends() {
+    model(|| peek_singles(Variant::Textbook));
+}
+
+#[test]
+fn padded_peek_over_single_sends() {
+    model(|| peek_singles(Variant::Padded));
+}
