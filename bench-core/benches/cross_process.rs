@@ -40,7 +40,8 @@ fn main() {
     println!("cores {a} (producer / initiator) and {b} (consumer / echo), {repeats} repeats, median shown");
     println!("clock read cost: {:.1} ns", clock_read_cost_ns());
 
-    let floor = median((0..repeats).map(|_| p50(&cache_line_round_trip(a, b, PINGPONG_WARMUP, PINGPONG_SAMPLES).unwrap())));
+    let floor =
+        median((0..repeats).map(|_| p50(&cache_line_round_trip(a, b, PINGPONG_WARMUP, PINGPONG_SAMPLES).unwrap())));
     let rtrb = median((0..repeats).map(|_| rtrb_stream(a, b, STREAM_MESSAGES)));
     println!("\n{:<34} {:>14}", "floor: cache-line round trip p50", format!("{floor:.0} ns"));
     println!("{:<34} {:>14}", "rtrb, two threads, stream", format!("{:.1} M msgs/s", rtrb / 1e6));
@@ -49,8 +50,9 @@ fn main() {
     for variant in Variant::ALL.iter().copied() {
         let config = bench_config(variant, Capacity::Bounded(1024));
         let stream = median((0..repeats).map(|_| ring_stream(&config, a, b, STREAM_MESSAGES).unwrap()));
-        let rtt =
-            median((0..repeats).map(|_| p50(&ring_pingpong(&config, a, b, PINGPONG_WARMUP, PINGPONG_SAMPLES).unwrap())));
+        let rtt = median(
+            (0..repeats).map(|_| p50(&ring_pingpong(&config, a, b, PINGPONG_WARMUP, PINGPONG_SAMPLES).unwrap())),
+        );
         println!(
             "{:<10} {:>16} {:>9.2}x {:>16} {:>9.3}x",
             variant.name(),

@@ -12,7 +12,6 @@
 //! compare the `/dev/shm` entries of this process before and after.
 
 #![cfg(not(loom))]
-
 #![forbid(unsafe_code)]
 
 use std::fs::OpenOptions;

@@ -81,10 +81,7 @@ fn ring_ablation(cores: (usize, usize), floor_rtt: f64, budget: &Budget) -> Resu
         println!("\none core only: the ring's spin waits need two cores; ring measurements skipped");
         return Ok(());
     }
-    println!(
-        "\nshared-memory ring, 8-byte messages, bounded:1024, spin, two processes, median of {}",
-        budget.repeats
-    );
+    println!("\nshared-memory ring, 8-byte messages, bounded:1024, spin, two processes, median of {}", budget.repeats);
     println!("{:<10} {:>18} {:>18} {:>10}", "variant", "stream", "pingpong p50", "vs floor");
     for variant in Variant::ALL.iter().copied() {
         let config = bench_config(variant, Capacity::Bounded(1024));
@@ -92,8 +89,8 @@ fn ring_ablation(cores: (usize, usize), floor_rtt: f64, budget: &Budget) -> Resu
         let mut rtts = Vec::new();
         for _ in 0..budget.repeats {
             streams.push(ring_stream(&config, cores.0, cores.1, budget.stream_messages).context("ring stream")?);
-            let samples = ring_pingpong(&config, cores.0, cores.1, 10_000, budget.pingpong_samples)
-                .context("ring pingpong")?;
+            let samples =
+                ring_pingpong(&config, cores.0, cores.1, 10_000, budget.pingpong_samples).context("ring pingpong")?;
             rtts.push(p50(&samples)?);
         }
         let (stream, rtt) = (median(streams), median(rtts));
