@@ -35,6 +35,12 @@
 //! with the expected sequence number too (part of what each message must
 //! prove); a mismatch panics with the implementation's name and both values.
 //!
+//! Read every entry against the `cache-line` floor of the same run. On a
+//! virtual machine the host can move the two vCPUs between nearby and
+//! distant physical cores from one run to the next, and the floor moves with
+//! them (on one 2-vCPU EPYC guest it was about 70 ns in some runs and about
+//! 340 ns in others).
+//!
 //! On a machine with a single core both threads share it, the bench ids get
 //! a `-one-core` suffix, and every wait yields instead of spinning (the
 //! figures then measure the scheduler, not the queues).
@@ -87,10 +93,7 @@ fn cores() -> Cores {
         };
         ONE_CORE.store(cores.shared, Ordering::Relaxed);
         if cores.shared {
-            eprintln!(
-                "ring bench: only core {} is available; both threads share it (ids end in -one-core)",
-                cores.a
-            );
+            eprintln!("ring bench: only core {} is available; both threads share it (ids end in -one-core)", cores.a);
         } else {
             eprintln!(
                 "ring bench: producer/initiator on core {}, consumer/echo on core {} (of {all:?})",
@@ -103,11 +106,7 @@ fn cores() -> Cores {
 
 /// The bench id of an implementation, marked when both threads share a core.
 fn id(name: &str) -> String {
-    if cores().shared {
-        format!("{name}-one-core")
-    } else {
-        name.to_owned()
-    }
+    if cores().shared { format!("{name}-one-core") } else { name.to_owned() }
 }
 
 fn pin(core: usize) {
@@ -136,8 +135,7 @@ fn await_ready<T>(ready: &AtomicBool, peer: &ScopedJoinHandle<'_, T>) {
 
 /// Join a sample's peer thread, re-raising its panic (with its own message).
 fn join<T>(peer: ScopedJoinHandle<'_, T>) -> T {
-    peer.join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    peer.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 // ------------------------------------------------------------ endpoints ----
@@ -151,16 +149,8 @@ struct Mismatch {
 
 impl fmt::Display for Mismatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let why = if self.got < self.want {
-            "a repeated or stale message"
-        } else {
-            "a message lost or reordered"
-        };
-        write!(
-            f,
-            "expected sequence number {}, received {} ({why})",
-            self.want, self.got
-        )
+        let why = if self.got < self.want { "a repeated or stale message" } else { "a message lost or reordered" };
+        write!(f, "expected sequence number {}, received {} ({why})", self.want, self.got)
     }
 }
 
@@ -207,26 +197,21 @@ trait Rx: Send {
 fn decode(msg: &[u8]) -> u64 {
     match <[u8; 8]>::try_from(msg) {
         Ok(bytes) => u64::from_le_bytes(bytes),
-        Err(_) => panic!(
-            "ring: a message of {} bytes, expected 8 (one u64 sequence number)",
-            msg.len()
-        ),
+        Err(_) => panic!("ring: a message of {} bytes, expected 8 (one u64 sequence number)", msg.len()),
     }
 }
 
 impl Tx for ring::Producer {
     #[inline]
     fn put(&mut self, v: u64) {
-        self.send(&v.to_le_bytes())
-            .unwrap_or_else(|e| panic!("ring send failed: {e}"));
+        self.send(&v.to_le_bytes()).unwrap_or_else(|e| panic!("ring send failed: {e}"));
     }
 }
 
 impl Rx for ring::Consumer {
     #[inline]
     fn take(&mut self) -> u64 {
-        self.recv_with(decode)
-            .unwrap_or_else(|e| panic!("ring recv failed: {e}"))
+        self.recv_with(decode).unwrap_or_else(|e| panic!("ring recv failed: {e}"))
     }
 }
 
@@ -246,19 +231,12 @@ impl Tx for BatchTx {
         let mut next = first;
         while next < end {
             let k = BATCH.min(end - next) as usize;
-            let mut batch = self
-                .0
-                .reserve(k)
-                .unwrap_or_else(|e| panic!("ring reserve({k}) failed: {e}"));
+            let mut batch = self.0.reserve(k).unwrap_or_else(|e| panic!("ring reserve({k}) failed: {e}"));
             for i in 0..k {
                 let bytes = (next + i as u64).to_le_bytes();
-                batch
-                    .write(i, &bytes)
-                    .unwrap_or_else(|e| panic!("ring batch write failed: {e}"));
+                batch.write(i, &bytes).unwrap_or_else(|e| panic!("ring batch write failed: {e}"));
             }
-            batch
-                .commit()
-                .unwrap_or_else(|e| panic!("ring batch commit failed: {e}"));
+            batch.commit().unwrap_or_else(|e| panic!("ring batch commit failed: {e}"));
             next += k as u64;
         }
     }
@@ -275,10 +253,7 @@ impl Rx for BatchRx {
         let mut want = first;
         while want < end {
             let max = BATCH.min(end - want) as usize;
-            let batch = self
-                .0
-                .peek(max)
-                .unwrap_or_else(|e| panic!("ring peek failed: {e}"));
+            let batch = self.0.peek(max).unwrap_or_else(|e| panic!("ring peek failed: {e}"));
             for i in 0..batch.len() {
                 let got = decode(batch.message(i));
                 if got != want {
@@ -322,29 +297,20 @@ impl Rx for rtrb::Consumer<u64> {
 impl Tx for crossbeam_channel::Sender<u64> {
     #[inline]
     fn put(&mut self, v: u64) {
-        self.send(v)
-            .unwrap_or_else(|_| panic!("crossbeam: the receiver is gone"));
+        self.send(v).unwrap_or_else(|_| panic!("crossbeam: the receiver is gone"));
     }
 }
 
 impl Rx for crossbeam_channel::Receiver<u64> {
     #[inline]
     fn take(&mut self) -> u64 {
-        self.recv()
-            .unwrap_or_else(|_| panic!("crossbeam: the sender is gone"))
+        self.recv().unwrap_or_else(|_| panic!("crossbeam: the sender is gone"))
     }
 }
 
 fn ring_pair(variant: Variant, capacity: usize) -> (ring::Producer, ring::Consumer) {
-    let wait = if cores().shared {
-        WaitStrategy::Yield
-    } else {
-        WaitStrategy::Spin
-    };
-    let config = RingConfig::new(Capacity::Bounded(capacity))
-        .variant(variant)
-        .slot_size(8)
-        .wait(wait);
+    let wait = if cores().shared { WaitStrategy::Yield } else { WaitStrategy::Spin };
+    let config = RingConfig::new(Capacity::Bounded(capacity)).variant(variant).slot_size(8).wait(wait);
     ring::pair(&config).unwrap_or_else(|e| panic!("cannot create a {variant} ring: {e}"))
 }
 
@@ -382,11 +348,7 @@ fn stream_sample<T: Tx, R: Rx>(name: &str, tx: T, rx: R, first: u64, n: u64) -> 
     })
 }
 
-fn bench_stream<T: Tx, R: Rx>(
-    group: &mut BenchmarkGroup<'_, WallTime>,
-    name: &str,
-    (tx, rx): (T, R),
-) {
+fn bench_stream<T: Tx, R: Rx>(group: &mut BenchmarkGroup<'_, WallTime>, name: &str, (tx, rx): (T, R)) {
     let (mut tx, mut rx) = (tx, rx);
     // Single-threaded FIFO pass (fits in the queue: nothing waits).
     tx.put_seq(0, 100);
@@ -414,24 +376,12 @@ fn push_pop(c: &mut Criterion) {
     let mut group = c.benchmark_group("push_pop");
     group.throughput(Throughput::Elements(1));
     for &variant in Variant::ALL {
-        bench_stream(
-            &mut group,
-            variant.name(),
-            ring_pair(variant, STREAM_CAPACITY),
-        );
+        bench_stream(&mut group, variant.name(), ring_pair(variant, STREAM_CAPACITY));
     }
     let (p, c) = ring_pair(Variant::Ring, STREAM_CAPACITY);
     bench_stream(&mut group, "ring-batch", (BatchTx(p), BatchRx(c)));
-    bench_stream(
-        &mut group,
-        "rtrb",
-        rtrb::RingBuffer::<u64>::new(STREAM_CAPACITY),
-    );
-    bench_stream(
-        &mut group,
-        "crossbeam",
-        crossbeam_channel::bounded::<u64>(STREAM_CAPACITY),
-    );
+    bench_stream(&mut group, "rtrb", rtrb::RingBuffer::<u64>::new(STREAM_CAPACITY));
+    bench_stream(&mut group, "crossbeam", crossbeam_channel::bounded::<u64>(STREAM_CAPACITY));
     group.finish();
 }
 
@@ -494,23 +444,15 @@ fn bench_pingpong<T: Tx, R: Rx>(
 ) {
     let (ping_tx, ping_rx) = make();
     let (pong_tx, pong_rx) = make();
-    let initiator = Side {
-        tx: ping_tx,
-        rx: pong_rx,
-    };
-    let echo = Side {
-        tx: pong_tx,
-        rx: ping_rx,
-    };
+    let initiator = Side { tx: ping_tx, rx: pong_rx };
+    let echo = Side { tx: pong_tx, rx: ping_rx };
     let (initiator, echo, _) = pingpong_sample(name, initiator, echo, 0, PINGPONG_CHECK);
     let mut next = PINGPONG_CHECK;
 
     let mut sides = Some((initiator, echo));
     group.bench_function(id(name), |b| {
         b.iter_custom(|iters| {
-            let (initiator, echo) = sides
-                .take()
-                .expect("the queues were lost to an earlier panic");
+            let (initiator, echo) = sides.take().expect("the queues were lost to an earlier panic");
             let (initiator, echo, elapsed) = pingpong_sample(name, initiator, echo, next, iters);
             next += iters;
             sides = Some((initiator, echo));
@@ -604,9 +546,7 @@ fn pingpong(c: &mut Criterion) {
         bench_pingpong(&mut group, variant.name(), || ring_pair(variant, 1));
     }
     bench_pingpong(&mut group, "rtrb", || rtrb::RingBuffer::<u64>::new(1));
-    bench_pingpong(&mut group, "crossbeam", || {
-        crossbeam_channel::bounded::<u64>(1)
-    });
+    bench_pingpong(&mut group, "crossbeam", || crossbeam_channel::bounded::<u64>(1));
     group.finish();
 }
 
