@@ -17,7 +17,7 @@
 //! `RINGSIDE_REPEATS` to change the five repeats). The child processes are
 //! this binary re-executed as a [`bench_core::measure`] worker.
 
-use bench_core::floor::{cache_line_round_trip, clock_read_cost_ns};
+use bench_core::floor::{cache_line_round_trip, clock_read_cost_ns, two_line_round_trip};
 use bench_core::measure::{bench_config, ring_pingpong, ring_stream, serve_worker_if_requested};
 use bench_core::pin::{available_cores, pin_current};
 use bench_core::ring::{Capacity, Variant};
@@ -40,33 +40,76 @@ fn main() {
     println!("cores {a} (producer / initiator) and {b} (consumer / echo), {repeats} repeats, median shown");
     println!("clock read cost: {:.1} ns", clock_read_cost_ns());
 
-    let floor =
-        median((0..repeats).map(|_| p50(&cache_line_round_trip(a, b, PINGPONG_WARMUP, PINGPONG_SAMPLES).unwrap())));
-    let rtrb = median((0..repeats).map(|_| rtrb_stream(a, b, STREAM_MESSAGES)));
-    println!("\n{:<34} {:>14}", "floor: cache-line round trip p50", format!("{floor:.0} ns"));
-    println!("{:<34} {:>14}", "rtrb, two threads, stream", format!("{:.1} M msgs/s", rtrb / 1e6));
+    // The host may move this VM's cores between runs (the floor has been
+    // seen at 60 ns and at 290 ns minutes apart), so each ratio is paired:
+    // reference and ring measured back to back within one repeat, and the
+    // median of the per-repeat ratios is reported with their range.
+    let configs: Vec<_> = Variant::ALL.iter().map(|&v| (v, bench_config(v, Capacity::Bounded(1024)))).collect();
+    let mut floors = Vec::new();
+    let mut two_lines = Vec::new();
+    let mut rtrbs = Vec::new();
+    let mut rows: Vec<Row> = Variant::ALL.iter().map(|_| Row::default()).collect();
+    for _ in 0..repeats {
+        let floor = p50(&cache_line_round_trip(a, b, PINGPONG_WARMUP, PINGPONG_SAMPLES).unwrap());
+        let rtrb = rtrb_stream(a, b, STREAM_MESSAGES);
+        floors.push(floor);
+        two_lines.push(p50(&two_line_round_trip(a, b, PINGPONG_WARMUP, PINGPONG_SAMPLES).unwrap()));
+        rtrbs.push(rtrb);
+        for ((_, config), row) in configs.iter().zip(&mut rows) {
+            let stream = ring_stream(config, a, b, STREAM_MESSAGES).unwrap();
+            let rtt = p50(&ring_pingpong(config, a, b, PINGPONG_WARMUP, PINGPONG_SAMPLES).unwrap());
+            row.stream.push(stream);
+            row.rtt.push(rtt);
+            row.vs_rtrb.push(stream / rtrb);
+            row.vs_floor.push(rtt / floor);
+        }
+    }
+    println!("\n{:<34} {:>14}", "floor: cache-line round trip p50", format!("{:.0} ns", median(&floors)));
+    println!("{:<34} {:>14}", "rtrb, two threads, stream", format!("{:.1} M msgs/s", median(&rtrbs) / 1e6));
+    println!("{:<34} {:>14}", "two-line round trip p50", format!("{:.0} ns", median(&two_lines)));
+    println!(
+        "(per repeat: floor {} ns; two-line {} ns; rtrb {} M msgs/s)",
+        list(&floors, 1.0),
+        list(&two_lines, 1.0),
+        list(&rtrbs, 1e6)
+    );
 
-    println!("\n{:<10} {:>16} {:>10} {:>16} {:>10}", "variant", "stream", "vs rtrb", "pingpong p50", "vs floor");
-    for variant in Variant::ALL.iter().copied() {
-        let config = bench_config(variant, Capacity::Bounded(1024));
-        let stream = median((0..repeats).map(|_| ring_stream(&config, a, b, STREAM_MESSAGES).unwrap()));
-        let rtt = median(
-            (0..repeats).map(|_| p50(&ring_pingpong(&config, a, b, PINGPONG_WARMUP, PINGPONG_SAMPLES).unwrap())),
-        );
+    println!(
+        "\n{:<9} {:>15} {:>20} {:>13} {:>20}",
+        "variant", "stream", "vs rtrb (range)", "pingpong p50", "vs floor (range)"
+    );
+    for ((variant, _), row) in configs.iter().zip(&rows) {
         println!(
-            "{:<10} {:>16} {:>9.2}x {:>16} {:>9.3}x",
+            "{:<9} {:>15} {:>20} {:>13} {:>20}",
             variant.name(),
-            format!("{:.1} M msgs/s", stream / 1e6),
-            stream / rtrb,
-            format!("{rtt:.0} ns"),
-            rtt / floor
+            format!("{:.1} M msgs/s", median(&row.stream) / 1e6),
+            ratio(&row.vs_rtrb),
+            format!("{:.0} ns", median(&row.rtt)),
+            ratio(&row.vs_floor),
         );
     }
-    println!("\ntargets: ring stream >= 1.00x rtrb; ring pingpong p50 <= 1.15x floor");
+    println!("\ntargets: ring stream >= 1.00x rtrb; ring pingpong p50 <= 1.15x floor (ratios paired per repeat)");
 }
 
-fn median(values: impl Iterator<Item = f64>) -> f64 {
-    let mut v: Vec<f64> = values.collect();
+#[derive(Default)]
+struct Row {
+    stream: Vec<f64>,
+    rtt: Vec<f64>,
+    vs_rtrb: Vec<f64>,
+    vs_floor: Vec<f64>,
+}
+
+fn ratio(v: &[f64]) -> String {
+    let (lo, hi) = v.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+    format!("{:.2}x ({:.2}-{:.2})", median(v), lo, hi)
+}
+
+fn list(v: &[f64], unit: f64) -> String {
+    v.iter().map(|x| format!("{:.0}", x / unit)).collect::<Vec<_>>().join(", ")
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
 }

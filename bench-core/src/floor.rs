@@ -5,6 +5,8 @@
 //!   cache line (a bare atomic store, and a load loop with a spin hint, on
 //!   each side). One round trip is two cache-line transfers: the least any
 //!   request/response between those cores can cost.
+//! - [`two_line_round_trip`]: the same with request and response on two
+//!   lines, the floor of any ping-pong over two one-way queues.
 //! - [`copy_bandwidth`]: single-core `memcpy` bandwidth for a buffer size.
 //!
 //! Timestamps come from [`quanta`] (the TSC where it is invariant), whose
@@ -12,7 +14,7 @@
 //! it is compared with.
 
 use std::hint::black_box;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::pin::{PinError, pin_current};
@@ -23,38 +25,72 @@ struct Line(AtomicU64);
 
 /// Round trips of one cache line between `core_a` and `core_b` (the same
 /// core is allowed: then it measures two threads taking turns on one core).
-/// Returns one sample in nanoseconds per round trip, after `warmup` unrecorded ones.
+/// Returns one sample in nanoseconds per round trip, after `warmup` unrecorded
+/// ones. Both sides run on threads of their own; the caller stays unpinned.
 pub fn cache_line_round_trip(
     core_a: usize,
     core_b: usize,
     warmup: usize,
     samples: usize,
 ) -> Result<Vec<u64>, PinError> {
-    let line = Line(AtomicU64::new(0));
+    bounce(core_a, core_b, warmup, samples, Lines::One)
+}
+
+/// Like [`cache_line_round_trip`], but the request and the response travel
+/// on two different lines, as they must between two one-way queues: the
+/// least a ping-pong over two rings can cost. On hardware that hands a line
+/// that was just read over exclusively (migratory sharing), one line
+/// bouncing is cheaper than two lines each crossing once.
+pub fn two_line_round_trip(core_a: usize, core_b: usize, warmup: usize, samples: usize) -> Result<Vec<u64>, PinError> {
+    bounce(core_a, core_b, warmup, samples, Lines::Two)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lines {
+    One,
+    Two,
+}
+
+fn bounce(core_a: usize, core_b: usize, warmup: usize, samples: usize, lines: Lines) -> Result<Vec<u64>, PinError> {
+    let request = Line(AtomicU64::new(0));
+    let separate = Line(AtomicU64::new(0));
+    let response = if lines == Lines::Two { &separate } else { &request };
+    // Set by a side that could not pin, so the other stops waiting for it.
+    let abort = AtomicBool::new(false);
     let clock = quanta::Clock::new();
     let total = (warmup + samples) as u64;
+    // Wait until the line holds `want`; false if the other side gave up.
+    let await_value = |line: &Line, want: u64| {
+        // Acquire: pairs with the other side's Release store; nothing else is
+        // published, it only makes each bounce a real hand-off.
+        while line.0.load(Ordering::Acquire) != want {
+            if abort.load(Ordering::Relaxed) {
+                return false;
+            }
+            std::hint::spin_loop();
+        }
+        true
+    };
+    let pinned = |core: usize| pin_current(core).inspect_err(|_| abort.store(true, Ordering::Relaxed));
     std::thread::scope(|s| {
         let echo = s.spawn(|| -> Result<(), PinError> {
-            pin_current(core_b)?;
+            pinned(core_b)?;
             for i in 0..total {
-                // Acquire/Release: pair with the initiator's Release store and
-                // Acquire load; nothing else is published, they only make the
-                // bounce a real handoff rather than a relaxed race.
-                while line.0.load(Ordering::Acquire) != 2 * i + 1 {
-                    std::hint::spin_loop();
+                if !await_value(&request, 2 * i + 1) {
+                    break;
                 }
-                line.0.store(2 * i + 2, Ordering::Release);
+                response.0.store(2 * i + 2, Ordering::Release);
             }
             Ok(())
         });
-        let initiator = (|| {
-            pin_current(core_a)?;
+        let initiator = s.spawn(|| -> Result<Vec<u64>, PinError> {
+            pinned(core_a)?;
             let mut out = Vec::with_capacity(samples);
             for i in 0..total {
                 let t0 = clock.raw();
-                line.0.store(2 * i + 1, Ordering::Release);
-                while line.0.load(Ordering::Acquire) != 2 * i + 2 {
-                    std::hint::spin_loop();
+                request.0.store(2 * i + 1, Ordering::Release);
+                if !await_value(response, 2 * i + 2) {
+                    break;
                 }
                 let t1 = clock.raw();
                 if i >= warmup as u64 {
@@ -62,24 +98,10 @@ pub fn cache_line_round_trip(
                 }
             }
             Ok(out)
-        })();
-        if initiator.is_err() {
-            // Let the echo thread finish: feed it the values it waits for.
-            for i in 0..total {
-                line.0.store(2 * i + 1, Ordering::Release);
-                while line.0.load(Ordering::Acquire) == 2 * i + 1 {
-                    std::hint::spin_loop();
-                    if echo.is_finished() {
-                        break;
-                    }
-                }
-                if echo.is_finished() {
-                    break;
-                }
-            }
-        }
+        });
         let echoed = echo.join().expect("echo thread panicked");
-        echoed.and(initiator)
+        let measured = initiator.join().expect("initiator thread panicked");
+        echoed.and(measured)
     })
 }
 

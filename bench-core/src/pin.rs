@@ -1,4 +1,12 @@
 //! Pinning the calling thread to one CPU core (`core_affinity`).
+//!
+//! A thread inherits its creator's affinity mask, and so does a process
+//! spawned from a pinned thread. So the cores this process may use are read
+//! once, on first use (normally before anything is pinned), and pinning
+//! never checks the caller's current, possibly narrowed, mask: it asks the
+//! kernel, which refuses only cores outside the process's cpuset.
+
+use std::sync::OnceLock;
 
 /// Could not pin to the requested core.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -6,23 +14,29 @@
 pub struct PinError {
     /// The core asked for.
     pub core: usize,
-    /// The cores the affinity mask allows.
+    /// The cores this process may run on.
     pub available: Vec<usize>,
 }
 
-/// Cores this process may run on, in ascending order.
+/// Cores this process may run on, in ascending order, as its affinity mask
+/// was the first time this was called.
 pub fn available_cores() -> Vec<usize> {
-    let mut ids: Vec<usize> = core_affinity::get_core_ids().unwrap_or_default().into_iter().map(|c| c.id).collect();
-    ids.sort_unstable();
-    ids
+    static FIRST_SEEN: OnceLock<Vec<usize>> = OnceLock::new();
+    FIRST_SEEN
+        .get_or_init(|| {
+            let mut ids: Vec<usize> =
+                core_affinity::get_core_ids().unwrap_or_default().into_iter().map(|c| c.id).collect();
+            ids.sort_unstable();
+            ids
+        })
+        .clone()
 }
 
 /// Pin the calling thread to `core`.
 pub fn pin_current(core: usize) -> Result<(), PinError> {
-    let available = available_cores();
-    if available.contains(&core) && core_affinity::set_for_current(core_affinity::CoreId { id: core }) {
+    if core_affinity::set_for_current(core_affinity::CoreId { id: core }) {
         Ok(())
     } else {
-        Err(PinError { core, available })
+        Err(PinError { core, available: available_cores() })
     }
 }

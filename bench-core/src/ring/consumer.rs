@@ -39,6 +39,9 @@ pub struct Consumer {
     _name: NameGuard,
 }
 
+/// Polls of the next slot alone before the full wait (deadline, peer, end of stream).
+const TIGHT_SPINS: u32 = 512;
+
 enum Next {
     Ready(u32),
     Sealed,
@@ -67,11 +70,13 @@ impl Consumer {
     #[inline]
     pub fn recv(&mut self, buf: &mut [u8]) -> Result<usize, RecvError> {
         let msg = self.next_message()?;
-        if msg.len() > buf.len() {
-            return Err(RecvError::BufferTooSmall { len: msg.len(), capacity: buf.len() });
-        }
         let len = msg.len();
-        buf[..len].copy_from_slice(msg);
+        if len > buf.len() {
+            return Err(RecvError::BufferTooSmall { len, capacity: buf.len() });
+        }
+        // SAFETY: `msg` is `len` bytes in the mapping, `buf` holds at least
+        // `len` bytes, and a `&mut` buffer cannot overlap the shared slot.
+        unsafe { super::lane::copy_message(msg.as_ptr(), buf.as_mut_ptr(), len) };
         self.release(1);
         Ok(len)
     }
@@ -133,9 +138,9 @@ impl Consumer {
 
     #[inline(always)]
     fn release(&mut self, n: u64) {
-        self.lane.release(n, &self.region);
+        let published = self.lane.release(n, &self.region);
         self.stats.received += n;
-        if self.block {
+        if published && self.block {
             wake(self.root.producer_wait());
         }
     }
@@ -145,6 +150,17 @@ impl Consumer {
     #[inline(never)]
     fn wait_ready(&mut self) -> Result<u32, RecvError> {
         self.stats.empty_waits += 1;
+        // Hand back every slot read so far before waiting: the producer may be
+        // waiting for exactly that room.
+        if self.lane.flush(&self.region) && self.block {
+            wake(self.root.producer_wait());
+        }
+        // First poll only the next slot, in a tight loop: when the message
+        // comes soon, this is what notices it soonest. End-of-stream and
+        // sealed segments are looked at below, after this short spin.
+        if let Some(len) = self.lane.spin_ready(&self.region, TIGHT_SPINS) {
+            return Ok(len);
+        }
         loop {
             let (lane, region, root) = (&self.lane, &self.region, &self.root);
             let next = self

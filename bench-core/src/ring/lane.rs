@@ -13,8 +13,12 @@
 //! Release, where `stamp = (position + 1) as u32`; the consumer polls that
 //! word with Acquire, so data and "it is there" travel in one cache line.
 //! The producer never publishes an index; the consumer publishes its
-//! position (Release) after reading a slot, and the producer reloads it
-//! (Acquire) only when its cached copy says the ring is full. A stale stamp
+//! position (Release) once per `publish_every` messages (at most 64, at most
+//! an eighth of the bound, every message in rendezvous) and always before it
+//! waits, and the producer reloads it (Acquire) only when its cached copy
+//! says the ring is full. So in a stream the consumer's line crosses to the
+//! producer once per batch, not once per message (the batched control
+//! updates of MCRingBuffer / FastForward). A stale stamp
 //! cannot match: the slot last held position `p - slot_count`, whose stamp
 //! differs as long as `slot_count < 2^32` (it is at most 2^30).
 //! This is the sequence-stamp idea of Vyukov's bounded queue, specialised to
@@ -32,7 +36,7 @@
 
 use super::config::Variant;
 use super::layout::{Region, Slots};
-use crate::sync::{AtomicU64, Ordering};
+use crate::sync::{AtomicU64, Ordering, spin_hint};
 
 /// The producer's half of a lane.
 pub(crate) enum ProducerLane {
@@ -61,6 +65,9 @@ pub(crate) struct StampedConsumer {
     mask: u64,
     /// Next position to read; monotonic.
     head: u64,
+    /// The position last published to the producer; `head - published < publish_every`.
+    published: u64,
+    publish_every: u64,
 }
 
 pub(crate) struct ClassicProducer {
@@ -155,6 +162,54 @@ impl ProducerLane {
         }
     }
 
+    /// Send one message if there is room: the whole fast path in one match.
+    /// `msg.len()` must not exceed the slot size (the caller checks).
+    #[inline(always)]
+    pub(crate) fn try_send(&mut self, msg: &[u8], region: &Region) -> bool {
+        match self {
+            Self::Stamped(p) => {
+                if p.tail >= p.limit {
+                    // Acquire: pairs with the consumer's Release store in `publish`.
+                    p.limit = region.consumer().position.load(Ordering::Acquire) + p.bound;
+                    if p.tail >= p.limit {
+                        return false;
+                    }
+                }
+                let idx = (p.tail & p.mask) as usize;
+                p.slots.note_write(idx);
+                // SAFETY: position `tail` is below the consumer's published
+                // position + bound, so the consumer has finished with this
+                // slot and reads it only after the stamp below; the payload
+                // holds `slot_size >= msg.len()` bytes (checked by the caller).
+                unsafe { copy_message(msg.as_ptr(), p.slots.payload(idx), msg.len()) };
+                let word = ((msg.len() as u64) << 32) | u64::from(stamp_of(p.tail));
+                // Release: pairs with the consumer's Acquire load in `ready_at`.
+                p.slots.word(idx).store(word, Ordering::Release);
+                p.tail += 1;
+                true
+            }
+            Self::Classic(p) => {
+                // Acquire: pairs with the consumer's Release store of `out`.
+                let out = out_index(region, p.out_beside_in).load(Ordering::Acquire);
+                p.seen_out = out;
+                if (p.write + 1) % p.n == out {
+                    return false;
+                }
+                let idx = p.write as usize;
+                p.slots.note_write(idx);
+                // SAFETY: `in + 1 != out`, so slot `in` is free and the
+                // consumer reads it only after `in` moves past it below; the
+                // payload holds `slot_size >= msg.len()` bytes.
+                unsafe { copy_message(msg.as_ptr(), p.slots.payload(idx), msg.len()) };
+                p.slots.word(idx).store(msg.len() as u64, Ordering::Relaxed);
+                p.write = (p.write + 1) % p.n;
+                // Release: pairs with the consumer's Acquire load of `in`.
+                region.producer().position.store(p.write, Ordering::Release);
+                true
+            }
+        }
+    }
+
     /// Slot index of the `k`-th slot after the next one to write.
     #[inline(always)]
     pub(crate) fn slot_index(&self, k: u64) -> usize {
@@ -219,9 +274,13 @@ impl ConsumerLane {
     pub(crate) fn new(region: &Region) -> Self {
         let g = region.geometry();
         match g.variant {
-            Variant::Ring => {
-                Self::Stamped(StampedConsumer { slots: region.slots(), mask: g.slot_count as u64 - 1, head: 0 })
-            }
+            Variant::Ring => Self::Stamped(StampedConsumer {
+                slots: region.slots(),
+                mask: g.slot_count as u64 - 1,
+                head: 0,
+                published: 0,
+                publish_every: (g.bound as u64 / 8).clamp(1, 64),
+            }),
             Variant::Textbook | Variant::Padded => Self::Classic(ClassicConsumer {
                 slots: region.slots(),
                 n: g.slot_count as u64,
@@ -263,6 +322,37 @@ impl ConsumerLane {
         }
     }
 
+    /// Poll the next slot alone up to `spins` times; its length once published.
+    /// The word and the stamp it must carry are computed once, outside the
+    /// loop, so noticing a message costs one load and one compare.
+    #[inline(always)]
+    pub(crate) fn spin_ready(&self, region: &Region, spins: u32) -> Option<u32> {
+        match self {
+            Self::Stamped(c) => {
+                let word = c.slots.word((c.head & c.mask) as usize);
+                let stamp = stamp_of(c.head);
+                for _ in 0..spins {
+                    // Acquire: pairs with the producer's Release store in `try_send`/`publish`.
+                    let w = word.load(Ordering::Acquire);
+                    if w as u32 == stamp {
+                        return Some((w >> 32) as u32);
+                    }
+                    spin_hint();
+                }
+                None
+            }
+            Self::Classic(_) => {
+                for _ in 0..spins {
+                    if let Some(len) = self.ready(region) {
+                        return Some(len);
+                    }
+                    spin_hint();
+                }
+                None
+            }
+        }
+    }
+
     /// How many messages, up to `max`, are published and unread.
     pub(crate) fn available(&self, region: &Region, max: u64) -> u64 {
         match self {
@@ -292,31 +382,80 @@ impl ConsumerLane {
         }
     }
 
-    /// Hand `k` read slots back to the producer.
+    /// Hand `k` read slots back to the producer. Returns whether the
+    /// position was published now (the full design publishes in batches).
     #[inline(always)]
-    pub(crate) fn release(&mut self, k: u64, region: &Region) {
+    pub(crate) fn release(&mut self, k: u64, region: &Region) -> bool {
         match self {
             Self::Stamped(c) => {
                 c.head += k;
-                // Release: pairs with the producer's Acquire load of this
-                // position in `has_room`/`in_flight`; our slot reads are done.
-                region.consumer().position.store(c.head, Ordering::Release);
+                if c.head - c.published < c.publish_every {
+                    return false;
+                }
+                c.publish(region);
+                true
             }
             Self::Classic(c) => {
                 c.read = (c.read + k) % c.n;
                 // Release: pairs with the producer's Acquire load of `out` in `has_room`.
                 out_index(region, c.out_beside_in).store(c.read, Ordering::Release);
+                true
             }
+        }
+    }
+
+    /// Publish every released slot now (before waiting, so the producer is
+    /// never kept waiting for room the consumer has already freed). Returns
+    /// whether anything was published.
+    pub(crate) fn flush(&mut self, region: &Region) -> bool {
+        match self {
+            Self::Stamped(c) if c.published != c.head => {
+                c.publish(region);
+                true
+            }
+            _ => false,
         }
     }
 }
 
 impl StampedConsumer {
     #[inline(always)]
+    fn publish(&mut self, region: &Region) {
+        self.published = self.head;
+        // Release: pairs with the producer's Acquire load of this position in
+        // `has_room`/`in_flight`; our reads of the slots before it are done.
+        region.consumer().position.store(self.head, Ordering::Release);
+    }
+
+    #[inline(always)]
     fn ready_at(&self, k: u64) -> Option<u32> {
         let pos = self.head + k;
         // Acquire: pairs with the producer's Release store in `publish`.
         let word = self.slots.word((pos & self.mask) as usize).load(Ordering::Acquire);
         (word as u32 == stamp_of(pos)).then_some((word >> 32) as u32)
+    }
+}
+
+/// Copy a message: 8 to 16 bytes as two (possibly overlapping) unaligned
+/// words, inline; anything else through `memcpy`. Small messages are the
+/// hot case, and a call into `memcpy` for 8 bytes costs more than the copy.
+///
+/// # Safety
+/// `src` is valid for reads and `dst` for writes of `len` bytes, and they do
+/// not overlap.
+#[inline(always)]
+pub(crate) unsafe fn copy_message(src: *const u8, dst: *mut u8, len: usize) {
+    if (8..=16).contains(&len) {
+        // SAFETY: len >= 8, so both 8-byte windows [0, 8) and [len-8, len)
+        // lie inside both buffers, per the caller's guarantee.
+        unsafe {
+            let head = std::ptr::read_unaligned(src as *const u64);
+            let tail = std::ptr::read_unaligned(src.add(len - 8) as *const u64);
+            std::ptr::write_unaligned(dst as *mut u64, head);
+            std::ptr::write_unaligned(dst.add(len - 8) as *mut u64, tail);
+        }
+    } else {
+        // SAFETY: per the caller's guarantee.
+        unsafe { std::ptr::copy_nonoverlapping(src, dst, len) };
     }
 }

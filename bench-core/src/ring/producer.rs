@@ -7,8 +7,6 @@
 //! | `bounded(n)` | wait for room | - |
 //! | `unbounded` | seal this segment, create the next (twice as large), continue there | - |
 
-use std::ptr;
-
 use super::config::{Capacity, WaitStrategy};
 use super::error::SendError;
 use super::lane::ProducerLane;
@@ -45,6 +43,8 @@ pub struct Producer {
     slot_size: usize,
     capacity: Capacity,
     block: bool,
+    /// `block || capacity == Rendezvous`: one predictable branch per send.
+    after_send: bool,
     waiter: Waiter,
     /// Lengths of the slots of an open batch.
     batch_lens: Vec<u32>,
@@ -63,6 +63,7 @@ impl Producer {
             slot_size: g.slot_size,
             capacity: g.capacity,
             block: g.wait == WaitStrategy::Block,
+            after_send: g.wait == WaitStrategy::Block || g.capacity == Capacity::Rendezvous,
             waiter: Waiter::new(g.wait, std::time::Duration::from_nanos(g.timeout_ns)),
             batch_lens: Vec::new(),
             stats: ProducerStats { in_flight_at_full_min: u64::MAX, ..ProducerStats::default() },
@@ -77,18 +78,16 @@ impl Producer {
         if msg.len() > self.slot_size {
             return Err(SendError::TooLarge { len: msg.len(), max: self.slot_size });
         }
-        if !self.lane.has_room(1, &self.region) {
+        if !self.lane.try_send(msg, &self.region) {
             self.make_room(1)?;
+            let sent = self.lane.try_send(msg, &self.region);
+            debug_assert!(sent, "make_room(1) returned without room");
         }
-        let idx = self.lane.slot_index(0);
-        let slots = self.lane.slots();
-        slots.note_write(idx);
-        // SAFETY: `has_room` (or `make_room`) proved the consumer has released
-        // this slot and will not read it before `publish`; the payload holds
-        // `slot_size >= msg.len()` bytes; source and slot do not overlap.
-        unsafe { ptr::copy_nonoverlapping(msg.as_ptr(), slots.payload(idx), msg.len()) };
-        self.lane.publish(0, msg.len() as u32);
-        self.finish(1)
+        self.stats.sent += 1;
+        if self.after_send {
+            self.after_send(1)?;
+        }
+        Ok(())
     }
 
     /// Reserve `n` slots to write in place; publish them with [`WriteBatch::commit`].
@@ -124,10 +123,16 @@ impl Producer {
         self.stats
     }
 
-    #[inline(always)]
+    /// Commit `n` published batch slots, then what the mode needs after a send.
     fn finish(&mut self, n: u64) -> Result<(), SendError> {
         self.lane.commit(n, &self.region);
         self.stats.sent += n;
+        self.after_send(n)
+    }
+
+    /// Wake a sleeping consumer (block) and wait for the acknowledgement (rendezvous).
+    #[inline]
+    fn after_send(&mut self, _n: u64) -> Result<(), SendError> {
         if self.block {
             wake(self.root.consumer_wait());
         }
