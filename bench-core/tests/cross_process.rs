@@ -11,8 +11,9 @@
 //!
 //! Tests here are serialised (a lock), so two pairs of spinning processes
 //! never share the two cores of a small machine. On a one-core machine the
-//! `spin` strategy is skipped with a message: a spinning waiter there burns
-//! its whole time slice per hand-off, which says nothing about the ring.
+//! `spin` strategy is skipped with a message (a spinning waiter there burns
+//! its whole time slice per hand-off, which says nothing about the ring),
+//! and rendezvous streams are shorter, also with a message.
 
 #![cfg(not(loom))]
 
@@ -26,6 +27,8 @@ use bench_core::ring::{Capacity, ProducerStats, RecvError, RingConfig, SendError
 
 /// Messages per capacity mode x wait strategy, as the issue asks.
 const STREAM_MESSAGES: u64 = 10_000_000;
+/// Rendezvous messages per wait strategy on a one-core machine.
+const SINGLE_CORE_RENDEZVOUS: u64 = 200_000;
 /// Messages per ring variant in the smaller variant test.
 const VARIANT_MESSAGES: u64 = 1_000_000;
 /// A bound that is not a power of two: the slot array rounds up, the bound must not.
@@ -318,9 +321,16 @@ fn rendezvous_stream_waits_for_every_ack_and_arrives_intact() {
         if skip_spin_on_one_core(wait) {
             continue;
         }
-        let run = stream(&stream_config(Capacity::Rendezvous, wait), STREAM_MESSAGES, 0);
+        // On one core every rendezvous hand-off is a context switch (microseconds).
+        let count = if single_core() {
+            eprintln!("one core: rendezvous {wait} streams {SINGLE_CORE_RENDEZVOUS} messages, not {STREAM_MESSAGES}");
+            SINGLE_CORE_RENDEZVOUS
+        } else {
+            STREAM_MESSAGES
+        };
+        let run = stream(&stream_config(Capacity::Rendezvous, wait), count, 0);
         let what = format!("rendezvous {wait}");
-        assert_intact(&run, STREAM_MESSAGES, &what);
+        assert_intact(&run, count, &what);
         assert_eq!(run.producer.full_waits, 0, "{what}: a rendezvous ring filled up");
     }
 }
@@ -331,7 +341,11 @@ fn every_variant_streams_intact_across_processes() {
     let wait = if single_core() { WaitStrategy::Yield } else { WaitStrategy::Spin };
     for variant in Variant::ALL.iter().copied() {
         for capacity in [Capacity::Bounded(BOUND), Capacity::Unbounded, Capacity::Rendezvous] {
-            let count = if capacity == Capacity::Rendezvous { VARIANT_MESSAGES / 10 } else { VARIANT_MESSAGES };
+            let count = match capacity {
+                Capacity::Rendezvous if single_core() => SINGLE_CORE_RENDEZVOUS / 10,
+                Capacity::Rendezvous => VARIANT_MESSAGES / 10,
+                _ => VARIANT_MESSAGES,
+            };
             let config = stream_config(capacity, wait).variant(variant);
             let run = stream(&config, count, 0);
             assert_intact(&run, count, &format!("{variant} {capacity} {wait}"));

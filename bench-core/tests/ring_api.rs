@@ -35,6 +35,21 @@ use bench_core::shm::{NAME_PREFIX, SHM_DIR, ShmError, path_of};
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
+/// Wait strategies to run: all three, but not `spin` on a one-core machine,
+/// where a spinning waiter burns its whole time slice per hand-off.
+fn wait_strategies() -> Vec<WaitStrategy> {
+    if bench_core::pin::available_cores().len() < 2 {
+        eprintln!("skipped: spin waits need two cores (this machine offers one)");
+        return vec![WaitStrategy::Yield, WaitStrategy::Block];
+    }
+    WaitStrategy::ALL.to_vec()
+}
+
+/// The wait strategy of tests about something else: `spin`, or `yield` on one core.
+fn threaded_wait() -> WaitStrategy {
+    if bench_core::pin::available_cores().len() < 2 { WaitStrategy::Yield } else { WaitStrategy::Spin }
+}
+
 /// Run the tests of this file one at a time (a failed test must not wedge the rest).
 fn serial() -> MutexGuard<'static, ()> {
     SERIAL.lock().unwrap_or_else(PoisonError::into_inner)
@@ -150,7 +165,7 @@ fn stream(capacity: Capacity) {
     let _g = serial();
     let mut names = Vec::new();
     for &variant in Variant::ALL {
-        for &wait in WaitStrategy::ALL {
+        for wait in wait_strategies() {
             let label = format!("{variant}/{capacity}/{wait}");
             let cfg = config(capacity, variant, wait, SLOT);
             let (mut p, mut c, name) = make_pair(&cfg);
@@ -277,7 +292,7 @@ fn attached_config_matches_created_config() {
     let mut names = Vec::new();
     for &variant in Variant::ALL {
         for capacity in CAPACITIES {
-            for &wait in WaitStrategy::ALL {
+            for wait in wait_strategies() {
                 let cfg = config(capacity, variant, wait, 24).timeout(Duration::from_millis(1234));
                 let ring = SharedRing::create(&cfg).expect("create");
                 let name = ring.name().to_owned();
@@ -323,7 +338,7 @@ fn bounded_sender_waits_only_at_exactly_n_in_flight() {
     let mut names = Vec::new();
     for n in [1usize, 2, 5] {
         for &variant in Variant::ALL {
-            for &wait in WaitStrategy::ALL {
+            for wait in wait_strategies() {
                 let label = format!("{variant}/bounded:{n}/{wait}");
                 let cfg = config(Capacity::Bounded(n), variant, wait, 16);
                 let (mut p, mut c, name) = make_pair(&cfg);
@@ -372,7 +387,7 @@ fn unbounded_sender_never_waits_and_chain_is_given_back() {
     let _g = serial();
     let mut names = Vec::new();
     for &variant in Variant::ALL {
-        for &wait in WaitStrategy::ALL {
+        for wait in wait_strategies() {
             let label = format!("{variant}/unbounded/{wait}");
             let cfg = config(Capacity::Unbounded, variant, wait, 16);
             let (mut p, mut c, name) = make_pair(&cfg);
@@ -419,7 +434,7 @@ fn unbounded_single_thread_grows_and_drains() {
     let _g = serial();
     let mut names = Vec::new();
     for &variant in Variant::ALL {
-        let cfg = config(Capacity::Unbounded, variant, WaitStrategy::Spin, 8);
+        let cfg = config(Capacity::Unbounded, variant, threaded_wait(), 8);
         let (mut p, mut c, name) = make_pair(&cfg);
         for seq in 0..1_000u64 {
             p.send(&seq.to_le_bytes()).expect("an unbounded send never waits");
@@ -450,7 +465,7 @@ fn unbounded_chain_is_removed_when_nobody_drains_it() {
     let mut names = Vec::new();
     for &variant in Variant::ALL {
         // Consumer closes first, having read nothing; the producer then closes.
-        let cfg = config(Capacity::Unbounded, variant, WaitStrategy::Spin, 8);
+        let cfg = config(Capacity::Unbounded, variant, threaded_wait(), 8);
         let (mut p, c, name) = make_pair(&cfg);
         for seq in 0..200u64 {
             p.send(&seq.to_le_bytes()).unwrap();
@@ -483,7 +498,7 @@ fn send_too_large_names_both_sizes() {
     let mut names = Vec::new();
     for &variant in Variant::ALL {
         for capacity in CAPACITIES {
-            let cfg = config(capacity, variant, WaitStrategy::Spin, 32);
+            let cfg = config(capacity, variant, threaded_wait(), 32);
             let (mut p, mut c, name) = make_pair(&cfg);
             names.push(name);
             let err = p.send(&[7u8; 33]).expect_err("33 bytes into 32-byte slots");
@@ -532,7 +547,7 @@ fn recv_into_small_buffer_keeps_the_message_queued() {
     let mut names = Vec::new();
     for &variant in Variant::ALL {
         for capacity in [Capacity::Bounded(1), Capacity::Bounded(5), Capacity::Unbounded] {
-            let cfg = config(capacity, variant, WaitStrategy::Spin, 32);
+            let cfg = config(capacity, variant, threaded_wait(), 32);
             let (mut p, mut c, name) = make_pair(&cfg);
             names.push(name);
             p.send(b"twenty bytes of text").unwrap();
@@ -560,7 +575,7 @@ fn reserve_beyond_bound_is_batch_too_large() {
     let mut names = Vec::new();
     for &variant in Variant::ALL {
         for (capacity, bound) in [(Capacity::Rendezvous, 1), (Capacity::Bounded(1), 1), (Capacity::Bounded(5), 5)] {
-            let cfg = config(capacity, variant, WaitStrategy::Spin, 16);
+            let cfg = config(capacity, variant, threaded_wait(), 16);
             let (mut p, _c, name) = make_pair(&cfg);
             names.push(name);
             match p.reserve(bound + 1) {
@@ -577,7 +592,7 @@ fn reserve_beyond_bound_is_batch_too_large() {
             assert_eq!(p.stats().sent, 0);
         }
         // An unbounded ring grows to fit a batch larger than its first segment.
-        let cfg = config(Capacity::Unbounded, variant, WaitStrategy::Spin, 16);
+        let cfg = config(Capacity::Unbounded, variant, threaded_wait(), 16);
         let (mut p, mut c, name) = make_pair(&cfg);
         names.push(name);
         let mut batch = p.reserve(10).expect("unbounded reserve(10)");
@@ -601,7 +616,7 @@ fn dropping_the_consumer_ends_a_blocked_send() {
     let mut names = Vec::new();
     for &variant in Variant::ALL {
         for capacity in [Capacity::Rendezvous, Capacity::Bounded(2)] {
-            for &wait in WaitStrategy::ALL {
+            for wait in wait_strategies() {
                 let label = format!("{variant}/{capacity}/{wait}");
                 let cfg = config(capacity, variant, wait, 16);
                 let (mut p, c, name) = make_pair(&cfg);
@@ -628,7 +643,7 @@ fn dropping_the_consumer_ends_a_blocked_send() {
             }
         }
         // Unbounded: the sender never waits, but it stops when it would grow.
-        let cfg = config(Capacity::Unbounded, variant, WaitStrategy::Spin, 16);
+        let cfg = config(Capacity::Unbounded, variant, threaded_wait(), 16);
         let (mut p, c, name) = make_pair(&cfg);
         names.push(name.clone());
         drop(c);
@@ -651,7 +666,7 @@ fn second_claim_of_a_role_is_role_taken() {
     let mut names = Vec::new();
     let me = std::process::id();
     for &variant in Variant::ALL {
-        let cfg = config(Capacity::Bounded(4), variant, WaitStrategy::Spin, 16);
+        let cfg = config(Capacity::Bounded(4), variant, threaded_wait(), 16);
 
         let ring = SharedRing::create(&cfg).unwrap();
         let name = ring.name().to_owned();
@@ -696,7 +711,7 @@ fn waits_time_out_with_nobody_on_the_other_side() {
     let mut names = Vec::new();
     let short = Duration::from_millis(50);
     for &variant in Variant::ALL {
-        for &wait in WaitStrategy::ALL {
+        for wait in wait_strategies() {
             let label = format!("{variant}/bounded:2/{wait}");
             let cfg = config(Capacity::Bounded(2), variant, wait, 16).timeout(short);
             let (mut p, mut c, name) = make_pair(&cfg);
@@ -758,7 +773,7 @@ fn batch_reserve_write_commit_peek() {
     for &variant in Variant::ALL {
         for capacity in [Capacity::Bounded(5), Capacity::Unbounded] {
             let label = format!("{variant}/{capacity}");
-            let cfg = config(capacity, variant, WaitStrategy::Spin, 16).timeout(Duration::from_millis(50));
+            let cfg = config(capacity, variant, threaded_wait(), 16).timeout(Duration::from_millis(50));
             let (mut p, mut c, name) = make_pair(&cfg);
             names.push(name);
 
@@ -909,8 +924,8 @@ fn assert_incompatible(err: RingError, needle: &str) {
 fn attach_rejects_a_corrupted_header() {
     let _g = serial();
     let mut names = Vec::new();
-    let ring5 = config(Capacity::Bounded(5), Variant::Ring, WaitStrategy::Spin, 16);
-    let textbook5 = config(Capacity::Bounded(5), Variant::Textbook, WaitStrategy::Spin, 16);
+    let ring5 = config(Capacity::Bounded(5), Variant::Ring, threaded_wait(), 16);
+    let textbook5 = config(Capacity::Bounded(5), Variant::Textbook, threaded_wait(), 16);
 
     let e = attach_after_patch(&ring5, &[(MAGIC_AT, b"NOTARING")], &mut names);
     assert_incompatible(e, "magic");
@@ -1025,7 +1040,7 @@ fn attach_rejects_foreign_and_missing_segments() {
 #[test]
 fn attach_to_a_chain_segment_is_rejected_and_harmless() {
     let _g = serial();
-    let cfg = config(Capacity::Unbounded, Variant::Ring, WaitStrategy::Spin, 8);
+    let cfg = config(Capacity::Unbounded, Variant::Ring, threaded_wait(), 8);
     let (mut p, mut c, name) = make_pair(&cfg);
     for seq in 0..6u64 {
         p.send(&seq.to_le_bytes()).unwrap();

@@ -64,13 +64,18 @@ pub(crate) enum WaitFailure {
 /// Waits on behalf of one side of a ring.
 pub(crate) struct Waiter {
     strategy: WaitStrategy,
+    /// Spins before `yield`/`block` back off: 0 when this process can use a
+    /// single CPU, where spinning only delays the peer it waits for.
+    spins_before_backoff: u32,
     timeout: Duration,
     peer: Peer,
 }
 
 impl Waiter {
     pub(crate) fn new(strategy: WaitStrategy, timeout: Duration) -> Self {
-        Self { strategy, timeout, peer: Peer::default() }
+        let one_cpu = cfg!(not(loom)) && crate::pin::available_cores().len() == 1;
+        let spins_before_backoff = if one_cpu { 0 } else { SPINS_BEFORE_BACKOFF };
+        Self { strategy, timeout, spins_before_backoff, peer: Peer::default() }
     }
 
     /// Poll until `poll` yields a value, waiting per the strategy between polls.
@@ -90,7 +95,7 @@ impl Waiter {
                 return Ok(v);
             }
             spins = spins.saturating_add(1);
-            let backoff = spins > SPINS_BEFORE_BACKOFF;
+            let backoff = spins > self.spins_before_backoff;
             match self.strategy {
                 WaitStrategy::Yield if backoff => yield_now(),
                 WaitStrategy::Block if backoff => {
