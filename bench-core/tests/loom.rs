@@ -24,6 +24,15 @@
 //! any other build compiles this file to nothing. (The `cfg` comes after this
 //! doc because a crate-level `cfg` that is false strips the attributes after
 //! it too, and a test crate without its doc trips the `missing_docs` lint.)
+//!
+//! Open finding: with preemption bound 4 (or with one extra poll-and-yield
+//! before the consumer's wait), loom reports a Block-mode deadlock at end of
+//! stream: the producer has stored `closed` and exited, the consumer sleeps.
+//! A trace showed the consumer's announce swap reading the producer's wake
+//! swap, which should order `closed` before its re-poll, yet the re-poll
+//! read `closed == false`; whether that is a gap in the protocol or in
+//! loom's model is not settled. Real futex sleeps are sliced (20 ms), so at
+//! worst a wake-up is late, never lost for good.
 
 #![cfg(loom)]
 

@@ -237,9 +237,9 @@ fn send_failure(f: WaitFailure) -> SendError {
 
 impl Drop for Producer {
     fn drop(&mut self) {
-        // SeqCst (a Release at least): pairs with the consumer's Acquire load
-        // of `closed`; every message published before is visible to it.
-        self.root.producer().closed.store(1, Ordering::SeqCst);
+        // Release: pairs with the consumer's Acquire load of `closed`; every
+        // message published before is visible to it.
+        self.root.producer().closed.store(1, Ordering::Release);
         if self.block {
             wake(self.root.consumer_wait());
         }
