@@ -21,6 +21,11 @@ use bench_core::floor::{cache_line_round_trip, clock_read_cost_ns, two_line_roun
 use bench_core::measure::{bench_config, ring_pingpong, ring_stream, serve_worker_if_requested};
 use bench_core::pin::{available_cores, pin_current};
 use bench_core::ring::{Capacity, Variant};
+use bench_core::stats::{median, quantile_ns};
+
+fn p50(samples: &[u64]) -> f64 {
+    quantile_ns(samples, 0.5)
+}
 
 const STREAM_MESSAGES: u64 = 20_000_000;
 const PINGPONG_WARMUP: usize = 20_000;
@@ -106,20 +111,6 @@ fn ratio(v: &[f64]) -> String {
 
 fn list(v: &[f64], unit: f64) -> String {
     v.iter().map(|x| format!("{:.0}", x / unit)).collect::<Vec<_>>().join(", ")
-}
-
-fn median(values: &[f64]) -> f64 {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-fn p50(samples: &[u64]) -> f64 {
-    let mut h = hdrhistogram::Histogram::<u64>::new(3).unwrap();
-    for &s in samples {
-        h.record(s.max(1)).unwrap();
-    }
-    h.value_at_quantile(0.5) as f64
 }
 
 /// Messages per second of rtrb between two pinned threads, timed at the consumer.

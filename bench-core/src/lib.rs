@@ -16,4 +16,5 @@ pub mod measure;
 pub mod pin;
 pub mod ring;
 pub mod shm;
+pub mod stats;
 pub(crate) mod sync;

@@ -5,6 +5,7 @@ use bench_core::floor::{cache_line_round_trip, clock_read_cost_ns, copy_bandwidt
 use bench_core::measure::{bench_config, ring_pingpong, ring_stream};
 use bench_core::pin::available_cores;
 use bench_core::ring::{Capacity, Variant};
+use bench_core::stats::{median, quantile_ns};
 use std::time::Duration;
 
 use crate::cli::{Cli, Command};
@@ -45,19 +46,6 @@ fn placement((a, b): (usize, usize)) -> &'static str {
     if a == b { "same-core" } else { "cross-core" }
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-fn p50(samples: &[u64]) -> Result<f64> {
-    let mut h = hdrhistogram::Histogram::<u64>::new(3)?;
-    for &s in samples {
-        h.record(s.max(1))?;
-    }
-    Ok(h.value_at_quantile(0.5) as f64)
-}
-
 /// Print the floor; return the cache-line round-trip p50 in ns.
 fn floor(cores: (usize, usize), repeats: u32) -> Result<f64> {
     println!("cores {} and {} ({})", cores.0, cores.1, placement(cores));
@@ -65,9 +53,9 @@ fn floor(cores: (usize, usize), repeats: u32) -> Result<f64> {
     let mut rtts = Vec::new();
     for _ in 0..repeats {
         let samples = cache_line_round_trip(cores.0, cores.1, 10_000, 100_000).context("cache-line round trip")?;
-        rtts.push(p50(&samples)?);
+        rtts.push(quantile_ns(&samples, 0.5));
     }
-    let rtt = median(rtts);
+    let rtt = median(&rtts);
     println!("cache-line round trip p50  {rtt:>10.0} ns");
     for bytes in [4 << 10, 1 << 20] {
         let bw = copy_bandwidth(bytes, 3, Duration::from_millis(100));
@@ -91,9 +79,9 @@ fn ring_ablation(cores: (usize, usize), floor_rtt: f64, budget: &Budget) -> Resu
             streams.push(ring_stream(&config, cores.0, cores.1, budget.stream_messages).context("ring stream")?);
             let samples =
                 ring_pingpong(&config, cores.0, cores.1, 10_000, budget.pingpong_samples).context("ring pingpong")?;
-            rtts.push(p50(&samples)?);
+            rtts.push(quantile_ns(&samples, 0.5));
         }
-        let (stream, rtt) = (median(streams), median(rtts));
+        let (stream, rtt) = (median(&streams), median(&rtts));
         println!(
             "{:<10} {:>18} {:>18} {:>9.2}x",
             variant.name(),
