@@ -74,7 +74,7 @@ impl Consumer {
     /// Receive the next message into `buf`; returns its length.
     /// `Err(Disconnected)` once the producer has closed and all is received.
     /// A message larger than `buf` stays queued (`Err(BufferTooSmall)`).
-    #[inline]
+    #[inline(always)]
     pub fn recv(&mut self, buf: &mut [u8]) -> Result<usize, RecvError> {
         let msg = self.next_message()?;
         let len = msg.len();
@@ -90,7 +90,7 @@ impl Consumer {
 
     /// Receive the next message and hand it to `f` in place, without a copy;
     /// its slot goes back to the producer when `f` returns.
-    #[inline]
+    #[inline(always)]
     pub fn recv_with<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> Result<R, RecvError> {
         let out = f(self.next_message()?);
         self.release(1);
@@ -100,21 +100,28 @@ impl Consumer {
     /// The next published message, in place, not yet released.
     #[inline(always)]
     fn next_message(&mut self) -> Result<&[u8], RecvError> {
-        let len = match self.lane.ready(&self.region) {
-            Some(len) => len,
-            None => self.wait_ready()?,
-        } as usize;
+        let (payload, len) = match self.lane.front(&self.region) {
+            Some(front) => front,
+            None => self.wait_front()?,
+        };
+        let len = len as usize;
         if len > self.slot_size {
             return Err(RecvError::Corrupt { len, max: self.slot_size });
         }
-        let idx = self.lane.slot_index(0);
-        let slots = self.lane.slots();
-        slots.note_read(idx);
-        // SAFETY: `ready` observed (Acquire) that the producer published this
+        self.lane.slots().note_read(self.lane.slot_index(0));
+        // SAFETY: `front` observed (Acquire) that the producer published this
         // slot; it will not write it again until we release it, which needs
         // `&mut self` again, after this borrow ends; the payload holds
         // `slot_size >= len` bytes.
-        Ok(unsafe { std::slice::from_raw_parts(slots.payload(idx) as *const u8, len) })
+        Ok(unsafe { std::slice::from_raw_parts(payload, len) })
+    }
+
+    /// `wait_ready`, then the message's payload like `front`.
+    #[cold]
+    #[inline(never)]
+    fn wait_front(&mut self) -> Result<(*const u8, u32), RecvError> {
+        let len = self.wait_ready()?;
+        Ok((self.lane.slots().payload(self.lane.slot_index(0)) as *const u8, len))
     }
 
     /// Wait for at least one message, then borrow up to `max` published

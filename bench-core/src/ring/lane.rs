@@ -322,6 +322,28 @@ impl ConsumerLane {
         }
     }
 
+    /// The next message, if published: where its payload starts and its length.
+    /// The whole consumer fast path in one match, like `try_send`.
+    #[inline(always)]
+    pub(crate) fn front(&self, region: &Region) -> Option<(*const u8, u32)> {
+        match self {
+            Self::Stamped(c) => {
+                let idx = (c.head & c.mask) as usize;
+                // Acquire: pairs with the producer's Release store in `try_send`/`publish`.
+                let word = c.slots.word(idx).load(Ordering::Acquire);
+                (word as u32 == stamp_of(c.head)).then(|| (c.slots.payload(idx) as *const u8, (word >> 32) as u32))
+            }
+            Self::Classic(c) => {
+                // Acquire: pairs with the producer's Release store of `in` in `commit`.
+                if region.producer().position.load(Ordering::Acquire) == c.read {
+                    return None;
+                }
+                let idx = c.read as usize;
+                Some((c.slots.payload(idx) as *const u8, c.slots.word(idx).load(Ordering::Relaxed) as u32))
+            }
+        }
+    }
+
     /// Poll the next slot alone up to `spins` times; its length once published.
     /// The word and the stamp it must carry are computed once, outside the
     /// loop, so noticing a message costs one load and one compare.
@@ -436,8 +458,8 @@ impl StampedConsumer {
     }
 }
 
-/// Copy a message: 8 to 16 bytes as two (possibly overlapping) unaligned
-/// words, inline; anything else through `memcpy`. Small messages are the
+/// Copy a message: exactly 8 bytes as one unaligned word, 9 to 16 as two
+/// overlapping ones, inline; anything else through `memcpy`. Small messages are the
 /// hot case, and a call into `memcpy` for 8 bytes costs more than the copy.
 ///
 /// # Safety
@@ -445,7 +467,10 @@ impl StampedConsumer {
 /// not overlap.
 #[inline(always)]
 pub(crate) unsafe fn copy_message(src: *const u8, dst: *mut u8, len: usize) {
-    if (8..=16).contains(&len) {
+    if len == 8 {
+        // SAFETY: both buffers hold 8 bytes, per the caller's guarantee.
+        unsafe { std::ptr::write_unaligned(dst as *mut u64, std::ptr::read_unaligned(src as *const u64)) };
+    } else if (8..=16).contains(&len) {
         // SAFETY: len >= 8, so both 8-byte windows [0, 8) and [len-8, len)
         // lie inside both buffers, per the caller's guarantee.
         unsafe {

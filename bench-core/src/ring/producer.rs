@@ -73,8 +73,23 @@ impl Producer {
     }
 
     /// Send one message (at most the slot size), waiting as the capacity mode says.
-    #[inline]
+    #[inline(always)]
     pub fn send(&mut self, msg: &[u8]) -> Result<(), SendError> {
+        // The fast path, inlined into the caller's loop: a message that fits,
+        // a ring with room, and a mode with nothing to do after publishing.
+        if msg.len() <= self.slot_size && !self.after_send && self.lane.try_send(msg, &self.region) {
+            self.stats.sent += 1;
+            return Ok(());
+        }
+        self.send_slow(msg)
+    }
+
+    /// Everything else `send` does: errors, waiting for room, growing, and
+    /// the wake-up or acknowledgement after publishing. Out of line, so the
+    /// fast path stays small.
+    #[cold]
+    #[inline(never)]
+    fn send_slow(&mut self, msg: &[u8]) -> Result<(), SendError> {
         if msg.len() > self.slot_size {
             return Err(SendError::TooLarge { len: msg.len(), max: self.slot_size });
         }
