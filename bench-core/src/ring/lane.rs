@@ -309,17 +309,7 @@ impl ConsumerLane {
     /// Length of the next message if it has been published.
     #[inline(always)]
     pub(crate) fn ready(&self, region: &Region) -> Option<u32> {
-        match self {
-            Self::Stamped(c) => c.ready_at(0),
-            Self::Classic(c) => {
-                // Acquire: pairs with the producer's Release store of `in` in `commit`.
-                if region.producer().position.load(Ordering::Acquire) != c.read {
-                    Some(c.slots.word(c.read as usize).load(Ordering::Relaxed) as u32)
-                } else {
-                    None
-                }
-            }
-        }
+        self.front(region).map(|(_, len)| len)
     }
 
     /// The next message, if published: where its payload starts and its length.
