@@ -93,7 +93,9 @@ impl Producer {
         if msg.len() > self.slot_size {
             return Err(SendError::TooLarge { len: msg.len(), max: self.slot_size });
         }
-        if !self.lane.try_send(msg, &self.region) {
+        // Without `after_send`, the fast path already tried and found no
+        // room: go straight to waiting rather than reload the index again.
+        if !self.after_send || !self.lane.try_send(msg, &self.region) {
             self.make_room(1)?;
             let sent = self.lane.try_send(msg, &self.region);
             debug_assert!(sent, "make_room(1) returned without room");
