@@ -23,6 +23,7 @@ pub const WORKER_ENV: &str = "RINGSIDE_WORKER";
 const CORE_ENV: &str = "RINGSIDE_WORKER_CORE";
 const RINGS_ENV: &str = "RINGSIDE_WORKER_RINGS";
 const COUNT_ENV: &str = "RINGSIDE_WORKER_COUNT";
+const ALLOWED_ENV: &str = "RINGSIDE_WORKER_ALLOWED_CORES";
 const RESULT: &str = "RINGSIDE-RESULT ";
 
 /// A measurement could not be taken, or its messages did not arrive intact.
@@ -61,11 +62,12 @@ pub fn ring_stream(
     let ring = SharedRing::create(config)?;
     let worker = spawn("stream-consumer", consumer_core, &[ring.name()], count)?;
     let mut producer = ring.into_producer()?;
-    pin_current(producer_core)?;
-    for seq in 0..count {
-        producer.send(&seq.to_le_bytes())?;
-    }
-    drop(producer);
+    pinned(producer_core, move || {
+        for seq in 0..count {
+            producer.send(&seq.to_le_bytes())?;
+        }
+        Ok(())
+    })?;
     finish(worker)
 }
 
@@ -84,27 +86,43 @@ pub fn ring_pingpong(
     let worker = spawn("echo", core_b, &[ping.name(), pong.name()], 0)?;
     let mut tx = ping.into_producer()?;
     let mut rx = pong.into_consumer()?;
-    pin_current(core_a)?;
-    let clock = quanta::Clock::new();
-    let mut out = Vec::with_capacity(samples);
-    for seq in 0..(warmup + samples) as u64 {
-        let t0 = clock.raw();
-        tx.send(&seq.to_le_bytes())?;
-        let back = rx.recv_with(decode)?;
-        let t1 = clock.raw();
-        if back != Some(seq) {
-            return Err(MeasureError::Worker(format!("round trip {seq} came back as {back:?}")));
+    let out = pinned(core_a, move || {
+        let clock = quanta::Clock::new();
+        let mut out = Vec::with_capacity(samples);
+        for seq in 0..(warmup + samples) as u64 {
+            let t0 = clock.raw();
+            tx.send(&seq.to_le_bytes())?;
+            let back = rx.recv_with(decode)?;
+            let t1 = clock.raw();
+            if back != Some(seq) {
+                return Err(MeasureError::Worker(format!("round trip {seq} came back as {back:?}")));
+            }
+            if seq >= warmup as u64 {
+                out.push(clock.delta_as_nanos(t0, t1));
+            }
         }
-        if seq >= warmup as u64 {
-            out.push(clock.delta_as_nanos(t0, t1));
-        }
-    }
-    drop(tx);
+        Ok(out)
+    })?;
     let echoed = finish(worker)?;
     if echoed as usize != warmup + samples {
         return Err(MeasureError::Worker(format!("echoed {echoed} of {} messages", warmup + samples)));
     }
     Ok(out)
+}
+
+/// Run `work` on a thread of its own pinned to `core`, so the caller's
+/// thread stays unpinned: a worker spawned later inherits the affinity mask
+/// of the thread that spawns it, and a worker that believed itself confined
+/// to one core would never spin while it waits.
+fn pinned<T: Send>(core: usize, work: impl FnOnce() -> Result<T, MeasureError> + Send) -> Result<T, MeasureError> {
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            pin_current(core)?;
+            work()
+        })
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
 
 /// If this process was started as a worker, do the work and exit; otherwise return.
@@ -126,6 +144,12 @@ pub fn serve_worker_if_requested() {
 fn serve(role: &str) -> Result<f64, MeasureError> {
     let var = |k: &str| std::env::var(k).map_err(|_| MeasureError::Worker(format!("{k} not set")));
     let core: usize = var(CORE_ENV)?.parse().map_err(|_| MeasureError::Worker("bad core".into()))?;
+    // Start from the parent's cores, not the mask of whichever pinned thread
+    // spawned us, and record them before pinning narrows the mask: the
+    // ring's waiters ask whether this process has more than one core.
+    let allowed: Vec<usize> = var(ALLOWED_ENV)?.split(',').filter_map(|c| c.parse().ok()).collect();
+    crate::pin::allow_cores(&allowed)?;
+    crate::pin::available_cores();
     pin_current(core)?;
     let names = var(RINGS_ENV)?;
     let names: Vec<&str> = names.split(',').collect();
@@ -189,6 +213,7 @@ fn spawn(role: &str, core: usize, rings: &[&str], count: u64) -> Result<Child, M
         .env(CORE_ENV, core.to_string())
         .env(RINGS_ENV, rings.join(","))
         .env(COUNT_ENV, count.to_string())
+        .env(ALLOWED_ENV, crate::pin::available_cores().iter().map(usize::to_string).collect::<Vec<_>>().join(","))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .spawn()

@@ -40,3 +40,15 @@ pub fn pin_current(core: usize) -> Result<(), PinError> {
         Err(PinError { core, available: available_cores() })
     }
 }
+
+/// Let the calling thread run on all of `cores` again (a worker process
+/// starts with the mask of the pinned thread that spawned it; it widens it
+/// back to its parent's [`available_cores`] before reading its own).
+pub fn allow_cores(cores: &[usize]) -> Result<(), PinError> {
+    let mut set = rustix::thread::CpuSet::new();
+    for &core in cores {
+        set.set(core);
+    }
+    rustix::thread::sched_setaffinity(None, &set)
+        .map_err(|_| PinError { core: cores.first().copied().unwrap_or(0), available: cores.to_vec() })
+}

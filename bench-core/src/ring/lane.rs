@@ -76,6 +76,8 @@ pub(crate) struct ClassicProducer {
     n: u64,
     /// Local copy of `in`, in `0..n`.
     write: u64,
+    /// Messages published in this segment (`in` wraps, so it cannot say).
+    count: u64,
     /// `out` as last loaded by `has_room`.
     seen_out: u64,
     out_beside_in: bool,
@@ -86,6 +88,8 @@ pub(crate) struct ClassicConsumer {
     n: u64,
     /// Local copy of `out`, in `0..n`.
     read: u64,
+    /// Messages released in this segment.
+    count: u64,
     out_beside_in: bool,
 }
 
@@ -116,6 +120,7 @@ impl ProducerLane {
                 slots: region.slots(),
                 n: g.slot_count as u64,
                 write: 0,
+                count: 0,
                 seen_out: 0,
                 out_beside_in: g.variant == Variant::Textbook,
             }),
@@ -135,6 +140,14 @@ impl ProducerLane {
         match self {
             Self::Stamped(p) => p.slots,
             Self::Classic(p) => p.slots,
+        }
+    }
+
+    /// Messages published in this segment so far.
+    pub(crate) fn published(&self) -> u64 {
+        match self {
+            Self::Stamped(p) => p.tail,
+            Self::Classic(p) => p.count,
         }
     }
 
@@ -203,6 +216,7 @@ impl ProducerLane {
                 unsafe { copy_message(msg.as_ptr(), p.slots.payload(idx), msg.len()) };
                 p.slots.word(idx).store(msg.len() as u64, Ordering::Relaxed);
                 p.write = (p.write + 1) % p.n;
+                p.count += 1;
                 // Release: pairs with the consumer's Acquire load of `in`.
                 region.producer().position.store(p.write, Ordering::Release);
                 true
@@ -242,6 +256,7 @@ impl ProducerLane {
             Self::Stamped(p) => p.tail += k,
             Self::Classic(p) => {
                 p.write = (p.write + k) % p.n;
+                p.count += k;
                 // Release: pairs with the consumer's Acquire load of `in` in
                 // `ready`/`available`; the slots and lengths are visible with it.
                 region.producer().position.store(p.write, Ordering::Release);
@@ -285,6 +300,7 @@ impl ConsumerLane {
                 slots: region.slots(),
                 n: g.slot_count as u64,
                 read: 0,
+                count: 0,
                 out_beside_in: g.variant == Variant::Textbook,
             }),
         }
@@ -294,6 +310,14 @@ impl ConsumerLane {
         match self {
             Self::Stamped(c) => c.slots,
             Self::Classic(c) => c.slots,
+        }
+    }
+
+    /// Messages released in this segment so far.
+    pub(crate) fn consumed(&self) -> u64 {
+        match self {
+            Self::Stamped(c) => c.head,
+            Self::Classic(c) => c.count,
         }
     }
 
@@ -334,31 +358,33 @@ impl ConsumerLane {
         }
     }
 
-    /// Poll the next slot alone up to `spins` times; its length once published.
+    /// Poll the next slot alone up to `spins` times, a spin hint before
+    /// each poll (the caller has just polled); like `front` once published.
     /// The word and the stamp it must carry are computed once, outside the
     /// loop, so noticing a message costs one load and one compare.
     #[inline(always)]
-    pub(crate) fn spin_ready(&self, region: &Region, spins: u32) -> Option<u32> {
+    pub(crate) fn spin_front(&self, region: &Region, spins: u32) -> Option<(*const u8, u32)> {
         match self {
             Self::Stamped(c) => {
-                let word = c.slots.word((c.head & c.mask) as usize);
+                let idx = (c.head & c.mask) as usize;
+                let word = c.slots.word(idx);
                 let stamp = stamp_of(c.head);
                 for _ in 0..spins {
+                    spin_hint();
                     // Acquire: pairs with the producer's Release store in `try_send`/`publish`.
                     let w = word.load(Ordering::Acquire);
                     if w as u32 == stamp {
-                        return Some((w >> 32) as u32);
+                        return Some((c.slots.payload(idx) as *const u8, (w >> 32) as u32));
                     }
-                    spin_hint();
                 }
                 None
             }
             Self::Classic(_) => {
                 for _ in 0..spins {
-                    if let Some(len) = self.ready(region) {
-                        return Some(len);
-                    }
                     spin_hint();
+                    if let Some(front) = self.front(region) {
+                        return Some(front);
+                    }
                 }
                 None
             }
@@ -409,6 +435,7 @@ impl ConsumerLane {
             }
             Self::Classic(c) => {
                 c.read = (c.read + k) % c.n;
+                c.count += k;
                 // Release: pairs with the producer's Acquire load of `out` in `has_room`.
                 out_index(region, c.out_beside_in).store(c.read, Ordering::Release);
                 true
