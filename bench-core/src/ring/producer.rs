@@ -88,7 +88,7 @@ impl Producer {
             self.make_room(1)?;
         }
         if self.after_send {
-            self.after_send(1)?;
+            self.after_send()?;
         }
         Ok(())
     }
@@ -131,13 +131,13 @@ impl Producer {
     /// Commit `n` published batch slots, then what the mode needs after a send.
     fn finish(&mut self, n: u64) -> Result<(), SendError> {
         self.lane.commit(n, &self.region);
-        self.after_send(n)
+        self.after_send()
     }
 
     /// Wake a sleeping consumer (block) and wait for the acknowledgement (rendezvous).
     #[cold]
     #[inline(never)]
-    fn after_send(&mut self, _n: u64) -> Result<(), SendError> {
+    fn after_send(&mut self) -> Result<(), SendError> {
         if self.block {
             wake(self.root.consumer_wait());
         }
