@@ -2,7 +2,7 @@
 //! [`shm`] segments it lives in, and the measurement primitives ([`floor`],
 //! [`pin`]) that every benchmark of the suite is built on.
 //!
-//! Kernel-backed transports join the ring here later, behind one contract.
+//! The kernel-backed [`transport`]s sit beside the ring, behind one contract.
 
 #![deny(unsafe_op_in_unsafe_fn)]
 // Under `--cfg loom` the `/dev/shm` and unbounded-chain paths are compiled
@@ -18,3 +18,6 @@ pub mod ring;
 pub mod shm;
 pub mod stats;
 pub(crate) mod sync;
+// Processes, descriptors and kernel objects: nothing loom can model.
+#[cfg(not(loom))]
+pub mod transport;

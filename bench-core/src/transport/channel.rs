@@ -1,0 +1,507 @@
+//! A channel: one direction of messages between two processes (or, for
+//! `crossbeam`, two threads), in one capacity mode, over one transport.
+//!
+//! A coordinating process [`Channel::create`]s it, hands the
+//! [`address`](Channel::address) (and, for direct links, the descriptors:
+//! [`Channel::configure_command`]) to the processes that open its ends, and
+//! keeps it until the run ends: dropping it removes every kernel object
+//! the channel made. Either end may also be opened in the creating process
+//! itself ([`Channel::open_sender`], [`Channel::open_receiver`]).
+//!
+//! # Capacity modes, the same meaning for every transport
+//! | mode | ring, crossbeam | kernel transports |
+//! | --- | --- | --- |
+//! | `rendezvous` | native | a one-message kernel queue, and after each send the sender waits for the receiver's acknowledgement on a second channel of the same transport, reversed |
+//! | `bounded:N` | native | N realised in the kernel object; the realised count in messages is recorded beside N |
+//! | `unbounded` | native | non-blocking sends; what the kernel will not take waits in a sender-side queue, drained as space frees; spills are counted |
+
+use std::collections::{BTreeMap, VecDeque};
+use std::process::Command;
+use std::time::Duration;
+
+use super::backend::{Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Role, Source};
+use super::{TransportError, TransportKind, backends};
+use crate::ring::{Capacity, Variant, WaitStrategy};
+
+/// Everything needed to create a channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelSpec {
+    /// The transport.
+    pub kind: TransportKind,
+    /// The capacity mode.
+    pub capacity: Capacity,
+    /// The largest message (messages carry 1..=this many bytes).
+    pub message_size: usize,
+    /// How the shared-memory transports wait (`shm-ring`, `eventfd-shm` use it).
+    pub wait: WaitStrategy,
+    /// How long a blocked side waits without progress before it fails.
+    pub timeout: Duration,
+}
+
+impl ChannelSpec {
+    /// A channel of `kind` in `capacity` mode for messages of up to
+    /// `message_size` bytes; shared-memory sides block when they must wait.
+    pub fn new(kind: TransportKind, capacity: Capacity, message_size: usize) -> Self {
+        Self { kind, capacity, message_size, wait: WaitStrategy::Block, timeout: Duration::from_secs(30) }
+    }
+
+    /// Set the wait strategy of the shared-memory transports.
+    pub fn wait(mut self, wait: WaitStrategy) -> Self {
+        self.wait = wait;
+        self
+    }
+
+    /// Set the timeout.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    fn variant(&self) -> Variant {
+        match self.kind {
+            TransportKind::ShmRing(v) => v,
+            _ => Variant::Ring,
+        }
+    }
+
+    fn native(&self) -> bool {
+        backends::of(self.kind).native_modes
+    }
+
+    /// The one-way spec of the data direction.
+    fn data(&self) -> OneWaySpec {
+        let capacity = match self.capacity {
+            Capacity::Rendezvous if !self.native() => Capacity::Bounded(1),
+            other => other,
+        };
+        OneWaySpec {
+            capacity,
+            message_size: self.message_size,
+            wait: self.wait,
+            variant: self.variant(),
+            timeout: self.timeout,
+        }
+    }
+
+    /// The acknowledgement direction of a kernel rendezvous: 8-byte counts.
+    fn ack(&self) -> Option<OneWaySpec> {
+        (self.capacity == Capacity::Rendezvous && !self.native()).then(|| OneWaySpec {
+            capacity: Capacity::Bounded(1),
+            message_size: ACK_SIZE,
+            ..self.data()
+        })
+    }
+}
+
+const ACK_SIZE: usize = 8;
+
+/// The capacity a channel actually has, beside the one asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Realised {
+    /// What was asked for.
+    pub requested: Capacity,
+    /// Messages of `message_size` bytes the channel holds before a sender
+    /// blocks: `Some(0)` for rendezvous, `None` for unbounded.
+    pub messages: Option<u64>,
+    /// How the kernel object was configured to get there.
+    pub detail: String,
+}
+
+/// One direction of messages; owns the kernel objects it created.
+pub struct Channel {
+    spec: ChannelSpec,
+    data: Created,
+    ack: Option<Created>,
+}
+
+impl Channel {
+    /// Create the kernel objects. Fails with a clear reason when the kernel
+    /// refuses the capacity or the message size.
+    pub fn create(spec: &ChannelSpec) -> Result<Self, TransportError> {
+        if spec.message_size == 0 {
+            return Err(TransportError::Refused("message size must be at least 1 byte".into()));
+        }
+        if let Capacity::Bounded(0) = spec.capacity {
+            return Err(TransportError::Refused("bounded:N needs N >= 1 (zero capacity is `rendezvous`)".into()));
+        }
+        let backend = backends::of(spec.kind);
+        let data = (backend.create)(&spec.data())?;
+        let ack = spec.ack().map(|a| (backend.create)(&a)).transpose()?;
+        Ok(Self { spec: spec.clone(), data, ack })
+    }
+
+    /// What the channel was created from.
+    pub fn spec(&self) -> &ChannelSpec {
+        &self.spec
+    }
+
+    /// The capacity realised, beside the one asked for.
+    pub fn realised(&self) -> Realised {
+        let (messages, detail) = match self.spec.capacity {
+            Capacity::Rendezvous if self.ack.is_some() => {
+                (Some(0), format!("{}; each send waits for the receiver's acknowledgement", self.data.detail))
+            }
+            Capacity::Rendezvous => (Some(0), self.data.detail.clone()),
+            Capacity::Bounded(_) => (self.data.realised, self.data.detail.clone()),
+            Capacity::Unbounded => (None, self.data.detail.clone()),
+        };
+        Realised { requested: self.spec.capacity, messages, detail }
+    }
+
+    /// What a process passes to [`open_sender`] / [`open_receiver`].
+    pub fn address(&self) -> String {
+        let s = &self.spec;
+        let mut parts = vec![
+            format!("kind={}", s.kind.name()),
+            format!("cap={}", s.capacity),
+            format!("size={}", s.message_size),
+            format!("wait={}", s.wait),
+            format!("timeout_ms={}", s.timeout.as_millis()),
+        ];
+        for (prefix, created) in [("data", Some(&self.data)), ("ack", self.ack.as_ref())] {
+            let Some(created) = created else { continue };
+            parts.extend(created.params.iter().map(|(k, v)| format!("{prefix}.{k}={v}")));
+            for (_, key, fd) in &created.fds {
+                use std::os::fd::AsRawFd;
+                parts.push(format!("{prefix}.{key}={}", fd.as_raw_fd()));
+            }
+        }
+        parts.join(";")
+    }
+
+    /// Prepare `cmd` to open the `role` end: the address in `env_key`, and
+    /// the descriptors that end needs inherited (close-on-exec cleared in
+    /// the child only). Call [`handed_over`](Self::handed_over) after spawning.
+    pub fn configure_command(&self, role: Role, cmd: &mut Command, env_key: &str) {
+        use std::os::fd::AsRawFd;
+        use std::os::unix::process::CommandExt;
+        cmd.env(env_key, self.address());
+        let raw: Vec<i32> = self.fds_of(role).map(|fd| fd.as_raw_fd()).collect();
+        if raw.is_empty() {
+            return;
+        }
+        // SAFETY: the closure runs in the child between fork and exec; it
+        // makes only `fcntl` calls, which are async-signal-safe, on
+        // descriptors that exist in the child because the parent holds them
+        // open for the whole spawn (`&self` borrows the channel).
+        unsafe {
+            cmd.pre_exec(move || {
+                for &fd in &raw {
+                    // SAFETY: `fd` is open in the child (see above) and only borrowed here.
+                    let fd = std::os::fd::BorrowedFd::borrow_raw(fd);
+                    rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::empty())?;
+                }
+                Ok(())
+            });
+        }
+    }
+
+    /// The `role` end now lives in a spawned process: close this process's
+    /// copies of its descriptors (else a pipe would never see end-of-file).
+    pub fn handed_over(&mut self, role: Role) {
+        self.data.fds.retain(|(r, _, _)| *r != role);
+        if let Some(ack) = &mut self.ack {
+            ack.fds.retain(|(r, _, _)| *r != flip(role));
+        }
+    }
+
+    /// Open the sending end in this process.
+    pub fn open_sender(&mut self, opts: &OpenOptions) -> Result<Sender, TransportError> {
+        let backend = backends::of(self.spec.kind);
+        let data_spec = self.spec.data();
+        let raw = {
+            let mut src = local_source(&mut self.data, Role::Sender);
+            (backend.open_sender)(&data_spec, &mut src, opts)?
+        };
+        let ack = match (&mut self.ack, self.spec.ack()) {
+            (Some(created), Some(spec)) => {
+                let mut src = local_source(created, Role::Receiver);
+                Some((backend.open_receiver)(&spec, &mut src, opts)?)
+            }
+            _ => None,
+        };
+        Ok(Sender::new(&self.spec, raw, ack))
+    }
+
+    /// Open the receiving end in this process.
+    pub fn open_receiver(&mut self, opts: &OpenOptions) -> Result<Receiver, TransportError> {
+        let backend = backends::of(self.spec.kind);
+        let data_spec = self.spec.data();
+        let raw = {
+            let mut src = local_source(&mut self.data, Role::Receiver);
+            (backend.open_receiver)(&data_spec, &mut src, opts)?
+        };
+        let ack = match (&mut self.ack, self.spec.ack()) {
+            (Some(created), Some(spec)) => {
+                let mut src = local_source(created, Role::Sender);
+                Some((backend.open_sender)(&spec, &mut src, opts)?)
+            }
+            _ => None,
+        };
+        Ok(Receiver::new(&self.spec, raw, ack))
+    }
+
+    fn fds_of(&self, role: Role) -> impl Iterator<Item = &std::os::fd::OwnedFd> {
+        let data = self.data.fds.iter().filter(move |(r, _, _)| *r == role);
+        let ack = self.ack.iter().flat_map(|a| a.fds.iter()).filter(move |(r, _, _)| *r == flip(role));
+        data.chain(ack).map(|(_, _, fd)| fd)
+    }
+}
+
+fn flip(role: Role) -> Role {
+    match role {
+        Role::Sender => Role::Receiver,
+        Role::Receiver => Role::Sender,
+    }
+}
+
+fn local_source(created: &mut Created, role: Role) -> Source<'_> {
+    Source { params: &created.params, fds: Some(&mut created.fds), local: Some(&mut created.local), role }
+}
+
+/// A parsed address.
+struct Address {
+    spec: ChannelSpec,
+    data: BTreeMap<String, String>,
+    ack: BTreeMap<String, String>,
+}
+
+fn parse_address(address: &str) -> Result<Address, TransportError> {
+    let bad = |what: &str| TransportError::Protocol(format!("address {address:?}: {what}"));
+    let mut top = BTreeMap::new();
+    let (mut data, mut ack) = (BTreeMap::new(), BTreeMap::new());
+    for part in address.split(';').filter(|p| !p.is_empty()) {
+        let (k, v) = part.split_once('=').ok_or_else(|| bad("a part without '='"))?;
+        if let Some(k) = k.strip_prefix("data.") {
+            data.insert(k.to_owned(), v.to_owned());
+        } else if let Some(k) = k.strip_prefix("ack.") {
+            ack.insert(k.to_owned(), v.to_owned());
+        } else {
+            top.insert(k, v);
+        }
+    }
+    let get = |k: &str| top.get(k).copied().ok_or_else(|| bad(&format!("no {k}")));
+    let kind: TransportKind = get("kind")?.parse().map_err(|e| bad(&format!("{e}")))?;
+    let capacity: Capacity = get("cap")?.parse().map_err(|_| bad("bad cap"))?;
+    let message_size: usize = get("size")?.parse().map_err(|_| bad("bad size"))?;
+    let wait: WaitStrategy = get("wait")?.parse().map_err(|_| bad("bad wait"))?;
+    let timeout_ms: u64 = get("timeout_ms")?.parse().map_err(|_| bad("bad timeout_ms"))?;
+    let spec = ChannelSpec { kind, capacity, message_size, wait, timeout: Duration::from_millis(timeout_ms) };
+    Ok(Address { spec, data, ack })
+}
+
+/// Open the sending end of the channel at `address` (from [`Channel::address`],
+/// in a process prepared with [`Channel::configure_command`]).
+pub fn open_sender(address: &str, opts: &OpenOptions) -> Result<Sender, TransportError> {
+    let a = parse_address(address)?;
+    let backend = backends::of(a.spec.kind);
+    let mut src = Source { params: &a.data, fds: None, local: None, role: Role::Sender };
+    let raw = (backend.open_sender)(&a.spec.data(), &mut src, opts)?;
+    let ack = match a.spec.ack() {
+        Some(spec) => {
+            let mut src = Source { params: &a.ack, fds: None, local: None, role: Role::Receiver };
+            Some((backend.open_receiver)(&spec, &mut src, opts)?)
+        }
+        None => None,
+    };
+    Ok(Sender::new(&a.spec, raw, ack))
+}
+
+/// Open the receiving end of the channel at `address`.
+pub fn open_receiver(address: &str, opts: &OpenOptions) -> Result<Receiver, TransportError> {
+    let a = parse_address(address)?;
+    let backend = backends::of(a.spec.kind);
+    let mut src = Source { params: &a.data, fds: None, local: None, role: Role::Receiver };
+    let raw = (backend.open_receiver)(&a.spec.data(), &mut src, opts)?;
+    let ack = match a.spec.ack() {
+        Some(spec) => {
+            let mut src = Source { params: &a.ack, fds: None, local: None, role: Role::Sender };
+            Some((backend.open_sender)(&spec, &mut src, opts)?)
+        }
+        None => None,
+    };
+    Ok(Receiver::new(&a.spec, raw, ack))
+}
+
+/// What a sender observed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SendStats {
+    /// Messages handed to `send` (or accepted by `try_send`).
+    pub sent: u64,
+    /// Unbounded: messages the kernel would not take at once, kept in the sender's queue.
+    pub spilled: u64,
+    /// Unbounded: the longest the sender's queue got.
+    pub spill_peak: u64,
+    /// `try_send` calls refused because the channel was full.
+    pub refused: u64,
+    /// Rendezvous over a kernel transport: acknowledgements received.
+    pub acks: u64,
+}
+
+enum Mode {
+    /// The backend does what the mode needs (bounded kernel objects, native modes).
+    Direct,
+    /// Unbounded over a kernel object: non-blocking sends plus a spill queue.
+    Spill(VecDeque<Box<[u8]>>),
+    /// Rendezvous over a kernel object: each send waits for its acknowledgement.
+    Rendezvous(Box<dyn RawReceiver>),
+}
+
+/// The sending end of a channel.
+pub struct Sender {
+    raw: Box<dyn RawSender>,
+    mode: Mode,
+    max: usize,
+    stats: SendStats,
+}
+
+impl Sender {
+    fn new(spec: &ChannelSpec, raw: Box<dyn RawSender>, ack: Option<Box<dyn RawReceiver>>) -> Self {
+        let mode = match (ack, spec.capacity) {
+            (Some(ack), _) => Mode::Rendezvous(ack),
+            (None, Capacity::Unbounded) if !spec.native() => Mode::Spill(VecDeque::new()),
+            _ => Mode::Direct,
+        };
+        Self { raw, mode, max: spec.message_size, stats: SendStats::default() }
+    }
+
+    /// Send one message as the capacity mode says: wait while a bounded
+    /// channel is full, wait for receipt in rendezvous, never wait in unbounded.
+    pub fn send(&mut self, msg: &[u8]) -> Result<(), TransportError> {
+        self.check(msg)?;
+        match &mut self.mode {
+            Mode::Direct => self.raw.send(msg)?,
+            Mode::Spill(queue) => {
+                while let Some(front) = queue.front() {
+                    if !self.raw.try_send(front)? {
+                        break;
+                    }
+                    queue.pop_front();
+                }
+                if !(queue.is_empty() && self.raw.try_send(msg)?) {
+                    queue.push_back(msg.into());
+                    self.stats.spilled += 1;
+                    self.stats.spill_peak = self.stats.spill_peak.max(queue.len() as u64);
+                }
+            }
+            Mode::Rendezvous(ack) => {
+                self.raw.send(msg)?;
+                let mut buf = [0u8; ACK_SIZE];
+                let n = ack.recv(&mut buf).map_err(|e| match e {
+                    e if e.is_disconnected() => {
+                        TransportError::PeerGone("the receiver closed before acknowledging".into())
+                    }
+                    e => e,
+                })?;
+                let count = (n == ACK_SIZE).then(|| u64::from_le_bytes(buf));
+                if count != Some(self.stats.sent + 1) {
+                    return Err(TransportError::Protocol(format!(
+                        "acknowledgement {count:?} for message {}",
+                        self.stats.sent + 1
+                    )));
+                }
+                self.stats.acks += 1;
+            }
+        }
+        self.stats.sent += 1;
+        Ok(())
+    }
+
+    /// Send one message only if that does not wait: `Ok(false)` when the
+    /// channel is full. Bounded channels only (a rendezvous send always
+    /// waits; an unbounded one never does).
+    pub fn try_send(&mut self, msg: &[u8]) -> Result<bool, TransportError> {
+        self.check(msg)?;
+        if !matches!(self.mode, Mode::Direct) {
+            return Err(TransportError::Refused("try_send is for bounded channels".into()));
+        }
+        let sent = self.raw.try_send(msg)?;
+        if sent {
+            self.stats.sent += 1;
+        } else {
+            self.stats.refused += 1;
+        }
+        Ok(sent)
+    }
+
+    /// Deliver everything still queued (unbounded), then mark the clean end
+    /// of the stream; the receiver then gets [`TransportError::Disconnected`].
+    pub fn finish(mut self) -> Result<SendStats, TransportError> {
+        if let Mode::Spill(queue) = &mut self.mode {
+            while let Some(front) = queue.front() {
+                if self.raw.try_send(front)? {
+                    queue.pop_front();
+                } else {
+                    self.raw.wait_writable()?;
+                }
+            }
+        }
+        self.raw.close()?;
+        Ok(self.stats)
+    }
+
+    /// What happened so far.
+    pub fn stats(&self) -> SendStats {
+        self.stats
+    }
+
+    /// Messages waiting in the sender's own queue (unbounded only).
+    pub fn queued(&self) -> usize {
+        match &self.mode {
+            Mode::Spill(queue) => queue.len(),
+            _ => 0,
+        }
+    }
+
+    fn check(&self, msg: &[u8]) -> Result<(), TransportError> {
+        if msg.is_empty() {
+            return Err(TransportError::Empty);
+        }
+        if msg.len() > self.max {
+            return Err(TransportError::TooLarge {
+                len: msg.len(),
+                max: self.max,
+                limit: "the channel's message size".into(),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// The receiving end of a channel.
+pub struct Receiver {
+    raw: Box<dyn RawReceiver>,
+    ack: Option<Box<dyn RawSender>>,
+    received: u64,
+    max: usize,
+}
+
+impl Receiver {
+    fn new(spec: &ChannelSpec, raw: Box<dyn RawReceiver>, ack: Option<Box<dyn RawSender>>) -> Self {
+        Self { raw, ack, received: 0, max: spec.message_size }
+    }
+
+    /// The next message into `buf` (which must hold the channel's message
+    /// size); [`TransportError::Disconnected`] once the sender finished and
+    /// everything it sent was received.
+    pub fn recv(&mut self, buf: &mut [u8]) -> Result<usize, TransportError> {
+        if buf.len() < self.max {
+            return Err(TransportError::TooLarge {
+                len: self.max,
+                max: buf.len(),
+                limit: "the receive buffer (it must hold the channel's message size)".into(),
+            });
+        }
+        let n = self.raw.recv(buf)?;
+        self.received += 1;
+        if let Some(ack) = &mut self.ack {
+            ack.send(&self.received.to_le_bytes())?;
+        }
+        Ok(n)
+    }
+
+    /// Messages received so far.
+    pub fn received(&self) -> u64 {
+        self.received
+    }
+}

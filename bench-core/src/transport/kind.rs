@@ -1,0 +1,153 @@
+//! The transports ringside compares, by the names the command line shows,
+//! and how each one names its peer (a direct link or an indirect mailbox).
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::ring::Variant;
+
+/// One inter-process (or, for `crossbeam`, inter-thread) transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TransportKind {
+    /// The shared-memory ring of [`crate::ring`], in one of its designs.
+    ShmRing(Variant),
+    /// Anonymous pipe, inherited by the other process.
+    Pipe,
+    /// Named pipe (`mkfifo`).
+    Fifo,
+    /// `AF_UNIX`, `SOCK_STREAM`, connected through a socket path.
+    UnixStream,
+    /// `AF_UNIX`, `SOCK_DGRAM`, sent to a bound socket path.
+    UnixDgram,
+    /// `AF_UNIX`, `SOCK_SEQPACKET`, connected through a socket path.
+    UnixSeqpacket,
+    /// TCP over loopback with `TCP_NODELAY`.
+    Tcp,
+    /// POSIX message queue (`mq_open`).
+    PosixMq,
+    /// System V message queue (`msgget`).
+    SysvMq,
+    /// A shared-memory slot array whose wake-ups go through `eventfd`.
+    EventfdShm,
+    /// `crossbeam-channel` between two **threads** of one process: the in-process baseline.
+    Crossbeam,
+}
+
+/// How the two ends find each other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Link {
+    /// A link between two endpoints, made by one side and handed to the
+    /// other (an inherited pipe, a connected socket).
+    Direct,
+    /// A named mailbox any process with the name can open (a FIFO, a message
+    /// queue, a shared-memory segment).
+    Indirect,
+}
+
+impl TransportKind {
+    /// Every transport, in the order reports list them.
+    pub const ALL: [TransportKind; 13] = [
+        TransportKind::ShmRing(Variant::Ring),
+        TransportKind::ShmRing(Variant::Padded),
+        TransportKind::ShmRing(Variant::Textbook),
+        TransportKind::Pipe,
+        TransportKind::Fifo,
+        TransportKind::UnixStream,
+        TransportKind::UnixDgram,
+        TransportKind::UnixSeqpacket,
+        TransportKind::Tcp,
+        TransportKind::PosixMq,
+        TransportKind::SysvMq,
+        TransportKind::EventfdShm,
+        TransportKind::Crossbeam,
+    ];
+
+    /// The name the command line and the results use.
+    pub fn name(self) -> &'static str {
+        match self {
+            TransportKind::ShmRing(Variant::Ring) => "shm-ring",
+            TransportKind::ShmRing(Variant::Padded) => "shm-ring:padded",
+            TransportKind::ShmRing(Variant::Textbook) => "shm-ring:textbook",
+            TransportKind::Pipe => "pipe",
+            TransportKind::Fifo => "fifo",
+            TransportKind::UnixStream => "unix-stream",
+            TransportKind::UnixDgram => "unix-dgram",
+            TransportKind::UnixSeqpacket => "unix-seqpacket",
+            TransportKind::Tcp => "tcp",
+            TransportKind::PosixMq => "posix-mq",
+            TransportKind::SysvMq => "sysv-mq",
+            TransportKind::EventfdShm => "eventfd-shm",
+            TransportKind::Crossbeam => "crossbeam",
+        }
+    }
+
+    /// Direct link or indirect mailbox.
+    pub fn link(self) -> Link {
+        match self {
+            TransportKind::Pipe
+            | TransportKind::UnixStream
+            | TransportKind::UnixSeqpacket
+            | TransportKind::Tcp
+            | TransportKind::Crossbeam => Link::Direct,
+            TransportKind::ShmRing(_)
+            | TransportKind::Fifo
+            | TransportKind::UnixDgram
+            | TransportKind::PosixMq
+            | TransportKind::SysvMq
+            | TransportKind::EventfdShm => Link::Indirect,
+        }
+    }
+
+    /// Whether the two ends are threads of one process (only `crossbeam`),
+    /// not separate processes: every output labels it so.
+    pub fn is_threads(self) -> bool {
+        self == TransportKind::Crossbeam
+    }
+
+    /// Whether the kernel carries the messages (not shared memory or a
+    /// user-space channel): the group the ring is compared against.
+    pub fn is_kernel(self) -> bool {
+        !matches!(self, TransportKind::ShmRing(_) | TransportKind::EventfdShm | TransportKind::Crossbeam)
+    }
+}
+
+impl fmt::Display for TransportKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl fmt::Display for Link {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Link::Direct => "direct",
+            Link::Indirect => "indirect",
+        })
+    }
+}
+
+/// A transport name that is not one of [`TransportKind::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown transport {0:?}; expected one of: {names}", names = TransportKind::ALL.map(TransportKind::name).join(", "))]
+pub struct UnknownTransport(pub String);
+
+impl FromStr for TransportKind {
+    type Err = UnknownTransport;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TransportKind::ALL.into_iter().find(|k| k.name() == s).ok_or_else(|| UnknownTransport(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for kind in TransportKind::ALL {
+            assert_eq!(kind.name().parse::<TransportKind>(), Ok(kind));
+        }
+        assert!("carrier-pigeon".parse::<TransportKind>().unwrap_err().to_string().contains("pipe"));
+    }
+}

@@ -1,0 +1,38 @@
+//! Every transport ringside measures, behind one contract.
+//!
+//! - [`TransportKind`]: the transports, by the names the command line shows,
+//!   each labelled [`Link::Direct`] or [`Link::Indirect`];
+//! - [`Channel`]: one direction of messages in one capacity mode, created by
+//!   a coordinating process and opened by name or inherited descriptor in
+//!   the processes that use it ([`open_sender`], [`open_receiver`]);
+//! - [`Sender`] / [`Receiver`]: the ends, with the same capacity semantics
+//!   for every transport (see [`channel`]);
+//! - [`objects`]: every kernel object a run creates is registered, removed
+//!   when the run ends, fails or is interrupted, and named so that a sweep
+//!   finds the leftovers of runs killed outright.
+//!
+//! # The contract every transport keeps
+//! - Message boundaries are preserved (length-prefixed frames on byte
+//!   streams); messages carry 1 to `message_size` bytes, and a size the
+//!   kernel cannot carry is refused at creation, naming the limit.
+//! - The sender ends the stream with [`Sender::finish`]; the receiver then
+//!   gets [`TransportError::Disconnected`]. A peer that dies first is
+//!   [`TransportError::PeerGone`] (end-of-file or `EPIPE` without the end
+//!   marker, or its process exited), never a hang.
+//! - The backends (one file each under `backends/`) implement only one
+//!   direction and single messages ([`backend`]); capacity modes the kernel
+//!   cannot express are built on top, once, in [`channel`].
+
+pub mod backend;
+mod backends;
+pub mod channel;
+mod error;
+pub mod framing;
+mod kind;
+pub mod objects;
+pub mod peer;
+
+pub use backend::{OpenOptions, Role};
+pub use channel::{Channel, ChannelSpec, Realised, Receiver, SendStats, Sender, open_receiver, open_sender};
+pub use error::TransportError;
+pub use kind::{Link, TransportKind, UnknownTransport};

@@ -1,0 +1,219 @@
+//! The IPC objects a run creates, their removal, and the sweep for leftovers.
+//!
+//! Every named object carries the prefix `ringside-<pid>-` (the pid of the
+//! process that created it): `/dev/shm/ringside-...` segments, POSIX queues
+//! `/ringside-...`, and a private directory `ringside-<pid>-<n>` under the
+//! runtime directory for FIFOs and socket paths. System V queues have no
+//! names; their keys start with the bytes `RS` (see the `sysv-mq` backend).
+//!
+//! An [`ObjectGuard`] removes its objects when dropped (also while unwinding
+//! from a panic) and, while alive, is listed in a process-wide registry that
+//! [`install_interrupt_cleanup`] empties on SIGINT, SIGTERM or SIGHUP before
+//! the process exits. [`sweep_leftovers`] finds the objects of runs that
+//! died by `kill -9`: names whose pid no longer runs.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// One kernel object a transport created.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IpcObject {
+    /// A file under `/dev/shm` (a shared-memory segment), by its name without the directory.
+    ShmName(String),
+    /// A FIFO or a socket path.
+    Path(PathBuf),
+    /// A private directory that held FIFOs or socket paths.
+    Dir(PathBuf),
+    /// A POSIX message queue, by its name (with the leading `/`).
+    PosixMq(String),
+    /// A System V message queue, by its id.
+    SysvMq(i32),
+}
+
+impl IpcObject {
+    /// Remove the object; an object that is already gone counts as removed.
+    pub fn remove(&self) -> io::Result<()> {
+        let result = match self {
+            IpcObject::ShmName(name) => crate::shm::unlink(name).map(|_| ()),
+            IpcObject::Path(path) => std::fs::remove_file(path),
+            IpcObject::Dir(path) => std::fs::remove_dir_all(path),
+            IpcObject::PosixMq(name) => super::backends::posix_mq::unlink(name),
+            IpcObject::SysvMq(id) => super::backends::sysv_mq::remove(*id),
+        };
+        match result {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            other => other,
+        }
+    }
+}
+
+impl std::fmt::Display for IpcObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IpcObject::ShmName(name) => write!(f, "shared memory {}/{name}", crate::shm::SHM_DIR),
+            IpcObject::Path(path) => write!(f, "path {}", path.display()),
+            IpcObject::Dir(path) => write!(f, "directory {}", path.display()),
+            IpcObject::PosixMq(name) => write!(f, "POSIX queue {name}"),
+            IpcObject::SysvMq(id) => write!(f, "System V queue id {id}"),
+        }
+    }
+}
+
+static REGISTRY: Mutex<BTreeMap<u64, IpcObject>> = Mutex::new(BTreeMap::new());
+static NEXT: AtomicU64 = AtomicU64::new(0);
+
+/// Objects removed when this guard drops, or when the process is interrupted.
+#[derive(Debug, Default)]
+pub struct ObjectGuard {
+    ids: Vec<u64>,
+}
+
+impl ObjectGuard {
+    /// An empty guard.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Take responsibility for removing `object`. Register an object right
+    /// after creating it, before anything else can fail.
+    pub fn add(&mut self, object: IpcObject) {
+        let id = NEXT.fetch_add(1, Ordering::Relaxed);
+        REGISTRY.lock().unwrap_or_else(|p| p.into_inner()).insert(id, object);
+        self.ids.push(id);
+    }
+
+    /// Move every object of `other` into this guard.
+    pub fn absorb(&mut self, mut other: ObjectGuard) {
+        self.ids.append(&mut other.ids);
+    }
+
+    /// Remove every object now (last added first: files before their directory).
+    pub fn remove_all(&mut self) {
+        let mut registry = REGISTRY.lock().unwrap_or_else(|p| p.into_inner());
+        for id in self.ids.drain(..).rev() {
+            if let Some(object) = registry.remove(&id) {
+                let _ = object.remove();
+            }
+        }
+    }
+}
+
+impl Drop for ObjectGuard {
+    fn drop(&mut self) {
+        self.remove_all();
+    }
+}
+
+/// Remove every registered object of this process (an interrupt handler's job).
+pub fn remove_registered() {
+    let mut registry = REGISTRY.lock().unwrap_or_else(|p| p.into_inner());
+    for (_, object) in std::mem::take(&mut *registry).into_iter().rev() {
+        let _ = object.remove();
+    }
+}
+
+/// On SIGINT, SIGTERM or SIGHUP: remove every registered object, then exit
+/// with status 130. Call once, early in `main`; a second call does nothing.
+pub fn install_interrupt_cleanup() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // The handler runs on ctrlc's own thread, not in signal context, so
+        // it may take the registry lock and make system calls.
+        let _ = ctrlc::set_handler(|| {
+            remove_registered();
+            std::process::exit(130);
+        });
+    });
+}
+
+/// A fresh name `ringside-<pid>-<n>-<tag>`, unique within this process.
+pub fn unique_name(tag: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    format!("{}{}-{}-{tag}", crate::shm::NAME_PREFIX, std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A private directory (mode 0700) for FIFOs and socket paths, under
+/// `$XDG_RUNTIME_DIR` or `/tmp`; registered in `guard`.
+pub fn private_dir(guard: &mut ObjectGuard) -> io::Result<PathBuf> {
+    let base = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from).filter(|p| p.is_dir());
+    let dir = base.unwrap_or_else(std::env::temp_dir).join(unique_name("dir"));
+    std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
+    guard.add(IpcObject::Dir(dir.clone()));
+    Ok(dir)
+}
+
+use std::os::unix::fs::DirBuilderExt;
+
+/// The pid in a `ringside-<pid>-...` name, if it is one.
+fn pid_of(name: &str) -> Option<u32> {
+    name.trim_start_matches('/').strip_prefix(crate::shm::NAME_PREFIX)?.split('-').next()?.parse().ok()
+}
+
+fn running(pid: u32) -> bool {
+    Path::new("/proc").join(pid.to_string()).exists()
+}
+
+/// Objects left by ringside runs whose process no longer runs, removed
+/// unless `dry_run`. Returns each object found and what removing it did.
+pub fn sweep_leftovers(dry_run: bool) -> Vec<(IpcObject, io::Result<()>)> {
+    let mut found = Vec::new();
+    type Make = fn(String) -> IpcObject;
+    let dirs: [(&str, Make); 2] =
+        [(crate::shm::SHM_DIR, IpcObject::ShmName), ("/dev/mqueue", |n| IpcObject::PosixMq(format!("/{n}")))];
+    for (dir, make) in dirs {
+        for name in list(Path::new(dir)) {
+            if pid_of(&name).is_some_and(|p| !running(p)) {
+                found.push(make(name));
+            }
+        }
+    }
+    let base = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from).filter(|p| p.is_dir());
+    for root in base.into_iter().chain([std::env::temp_dir()]) {
+        for name in list(&root) {
+            if pid_of(&name).is_some_and(|p| !running(p)) {
+                found.push(IpcObject::Dir(root.join(name)));
+            }
+        }
+    }
+    found.extend(super::backends::sysv_mq::leftovers().into_iter().map(IpcObject::SysvMq));
+    found
+        .into_iter()
+        .map(|object| {
+            let result = if dry_run { Ok(()) } else { object.remove() };
+            (object, result)
+        })
+        .collect()
+}
+
+fn list(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    entries
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with(crate::shm::NAME_PREFIX))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_carry_prefix_and_pid() {
+        let name = unique_name("x");
+        assert_eq!(pid_of(&name), Some(std::process::id()));
+        assert_eq!(pid_of("/ringside-42-0-q"), Some(42));
+        assert_eq!(pid_of("other-42"), None);
+    }
+
+    #[test]
+    fn guard_removes_on_drop() {
+        let mut guard = ObjectGuard::new();
+        let dir = private_dir(&mut guard).unwrap();
+        std::fs::write(dir.join("f"), b"x").unwrap();
+        drop(guard);
+        assert!(!dir.exists());
+    }
+}
