@@ -60,6 +60,9 @@ pub enum SendError {
     /// The consumer dropped its end.
     #[error("the consumer has closed the ring")]
     Disconnected,
+    /// `try_send` on a ring that is not bounded.
+    #[error("try_send is for bounded rings: a rendezvous send always waits, an unbounded ring grows")]
+    NotBounded,
     /// The consumer process exited without closing the ring.
     #[error("the consumer process {pid} died")]
     PeerDied {

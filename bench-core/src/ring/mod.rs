@@ -87,6 +87,21 @@ impl SharedRing {
         Ok(Self { region, name })
     }
 
+    /// Attach like [`attach`](Self::attach) but leave the name in place
+    /// until both roles are claimed: for a coordinator that creates the ring
+    /// and hands it to two other processes, one for each end.
+    #[cfg(not(loom))]
+    pub fn attach_shared(name: &str) -> Result<Self, RingError> {
+        let region = Region::attach(name)?;
+        if region.geometry().chain_index != 0 {
+            return Err(RingError::Incompatible {
+                path: crate::shm::path_of(name),
+                reason: "this is a later segment of an unbounded chain, not a ring's first segment".into(),
+            });
+        }
+        Ok(Self { region, name: NameGuard(Some(name.to_owned())) })
+    }
+
     /// The ring's name in `/dev/shm` (what the other side passes to [`attach`](Self::attach)).
     pub fn name(&self) -> &str {
         self.name.name()
@@ -122,13 +137,26 @@ impl SharedRing {
     /// Take the producer end.
     pub fn into_producer(self) -> Result<Producer, RingError> {
         claim(&self.region.producer().pid, "producer", self.name())?;
+        self.unlink_if_both_claimed();
         Ok(Producer::new(self.region, self.name))
     }
 
     /// Take the consumer end.
     pub fn into_consumer(self) -> Result<Consumer, RingError> {
         claim(&self.region.consumer().pid, "consumer", self.name())?;
+        self.unlink_if_both_claimed();
         Ok(Consumer::new(self.region, self.name))
+    }
+
+    /// Once both ends are claimed nobody needs the name: remove it, so a
+    /// crash from here on leaves nothing in `/dev/shm`.
+    fn unlink_if_both_claimed(&self) {
+        // Acquire: pairs with the AcqRel claim of the other role in `claim`.
+        let producer = self.region.producer().pid.load(Ordering::Acquire);
+        let consumer = self.region.consumer().pid.load(Ordering::Acquire);
+        if producer != 0 && consumer != 0 {
+            self.name.unlink();
+        }
     }
 }
 

@@ -93,6 +93,25 @@ impl Producer {
         Ok(())
     }
 
+    /// Send one message only if there is room now: `Ok(false)` when the
+    /// ring is full. For bounded rings (a rendezvous send always waits for
+    /// its acknowledgement, and an unbounded ring grows instead).
+    pub fn try_send(&mut self, msg: &[u8]) -> Result<bool, SendError> {
+        if msg.len() > self.slot_size {
+            return Err(SendError::TooLarge { len: msg.len(), max: self.slot_size });
+        }
+        if !matches!(self.capacity, Capacity::Bounded(_)) {
+            return Err(SendError::NotBounded);
+        }
+        if !self.lane.try_send(msg, &self.region) {
+            return Ok(false);
+        }
+        if self.block {
+            wake(self.root.consumer_wait());
+        }
+        Ok(true)
+    }
+
     /// Reserve `n` slots to write in place; publish them with [`WriteBatch::commit`].
     /// Waits for room like `send` (an unbounded ring grows instead).
     pub fn reserve(&mut self, n: usize) -> Result<WriteBatch<'_>, SendError> {

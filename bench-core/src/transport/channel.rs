@@ -148,6 +148,15 @@ impl Channel {
         Realised { requested: self.spec.capacity, messages, detail }
     }
 
+    /// Every kernel object this channel created (removed when it drops).
+    pub fn objects(&self) -> Vec<super::objects::IpcObject> {
+        let mut all = self.data.objects.objects();
+        if let Some(ack) = &self.ack {
+            all.extend(ack.objects.objects());
+        }
+        all
+    }
+
     /// What a process passes to [`open_sender`] / [`open_receiver`].
     pub fn address(&self) -> String {
         let s = &self.spec;
@@ -352,6 +361,7 @@ pub struct Sender {
     raw: Box<dyn RawSender>,
     mode: Mode,
     max: usize,
+    bounded: bool,
     stats: SendStats,
 }
 
@@ -362,7 +372,8 @@ impl Sender {
             (None, Capacity::Unbounded) if !spec.native() => Mode::Spill(VecDeque::new()),
             _ => Mode::Direct,
         };
-        Self { raw, mode, max: spec.message_size, stats: SendStats::default() }
+        let bounded = matches!(spec.capacity, Capacity::Bounded(_));
+        Self { raw, mode, max: spec.message_size, bounded, stats: SendStats::default() }
     }
 
     /// Send one message as the capacity mode says: wait while a bounded
@@ -412,7 +423,7 @@ impl Sender {
     /// waits; an unbounded one never does).
     pub fn try_send(&mut self, msg: &[u8]) -> Result<bool, TransportError> {
         self.check(msg)?;
-        if !matches!(self.mode, Mode::Direct) {
+        if !(self.bounded && matches!(self.mode, Mode::Direct)) {
             return Err(TransportError::Refused("try_send is for bounded channels".into()));
         }
         let sent = self.raw.try_send(msg)?;

@@ -50,6 +50,21 @@ impl IpcObject {
     }
 }
 
+impl IpcObject {
+    /// Whether the object still exists (a POSIX queue is looked up in
+    /// `/dev/mqueue`, so it reads as gone where that is not mounted).
+    pub fn exists(&self) -> bool {
+        match self {
+            IpcObject::ShmName(name) => Path::new(crate::shm::SHM_DIR).join(name).exists(),
+            IpcObject::Path(path) | IpcObject::Dir(path) => path.symlink_metadata().is_ok(),
+            IpcObject::PosixMq(name) => Path::new("/dev/mqueue").join(name.trim_start_matches('/')).exists(),
+            IpcObject::SysvMq(id) => std::fs::read_to_string("/proc/sysvipc/msg")
+                .map(|t| t.lines().skip(1).any(|l| l.split_whitespace().nth(1) == Some(&id.to_string())))
+                .unwrap_or(false),
+        }
+    }
+}
+
 impl std::fmt::Display for IpcObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -83,6 +98,12 @@ impl ObjectGuard {
         let id = NEXT.fetch_add(1, Ordering::Relaxed);
         REGISTRY.lock().unwrap_or_else(|p| p.into_inner()).insert(id, object);
         self.ids.push(id);
+    }
+
+    /// The objects this guard will remove.
+    pub fn objects(&self) -> Vec<IpcObject> {
+        let registry = REGISTRY.lock().unwrap_or_else(|p| p.into_inner());
+        self.ids.iter().filter_map(|id| registry.get(id).cloned()).collect()
     }
 
     /// Move every object of `other` into this guard.

@@ -1,18 +1,114 @@
-//! STUB: to be implemented.
+//! `shm-ring`: the ring of [`crate::ring`] behind the transport contract.
+//!
+//! The ring realises all three capacity modes itself (rendezvous by its own
+//! acknowledgement, bounded exactly, unbounded by a growing chain of
+//! segments), so the channel layer adds nothing. The creating process keeps
+//! a handle until the channel drops; each end attaches by name, and the
+//! name is removed as soon as both ends are claimed.
 
+use crate::ring::{Capacity, Consumer, Producer, RecvError, RingConfig, SendError, SharedRing};
 use crate::transport::TransportError;
 use crate::transport::backend::{Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source};
+use crate::transport::objects::IpcObject;
 
-pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native_modes: false };
+pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native_modes: true };
 
-fn create(_spec: &OneWaySpec) -> Result<Created, TransportError> {
-    Err(TransportError::Refused("not built yet".into()))
+fn config(spec: &OneWaySpec) -> RingConfig {
+    RingConfig::new(spec.capacity)
+        .variant(spec.variant)
+        .wait(spec.wait)
+        .slot_size(spec.message_size)
+        .timeout(spec.timeout)
 }
 
-fn open_sender(_: &OneWaySpec, _: &mut Source<'_>, _: &OpenOptions) -> Result<Box<dyn RawSender>, TransportError> {
-    Err(TransportError::Refused("not built yet".into()))
+fn create(spec: &OneWaySpec) -> Result<Created, TransportError> {
+    let ring = SharedRing::create(&config(spec))?;
+    let mut created = Created::default();
+    created.objects.add(IpcObject::ShmName(ring.name().to_owned()));
+    created.params.insert("name".into(), ring.name().to_owned());
+    created.realised = match spec.capacity {
+        Capacity::Bounded(_) => Some(ring.realised_bound() as u64),
+        Capacity::Rendezvous => Some(0),
+        Capacity::Unbounded => None,
+    };
+    created.detail = format!(
+        "{} ring of {} slots of {} bytes, {} waits",
+        spec.variant,
+        ring.slot_count(),
+        spec.message_size,
+        spec.wait
+    );
+    created.local = Some(Box::new(ring));
+    Ok(created)
 }
 
-fn open_receiver(_: &OneWaySpec, _: &mut Source<'_>, _: &OpenOptions) -> Result<Box<dyn RawReceiver>, TransportError> {
-    Err(TransportError::Refused("not built yet".into()))
+/// The creator's handle if this process created the ring and it is still
+/// unused, else a fresh attachment by name.
+fn ring(src: &mut Source<'_>) -> Result<SharedRing, TransportError> {
+    if let Ok(ring) = src.take_local::<SharedRing>() {
+        return Ok(ring);
+    }
+    Ok(SharedRing::attach_shared(src.param("name")?)?)
+}
+
+fn open_sender(_: &OneWaySpec, src: &mut Source<'_>, _: &OpenOptions) -> Result<Box<dyn RawSender>, TransportError> {
+    Ok(Box::new(RingSender(Some(ring(src)?.into_producer()?))))
+}
+
+fn open_receiver(
+    _: &OneWaySpec,
+    src: &mut Source<'_>,
+    _: &OpenOptions,
+) -> Result<Box<dyn RawReceiver>, TransportError> {
+    Ok(Box::new(RingReceiver(ring(src)?.into_consumer()?)))
+}
+
+/// The producer; `None` once closed (dropping it is the ring's end signal).
+struct RingSender(Option<Producer>);
+
+impl RingSender {
+    fn producer(&mut self) -> Result<&mut Producer, TransportError> {
+        self.0.as_mut().ok_or_else(|| TransportError::Protocol("send after close".into()))
+    }
+}
+
+fn send_error(e: SendError) -> TransportError {
+    match e {
+        SendError::PeerDied { pid } => TransportError::PeerGone(format!("process {pid} exited")),
+        SendError::Disconnected => TransportError::PeerGone("the consumer closed the ring".into()),
+        other => other.into(),
+    }
+}
+
+impl RawSender for RingSender {
+    fn send(&mut self, msg: &[u8]) -> Result<(), TransportError> {
+        self.producer()?.send(msg).map_err(send_error)
+    }
+
+    fn try_send(&mut self, msg: &[u8]) -> Result<bool, TransportError> {
+        self.producer()?.try_send(msg).map_err(send_error)
+    }
+
+    fn wait_writable(&mut self) -> Result<(), TransportError> {
+        // Never needed: the ring realises unbounded itself, so the channel
+        // layer never spills and never waits here.
+        Ok(())
+    }
+
+    fn close(&mut self) -> Result<(), TransportError> {
+        self.0 = None;
+        Ok(())
+    }
+}
+
+struct RingReceiver(Consumer);
+
+impl RawReceiver for RingReceiver {
+    fn recv(&mut self, buf: &mut [u8]) -> Result<usize, TransportError> {
+        self.0.recv(buf).map_err(|e| match e {
+            RecvError::Disconnected => TransportError::Disconnected,
+            RecvError::PeerDied { pid } => TransportError::PeerGone(format!("process {pid} exited")),
+            other => other.into(),
+        })
+    }
 }
