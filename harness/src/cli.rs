@@ -1,5 +1,6 @@
 //! The command line (clap). Bad input exits with status 2 and one line.
 
+use bench_core::ring::Capacity;
 use clap::{Parser, Subcommand};
 
 /// Measure inter-process communication on this machine.
@@ -27,4 +28,25 @@ pub enum Command {
     },
     /// Measure only the floor: cache-line round trip and copy bandwidth.
     Floor,
+    /// List every transport, how it links the two sides, and the capacity it
+    /// realises for a capacity mode and message size (or why it refuses).
+    Transports {
+        /// Capacity mode: rendezvous, bounded:N or unbounded.
+        #[arg(long, default_value = "bounded:64", value_parser = parse_capacity)]
+        capacity: Capacity,
+        /// Message size in bytes.
+        #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
+        size: u32,
+    },
+    /// Remove IPC objects left by ringside runs that were killed outright
+    /// (`/dev/shm`, `/dev/mqueue`, FIFO and socket directories, System V queues).
+    Clean {
+        /// Only list what would be removed.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+fn parse_capacity(s: &str) -> Result<Capacity, String> {
+    s.parse().map_err(|e: bench_core::ring::ConfigError| e.0)
 }

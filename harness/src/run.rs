@@ -6,6 +6,8 @@ use bench_core::measure::{bench_config, ring_pingpong, ring_stream};
 use bench_core::pin::available_cores;
 use bench_core::ring::{Capacity, Variant};
 use bench_core::stats::{median, quantile_ns};
+use bench_core::transport::objects::sweep_leftovers;
+use bench_core::transport::{Channel, ChannelSpec, TransportKind};
 use std::time::Duration;
 
 use crate::cli::{Cli, Command};
@@ -21,6 +23,11 @@ pub fn run(cli: &Cli) -> Result<()> {
     let cores = pick_cores();
     match &cli.command {
         Command::Floor => floor(cores, 5).map(|_| ()),
+        Command::Transports { capacity, size } => {
+            transports(*capacity, *size as usize);
+            Ok(())
+        }
+        Command::Clean { dry_run } => clean(*dry_run),
         Command::All { quick, repeat } => {
             let budget = if *quick {
                 Budget { stream_messages: 2_000_000, pingpong_samples: 20_000, repeats: 1 }
@@ -31,6 +38,44 @@ pub fn run(cli: &Cli) -> Result<()> {
             ring_ablation(cores, floor_rtt, &budget)
         }
     }
+}
+
+/// One line per transport: its link, and what the capacity asked for becomes.
+fn transports(capacity: Capacity, size: usize) {
+    println!("{capacity}, {size}-byte messages");
+    println!("{:<18} {:<9} {:<10} {:>9}  how", "transport", "link", "ends", "realised");
+    for kind in TransportKind::ALL {
+        let ends = if kind.is_threads() { "threads" } else { "processes" };
+        let (realised, how) = match Channel::create(&ChannelSpec::new(kind, capacity, size)) {
+            Ok(chan) => {
+                let r = chan.realised();
+                (r.messages.map_or("-".to_owned(), |m| m.to_string()), r.detail)
+            }
+            Err(e) => ("refused".to_owned(), e.to_string()),
+        };
+        println!("{:<18} {:<9} {:<10} {:>9}  {how}", kind.name(), kind.link().to_string(), ends, realised);
+    }
+}
+
+/// Remove (or list) the leftovers of dead runs.
+fn clean(dry_run: bool) -> Result<()> {
+    let found = sweep_leftovers(dry_run);
+    if found.is_empty() {
+        println!("no leftovers of dead ringside runs");
+    }
+    let mut failed = 0;
+    for (object, result) in &found {
+        match (dry_run, result) {
+            (true, _) => println!("would remove {object}"),
+            (false, Ok(())) => println!("removed {object}"),
+            (false, Err(e)) => {
+                failed += 1;
+                println!("could not remove {object}: {e}");
+            }
+        }
+    }
+    anyhow::ensure!(failed == 0, "{failed} leftovers could not be removed");
+    Ok(())
 }
 
 /// Two different cores when the machine has them, else the one it has.

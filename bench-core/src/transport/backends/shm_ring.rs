@@ -32,7 +32,7 @@ fn create(spec: &OneWaySpec) -> Result<Created, TransportError> {
         Capacity::Unbounded => None,
     };
     created.detail = format!(
-        "{} ring of {} slots of {} bytes, {} waits",
+        "{} design, {} slots of {} bytes, {} waits",
         spec.variant,
         ring.slot_count(),
         spec.message_size,
