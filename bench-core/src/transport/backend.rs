@@ -104,7 +104,7 @@ impl Source<'_> {
                 .ok_or_else(|| TransportError::Protocol(format!("descriptor {key} already taken or never created")))?;
             return Ok(fds.swap_remove(at).2);
         }
-        let raw: RawFd = self.parse(key)?;
+        let raw: RawFd = self.parse(&fd_key(key, role))?;
         adopt_inherited(raw)
     }
 
@@ -121,6 +121,14 @@ impl Source<'_> {
                 Err(TransportError::Protocol("in-process end of another type".into()))
             }
         }
+    }
+}
+
+/// How an address names descriptor `key` of `role`'s end.
+pub(crate) fn fd_key(key: &str, role: Role) -> String {
+    match role {
+        Role::Sender => format!("{key}@sender"),
+        Role::Receiver => format!("{key}@receiver"),
     }
 }
 

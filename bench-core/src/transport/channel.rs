@@ -170,9 +170,10 @@ impl Channel {
         for (prefix, created) in [("data", Some(&self.data)), ("ack", self.ack.as_ref())] {
             let Some(created) = created else { continue };
             parts.extend(created.params.iter().map(|(k, v)| format!("{prefix}.{k}={v}")));
-            for (_, key, fd) in &created.fds {
+            for (role, key, fd) in &created.fds {
                 use std::os::fd::AsRawFd;
-                parts.push(format!("{prefix}.{key}={}", fd.as_raw_fd()));
+                // Keyed by role too: both ends may name a descriptor alike.
+                parts.push(format!("{prefix}.{}={}", super::backend::fd_key(key, *role), fd.as_raw_fd()));
             }
         }
         parts.join(";")
