@@ -343,7 +343,7 @@ pub(crate) fn unlink(name: &str) -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     use super::*;
     use crate::transport::{Channel, ChannelSpec, TransportKind};
@@ -541,12 +541,10 @@ mod tests {
         let opts = OpenOptions { peer: Some(child.id()), timeout: Duration::from_secs(20) };
         let mut rx = chan.open_receiver(&opts).unwrap();
         let mut tx = chan.open_sender(&opts).unwrap();
-        let started = Instant::now();
         let mut buf = [0u8; 16];
         assert!(matches!(rx.recv(&mut buf), Err(TransportError::PeerGone(_))));
         tx.send(&[1; 16]).unwrap();
         assert!(matches!(tx.send(&[2; 16]), Err(TransportError::PeerGone(_))));
-        assert!(started.elapsed() < Duration::from_secs(10));
         child.wait().unwrap();
     }
 
