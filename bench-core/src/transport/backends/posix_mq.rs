@@ -1,23 +1,607 @@
-//! STUB: to be implemented.
+//! `posix-mq`: one direction over a POSIX message queue (`mq_open(3)`), an
+//! indirect link opened by name.
+//!
+//! The creator makes the queue `/ringside-<pid>-<n>-mq` with
+//! `O_CREAT | O_EXCL`, mode 0600, `mq_msgsize` = the channel's message size,
+//! and registers it so that it is unlinked when the channel drops (a
+//! descriptor opened before keeps working after the unlink). The ends open
+//! it by the name in the address (`name`). Every message has priority 0, so
+//! the queue is FIFO; a zero-length message is the end marker.
+//!
+//! # Capacity modes
+//! - `bounded:N` (and the one-message queue under `rendezvous`):
+//!   `mq_maxmsg = N`, which the kernel counts in messages, so the realised
+//!   capacity is N exactly. Above `/proc/sys/fs/mqueue/msg_max` the kernel
+//!   refuses (`EINVAL`) unless the process has `CAP_SYS_RESOURCE`, which may
+//!   go up to the hard limit 65536; the per-user `RLIMIT_MSGQUEUE` byte
+//!   budget (`ulimit -q`) can refuse too (`EMFILE`). Both are reported as
+//!   [`TransportError::Refused`] naming the limit and how to raise it; a
+//!   message size above `/proc/sys/fs/mqueue/msgsize_max` is
+//!   [`TransportError::TooLarge`].
+//! - `unbounded`: `mq_maxmsg` = the current `/proc/sys/fs/mqueue/msg_max`
+//!   (halved while `RLIMIT_MSGQUEUE` refuses), recorded in the detail; the
+//!   sender's descriptor is `O_NONBLOCK`, so `try_send` is one `mq_send`
+//!   and `EAGAIN` means full; `wait_writable` polls the descriptor (queue
+//!   descriptors are pollable on Linux) in slices.
+//!
+//! # Waiting
+//! A queue gives no end-of-file when the peer dies, so every blocking call
+//! is `mq_timedsend` / `mq_timedreceive` with an absolute deadline one
+//! [`SLICE`] ahead (read from the coarse real-time clock, a vDSO read, not a
+//! system call); when a slice passes, [`PeerWatch::check`] fails if the peer
+//! died or the channel's timeout passed without progress. A message that
+//! can move at once therefore costs one system call. A bounded sender opens
+//! the queue twice: blocking for `send`, `O_NONBLOCK` for `try_send`.
 
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
+
+use nix::errno::Errno;
+use nix::mqueue::{MQ_OFlag, MqAttr, MqdT, mq_attr_member_t, mq_open, mq_send, mq_timedreceive, mq_unlink};
+use nix::sys::stat::Mode;
+use nix::sys::time::TimeSpec;
+use rustix::event::PollFlags;
+
+use crate::ring::Capacity;
 use crate::transport::TransportError;
 use crate::transport::backend::{Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source};
+use crate::transport::objects::{IpcObject, ObjectGuard, unique_name};
+use crate::transport::peer::{PeerWatch, SLICE, wait_fd};
 
 pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native_modes: false };
 
-fn create(_spec: &OneWaySpec) -> Result<Created, TransportError> {
-    Err(TransportError::Refused("not built yet".into()))
+const MSG_MAX: &str = "/proc/sys/fs/mqueue/msg_max";
+const MSGSIZE_MAX: &str = "/proc/sys/fs/mqueue/msgsize_max";
+const QUEUES_MAX: &str = "/proc/sys/fs/mqueue/queues_max";
+/// The kernel's `HARD_MSGMAX`: the most messages even `CAP_SYS_RESOURCE` may ask for.
+const HARD_MSGMAX: u64 = 65536;
+/// The kernel's `HARD_MSGSIZEMAX`: the largest message even `CAP_SYS_RESOURCE` may ask for.
+const HARD_MSGSIZEMAX: u64 = 16 * 1024 * 1024;
+/// Kernel bookkeeping per queued message charged to `RLIMIT_MSGQUEUE`
+/// (`struct msg_msg` plus `struct posix_msg_tree_node` on 64-bit), for estimates.
+const OVERHEAD_PER_MSG: u64 = 96;
+
+/// A number from a `/proc/sys` file.
+fn read_limit(path: &str) -> Option<u64> {
+    std::fs::read_to_string(path).ok()?.trim().parse().ok()
 }
 
-fn open_sender(_: &OneWaySpec, _: &mut Source<'_>, _: &OpenOptions) -> Result<Box<dyn RawSender>, TransportError> {
-    Err(TransportError::Refused("not built yet".into()))
+fn create(spec: &OneWaySpec) -> Result<Created, TransportError> {
+    let name = format!("/{}", unique_name("mq"));
+    let size = spec.message_size;
+    let mut objects = ObjectGuard::new();
+    let (realised, detail) = match spec.capacity {
+        Capacity::Bounded(n) => {
+            let n = n as u64;
+            make_queue(&name, n, size, &mut objects).map_err(|e| refusal(e, &name, n, size))?;
+            (Some(n), format!("mq_maxmsg {n}, mq_msgsize {size} bytes"))
+        }
+        Capacity::Unbounded => {
+            let msg_max = read_limit(MSG_MAX).unwrap_or(10).clamp(1, HARD_MSGMAX);
+            let mut n = msg_max;
+            loop {
+                match make_queue(&name, n, size, &mut objects) {
+                    Ok(()) => break,
+                    // The per-user byte budget: a shorter queue may fit.
+                    Err(Errno::EMFILE | Errno::ENOMEM) if n > 1 => n /= 2,
+                    Err(e) => return Err(refusal(e, &name, n, size)),
+                }
+            }
+            let from = if n == msg_max {
+                MSG_MAX.to_owned()
+            } else {
+                format!("{MSG_MAX} ({msg_max}) halved until RLIMIT_MSGQUEUE allowed it")
+            };
+            (None, format!("mq_maxmsg {n} (from {from}), mq_msgsize {size} bytes; the sender keeps what does not fit"))
+        }
+        Capacity::Rendezvous => {
+            return Err(TransportError::Protocol("posix-mq: rendezvous is built by the channel, not the queue".into()));
+        }
+    };
+    let mut created = Created { realised, detail, objects, ..Created::default() };
+    created.params.insert("name".into(), name);
+    Ok(created)
 }
 
-fn open_receiver(_: &OneWaySpec, _: &mut Source<'_>, _: &OpenOptions) -> Result<Box<dyn RawReceiver>, TransportError> {
-    Err(TransportError::Refused("not built yet".into()))
-}
-
-/// Remove the queue `name`.
-pub(crate) fn unlink(_name: &str) -> std::io::Result<()> {
+/// Create the queue `name` for `maxmsg` messages of `size` bytes and
+/// register it for removal.
+fn make_queue(name: &str, maxmsg: u64, size: usize, objects: &mut ObjectGuard) -> Result<(), Errno> {
+    let maxmsg = mq_attr_member_t::try_from(maxmsg).map_err(|_| Errno::EINVAL)?;
+    let size = mq_attr_member_t::try_from(size).map_err(|_| Errno::EINVAL)?;
+    let attr = MqAttr::new(0, maxmsg, size, 0);
+    let flags = MQ_OFlag::O_CREAT | MQ_OFlag::O_EXCL | MQ_OFlag::O_RDWR | MQ_OFlag::O_CLOEXEC;
+    let mqd = mq_open(name, flags, Mode::S_IRUSR | Mode::S_IWUSR, Some(&attr))?;
+    objects.add(IpcObject::PosixMq(name.to_owned()));
+    // The creator needs no descriptor: the ends open the queue by name.
+    // SAFETY: `mqd` came from `mq_open` just now and nobody else owns it
+    // (`MqdT` never closes); this `OwnedFd` closes it once, here.
+    drop(unsafe { OwnedFd::from_raw_fd(mqd.into_raw_fd()) });
     Ok(())
+}
+
+/// Why the kernel refused to create `name` with `maxmsg` messages of
+/// `size` bytes, naming the limit and how to raise it.
+fn refusal(e: Errno, name: &str, maxmsg: u64, size: usize) -> TransportError {
+    let too_many = |why: String| TransportError::Refused(format!("posix-mq: mq_maxmsg {maxmsg} {why}"));
+    match e {
+        Errno::EINVAL => {
+            let size_max = read_limit(MSGSIZE_MAX).unwrap_or(8192);
+            let msg_max = read_limit(MSG_MAX).unwrap_or(10);
+            if size as u64 > HARD_MSGSIZEMAX {
+                TransportError::TooLarge {
+                    len: size,
+                    max: HARD_MSGSIZEMAX as usize,
+                    limit: format!(
+                        "the kernel's hard limit on POSIX queue messages, HARD_MSGSIZEMAX (even with \
+                         CAP_SYS_RESOURCE; without it, {MSGSIZE_MAX} = {size_max})"
+                    ),
+                }
+            } else if size as u64 > size_max {
+                TransportError::TooLarge {
+                    len: size,
+                    max: size_max as usize,
+                    limit: format!(
+                        "{MSGSIZE_MAX} (raise it with `sysctl fs.mqueue.msgsize_max={size}`; a process with \
+                         CAP_SYS_RESOURCE may go up to {HARD_MSGSIZEMAX})"
+                    ),
+                }
+            } else if maxmsg > HARD_MSGMAX {
+                too_many(format!("is above the kernel's hard limit HARD_MSGMAX ({HARD_MSGMAX})"))
+            } else if maxmsg > msg_max {
+                too_many(format!(
+                    "is above {MSG_MAX} ({msg_max}): raise it with `sysctl fs.mqueue.msg_max={maxmsg}`, or run \
+                     with CAP_SYS_RESOURCE (up to {HARD_MSGMAX})"
+                ))
+            } else {
+                TransportError::io(format!("mq_open {name} (mq_maxmsg {maxmsg}, mq_msgsize {size})"), e)
+            }
+        }
+        Errno::EMFILE | Errno::ENOMEM => {
+            let need = maxmsg.saturating_mul(size as u64 + OVERHEAD_PER_MSG);
+            let limit = rustix::process::getrlimit(rustix::process::Resource::Msgqueue).current;
+            let limit = limit.map_or_else(|| "unlimited".to_owned(), |l| format!("{l} bytes"));
+            too_many(format!(
+                "with mq_msgsize {size}: {e}: the queue needs about {need} bytes of the per-user RLIMIT_MSGQUEUE \
+                 (now {limit}, shared by all this user's queues): raise it with `ulimit -q <bytes>` (or \
+                 `msgqueue` in limits.conf); if the process is out of descriptors instead, `ulimit -n`"
+            ))
+        }
+        Errno::ENOSPC => TransportError::Refused(format!(
+            "posix-mq: {} queues exist already ({QUEUES_MAX}): raise it with `sysctl fs.mqueue.queues_max=N`",
+            read_limit(QUEUES_MAX).map_or_else(|| "too many".to_owned(), |q| q.to_string())
+        )),
+        Errno::ENOSYS => {
+            TransportError::Refused("posix-mq: this kernel has no POSIX message queues (CONFIG_POSIX_MQUEUE)".into())
+        }
+        e => TransportError::io(format!("mq_open {name}"), e),
+    }
+}
+
+/// One open descriptor of a queue.
+struct Queue {
+    /// Owns (and closes) the descriptor.
+    fd: OwnedFd,
+    /// The same descriptor as nix's type, for its calls; never closes it.
+    mqd: MqdT,
+}
+
+impl Queue {
+    fn open(name: &str, flags: MQ_OFlag) -> Result<Self, TransportError> {
+        let mqd = mq_open(name, flags | MQ_OFlag::O_CLOEXEC, Mode::empty(), None)
+            .map_err(|e| TransportError::io(format!("mq_open {name}"), e))?;
+        let raw = mqd.into_raw_fd();
+        // SAFETY: `raw` is the descriptor `mq_open` just returned; this
+        // `OwnedFd` is its only owner and closes it when the queue drops.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        // SAFETY: `raw` is a message-queue descriptor (above). `MqdT` has no
+        // `Drop`, so it never closes it, and it lives beside `fd` in this
+        // struct, so it is never used after `fd` closed it.
+        let mqd = unsafe { MqdT::from_raw_fd(raw) };
+        Ok(Self { fd, mqd })
+    }
+}
+
+/// An absolute `CLOCK_REALTIME` deadline one slice from now (the coarse
+/// clock is a vDSO read and at most a tick behind, so the slice only grows).
+#[inline]
+fn slice_deadline() -> libc::timespec {
+    let now = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse);
+    let mut sec = now.tv_sec;
+    let mut nsec = now.tv_nsec + SLICE.subsec_nanos() as i64;
+    sec += SLICE.as_secs() as i64 + nsec / 1_000_000_000;
+    nsec %= 1_000_000_000;
+    libc::timespec { tv_sec: sec as libc::time_t, tv_nsec: nsec as _ }
+}
+
+/// The sending end.
+struct MqSender {
+    /// A blocking descriptor for `send` (bounded); `None` when unbounded.
+    blocking: Option<Queue>,
+    /// An `O_NONBLOCK` descriptor for `try_send` and `wait_writable`.
+    nonblocking: Queue,
+    watch: PeerWatch,
+}
+
+fn open_sender(
+    spec: &OneWaySpec,
+    src: &mut Source<'_>,
+    opts: &OpenOptions,
+) -> Result<Box<dyn RawSender>, TransportError> {
+    let name = src.param("name")?;
+    let blocking = match spec.capacity {
+        Capacity::Unbounded => None,
+        _ => Some(Queue::open(name, MQ_OFlag::O_WRONLY)?),
+    };
+    let nonblocking = Queue::open(name, MQ_OFlag::O_WRONLY | MQ_OFlag::O_NONBLOCK)?;
+    Ok(Box::new(MqSender { blocking, nonblocking, watch: PeerWatch::new(opts.peer, opts.timeout) }))
+}
+
+impl MqSender {
+    /// Send `msg` (possibly empty: the end marker), waiting while the queue is full.
+    fn send_any(&mut self, msg: &[u8]) -> Result<(), TransportError> {
+        let Some(q) = &self.blocking else {
+            while !self.try_send(msg)? {
+                self.wait_writable()?;
+            }
+            return Ok(());
+        };
+        loop {
+            let deadline = slice_deadline();
+            // SAFETY: `q.fd` is an open queue descriptor for writing; `msg`
+            // is valid for `msg.len()` bytes and `deadline` for the call.
+            let rc = unsafe { libc::mq_timedsend(q.fd.as_raw_fd(), msg.as_ptr().cast(), msg.len(), 0, &deadline) };
+            if rc == 0 {
+                self.watch.progressed();
+                return Ok(());
+            }
+            match Errno::last() {
+                Errno::ETIMEDOUT => self.watch.check()?,
+                Errno::EINTR => {}
+                e => return Err(TransportError::io("mq_timedsend", e)),
+            }
+        }
+    }
+}
+
+impl RawSender for MqSender {
+    #[inline]
+    fn send(&mut self, msg: &[u8]) -> Result<(), TransportError> {
+        self.send_any(msg)
+    }
+
+    #[inline]
+    fn try_send(&mut self, msg: &[u8]) -> Result<bool, TransportError> {
+        loop {
+            match mq_send(&self.nonblocking.mqd, msg, 0) {
+                Ok(()) => {
+                    self.watch.progressed();
+                    return Ok(true);
+                }
+                Err(Errno::EAGAIN) => return Ok(false),
+                Err(Errno::EINTR) => {}
+                Err(e) => return Err(TransportError::io("mq_send", e)),
+            }
+        }
+    }
+
+    fn wait_writable(&mut self) -> Result<(), TransportError> {
+        wait_fd(&self.nonblocking.fd, PollFlags::OUT, &mut self.watch)
+    }
+
+    fn close(&mut self) -> Result<(), TransportError> {
+        self.send_any(&[])
+    }
+}
+
+/// The receiving end.
+struct MqReceiver {
+    queue: Queue,
+    watch: PeerWatch,
+    /// The end marker arrived.
+    done: bool,
+}
+
+fn open_receiver(
+    _spec: &OneWaySpec,
+    src: &mut Source<'_>,
+    opts: &OpenOptions,
+) -> Result<Box<dyn RawReceiver>, TransportError> {
+    let queue = Queue::open(src.param("name")?, MQ_OFlag::O_RDONLY)?;
+    Ok(Box::new(MqReceiver { queue, watch: PeerWatch::new(opts.peer, opts.timeout), done: false }))
+}
+
+impl RawReceiver for MqReceiver {
+    #[inline]
+    fn recv(&mut self, buf: &mut [u8]) -> Result<usize, TransportError> {
+        if self.done {
+            return Err(TransportError::Disconnected);
+        }
+        let mut prio = 0u32;
+        loop {
+            let deadline = TimeSpec::from(slice_deadline());
+            match mq_timedreceive(&self.queue.mqd, buf, &mut prio, &deadline) {
+                Ok(0) => {
+                    self.done = true;
+                    return Err(TransportError::Disconnected);
+                }
+                Ok(n) => {
+                    self.watch.progressed();
+                    return Ok(n);
+                }
+                Err(Errno::ETIMEDOUT) => self.watch.check()?,
+                Err(Errno::EINTR) => {}
+                Err(e) => return Err(TransportError::io("mq_timedreceive", e)),
+            }
+        }
+    }
+}
+
+/// Remove the queue `name` (with its leading `/`); a queue already gone is
+/// an error of kind `NotFound`.
+pub(crate) fn unlink(name: &str) -> std::io::Result<()> {
+    mq_unlink(name).map_err(std::io::Error::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::transport::{Channel, ChannelSpec, TransportKind};
+
+    const KIND: TransportKind = TransportKind::PosixMq;
+
+    /// The queue names in a channel's address (data and acknowledgement).
+    fn names(chan: &Channel) -> Vec<String> {
+        chan.address()
+            .split(';')
+            .filter_map(|p| p.strip_prefix("data.name=").or_else(|| p.strip_prefix("ack.name=")))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn assert_gone(names: &[String]) {
+        for name in names {
+            let r = mq_open(name.as_str(), MQ_OFlag::O_RDONLY, Mode::empty(), None);
+            assert_eq!(r.map(drop), Err(Errno::ENOENT), "{name} still exists");
+            assert!(!std::path::Path::new("/dev/mqueue").join(&name[1..]).exists());
+        }
+    }
+
+    fn message(seq: u64, size: usize) -> Vec<u8> {
+        let len = 8 + (seq as usize % (size - 7));
+        let mut msg: Vec<u8> = (0..len).map(|i| (seq as u8).wrapping_mul(31).wrapping_add(i as u8)).collect();
+        msg[..8].copy_from_slice(&seq.to_le_bytes());
+        msg
+    }
+
+    /// `count` messages from one thread to another, in order and intact.
+    fn roundtrip(capacity: Capacity, size: usize, count: u64) {
+        let mut chan = Channel::create(&ChannelSpec::new(KIND, capacity, size)).unwrap();
+        let objects = names(&chan);
+        assert_eq!(objects.len(), if capacity == Capacity::Rendezvous { 2 } else { 1 });
+        let mut tx = chan.open_sender(&OpenOptions::default()).unwrap();
+        let mut rx = chan.open_receiver(&OpenOptions::default()).unwrap();
+        let sender = std::thread::spawn(move || {
+            for seq in 0..count {
+                tx.send(&message(seq, size)).unwrap();
+            }
+            tx.finish().unwrap()
+        });
+        let mut buf = vec![0u8; size];
+        let mut next = 0;
+        loop {
+            match rx.recv(&mut buf) {
+                Ok(n) => {
+                    assert_eq!(&buf[..n], &message(next, size)[..], "message {next}");
+                    next += 1;
+                }
+                Err(e) if e.is_disconnected() => break,
+                Err(e) => panic!("recv after {next}: {e}"),
+            }
+        }
+        assert_eq!(next, count);
+        assert!(rx.recv(&mut buf).unwrap_err().is_disconnected());
+        let stats = sender.join().unwrap();
+        assert_eq!(stats.sent, count);
+        if capacity == Capacity::Rendezvous {
+            assert_eq!(stats.acks, count);
+        }
+        drop((rx, chan));
+        assert_gone(&objects);
+    }
+
+    #[test]
+    fn rendezvous_roundtrip() {
+        roundtrip(Capacity::Rendezvous, 16, 300);
+    }
+
+    #[test]
+    fn bounded_roundtrip() {
+        roundtrip(Capacity::Bounded(4), 16, 2000);
+        roundtrip(Capacity::Bounded(1), 64, 500);
+    }
+
+    #[test]
+    fn unbounded_roundtrip() {
+        roundtrip(Capacity::Unbounded, 16, 3000);
+    }
+
+    #[test]
+    fn bounded_capacity_is_exact() {
+        let msg_max = read_limit(MSG_MAX).unwrap();
+        for n in [1usize, 64, 1024] {
+            let created = Channel::create(&ChannelSpec::new(KIND, Capacity::Bounded(n), 16));
+            let mut chan = match created {
+                // Without CAP_SYS_RESOURCE the kernel stops at msg_max.
+                Err(TransportError::Refused(why)) if n as u64 > msg_max => {
+                    assert!(why.contains(MSG_MAX) && why.contains("sysctl fs.mqueue.msg_max"), "{why}");
+                    eprintln!("posix-mq bounded:{n} x 16 B: refused: {why}");
+                    continue;
+                }
+                other => other.unwrap(),
+            };
+            let realised = chan.realised();
+            assert_eq!(realised.messages, Some(n as u64), "{}", realised.detail);
+            let mut tx = chan.open_sender(&OpenOptions::default()).unwrap();
+            let mut accepted = 0u64;
+            while tx.try_send(&[7u8; 16]).unwrap() {
+                accepted += 1;
+                assert!(accepted <= n as u64 + 1, "more than {n} fit");
+            }
+            eprintln!("posix-mq bounded:{n} x 16 B: {accepted} messages fit ({})", realised.detail);
+            assert_eq!(accepted, n as u64);
+            let objects = names(&chan);
+            drop((tx, chan));
+            assert_gone(&objects);
+        }
+    }
+
+    #[test]
+    fn unbounded_spills_and_delivers() {
+        let mut chan = Channel::create(&ChannelSpec::new(KIND, Capacity::Unbounded, 16)).unwrap();
+        assert_eq!(chan.realised().messages, None);
+        assert!(chan.realised().detail.contains(MSG_MAX), "{}", chan.realised().detail);
+        let mut tx = chan.open_sender(&OpenOptions::default()).unwrap();
+        let mut rx = chan.open_receiver(&OpenOptions::default()).unwrap();
+        // Nobody reads yet: every send returns at once, the excess waits in the sender.
+        let mut count = 0;
+        while tx.stats().spilled < 50 {
+            tx.send(&message(count, 16)).unwrap();
+            count += 1;
+            assert!(count < 100_000, "the sender never spilled");
+        }
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 16];
+            let mut next = 0;
+            while let Ok(n) = rx.recv(&mut buf) {
+                assert_eq!(&buf[..n], &message(next, 16)[..]);
+                next += 1;
+            }
+            next
+        });
+        tx.finish().unwrap();
+        assert_eq!(reader.join().unwrap(), count);
+    }
+
+    #[test]
+    fn oversized_and_empty_messages_are_refused() {
+        let mut chan = Channel::create(&ChannelSpec::new(KIND, Capacity::Bounded(2), 16)).unwrap();
+        let mut tx = chan.open_sender(&OpenOptions::default()).unwrap();
+        assert!(matches!(tx.send(&[0; 17]), Err(TransportError::TooLarge { len: 17, max: 16, .. })));
+        assert!(matches!(tx.try_send(&[0; 17]), Err(TransportError::TooLarge { .. })));
+        assert!(matches!(tx.send(&[]), Err(TransportError::Empty)));
+        assert!(tx.try_send(&[1; 16]).unwrap());
+    }
+
+    #[test]
+    fn kernel_limits_are_refused_by_name() {
+        let too_big = HARD_MSGSIZEMAX as usize + 1;
+        match Channel::create(&ChannelSpec::new(KIND, Capacity::Bounded(1), too_big)) {
+            Err(TransportError::TooLarge { len, limit, .. }) => {
+                assert_eq!(len, too_big);
+                assert!(limit.contains("HARD_MSGSIZEMAX"), "{limit}");
+            }
+            other => panic!("expected TooLarge, got {:?}", other.map(|c| c.realised())),
+        }
+        match Channel::create(&ChannelSpec::new(KIND, Capacity::Bounded(HARD_MSGMAX as usize + 1), 16)) {
+            Err(TransportError::Refused(why)) => assert!(why.contains("HARD_MSGMAX"), "{why}"),
+            other => panic!("expected Refused, got {:?}", other.map(|c| c.realised())),
+        }
+        let msg_max = read_limit(MSG_MAX).unwrap();
+        let size_max = read_limit(MSGSIZE_MAX).unwrap();
+        // Refused without CAP_SYS_RESOURCE; allowed with it (up to the hard limits).
+        match Channel::create(&ChannelSpec::new(KIND, Capacity::Bounded(msg_max as usize + 1), 16)) {
+            Err(TransportError::Refused(why)) => assert!(why.contains("fs.mqueue.msg_max"), "{why}"),
+            Ok(chan) => assert_eq!(chan.realised().messages, Some(msg_max + 1)),
+            Err(e) => panic!("expected Refused, got {e}"),
+        }
+        match Channel::create(&ChannelSpec::new(KIND, Capacity::Bounded(1), size_max as usize + 1)) {
+            Err(TransportError::TooLarge { limit, .. }) => assert!(limit.contains(MSGSIZE_MAX), "{limit}"),
+            Ok(_) => {}
+            Err(e) => panic!("expected TooLarge, got {e}"),
+        }
+        // The wording of the refusals the running user may not be able to provoke.
+        let why = refusal(Errno::EINVAL, "/x", msg_max + 1, 16).to_string();
+        assert!(why.contains(MSG_MAX) && why.contains("sysctl fs.mqueue.msg_max"), "{why}");
+        let why = refusal(Errno::EINVAL, "/x", 1, size_max as usize + 1).to_string();
+        assert!(why.contains(MSGSIZE_MAX) && why.contains("sysctl fs.mqueue.msgsize_max"), "{why}");
+        let why = refusal(Errno::EMFILE, "/x", 1000, 8192).to_string();
+        assert!(why.contains("RLIMIT_MSGQUEUE") && why.contains("ulimit -q"), "{why}");
+    }
+
+    /// A child process that exits after `secs`, still unreaped when it does.
+    fn short_lived(secs: &str) -> std::process::Child {
+        std::process::Command::new("sleep").arg(secs).spawn().unwrap()
+    }
+
+    #[test]
+    fn dead_peer_is_an_error_not_a_hang() {
+        let mut chan = Channel::create(&ChannelSpec::new(KIND, Capacity::Bounded(1), 16)).unwrap();
+        let mut child = short_lived("0.2");
+        let opts = OpenOptions { peer: Some(child.id()), timeout: Duration::from_secs(20) };
+        let mut rx = chan.open_receiver(&opts).unwrap();
+        let mut tx = chan.open_sender(&opts).unwrap();
+        let mut buf = [0u8; 16];
+        assert!(matches!(rx.recv(&mut buf), Err(TransportError::PeerGone(_))));
+        tx.send(&[1; 16]).unwrap();
+        assert!(matches!(tx.send(&[2; 16]), Err(TransportError::PeerGone(_))));
+        child.wait().unwrap();
+    }
+
+    #[test]
+    fn finished_sender_that_exited_is_drained() {
+        let mut chan = Channel::create(&ChannelSpec::new(KIND, Capacity::Bounded(8), 16)).unwrap();
+        let mut child = short_lived("0");
+        let mut tx = chan.open_sender(&OpenOptions::default()).unwrap();
+        for seq in 0..3 {
+            tx.send(&message(seq, 16)).unwrap();
+        }
+        tx.finish().unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let opts = OpenOptions { peer: Some(child.id()), timeout: Duration::from_secs(20) };
+        let mut rx = chan.open_receiver(&opts).unwrap();
+        let mut buf = [0u8; 16];
+        for seq in 0..3 {
+            let n = rx.recv(&mut buf).unwrap();
+            assert_eq!(&buf[..n], &message(seq, 16)[..]);
+        }
+        assert!(rx.recv(&mut buf).unwrap_err().is_disconnected());
+        child.wait().unwrap();
+    }
+
+    #[test]
+    fn stuck_peer_times_out() {
+        let spec = ChannelSpec::new(KIND, Capacity::Bounded(1), 16).timeout(Duration::from_millis(200));
+        let mut chan = Channel::create(&spec).unwrap();
+        let opts = OpenOptions { peer: None, timeout: Duration::from_millis(200) };
+        let mut rx = chan.open_receiver(&opts).unwrap();
+        let _tx = chan.open_sender(&opts).unwrap();
+        let mut buf = [0u8; 16];
+        assert!(matches!(rx.recv(&mut buf), Err(TransportError::Timeout(_))));
+    }
+
+    #[test]
+    fn ends_open_by_address() {
+        let chan = Channel::create(&ChannelSpec::new(KIND, Capacity::Rendezvous, 16)).unwrap();
+        let address = chan.address();
+        let mut tx = crate::transport::open_sender(&address, &OpenOptions::default()).unwrap();
+        let mut rx = crate::transport::open_receiver(&address, &OpenOptions::default()).unwrap();
+        let reader = std::thread::spawn(move || {
+            let mut buf = [0u8; 16];
+            let mut got = Vec::new();
+            while let Ok(n) = rx.recv(&mut buf) {
+                got.push(buf[..n].to_vec());
+            }
+            got
+        });
+        for seq in 0..20 {
+            tx.send(&message(seq, 16)).unwrap();
+        }
+        tx.finish().unwrap();
+        let got = reader.join().unwrap();
+        assert_eq!(got, (0..20).map(|s| message(s, 16)).collect::<Vec<_>>());
+        let objects = names(&chan);
+        drop(chan);
+        assert_gone(&objects);
+    }
 }
