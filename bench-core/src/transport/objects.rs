@@ -10,7 +10,8 @@
 //! from a panic) and, while alive, is listed in a process-wide registry that
 //! [`install_interrupt_cleanup`] empties on SIGINT, SIGTERM or SIGHUP before
 //! the process exits. [`sweep_leftovers`] finds the objects of runs that
-//! died by `kill -9`: names whose pid no longer runs.
+//! died by `kill -9`: names whose pid no longer runs (POSIX queues can only
+//! be listed where the `mqueue` filesystem is mounted at `/dev/mqueue`).
 
 use std::collections::BTreeMap;
 use std::io;
@@ -51,13 +52,23 @@ impl IpcObject {
 }
 
 impl IpcObject {
-    /// Whether the object still exists (a POSIX queue is looked up in
-    /// `/dev/mqueue`, so it reads as gone where that is not mounted).
+    /// Whether the object still exists.
     pub fn exists(&self) -> bool {
         match self {
             IpcObject::ShmName(name) => Path::new(crate::shm::SHM_DIR).join(name).exists(),
             IpcObject::Path(path) | IpcObject::Dir(path) => path.symlink_metadata().is_ok(),
-            IpcObject::PosixMq(name) => Path::new("/dev/mqueue").join(name.trim_start_matches('/')).exists(),
+            IpcObject::PosixMq(name) => {
+                use nix::mqueue::MQ_OFlag;
+                use nix::sys::stat::Mode;
+                // Opened, not looked up in /dev/mqueue: that is not always mounted.
+                match nix::mqueue::mq_open(name.as_str(), MQ_OFlag::O_RDONLY, Mode::empty(), None) {
+                    Ok(mq) => {
+                        let _ = nix::mqueue::mq_close(mq);
+                        true
+                    }
+                    Err(e) => e != nix::errno::Errno::ENOENT,
+                }
+            }
             IpcObject::SysvMq(id) => std::fs::read_to_string("/proc/sysvipc/msg")
                 .map(|t| t.lines().skip(1).any(|l| l.split_whitespace().nth(1) == Some(&id.to_string())))
                 .unwrap_or(false),
