@@ -2,10 +2,13 @@
 //!
 //! `create` binds a listening socket on `127.0.0.1`, port 0, and records the
 //! port the kernel chose in the address (`port`); the listener itself is the
-//! receiver's descriptor (`listen`). The receiver accepts exactly one
-//! connection, at its first `recv` so that opening never waits (waiting in slices, so a sender that never connects is a
-//! [`TransportError::Timeout`] and a dead peer a [`TransportError::PeerGone`],
-//! never a hang) and closes the listener; the sender connects to the port.
+//! receiver's descriptor (`listen`). The sender connects to the port; the
+//! connection waits in the listen backlog until the receiver's first `recv`
+//! accepts it (so opening either end never waits, and both ends of a
+//! rendezvous can be opened one after the other by one thread), in slices
+//! (a sender that never connects is a [`TransportError::Timeout`], a dead
+//! watched peer a [`TransportError::PeerGone`], never a hang), and closes
+//! the listener: exactly one connection per channel.
 //! Messages travel as length-prefixed frames ([`framing`](crate::transport::framing)):
 //! one `send(2)` per message, and one `read(2)` per batch of whatever has arrived.
 //!
@@ -19,12 +22,19 @@
 //!   its per-packet accounting, so the realised count is *measured*: on a
 //!   throwaway loopback connection configured identically, frames of
 //!   `message_size` bytes are sent non-blocking until the kernel refuses and
-//!   keeps refusing for [`SETTLE`] (acknowledgements on loopback may arrive a
-//!   little later and free room). The count and the buffer sizes go in the
-//!   detail. TCP cannot hold fewer than its minimum buffers, so small N
-//!   realise more than N; that is recorded, not hidden. A size above
-//!   `net.core.wmem_max` / `net.core.rmem_max`, which the kernel would
-//!   silently cut, is refused.
+//!   keeps refusing for [`SETTLE`]. The count and the buffer sizes go in the
+//!   detail; each configuration is measured once per process. TCP cannot
+//!   hold fewer than its minimum buffers, so small N realise more than N
+//!   (bounded:1 with 16-byte messages holds about 200); that is recorded,
+//!   not hidden. A size above `net.core.wmem_max` / `net.core.rmem_max`,
+//!   which the kernel would silently cut, is refused.
+//!
+//!   The realised count is the *settled* state: with nobody reading, a
+//!   fresh connection first refuses much earlier (7 messages for bounded:1)
+//!   and then takes a few more each time a delayed acknowledgement or a
+//!   tail-loss probe frees room in the sender's buffer, for up to about
+//!   300 ms. A caller that fills a bounded TCP channel and expects it to
+//!   stay full must keep retrying for [`SETTLE`] first, as the measurement does.
 //! - `unbounded`: the kernel's default (autotuned) buffers; the channel only
 //!   calls `try_send` (`MSG_DONTWAIT`) and keeps what does not fit, and
 //!   `wait_writable` polls for `POLLOUT`.
@@ -60,9 +70,10 @@ const HEADER: usize = 4;
 const MAX_MESSAGE: usize = 64 * 1024 - HEADER;
 /// The measurement of a bounded channel's capacity ends when the kernel
 /// refused every send for this long. With nobody reading, loopback TCP
-/// keeps taking more for a while: delayed acknowledgements (40 ms) and
-/// retransmissions of segments the tiny receive buffer dropped (the 200 ms
-/// minimum RTO) free room in the sender's buffer. On Linux 6.18 the count
+/// keeps taking more for a while: segments in flight wait for delayed
+/// acknowledgements (40 ms), or for the receiver's answer to a tail-loss
+/// probe or retransmission (timers up to the 200 ms minimum RTO), before
+/// their room in the sender's buffer is free again. On Linux 6.18 the count
 /// stops growing within about 270 ms and gaps between steps reach about
 /// 215 ms, hence this margin.
 const SETTLE: Duration = Duration::from_millis(400);
@@ -82,7 +93,7 @@ fn create(spec: &OneWaySpec) -> Result<Created, TransportError> {
         return Err(TransportError::TooLarge {
             len: spec.message_size,
             max: MAX_MESSAGE,
-            limit: "the stream framing's 64 KiB read buffer".into(),
+            limit: "the framing limit (frames are read into a 64 KiB buffer, framing.rs)".into(),
         });
     }
     let buffer = buffer_bytes(spec)?;
@@ -539,6 +550,52 @@ mod tests {
         }
     }
 
+    /// Once the kernel has settled, a full bounded channel stays full: a
+    /// blocking send waits until the receiver reads, and nothing is lost.
+    #[test]
+    fn bounded_send_blocks_once_full() {
+        let (chan, mut tx, mut rx) = open(Capacity::Bounded(8), Duration::from_secs(30));
+        let realised = chan.realised().messages.unwrap();
+        // The realised count is in messages of the channel's size.
+        let full = |seq: u64| {
+            let mut m = message(seq);
+            m.resize(SIZE, 0xee);
+            m
+        };
+        let mut seq = 0u64;
+        let took = fill(
+            |_| {
+                let sent = tx.try_send(&full(seq))?;
+                seq += u64::from(sent);
+                Ok(sent)
+            },
+            SIZE,
+        )
+        .unwrap();
+        assert_eq!(took, realised);
+        let returned = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = returned.clone();
+        let sender = thread::spawn(move || {
+            tx.send(&full(seq)).unwrap();
+            flag.store(true, std::sync::atomic::Ordering::SeqCst);
+            tx.finish().unwrap()
+        });
+        thread::sleep(Duration::from_millis(200));
+        assert!(!returned.load(std::sync::atomic::Ordering::SeqCst), "a send into a full channel returned");
+        let mut buf = [0u8; SIZE];
+        let mut got = 0u64;
+        loop {
+            match rx.recv(&mut buf) {
+                Ok(n) => assert_eq!(&buf[..n], &full(got)[..], "message {got}"),
+                Err(e) if e.is_disconnected() => break,
+                Err(e) => panic!("recv after {got} messages: {e}"),
+            }
+            got += 1;
+        }
+        assert_eq!(got, realised + 1);
+        sender.join().unwrap();
+    }
+
     /// The largest message the framing carries, through a small bounded channel.
     #[test]
     fn largest_messages_round_trip() {
@@ -641,6 +698,7 @@ mod tests {
     #[test]
     fn nothing_remains_after_drop() {
         let chan = Channel::create(&spec(Capacity::Bounded(4))).unwrap();
+        assert!(chan.objects().is_empty(), "tcp names no kernel objects: {:?}", chan.objects());
         let address = chan.address();
         let port: u16 = address
             .split(';')
