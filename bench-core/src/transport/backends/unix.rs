@@ -52,7 +52,8 @@
 //! a send blocks (`EAGAIN` with `MSG_DONTWAIT`) once the charge reaches its
 //! `SO_SNDBUF`; a datagram socket's receiver also queues at most
 //! `net.unix.max_dgram_qlen + 1` datagrams from senders it is not connected
-//! to.
+//! to. `SO_RCVBUF` plays no part for `AF_UNIX` (the receiver's queue is
+//! charged to the sender), so it is left alone.
 //!
 //! | mode | realised as |
 //! | --- | --- |
@@ -63,8 +64,9 @@
 //! Refused: a dgram `bounded:N` above the receiver's queue limit (naming
 //! `/proc/sys/net/unix/max_dgram_qlen`), an N the largest send buffer
 //! (`/proc/sys/net/core/wmem_max`) cannot hold, a packet larger than
-//! `SO_SNDBUF` less 32 bytes allows, a stream message larger than
-//! [`FrameReader`] holds.
+//! `SO_SNDBUF` less 32 bytes allows (or than the kernel allocates for one
+//! message: about 4 MiB), a stream message larger than [`FrameReader`]
+//! holds (65532 bytes: its buffer, not the kernel, sets that limit).
 
 use std::os::fd::OwnedFd;
 use std::path::Path;
@@ -464,7 +466,7 @@ fn create(kind: Kind, spec: &OneWaySpec) -> Result<Created, TransportError> {
     let addr = socket_addr(kind, &path)?;
     let flags = match kind {
         Kind::Dgram => SocketFlags::CLOEXEC,
-        // The receiver polls the listener before each accept.
+        // The receiver accepts without blocking and polls the listener in slices between tries.
         Kind::Stream | Kind::Seqpacket => SocketFlags::CLOEXEC | SocketFlags::NONBLOCK,
     };
     let sock = rustix::net::socket_with(AddressFamily::UNIX, kind.socket_type(), flags, None)
@@ -480,6 +482,10 @@ fn create(kind: Kind, spec: &OneWaySpec) -> Result<Created, TransportError> {
         Kind::Stream | Kind::Seqpacket => Prober::Pair(kind),
     };
     let sizing = size_send_buffer(kind, spec, wmem_max, default, &prober)?;
+    if kind.marker_len(size) > size {
+        // The end marker is larger than any message: it must go in too.
+        prober.count(sizing.sndbuf, kind.marker_len(size), 1)?;
+    }
     let mut created = Created { realised: sizing.realised, detail: sizing.detail, objects, ..Created::default() };
     created.params.insert(PATH.into(), path_text);
     created.params.insert(SNDBUF.into(), sizing.sndbuf.unwrap_or(0).to_string());
