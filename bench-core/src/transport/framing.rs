@@ -19,8 +19,13 @@ use rustix::io::Errno;
 use super::TransportError;
 use super::peer::{PeerWatch, wait_fd};
 
-const HEADER: usize = 4;
-const READ_BUFFER: usize = 64 * 1024;
+/// Bytes of a frame's header: its length as a `u32`.
+pub const HEADER: usize = 4;
+/// The reader's buffer; a frame must fit in it whole.
+pub const READ_BUFFER: usize = 64 * 1024;
+/// The largest message a frame carries: what the reader's buffer holds
+/// besides the header. Stream transports refuse larger sizes at creation.
+pub const MAX_MESSAGE: usize = READ_BUFFER - HEADER;
 
 /// How bytes are written to the descriptor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

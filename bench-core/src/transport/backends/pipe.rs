@@ -49,13 +49,8 @@ pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receive
 
 /// Errors name the transport by this.
 const WHAT: &str = "pipe";
-/// The frame header: a `u32` length.
-const HEADER: usize = 4;
-/// The read buffer of [`FrameReader`]; a frame must fit in it whole.
-const FRAME_READ_BUFFER: usize = 64 * 1024;
-/// The largest message a frame carries: what the reader's buffer holds
-/// besides the header.
-pub(super) const MAX_MESSAGE: usize = FRAME_READ_BUFFER - HEADER;
+pub(super) use crate::transport::framing::MAX_MESSAGE;
+use crate::transport::framing::{HEADER, READ_BUFFER as FRAME_READ_BUFFER};
 /// The largest pipe Linux makes (`round_pipe_size` refuses more).
 const KERNEL_MAX_PIPE: u64 = 1 << 31;
 /// The sysctl that caps `F_SETPIPE_SZ` for unprivileged processes.

@@ -64,10 +64,7 @@ pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receive
 
 /// Names the transport in errors.
 const WHAT: &str = "tcp";
-/// Bytes of the frame header ([`framing`](crate::transport::framing): `u32` length).
-const HEADER: usize = 4;
-/// The largest message the framing reader takes: its 64 KiB buffer less the header.
-const MAX_MESSAGE: usize = 64 * 1024 - HEADER;
+use crate::transport::framing::{HEADER, MAX_MESSAGE};
 /// The measurement of a bounded channel's capacity ends when the kernel
 /// refused every send for this long. With nobody reading, loopback TCP
 /// keeps taking more for a while: segments in flight wait for delayed

@@ -115,8 +115,7 @@ const SNDBUF: &str = "sndbuf";
 const SOCKET_NAME: &str = "sock";
 /// Bytes of a datagram or packet the kernel reserves: `len > sk_sndbuf - 32` is `EMSGSIZE`.
 const PACKET_OVERHEAD: usize = 32;
-/// The largest frame [`FrameReader`] holds: its 64 KiB read buffer less the 4-byte header.
-const FRAME_MAX: usize = 64 * 1024 - 4;
+use crate::transport::framing::MAX_MESSAGE as FRAME_MAX;
 /// A capacity probe that has not filled after this many messages is not filling.
 const PROBE_LIMIT: u64 = 1 << 24;
 /// Kernel limit on `SO_SNDBUF` requests by unprivileged processes.
