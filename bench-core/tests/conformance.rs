@@ -535,7 +535,7 @@ fn largest_message(kind: TransportKind) {
     // A size no kernel queue carries is refused at creation, naming the limit.
     let huge = 64 << 20;
     match Channel::create(&ChannelSpec::new(kind, Capacity::Bounded(1), huge)) {
-        Ok(chan) => drop(chan), // byte streams and the ring frame any size
+        Ok(chan) => drop(chan), // crossbeam carries any size in memory
         Err(e) => {
             let text = e.to_string();
             assert!(
