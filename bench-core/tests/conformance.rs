@@ -661,6 +661,8 @@ macro_rules! conformance {
 
 conformance! {
     shm_ring => TransportKind::ShmRing(Variant::Ring),
+    shm_ring_padded => TransportKind::ShmRing(Variant::Padded),
+    shm_ring_textbook => TransportKind::ShmRing(Variant::Textbook),
     pipe => TransportKind::Pipe,
     fifo => TransportKind::Fifo,
     unix_stream => TransportKind::UnixStream,
@@ -678,12 +680,7 @@ conformance! {
 fn every_transport_is_covered() {
     let source = include_str!("conformance.rs");
     for kind in TransportKind::ALL {
-        if let TransportKind::ShmRing(v) = kind
-            && v != Variant::Ring
-        {
-            continue; // the ring's designs share one protocol test in cross_process.rs
-        }
-        let module = kind.name().replace('-', "_");
+        let module = kind.name().replace(['-', ':'], "_");
         assert!(source.contains(&format!("    {module} => TransportKind::")), "no conformance module for {kind}");
     }
 }
