@@ -17,6 +17,7 @@ use rustix::event::PollFlags;
 use rustix::io::Errno;
 
 use super::TransportError;
+use super::backend::{RawReceiver, RawSender};
 use super::peer::{PeerWatch, wait_fd};
 
 /// Bytes of a frame's header: its length as a `u32`.
@@ -234,5 +235,34 @@ impl FrameReader {
                 Err(e) => return Err(TransportError::io(format!("{}: read", self.what), e)),
             }
         }
+    }
+}
+
+/// A frame writer is the sending end of every byte-stream transport.
+impl RawSender for FrameWriter {
+    #[inline]
+    fn send(&mut self, msg: &[u8]) -> Result<(), TransportError> {
+        FrameWriter::send(self, msg)
+    }
+
+    #[inline]
+    fn try_send(&mut self, msg: &[u8]) -> Result<bool, TransportError> {
+        FrameWriter::try_send(self, msg)
+    }
+
+    fn wait_writable(&mut self) -> Result<(), TransportError> {
+        FrameWriter::wait_writable(self)
+    }
+
+    fn close(&mut self) -> Result<(), TransportError> {
+        FrameWriter::close(self)
+    }
+}
+
+/// A frame reader is the receiving end of a byte stream once connected.
+impl RawReceiver for FrameReader {
+    #[inline]
+    fn recv(&mut self, buf: &mut [u8]) -> Result<usize, TransportError> {
+        FrameReader::recv(self, buf)
     }
 }

@@ -44,8 +44,7 @@ use rustix::fs::{CWD, Mode, OFlags};
 use rustix::io::Errno;
 
 use super::pipe::{
-    StreamSender, bounded_detail, check_message_size, probe, requested_bytes, set_nonblocking, set_size,
-    unbounded_detail,
+    bounded_detail, check_message_size, probe, requested_bytes, set_nonblocking, set_size, unbounded_detail,
 };
 use crate::ring::Capacity;
 use crate::transport::TransportError;
@@ -158,7 +157,7 @@ struct Pending {
 
 /// The sending end: opened on the first attempt that finds a reader.
 struct FifoSender {
-    writer: Option<StreamSender>,
+    writer: Option<FrameWriter>,
     pending: Option<Pending>,
 }
 
@@ -181,15 +180,14 @@ impl FifoSender {
         let mut pending = self.pending.take().expect("checked above");
         configure(&fd, &pending)?;
         pending.watch.progressed();
-        self.writer =
-            Some(StreamSender(FrameWriter::new(fd, StreamKind::Pipe, pending.nonblocking, pending.watch, WHAT)));
+        self.writer = Some(FrameWriter::new(fd, StreamKind::Pipe, pending.nonblocking, pending.watch, WHAT));
         Ok(true)
     }
 
     /// Open the FIFO, waiting (in growing pauses, watching the peer and the
     /// timeout) until a reader has it open.
     #[cold]
-    fn connect(&mut self) -> Result<&mut StreamSender, TransportError> {
+    fn connect(&mut self) -> Result<&mut FrameWriter, TransportError> {
         let mut pause = FIRST_PAUSE;
         while !self.try_connect()? {
             self.pending.as_mut().expect("not yet connected").watch.check()?;

@@ -95,7 +95,7 @@ fn open_sender(
     let nonblocking = spec.capacity == Capacity::Unbounded;
     set_nonblocking(&fd, nonblocking, WHAT)?;
     let watch = PeerWatch::new(opts.peer, opts.timeout);
-    Ok(Box::new(StreamSender(FrameWriter::new(fd, StreamKind::Pipe, nonblocking, watch, WHAT))))
+    Ok(Box::new(FrameWriter::new(fd, StreamKind::Pipe, nonblocking, watch, WHAT)))
 }
 
 fn open_receiver(
@@ -106,40 +106,7 @@ fn open_receiver(
     let fd = src.take_fd(READ_FD)?;
     set_nonblocking(&fd, false, WHAT)?;
     let watch = PeerWatch::new(opts.peer, opts.timeout);
-    Ok(Box::new(StreamReceiver(FrameReader::new(fd, false, watch, WHAT))))
-}
-
-/// The sending end: frames on the write end of a pipe or FIFO.
-pub(super) struct StreamSender(pub(super) FrameWriter);
-
-impl RawSender for StreamSender {
-    #[inline]
-    fn send(&mut self, msg: &[u8]) -> Result<(), TransportError> {
-        self.0.send(msg)
-    }
-
-    #[inline]
-    fn try_send(&mut self, msg: &[u8]) -> Result<bool, TransportError> {
-        self.0.try_send(msg)
-    }
-
-    fn wait_writable(&mut self) -> Result<(), TransportError> {
-        self.0.wait_writable()
-    }
-
-    fn close(&mut self) -> Result<(), TransportError> {
-        self.0.close()
-    }
-}
-
-/// The receiving end: frames from the read end of a pipe.
-struct StreamReceiver(FrameReader);
-
-impl RawReceiver for StreamReceiver {
-    #[inline]
-    fn recv(&mut self, buf: &mut [u8]) -> Result<usize, TransportError> {
-        self.0.recv(buf)
-    }
+    Ok(Box::new(FrameReader::new(fd, false, watch, WHAT)))
 }
 
 /// Refuse a message size one frame cannot carry.

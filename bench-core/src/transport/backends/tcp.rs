@@ -136,7 +136,7 @@ fn open_sender(
     let fd = connect(port, buffer_bytes(spec)?, &mut watch)?;
     sockopt::set_socket_timeout(&fd, Timeout::Send, Some(SLICE)).map_err(|e| io("setsockopt SO_SNDTIMEO", e))?;
     watch.progressed();
-    Ok(Box::new(TcpSender(FrameWriter::new(fd, StreamKind::Socket, false, watch, WHAT))))
+    Ok(Box::new(FrameWriter::new(fd, StreamKind::Socket, false, watch, WHAT)))
 }
 
 /// Open the receiving end: it accepts its one connection on the listener
@@ -154,29 +154,6 @@ fn open_receiver(
     rustix::io::ioctl_fionbio(&listener, true).map_err(|e| io("FIONBIO on the listener", e))?;
     let watch = PeerWatch::new(opts.peer, opts.timeout);
     Ok(Box::new(TcpReceiver { reader: None, listening: Some((listener, watch)) }))
-}
-
-/// The sending end: frames on a connected socket.
-struct TcpSender(FrameWriter);
-
-impl RawSender for TcpSender {
-    #[inline]
-    fn send(&mut self, msg: &[u8]) -> Result<(), TransportError> {
-        self.0.send(msg)
-    }
-
-    #[inline]
-    fn try_send(&mut self, msg: &[u8]) -> Result<bool, TransportError> {
-        self.0.try_send(msg)
-    }
-
-    fn wait_writable(&mut self) -> Result<(), TransportError> {
-        self.0.wait_writable()
-    }
-
-    fn close(&mut self) -> Result<(), TransportError> {
-        self.0.close()
-    }
 }
 
 /// The receiving end: the listener until the first `recv`, then frames

@@ -526,7 +526,7 @@ fn open_sender(
     }
     watch.progressed();
     Ok(match kind {
-        Kind::Stream => Box::new(StreamSender(FrameWriter::new(fd, StreamKind::Socket, false, watch, kind.name()))),
+        Kind::Stream => Box::new(FrameWriter::new(fd, StreamKind::Socket, false, watch, kind.name())),
         Kind::Seqpacket | Kind::Dgram => Box::new(PacketSender {
             fd,
             kind,
@@ -589,29 +589,6 @@ fn accept(kind: Kind, listener: &OwnedFd, watch: &mut PeerWatch) -> Result<Owned
             Err(Errno::INTR | Errno::CONNABORTED) => {}
             Err(e) => return Err(kind.io("accept", e)),
         }
-    }
-}
-
-/// The sending end of `unix-stream`: frames.
-struct StreamSender(FrameWriter);
-
-impl RawSender for StreamSender {
-    #[inline]
-    fn send(&mut self, msg: &[u8]) -> Result<(), TransportError> {
-        self.0.send(msg)
-    }
-
-    #[inline]
-    fn try_send(&mut self, msg: &[u8]) -> Result<bool, TransportError> {
-        self.0.try_send(msg)
-    }
-
-    fn wait_writable(&mut self) -> Result<(), TransportError> {
-        self.0.wait_writable()
-    }
-
-    fn close(&mut self) -> Result<(), TransportError> {
-        self.0.close()
     }
 }
 
