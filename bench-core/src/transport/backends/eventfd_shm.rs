@@ -234,7 +234,7 @@ fn slot_count(capacity: Capacity, size: usize, stride: usize) -> Result<(u64, Op
                     "bounded:{n} exceeds eventfd-shm's limit of {MAX_SLOTS} slots"
                 )));
             }
-            Ok((n, Some(n), format!("{n} slots of {stride} bytes ({size}-byte payload) in shared memory")))
+            Ok((n, Some(n), format!("slot array of {n} x {stride} bytes ({size}-byte payload) in shared memory")))
         }
         Capacity::Unbounded => {
             let n = (UNBOUNDED_BYTES / stride as u64).clamp(1, UNBOUNDED_SLOTS);

@@ -32,7 +32,7 @@ fn create(spec: &OneWaySpec) -> Result<Created, TransportError> {
         Capacity::Unbounded => None,
     };
     created.detail = format!(
-        "{} design, {} slots of {} bytes, {} waits",
+        "{} design, slot array of {} x {} bytes, {} waits",
         spec.variant,
         ring.slot_count(),
         spec.message_size,
