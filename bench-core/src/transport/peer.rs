@@ -102,3 +102,124 @@ pub fn wait_fd(fd: &OwnedFd, flags: PollFlags, watch: &mut PeerWatch) -> Result<
         }
     }
 }
+
+/// Watches an end that blocks in a kernel call nothing interrupts when the
+/// peer dies (a message queue has no end-of-file), from a thread of its own,
+/// so that the call itself can be the plain blocking one a C program makes:
+/// one system call per message, no timer armed per call.
+///
+/// The end brackets each blocking call with [`enter`](Self::enter) and
+/// [`leave`](Self::leave) (two relaxed stores). Every [`SLICE`] the thread
+/// looks: if the end has been inside the same call for a whole slice, and
+/// `must_wait` says the call really waits for the peer (not merely
+/// descheduled), the [`PeerWatch`] is asked; when the peer died or the
+/// timeout passed, the verdict is stored and `unblock` makes the call
+/// return (removing the queue, or sending or taking one message), after
+/// which the end reports [`verdict`](Self::verdict).
+pub struct StallWatch {
+    shared: std::sync::Arc<StallShared>,
+    calls: u64,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+struct StallShared {
+    /// `2 * calls finished + 1` inside a call, `2 * calls finished` outside
+    /// (written by the end only; Relaxed: the watchdog only compares samples).
+    state: std::sync::atomic::AtomicU64,
+    stop: std::sync::atomic::AtomicBool,
+    /// 0 none, 1 peer gone, 2 timeout.
+    verdict: std::sync::atomic::AtomicU8,
+}
+
+impl StallWatch {
+    /// Start watching. `must_wait` answers whether the blocked call is
+    /// waiting for the peer (`None`: the object is gone, stop watching).
+    pub fn spawn(
+        name: String,
+        mut watch: PeerWatch,
+        must_wait: impl Fn() -> Option<bool> + Send + 'static,
+        unblock: impl FnOnce() + Send + 'static,
+    ) -> Result<Self, TransportError> {
+        use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+        let shared = std::sync::Arc::new(StallShared {
+            state: AtomicU64::new(0),
+            stop: AtomicBool::new(false),
+            verdict: AtomicU8::new(0),
+        });
+        let theirs = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name(name)
+            .spawn(move || {
+                let mut last = 0;
+                loop {
+                    std::thread::park_timeout(SLICE);
+                    // Acquire: pairs with the Release store in `Drop`.
+                    if theirs.stop.load(Ordering::Acquire) {
+                        return;
+                    }
+                    let now = theirs.state.load(Ordering::Relaxed);
+                    let stalled = now & 1 == 1 && now == last;
+                    last = now;
+                    if !stalled {
+                        watch.progressed();
+                        continue;
+                    }
+                    match must_wait() {
+                        // The object is gone: the end's call fails by itself.
+                        None => return,
+                        // Inside the call but not waiting for the peer (descheduled).
+                        Some(false) => {
+                            watch.progressed();
+                            continue;
+                        }
+                        Some(true) => {}
+                    }
+                    if let Err(e) = watch.check() {
+                        let verdict = if matches!(e, TransportError::PeerGone(_)) { 1 } else { 2 };
+                        // Release: pairs with the Acquire load in `verdict`;
+                        // the end reads it after `unblock` woke its call.
+                        theirs.verdict.store(verdict, Ordering::Release);
+                        unblock();
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| TransportError::io("spawn a watchdog thread", e))?;
+        Ok(Self { shared, calls: 0, thread: Some(thread) })
+    }
+
+    /// The end enters a call that may block.
+    #[inline]
+    pub fn enter(&self) {
+        self.shared.state.store(2 * self.calls + 1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The end left that call.
+    #[inline]
+    pub fn leave(&mut self) {
+        self.calls += 1;
+        self.shared.state.store(2 * self.calls, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Why the watchdog unblocked the end, if it did; `peer` names the process.
+    #[inline]
+    pub fn verdict(&self, peer: Option<u32>, timeout: Duration) -> Option<TransportError> {
+        // Acquire: pairs with the watchdog's Release store of the verdict.
+        match self.shared.verdict.load(std::sync::atomic::Ordering::Acquire) {
+            0 => None,
+            1 => Some(TransportError::PeerGone(format!("process {} exited", peer.unwrap_or(0)))),
+            _ => Some(TransportError::Timeout(timeout)),
+        }
+    }
+}
+
+impl Drop for StallWatch {
+    fn drop(&mut self) {
+        // Release: pairs with the watchdog's Acquire load of `stop`.
+        self.shared.stop.store(true, std::sync::atomic::Ordering::Release);
+        if let Some(thread) = self.thread.take() {
+            thread.thread().unpark();
+            let _ = thread.join();
+        }
+    }
+}

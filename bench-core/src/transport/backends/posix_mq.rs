@@ -25,27 +25,33 @@
 //!   descriptors are pollable on Linux) in slices.
 //!
 //! # Waiting
-//! A queue gives no end-of-file when the peer dies, so every blocking call
-//! is `mq_timedsend` / `mq_timedreceive` with an absolute deadline one
-//! [`SLICE`] ahead (read from the coarse real-time clock, a vDSO read, not a
-//! system call); when a slice passes, [`PeerWatch::check`] fails if the peer
-//! died or the channel's timeout passed without progress. A message that
-//! can move at once therefore costs one system call. A bounded sender opens
-//! the queue twice: blocking for `send`, `O_NONBLOCK` for `try_send`.
+//! A queue gives no end-of-file when the peer dies, yet the blocking calls
+//! are the plain `mq_send` / `mq_receive` a C program makes (one system
+//! call per message, no timer armed per call: the timed variants cost 5% of
+//! a same-core round trip, `benches/kernel_vs_c.rs`). A [`StallWatch`]
+//! thread per blocking end watches instead: when the end has waited a whole
+//! [`SLICE`](crate::transport::peer::SLICE) on an empty queue (receiver) or a full one (sender) and the
+//! peer died or the channel's timeout passed, it wakes the call, the
+//! receiver with a message of priority [`WAKE`] (data and the end marker
+//! have priority 0, and the queue is empty, so nothing is overtaken), the
+//! sender by taking one message out of the full queue, whose receiver is
+//! gone; the end then reports the verdict. An unbounded sender uses an
+//! `O_NONBLOCK` descriptor and polls it in slices with a [`PeerWatch`]; a
+//! bounded sender opens the queue twice: blocking for `send`,
+//! `O_NONBLOCK` for `try_send`.
 
-use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
+use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
 
 use nix::errno::Errno;
-use nix::mqueue::{MQ_OFlag, MqAttr, MqdT, mq_attr_member_t, mq_open, mq_send, mq_timedreceive, mq_unlink};
+use nix::mqueue::{MQ_OFlag, MqAttr, MqdT, mq_attr_member_t, mq_getattr, mq_open, mq_receive, mq_send, mq_unlink};
 use nix::sys::stat::Mode;
-use nix::sys::time::TimeSpec;
 use rustix::event::PollFlags;
 
 use crate::ring::Capacity;
 use crate::transport::TransportError;
 use crate::transport::backend::{Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source};
 use crate::transport::objects::{IpcObject, ObjectGuard, unique_name};
-use crate::transport::peer::{PeerWatch, SLICE, wait_fd};
+use crate::transport::peer::{PeerWatch, StallWatch, wait_fd};
 
 pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native_modes: false };
 
@@ -200,25 +206,23 @@ impl Queue {
     }
 }
 
-/// An absolute `CLOCK_REALTIME` deadline one slice from now (the coarse
-/// clock is a vDSO read and at most a tick behind, so the slice only grows).
-#[inline]
-fn slice_deadline() -> libc::timespec {
-    let now = rustix::time::clock_gettime(rustix::time::ClockId::RealtimeCoarse);
-    let mut sec = now.tv_sec;
-    let mut nsec = now.tv_nsec + SLICE.subsec_nanos() as i64;
-    sec += SLICE.as_secs() as i64 + nsec / 1_000_000_000;
-    nsec %= 1_000_000_000;
-    libc::timespec { tv_sec: sec as libc::time_t, tv_nsec: nsec as _ }
+/// Priority of the message a [`StallWatch`] sends to wake a receiver whose peer is gone.
+const WAKE: u32 = 1;
+
+/// Whether a queue holds `at_least` messages, through any descriptor of it
+/// (`None`: the descriptor fails, the queue is unusable).
+fn holds(q: &Queue, at_least: i64) -> Option<bool> {
+    mq_getattr(&q.mqd).ok().map(|a| a.curmsgs() >= at_least)
 }
 
 /// The sending end.
 struct MqSender {
-    /// A blocking descriptor for `send` (bounded); `None` when unbounded.
-    blocking: Option<Queue>,
+    /// A blocking descriptor for `send` (bounded) and its watchdog; `None` when unbounded.
+    blocking: Option<(Queue, StallWatch)>,
     /// An `O_NONBLOCK` descriptor for `try_send` and `wait_writable`.
     nonblocking: Queue,
     watch: PeerWatch,
+    opts: OpenOptions,
 }
 
 fn open_sender(
@@ -229,36 +233,54 @@ fn open_sender(
     let name = src.param("name")?;
     let blocking = match spec.capacity {
         Capacity::Unbounded => None,
-        _ => Some(Queue::open(name, MQ_OFlag::O_WRONLY)?),
+        Capacity::Bounded(n) => {
+            let queue = Queue::open(name, MQ_OFlag::O_WRONLY)?;
+            // The watchdog's own descriptor: it reads the queue's fill and,
+            // if the receiver is gone, takes one message to free the sender.
+            let probe = std::sync::Arc::new(Queue::open(name, MQ_OFlag::O_RDONLY | MQ_OFlag::O_NONBLOCK)?);
+            let (full, take) = (probe.clone(), probe);
+            let size = spec.message_size;
+            let stall = StallWatch::spawn(
+                "posix-mq-send-watch".into(),
+                PeerWatch::new(opts.peer, opts.timeout),
+                move || holds(&full, n as i64),
+                move || {
+                    let mut buf = vec![0u8; size];
+                    let _ = mq_receive(&take.mqd, &mut buf, &mut 0);
+                },
+            )?;
+            Some((queue, stall))
+        }
+        Capacity::Rendezvous => {
+            return Err(TransportError::Protocol("posix-mq: rendezvous reached the backend".into()));
+        }
     };
     let nonblocking = Queue::open(name, MQ_OFlag::O_WRONLY | MQ_OFlag::O_NONBLOCK)?;
-    Ok(Box::new(MqSender { blocking, nonblocking, watch: PeerWatch::new(opts.peer, opts.timeout) }))
+    Ok(Box::new(MqSender { blocking, nonblocking, watch: PeerWatch::new(opts.peer, opts.timeout), opts: opts.clone() }))
 }
 
 impl MqSender {
     /// Send `msg` (possibly empty: the end marker), waiting while the queue is full.
     fn send_any(&mut self, msg: &[u8]) -> Result<(), TransportError> {
-        let Some(q) = &self.blocking else {
+        let Some((q, stall)) = &mut self.blocking else {
             while !self.try_send(msg)? {
                 self.wait_writable()?;
             }
             return Ok(());
         };
-        loop {
-            let deadline = slice_deadline();
-            // SAFETY: `q.fd` is an open queue descriptor for writing; `msg`
-            // is valid for `msg.len()` bytes and `deadline` for the call.
-            let rc = unsafe { libc::mq_timedsend(q.fd.as_raw_fd(), msg.as_ptr().cast(), msg.len(), 0, &deadline) };
-            if rc == 0 {
-                self.watch.progressed();
-                return Ok(());
+        stall.enter();
+        let sent = loop {
+            match mq_send(&q.mqd, msg, 0) {
+                Err(Errno::EINTR) => {}
+                other => break other,
             }
-            match Errno::last() {
-                Errno::ETIMEDOUT => self.watch.check()?,
-                Errno::EINTR => {}
-                e => return Err(TransportError::io("mq_timedsend", e)),
-            }
+        };
+        stall.leave();
+        // Sent into the queue of a receiver the watchdog found gone: say so.
+        if let Some(e) = stall.verdict(self.opts.peer, self.opts.timeout) {
+            return Err(e);
         }
+        sent.map_err(|e| TransportError::io("mq_send", e))
     }
 }
 
@@ -295,7 +317,8 @@ impl RawSender for MqSender {
 /// The receiving end.
 struct MqReceiver {
     queue: Queue,
-    watch: PeerWatch,
+    stall: StallWatch,
+    opts: OpenOptions,
     /// The end marker arrived.
     done: bool,
 }
@@ -305,8 +328,21 @@ fn open_receiver(
     src: &mut Source<'_>,
     opts: &OpenOptions,
 ) -> Result<Box<dyn RawReceiver>, TransportError> {
-    let queue = Queue::open(src.param("name")?, MQ_OFlag::O_RDONLY)?;
-    Ok(Box::new(MqReceiver { queue, watch: PeerWatch::new(opts.peer, opts.timeout), done: false }))
+    let name = src.param("name")?;
+    let queue = Queue::open(name, MQ_OFlag::O_RDONLY)?;
+    // The watchdog's own descriptor: it reads the queue's fill and, if the
+    // sender is gone, sends the wake-up message.
+    let probe = std::sync::Arc::new(Queue::open(name, MQ_OFlag::O_WRONLY | MQ_OFlag::O_NONBLOCK)?);
+    let (empty, wake) = (probe.clone(), probe);
+    let stall = StallWatch::spawn(
+        "posix-mq-recv-watch".into(),
+        PeerWatch::new(opts.peer, opts.timeout),
+        move || holds(&empty, 1).map(|some| !some),
+        move || {
+            let _ = mq_send(&wake.mqd, &[], WAKE);
+        },
+    )?;
+    Ok(Box::new(MqReceiver { queue, stall, opts: opts.clone(), done: false }))
 }
 
 impl RawReceiver for MqReceiver {
@@ -316,21 +352,25 @@ impl RawReceiver for MqReceiver {
             return Err(TransportError::Disconnected);
         }
         let mut prio = 0u32;
-        loop {
-            let deadline = TimeSpec::from(slice_deadline());
-            match mq_timedreceive(&self.queue.mqd, buf, &mut prio, &deadline) {
-                Ok(0) => {
-                    self.done = true;
-                    return Err(TransportError::Disconnected);
-                }
-                Ok(n) => {
-                    self.watch.progressed();
-                    return Ok(n);
-                }
-                Err(Errno::ETIMEDOUT) => self.watch.check()?,
+        self.stall.enter();
+        let got = loop {
+            match mq_receive(&self.queue.mqd, buf, &mut prio) {
                 Err(Errno::EINTR) => {}
-                Err(e) => return Err(TransportError::io("mq_timedreceive", e)),
+                other => break other,
             }
+        };
+        self.stall.leave();
+        match got {
+            Ok(_) if prio == WAKE => Err(self
+                .stall
+                .verdict(self.opts.peer, self.opts.timeout)
+                .unwrap_or_else(|| TransportError::PeerGone("woken by a watchdog".into()))),
+            Ok(0) => {
+                self.done = true;
+                Err(TransportError::Disconnected)
+            }
+            Ok(n) => Ok(n),
+            Err(e) => Err(TransportError::io("mq_receive", e)),
         }
     }
 }
