@@ -26,9 +26,9 @@
 //! # Waiting, and a peer that dies
 //! `msgsnd` / `msgrcv` have no timeout and a queue gives no end-of-file, so
 //! each end blocks in the plain call (one system call per message, woken by
-//! the kernel like a C program's) and has a watchdog thread that looks
-//! every [`SLICE`]: when the end has been inside one call for a whole slice,
-//! the queue says it really must wait (empty for a receiver, non-empty for a
+//! the kernel like a C program's) and has a watchdog thread ([`StallWatch`])
+//! that looks every slice: when the end has been inside one call for a
+//! whole slice, the queue says it really must wait (empty for a receiver, non-empty for a
 //! sender), and the peer process (`OpenOptions::peer`) has exited or the
 //! channel's timeout has passed without progress, the watchdog removes the
 //! queue (`IPC_RMID`). The blocked call then returns `EIDRM`, which the end
@@ -38,9 +38,7 @@
 
 use std::io;
 use std::mem::size_of;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
-use std::thread::JoinHandle;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use libc::{c_int, c_long, c_void};
@@ -50,7 +48,7 @@ use crate::ring::Capacity;
 use crate::transport::TransportError;
 use crate::transport::backend::{Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Role, Source};
 use crate::transport::objects::{IpcObject, ObjectGuard};
-use crate::transport::peer::{PeerWatch, SLICE};
+use crate::transport::peer::{PeerWatch, StallWatch};
 
 pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native_modes: false };
 
@@ -234,29 +232,11 @@ impl MsgBuf {
     }
 }
 
-/// What the watchdog did, for the end to report.
-const VERDICT_NONE: u8 = 0;
-const VERDICT_PEER_GONE: u8 = 1;
-const VERDICT_TIMEOUT: u8 = 2;
-
-/// What an end and its watchdog share.
-struct Shared {
-    /// `2 * calls finished + 1` while the end is inside a call that may
-    /// block, `2 * calls finished` otherwise (written by the end only).
-    state: AtomicU64,
-    /// The end is dropping: the watchdog returns.
-    stop: AtomicBool,
-    /// Why the watchdog removed the queue.
-    verdict: AtomicU8,
-}
-
 /// One end's queue, buffer and watchdog.
 struct End {
     id: i32,
     buf: MsgBuf,
-    shared: Arc<Shared>,
-    calls: u64,
-    watchdog: Option<JoinHandle<()>>,
+    stall: StallWatch,
     peer: Option<u32>,
     timeout: Duration,
 }
@@ -265,50 +245,39 @@ impl End {
     fn open(spec: &OneWaySpec, src: &mut Source<'_>, opts: &OpenOptions, role: Role) -> Result<Self, TransportError> {
         let id: i32 = src.parse("id")?;
         stat(id).map_err(|e| TransportError::io(format!("msgctl IPC_STAT {id} (opening the queue)"), e))?;
-        let shared = Arc::new(Shared {
-            state: AtomicU64::new(0),
-            stop: AtomicBool::new(false),
-            verdict: AtomicU8::new(VERDICT_NONE),
-        });
         let watch = PeerWatch::new(opts.peer, opts.timeout);
-        let theirs = Arc::clone(&shared);
-        let watchdog = std::thread::Builder::new()
-            .name(format!("sysv-mq-watch-{id}"))
-            .spawn(move || watchdog(&theirs, id, role, watch))
-            .map_err(|e| TransportError::io("spawn the sysv-mq watchdog thread", e))?;
-        Ok(Self {
-            id,
-            buf: MsgBuf::new(spec.message_size),
-            shared,
-            calls: 0,
-            watchdog: Some(watchdog),
-            peer: opts.peer,
-            timeout: opts.timeout,
-        })
+        // Waiting for the peer: the queue is empty for a receiver, still
+        // holds messages for a sender; `None` once the queue is gone.
+        let must_wait = move || {
+            stat(id).ok().map(|ds| match role {
+                Role::Receiver => ds.msg_qnum == 0,
+                Role::Sender => ds.msg_qnum > 0,
+            })
+        };
+        let stall = StallWatch::spawn(format!("sysv-mq-watch-{id}"), watch, must_wait, move || {
+            let _ = rmid(id);
+        })?;
+        Ok(Self { id, buf: MsgBuf::new(spec.message_size), stall, peer: opts.peer, timeout: opts.timeout })
     }
 
     /// The end enters a call that may block.
     #[inline]
     fn enter(&self) {
-        self.shared.state.store(2 * self.calls + 1, Ordering::Relaxed);
+        self.stall.enter();
     }
 
     /// The end left that call.
     #[inline]
     fn leave(&mut self) {
-        self.calls += 1;
-        self.shared.state.store(2 * self.calls, Ordering::Relaxed);
+        self.stall.leave();
     }
 
     /// The error for a failed call: the watchdog's verdict if it removed
     /// the queue, a removed queue, or the system error.
     #[cold]
     fn error(&self, op: &str, e: Errno) -> TransportError {
-        match (e, self.shared.verdict.load(Ordering::Acquire)) {
-            (Errno::EIDRM | Errno::EINVAL, VERDICT_PEER_GONE) => {
-                TransportError::PeerGone(format!("process {} exited", self.peer.unwrap_or(0)))
-            }
-            (Errno::EIDRM | Errno::EINVAL, VERDICT_TIMEOUT) => TransportError::Timeout(self.timeout),
+        match (e, self.stall.verdict(self.peer, self.timeout)) {
+            (Errno::EIDRM | Errno::EINVAL, Some(verdict)) => verdict,
             // EINVAL also means a bad argument: only a queue that is gone was removed.
             (Errno::EIDRM, _) | (Errno::EINVAL, _) if stat(self.id).is_err() => {
                 TransportError::PeerGone(format!("System V queue {} was removed", self.id))
@@ -329,54 +298,6 @@ impl End {
                 Err(Errno::EINTR) => {}
                 other => return other.map(drop),
             }
-        }
-    }
-}
-
-impl Drop for End {
-    fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::Release);
-        if let Some(watchdog) = self.watchdog.take() {
-            watchdog.thread().unpark();
-            let _ = watchdog.join();
-        }
-    }
-}
-
-/// The watchdog of one end: removes the queue when the end is stuck in a
-/// call that must wait and the peer died or the timeout passed.
-fn watchdog(shared: &Shared, id: i32, role: Role, mut watch: PeerWatch) {
-    let mut last = 0;
-    loop {
-        std::thread::park_timeout(SLICE);
-        if shared.stop.load(Ordering::Acquire) {
-            return;
-        }
-        let now = shared.state.load(Ordering::Relaxed);
-        let stalled = now & 1 == 1 && now == last;
-        last = now;
-        if !stalled {
-            watch.progressed();
-            continue;
-        }
-        let must_wait = match stat(id) {
-            Ok(ds) => match role {
-                Role::Receiver => ds.msg_qnum == 0,
-                Role::Sender => ds.msg_qnum > 0,
-            },
-            // The queue is gone: the end's call fails by itself.
-            Err(_) => return,
-        };
-        if !must_wait {
-            // Inside the call but not waiting for the peer (descheduled).
-            watch.progressed();
-            continue;
-        }
-        if let Err(e) = watch.check() {
-            let verdict = if matches!(e, TransportError::PeerGone(_)) { VERDICT_PEER_GONE } else { VERDICT_TIMEOUT };
-            shared.verdict.store(verdict, Ordering::Release);
-            let _ = rmid(id);
-            return;
         }
     }
 }
@@ -759,7 +680,7 @@ mod tests {
         let mut buf = [0u8; 16];
         for seq in 0..3 {
             // Slow reads: the watchdog ticks in between and must leave the queue alone.
-            std::thread::sleep(SLICE * 3);
+            std::thread::sleep(crate::transport::peer::SLICE * 3);
             let n = rx.recv(&mut buf).unwrap();
             assert_eq!(&buf[..n], &message(seq, 16)[..]);
         }
