@@ -12,6 +12,8 @@ pub(crate) mod posix_mq;
 pub(crate) mod shm_ring;
 pub(crate) mod sysv_mq;
 pub(crate) mod tcp;
+#[cfg(test)]
+pub(crate) mod testing;
 pub(crate) mod unix;
 
 /// The backend of `kind`.

@@ -279,84 +279,12 @@ fn drain(read: &OwnedFd, expected: usize, what: &str) -> Result<(), TransportErr
 pub(super) mod tests {
     //! Shared with the `fifo` tests: the same checks over either kind.
 
+    pub(in crate::transport::backends) use super::super::testing::{round_trip, round_trip_opened};
+
     use std::time::Duration;
 
     use crate::ring::Capacity;
     use crate::transport::{Channel, ChannelSpec, OpenOptions, TransportError, TransportKind};
-
-    /// The payload of message `seq`: its number, then bytes derived from
-    /// it, `len` bytes in all (at least 8).
-    fn fill(seq: u64, len: usize, out: &mut [u8]) {
-        out[..8].copy_from_slice(&seq.to_le_bytes());
-        for (i, b) in out[8..len].iter_mut().enumerate() {
-            *b = (seq as usize).wrapping_mul(31).wrapping_add(i) as u8;
-        }
-    }
-
-    /// The length of message `seq` on a channel of `size`-byte messages:
-    /// every length from 8 up to `size` comes round.
-    fn len_of(seq: u64, size: usize) -> usize {
-        8 + (seq as usize) % (size - 7)
-    }
-
-    /// Send `count` numbered messages from one thread, receive them in
-    /// another, and check each arrived once, in order, intact, then
-    /// `Disconnected`.
-    pub(in crate::transport::backends) fn round_trip(kind: TransportKind, capacity: Capacity, size: usize, count: u64) {
-        round_trip_opened(kind, capacity, size, count, false);
-    }
-
-    /// [`round_trip`], opening the receiver first if `receiver_first`
-    /// (both ends are opened in this thread, one after the other: the
-    /// FIFO's sender must not wait there for a reader that opens later).
-    pub(in crate::transport::backends) fn round_trip_opened(
-        kind: TransportKind,
-        capacity: Capacity,
-        size: usize,
-        count: u64,
-        receiver_first: bool,
-    ) {
-        assert!(size >= 8);
-        let mut chan = Channel::create(&ChannelSpec::new(kind, capacity, size)).expect("create");
-        let realised = chan.realised();
-        eprintln!("{kind} {capacity} size {size}: {realised:?}");
-        let opts = OpenOptions::default();
-        let (mut tx, mut rx) = if receiver_first {
-            let rx = chan.open_receiver(&opts).expect("open receiver");
-            (chan.open_sender(&opts).expect("open sender"), rx)
-        } else {
-            let tx = chan.open_sender(&opts).expect("open sender");
-            (tx, chan.open_receiver(&opts).expect("open receiver"))
-        };
-        let sender = std::thread::spawn(move || {
-            let mut msg = vec![0u8; size];
-            for seq in 0..count {
-                let len = len_of(seq, size);
-                fill(seq, len, &mut msg);
-                tx.send(&msg[..len]).expect("send");
-            }
-            tx.finish().expect("finish")
-        });
-        let mut buf = vec![0u8; size];
-        let mut want = vec![0u8; size];
-        for seq in 0..count {
-            let n = rx.recv(&mut buf).unwrap_or_else(|e| panic!("recv {seq}: {e}"));
-            let len = len_of(seq, size);
-            assert_eq!(n, len, "length of message {seq}");
-            fill(seq, len, &mut want);
-            assert_eq!(&buf[..n], &want[..len], "content of message {seq}");
-        }
-        match rx.recv(&mut buf) {
-            Err(e) if e.is_disconnected() => {}
-            other => panic!("after {count} messages: {other:?}"),
-        }
-        let stats = sender.join().expect("sender thread");
-        assert_eq!(stats.sent, count);
-        if capacity == Capacity::Rendezvous {
-            assert_eq!(stats.acks, count);
-        }
-        drop(chan);
-    }
 
     /// With nobody reading, `try_send` on `bounded:n` refuses after exactly
     /// the realised count; returns that count.

@@ -497,16 +497,12 @@ mod tests {
         }
     }
 
-    fn message(seq: u64, size: usize) -> Vec<u8> {
-        let len = 8 + (seq as usize % (size - 7));
-        let mut msg: Vec<u8> = (0..len).map(|i| (seq as u8).wrapping_mul(31).wrapping_add(i as u8)).collect();
-        msg[..8].copy_from_slice(&seq.to_le_bytes());
-        msg
-    }
+    use super::super::testing::message;
 
-    /// `count` messages from one thread to another, in order and intact.
+    /// The shared round trip, after checking the kernel objects this mode
+    /// makes: one queue, and a second for rendezvous acknowledgements.
     fn roundtrip(capacity: Capacity, size: usize, count: u64) {
-        let mut chan = Channel::create(&ChannelSpec::new(KIND, capacity, size)).unwrap();
+        let chan = Channel::create(&ChannelSpec::new(KIND, capacity, size)).unwrap();
         let objects = ids(&chan);
         assert_eq!(objects.len(), if capacity == Capacity::Rendezvous { 2 } else { 1 });
         for &id in &objects {
@@ -514,35 +510,9 @@ mod tests {
             assert_eq!(key >> 16, 0x5253, "key {key:#x}");
             assert!(listed(id));
         }
-        let mut tx = chan.open_sender(&OpenOptions::default()).unwrap();
-        let mut rx = chan.open_receiver(&OpenOptions::default()).unwrap();
-        let sender = std::thread::spawn(move || {
-            for seq in 0..count {
-                tx.send(&message(seq, size)).unwrap();
-            }
-            tx.finish().unwrap()
-        });
-        let mut buf = vec![0u8; size];
-        let mut next = 0;
-        loop {
-            match rx.recv(&mut buf) {
-                Ok(n) => {
-                    assert_eq!(&buf[..n], &message(next, size)[..], "message {next}");
-                    next += 1;
-                }
-                Err(e) if e.is_disconnected() => break,
-                Err(e) => panic!("recv after {next}: {e}"),
-            }
-        }
-        assert_eq!(next, count);
-        assert!(rx.recv(&mut buf).unwrap_err().is_disconnected());
-        let stats = sender.join().unwrap();
-        assert_eq!(stats.sent, count);
-        if capacity == Capacity::Rendezvous {
-            assert_eq!(stats.acks, count);
-        }
-        drop((rx, chan));
+        drop(chan);
         assert_gone(&objects);
+        super::super::testing::round_trip(KIND, capacity, size, count);
     }
 
     #[test]
