@@ -9,6 +9,7 @@
 // out, so what only they use is dead there (and only there).
 #![cfg_attr(loom, allow(dead_code, unused_imports))]
 
+pub mod environment;
 pub mod floor;
 // Re-executes the binary and maps `/dev/shm` rings: nothing loom can model.
 #[cfg(not(loom))]
@@ -18,6 +19,10 @@ pub mod ring;
 pub mod shm;
 pub mod stats;
 pub(crate) mod sync;
+pub mod topology;
 // Processes, descriptors and kernel objects: nothing loom can model.
 #[cfg(not(loom))]
 pub mod transport;
+// Runs inside worker processes; moves messages through transports.
+#[cfg(not(loom))]
+pub mod workload;

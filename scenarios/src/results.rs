@@ -1,0 +1,359 @@
+//! The results file: what one run of the harness measured, scenario by
+//! scenario, with every repeat's raw samples. Versioned by
+//! [`SCHEMA_VERSION`]; `docs/results-schema.md` documents each field.
+//!
+//! Readers (the report, the regression gate) refuse a file whose
+//! `schema_version` they do not know, rather than misread it.
+
+use std::path::Path;
+
+use bench_core::environment::Environment;
+use serde::{Deserialize, Serialize};
+
+/// The version of this schema; bumped on any change a reader must know about.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One `results.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResultsFile {
+    /// [`SCHEMA_VERSION`] of the writer.
+    pub schema_version: u32,
+    /// `ringside <version>`.
+    pub tool: String,
+    /// The suite that was run (`all`, `quick`, a TOML file's name, `run`).
+    pub suite: String,
+    /// Unix time (seconds) the run started.
+    pub started_unix: u64,
+    /// Unix time the run finished; `None` while running or if interrupted.
+    pub finished_unix: Option<u64>,
+    /// False when the figures cannot be trusted (an unoptimised build).
+    pub valid: bool,
+    /// What a reader must know before quoting a figure (debug build, a
+    /// loaded or stolen-from machine, placements that were unavailable).
+    pub warnings: Vec<String>,
+    /// The machine, kernel, build and limits.
+    pub environment: Environment,
+    /// How every scenario was measured.
+    pub method: Method,
+    /// The physical floor for each placement measured.
+    pub floors: Vec<Floor>,
+    /// One entry per scenario, in the order run.
+    pub scenarios: Vec<ScenarioResult>,
+}
+
+/// How the figures were taken.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Method {
+    /// Measured process runs per scenario (after the warm-up).
+    pub repeats: u32,
+    /// Discarded warm-up runs per scenario.
+    pub warmup_runs: u32,
+    /// How long each measured run sends, in milliseconds.
+    pub run_ms: u64,
+    /// The clock one-way latencies are read with (`CLOCK_MONOTONIC`).
+    pub clock: String,
+    /// Cost of one clock read, ns (median of several measurements).
+    pub clock_read_ns: f64,
+    /// How confidence intervals are computed.
+    pub interval: String,
+}
+
+/// The floor between two cores: a cache line bounced between them, and
+/// one core's copy bandwidth.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Floor {
+    /// The placement name (`same-core`, `cross-core`, ...) or `cores`.
+    pub placement: String,
+    /// The two cores.
+    pub cores: [usize; 2],
+    /// Cache-line round trip p50, ns, one value per repeat.
+    pub cache_line_rtt_ns: Vec<f64>,
+    /// Median and interval of [`Floor::cache_line_rtt_ns`]; `None` on one core.
+    pub cache_line_rtt: Option<Estimate>,
+    /// Copy bandwidth of one core (1 MiB buffers), bytes per second.
+    pub copy_bytes_per_s: f64,
+}
+
+/// A median over repeats and its 95% confidence interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    /// Median of the per-repeat values.
+    pub median: f64,
+    /// Lower end of the 95% interval.
+    pub low: f64,
+    /// Upper end of the 95% interval.
+    pub high: f64,
+}
+
+/// How a scenario ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Measured; every message arrived once, in order, intact.
+    Ok,
+    /// An open-loop rate the transport could not keep up with: measured,
+    /// but the latencies are those of a backlog (see `reason`).
+    Unsustained,
+    /// The transport refused this capacity or size (see `reason`).
+    Refused,
+    /// This machine lacks the placement (see `reason`).
+    Unavailable,
+    /// A worker crashed, hung, was killed or found broken integrity.
+    Failed,
+}
+
+impl Status {
+    /// The name used in files and tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Unsustained => "unsustained",
+            Status::Refused => "refused",
+            Status::Unavailable => "unavailable",
+            Status::Failed => "failed",
+        }
+    }
+}
+
+/// Everything measured for one scenario.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScenarioResult {
+    /// `transport/capacity/sizeB/pattern/placement`, unique in a file.
+    pub id: String,
+    /// Transport name (`pipe`, `shm-ring`, ...).
+    pub transport: String,
+    /// Capacity mode asked for (`rendezvous`, `bounded:N`, `unbounded`).
+    pub capacity: String,
+    /// Messages the channel realised for that mode (0 for rendezvous,
+    /// `None` for unbounded or when it was never created).
+    pub realised_capacity: Option<u64>,
+    /// How the capacity was realised, or empty.
+    pub realised_detail: String,
+    /// Message size in bytes.
+    pub size: usize,
+    /// `stream`, `pingpong` or `rate:R`.
+    pub pattern: String,
+    /// Placement name, or `cores` for an explicit `--cores A,B`.
+    pub placement: String,
+    /// Producer (initiator) core and consumer (echo) core.
+    pub cores: Option<[usize; 2]>,
+    /// The physical relation of those two cores, as detected.
+    pub relation: Option<String>,
+    /// How it ended.
+    pub status: Status,
+    /// Why, when not `ok`.
+    pub reason: Option<String>,
+    /// Messages per second at the consumer (stream).
+    pub msgs_per_s: Option<Estimate>,
+    /// Payload bytes per second at the consumer (stream).
+    pub bytes_per_s: Option<Estimate>,
+    /// Latency distribution, all repeats merged (pingpong: round trip;
+    /// rate: one way from the intended send time).
+    pub latency: Option<Latency>,
+    /// CPU cost per side, summed over repeats.
+    pub cpu: Option<CpuCost>,
+    /// Integrity counts, summed over repeats.
+    pub integrity: Integrity,
+    /// Distance from the floor (see [`FloorDistance`]).
+    pub floor: Option<FloorDistance>,
+    /// The open-loop check (rate only).
+    pub rate: Option<RateCheck>,
+    /// Every measured repeat, raw.
+    pub repeats: Vec<Repeat>,
+}
+
+/// A latency distribution.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Latency {
+    /// `round-trip` or `one-way`.
+    pub kind: String,
+    /// Percentiles and mean, ns, of the merged histogram.
+    pub merged: Percentiles,
+    /// Median over repeats of each repeat's p50, with its interval.
+    pub p50: Estimate,
+    /// Median over repeats of each repeat's p99, with its interval.
+    pub p99: Estimate,
+    /// The merged histogram: HdrHistogram V2, base64.
+    pub histogram: String,
+}
+
+/// Percentiles of one distribution, in ns.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Percentiles {
+    /// Samples.
+    pub count: u64,
+    /// 50th percentile.
+    pub p50: f64,
+    /// 90th.
+    pub p90: f64,
+    /// 99th.
+    pub p99: f64,
+    /// 99.9th.
+    pub p999: f64,
+    /// 99.99th.
+    pub p9999: f64,
+    /// Largest sample.
+    pub max: f64,
+    /// Mean.
+    pub mean: f64,
+}
+
+/// CPU time and context switches of one process (getrusage), or their sum.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct SideCpu {
+    /// User CPU seconds.
+    pub user_s: f64,
+    /// System CPU seconds.
+    pub sys_s: f64,
+    /// Voluntary context switches (waits).
+    pub voluntary_switches: u64,
+    /// Involuntary context switches (preemptions).
+    pub involuntary_switches: u64,
+}
+
+/// CPU cost of both sides.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CpuCost {
+    /// The producer (initiator) side.
+    pub producer: SideCpu,
+    /// The consumer (echo) side.
+    pub consumer: SideCpu,
+    /// Producer CPU seconds (user + system) per million messages.
+    pub producer_s_per_million: f64,
+    /// Consumer CPU seconds per million messages.
+    pub consumer_s_per_million: f64,
+}
+
+/// Did every message arrive once, in order, intact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Integrity {
+    /// Messages the producer sent.
+    pub sent: u64,
+    /// Messages the consumer received.
+    pub received: u64,
+    /// Sequence numbers never seen.
+    pub lost: u64,
+    /// Sequence numbers seen more than once.
+    pub duplicated: u64,
+    /// Messages that arrived after a later one.
+    pub reordered: u64,
+    /// Messages whose bytes did not match what was sent.
+    pub corrupted: u64,
+}
+
+impl Integrity {
+    /// True when nothing was lost, duplicated, reordered or corrupted and
+    /// everything sent was received.
+    pub fn is_clean(&self) -> bool {
+        self.lost == 0
+            && self.duplicated == 0
+            && self.reordered == 0
+            && self.corrupted == 0
+            && self.sent == self.received
+    }
+
+    /// Add another run's counts.
+    pub fn add(&mut self, other: &Integrity) {
+        self.sent += other.sent;
+        self.received += other.received;
+        self.lost += other.lost;
+        self.duplicated += other.duplicated;
+        self.reordered += other.reordered;
+        self.corrupted += other.corrupted;
+    }
+}
+
+/// How far a result is from the physical floor of its placement.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FloorDistance {
+    /// What is compared with what.
+    pub metric: String,
+    /// The ratio (1.0 = at the floor).
+    pub ratio: f64,
+}
+
+/// Whether an open-loop run kept its rate.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct RateCheck {
+    /// Messages per second asked for.
+    pub target: u64,
+    /// Messages per second the producer managed (median over repeats).
+    pub achieved: f64,
+    /// Largest lag of a send behind its intended time, ns (over repeats).
+    pub max_send_lag_ns: u64,
+    /// Achieved within 5% of the target on every repeat.
+    pub sustained: bool,
+}
+
+/// One measured process run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Repeat {
+    /// Messages the consumer received.
+    pub messages: u64,
+    /// Consumer time from first to last message, ns.
+    pub elapsed_ns: u64,
+    /// Messages per second at the consumer (stream).
+    pub msgs_per_s: Option<f64>,
+    /// Payload bytes per second at the consumer (stream).
+    pub bytes_per_s: Option<f64>,
+    /// Percentiles of this run's latencies (pingpong, rate).
+    pub latency: Option<Percentiles>,
+    /// This run's histogram, HdrHistogram V2 base64 (pingpong, rate).
+    pub histogram: Option<String>,
+    /// Producer (initiator) CPU.
+    pub producer: SideCpu,
+    /// Consumer (echo) CPU.
+    pub consumer: SideCpu,
+    /// This run's integrity counts.
+    pub integrity: Integrity,
+    /// Messages the sender queued on its own side (unbounded kernel transports).
+    pub spilled: u64,
+    /// Achieved send rate, messages per second (rate).
+    pub send_rate: Option<f64>,
+    /// Largest lag of a send behind its intended time, ns (rate).
+    pub max_send_lag_ns: Option<u64>,
+}
+
+/// Reading a results file failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Not JSON, or not this schema.
+    #[error("{path}: not a ringside results file: {source}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// Why.
+        source: serde_json::Error,
+    },
+    /// A schema version this build does not know.
+    #[error("{path}: schema version {found}, this build reads version {SCHEMA_VERSION}")]
+    Version {
+        /// The file.
+        path: String,
+        /// Its version.
+        found: u64,
+    },
+}
+
+impl ResultsFile {
+    /// Read and check a results file.
+    pub fn read(path: &Path) -> Result<Self, ReadError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| ReadError::Io { path: shown.clone(), source })?;
+        let value: serde_json::Value =
+            serde_json::from_str(&text).map_err(|source| ReadError::Parse { path: shown.clone(), source })?;
+        let found = value.get("schema_version").and_then(|v| v.as_u64()).unwrap_or(0);
+        if found != u64::from(SCHEMA_VERSION) {
+            return Err(ReadError::Version { path: shown, found });
+        }
+        serde_json::from_value(value).map_err(|source| ReadError::Parse { path: shown, source })
+    }
+}
