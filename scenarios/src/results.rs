@@ -8,6 +8,7 @@
 use std::path::Path;
 
 use bench_core::environment::Environment;
+pub use bench_core::workload::{Integrity, SideCpu};
 use serde::{Deserialize, Serialize};
 
 /// The version of this schema; bumped on any change a reader must know about.
@@ -198,19 +199,6 @@ pub struct Percentiles {
     pub mean: f64,
 }
 
-/// CPU time and context switches of one process (getrusage), or their sum.
-#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
-pub struct SideCpu {
-    /// User CPU seconds.
-    pub user_s: f64,
-    /// System CPU seconds.
-    pub sys_s: f64,
-    /// Voluntary context switches (waits).
-    pub voluntary_switches: u64,
-    /// Involuntary context switches (preemptions).
-    pub involuntary_switches: u64,
-}
-
 /// CPU cost of both sides.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct CpuCost {
@@ -222,45 +210,6 @@ pub struct CpuCost {
     pub producer_s_per_million: f64,
     /// Consumer CPU seconds per million messages.
     pub consumer_s_per_million: f64,
-}
-
-/// Did every message arrive once, in order, intact.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct Integrity {
-    /// Messages the producer sent.
-    pub sent: u64,
-    /// Messages the consumer received.
-    pub received: u64,
-    /// Sequence numbers never seen.
-    pub lost: u64,
-    /// Sequence numbers seen more than once.
-    pub duplicated: u64,
-    /// Messages that arrived after a later one.
-    pub reordered: u64,
-    /// Messages whose bytes did not match what was sent.
-    pub corrupted: u64,
-}
-
-impl Integrity {
-    /// True when nothing was lost, duplicated, reordered or corrupted and
-    /// everything sent was received.
-    pub fn is_clean(&self) -> bool {
-        self.lost == 0
-            && self.duplicated == 0
-            && self.reordered == 0
-            && self.corrupted == 0
-            && self.sent == self.received
-    }
-
-    /// Add another run's counts.
-    pub fn add(&mut self, other: &Integrity) {
-        self.sent += other.sent;
-        self.received += other.received;
-        self.lost += other.lost;
-        self.duplicated += other.duplicated;
-        self.reordered += other.reordered;
-        self.corrupted += other.corrupted;
-    }
 }
 
 /// How far a result is from the physical floor of its placement.

@@ -517,3 +517,27 @@ impl Receiver {
         self.received
     }
 }
+
+/// The ring's own producer for a `shm-ring*` channel at `address`: the
+/// same ring [`open_sender`] would wrap, without the contract's dynamic
+/// dispatch, for measurements that call it once per message.
+pub fn open_ring_producer(address: &str) -> Result<crate::ring::Producer, TransportError> {
+    Ok(crate::ring::SharedRing::attach_shared(ring_name(address)?)?.into_producer()?)
+}
+
+/// The ring's own consumer for a `shm-ring*` channel at `address` (see
+/// [`open_ring_producer`]).
+pub fn open_ring_consumer(address: &str) -> Result<crate::ring::Consumer, TransportError> {
+    Ok(crate::ring::SharedRing::attach_shared(ring_name(address)?)?.into_consumer()?)
+}
+
+fn ring_name(address: &str) -> Result<&str, TransportError> {
+    let kind = address.split(';').find_map(|p| p.strip_prefix("kind=")).unwrap_or("");
+    if !kind.starts_with("shm-ring") {
+        return Err(TransportError::Protocol(format!("{kind:?} is not a shared-memory ring")));
+    }
+    address
+        .split(';')
+        .find_map(|p| p.strip_prefix("data.name="))
+        .ok_or_else(|| TransportError::Protocol(format!("address {address:?} names no ring")))
+}

@@ -33,6 +33,9 @@ pub mod objects;
 pub mod peer;
 
 pub use backend::{OpenOptions, Role};
-pub use channel::{Channel, ChannelSpec, Realised, Receiver, SendStats, Sender, open_receiver, open_sender};
+pub use channel::{
+    Channel, ChannelSpec, Realised, Receiver, SendStats, Sender, open_receiver, open_ring_consumer, open_ring_producer,
+    open_sender,
+};
 pub use error::TransportError;
 pub use kind::{Link, TransportKind, UnknownTransport};

@@ -1,6 +1,19 @@
 //! What runs inside a measurement worker: the message format that proves
-//! integrity, the three patterns, and what each side reports.
+//! integrity ([`message`]), the clock ([`clock`]), CPU accounting
+//! ([`usage`]), latency histograms ([`histogram`]), the three patterns
+//! ([`patterns`]) over generic ends ([`endpoint`]), and what each side
+//! reports ([`SideReport`]).
 
+pub mod clock;
+pub mod endpoint;
+pub mod histogram;
+pub mod message;
 mod pattern;
+pub mod patterns;
+mod report;
+pub mod usage;
 
+pub use message::{Integrity, MIN_SIZE, MessageChecker, MessageWriter};
 pub use pattern::{Pattern, UnknownPattern};
+pub use report::SideReport;
+pub use usage::{SideCpu, Who};

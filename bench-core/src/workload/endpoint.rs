@@ -1,0 +1,86 @@
+//! The two ends a pattern drives, as traits the pattern loops are generic
+//! over, so each loop is compiled once per end type and calls `send` /
+//! `recv` without dynamic dispatch.
+//!
+//! Implemented for the transport contract's [`Sender`] / [`Receiver`]
+//! (every transport) and for the ring's own [`Producer`] / [`Consumer`]
+//! (the shared-memory ring at full speed: a call through the contract's
+//! `Box<dyn>` costs about as much as an 8-byte message through the ring).
+
+use crate::ring::{Consumer, Producer, RecvError};
+use crate::transport::{Receiver, Sender, TransportError};
+
+/// The sending end.
+pub trait MessageSink {
+    /// Send one message as the channel's capacity mode says.
+    fn send(&mut self, msg: &[u8]) -> Result<(), TransportError>;
+    /// Deliver anything queued and mark the clean end; messages the sender
+    /// had to queue on its own side (unbounded kernel transports).
+    fn finish(self) -> Result<u64, TransportError>;
+}
+
+/// The receiving end.
+pub trait MessageSource {
+    /// Hand the next message to `f`; `Ok(None)` at the clean end.
+    fn recv_with<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>, TransportError>;
+}
+
+impl MessageSink for Sender {
+    #[inline]
+    fn send(&mut self, msg: &[u8]) -> Result<(), TransportError> {
+        Sender::send(self, msg)
+    }
+
+    fn finish(self) -> Result<u64, TransportError> {
+        Ok(Sender::finish(self)?.spilled)
+    }
+}
+
+/// A [`Receiver`] with the buffer it receives into.
+pub struct BufferedReceiver {
+    rx: Receiver,
+    buf: Vec<u8>,
+}
+
+impl BufferedReceiver {
+    /// Receive messages of up to `size` bytes from `rx`.
+    pub fn new(rx: Receiver, size: usize) -> Self {
+        Self { rx, buf: vec![0; size] }
+    }
+}
+
+impl MessageSource for BufferedReceiver {
+    #[inline]
+    fn recv_with<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>, TransportError> {
+        match self.rx.recv(&mut self.buf) {
+            Ok(n) => Ok(Some(f(&self.buf[..n]))),
+            Err(e) if e.is_disconnected() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl MessageSink for Producer {
+    #[inline]
+    fn send(&mut self, msg: &[u8]) -> Result<(), TransportError> {
+        Ok(Producer::send(self, msg)?)
+    }
+
+    fn finish(self) -> Result<u64, TransportError> {
+        // Dropping the producer closes the ring: the consumer drains it,
+        // then sees `Disconnected`.
+        drop(self);
+        Ok(0)
+    }
+}
+
+impl MessageSource for Consumer {
+    #[inline]
+    fn recv_with<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>, TransportError> {
+        match Consumer::recv_with(self, f) {
+            Ok(r) => Ok(Some(r)),
+            Err(RecvError::Disconnected) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+}

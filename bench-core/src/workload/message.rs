@@ -1,0 +1,233 @@
+//! The bytes of every message a scenario moves, and the consumer-side check
+//! that each arrived once, in order, intact.
+//!
+//! A message of `size` bytes (at least [`MIN_SIZE`]) is its 64-bit
+//! sequence number (little-endian) at the start, the same number again in
+//! its last 8 bytes, and a fixed filler between them. The consumer compares
+//! the whole message: the head says which message it is (so a gap is a
+//! loss, a repeat a duplicate, a late one a reordering), the tail catches a
+//! message torn between two sends, and the filler catches any other
+//! corrupted byte. The producer writes only the two numbers per message
+//! into a buffer prepared once, so producing costs nothing the transport
+//! would not pay anyway; checking costs one `memcmp` of the message.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+/// Smallest message: the sequence number alone.
+pub const MIN_SIZE: usize = 8;
+
+/// Most sequence numbers remembered as missing (beyond this, a late
+/// arrival of a long-lost message counts as a duplicate, not a reordering).
+const MISSING_REMEMBERED: usize = 1 << 16;
+
+/// Did every message arrive once, in order, intact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Integrity {
+    /// Messages the producer sent.
+    pub sent: u64,
+    /// Messages the consumer received.
+    pub received: u64,
+    /// Sequence numbers never seen.
+    pub lost: u64,
+    /// Sequence numbers seen more than once.
+    pub duplicated: u64,
+    /// Messages that arrived after a later one.
+    pub reordered: u64,
+    /// Messages whose bytes did not match what was sent.
+    pub corrupted: u64,
+}
+
+impl Integrity {
+    /// True when nothing was lost, duplicated, reordered or corrupted and
+    /// everything sent was received.
+    pub fn is_clean(&self) -> bool {
+        self.lost == 0 && self.duplicated == 0 && self.reordered == 0 && self.corrupted == 0 && self.sent == self.received
+    }
+
+    /// Add another run's counts.
+    pub fn add(&mut self, other: &Integrity) {
+        self.sent += other.sent;
+        self.received += other.received;
+        self.lost += other.lost;
+        self.duplicated += other.duplicated;
+        self.reordered += other.reordered;
+        self.corrupted += other.corrupted;
+    }
+
+    /// What went wrong, in words; empty when clean.
+    pub fn problems(&self) -> String {
+        let mut parts = Vec::new();
+        for (n, what) in [
+            (self.lost, "lost"),
+            (self.duplicated, "duplicated"),
+            (self.reordered, "reordered"),
+            (self.corrupted, "corrupted"),
+        ] {
+            if n > 0 {
+                parts.push(format!("{n} {what}"));
+            }
+        }
+        if self.sent != self.received {
+            parts.push(format!("{} sent but {} received", self.sent, self.received));
+        }
+        parts.join(", ")
+    }
+}
+
+/// The filler byte at offset `i` of every message.
+fn filler(i: usize) -> u8 {
+    (i as u8).wrapping_mul(151).wrapping_add(7)
+}
+
+/// Writes message after message into one reusable buffer.
+#[derive(Debug, Clone)]
+pub struct MessageWriter {
+    buf: Vec<u8>,
+}
+
+impl MessageWriter {
+    /// Messages of `size` bytes (`size >= MIN_SIZE`).
+    ///
+    /// # Panics
+    /// If `size < MIN_SIZE` (callers validate sizes at the command line).
+    pub fn new(size: usize) -> Self {
+        assert!(size >= MIN_SIZE, "messages carry a 64-bit sequence number");
+        Self { buf: (0..size).map(filler).collect() }
+    }
+
+    /// The bytes of message `seq`.
+    #[inline]
+    pub fn message(&mut self, seq: u64) -> &[u8] {
+        let n = self.buf.len();
+        let bytes = seq.to_le_bytes();
+        self.buf[..MIN_SIZE].copy_from_slice(&bytes);
+        if n >= 2 * MIN_SIZE {
+            self.buf[n - MIN_SIZE..].copy_from_slice(&bytes);
+        }
+        &self.buf
+    }
+}
+
+/// Checks arriving messages against what was sent, counting every fault.
+#[derive(Debug, Clone)]
+pub struct MessageChecker {
+    expected: Vec<u8>,
+    next: u64,
+    missing: BTreeSet<u64>,
+    counts: Integrity,
+}
+
+impl MessageChecker {
+    /// For messages of `size` bytes.
+    pub fn new(size: usize) -> Self {
+        Self { expected: MessageWriter::new(size).buf, next: 0, missing: BTreeSet::new(), counts: Integrity::default() }
+    }
+
+    /// Check one arrived message; its sequence number if it was intact.
+    #[inline]
+    pub fn check(&mut self, msg: &[u8]) -> Option<u64> {
+        self.counts.received += 1;
+        let n = self.expected.len();
+        let Some(head) = msg.get(..MIN_SIZE) else {
+            self.counts.corrupted += 1;
+            return None;
+        };
+        let seq = u64::from_le_bytes(head.try_into().expect("8 bytes"));
+        // The tail repeats the number only where it does not overlap the head.
+        let body_end = if n >= 2 * MIN_SIZE { n - MIN_SIZE } else { n };
+        let intact = msg.len() == n
+            && (body_end == n || msg[body_end..] == seq.to_le_bytes())
+            && msg[MIN_SIZE..body_end] == self.expected[MIN_SIZE..body_end];
+        if !intact {
+            self.counts.corrupted += 1;
+            return None;
+        }
+        if seq == self.next {
+            self.next += 1;
+        } else if seq > self.next {
+            // A gap: those messages are lost unless they turn up later.
+            for missing in self.next..seq {
+                if self.missing.len() >= MISSING_REMEMBERED {
+                    break;
+                }
+                self.missing.insert(missing);
+            }
+            self.counts.lost += seq - self.next;
+            self.next = seq + 1;
+        } else if self.missing.remove(&seq) {
+            self.counts.lost -= 1;
+            self.counts.reordered += 1;
+        } else {
+            self.counts.duplicated += 1;
+        }
+        Some(seq)
+    }
+
+    /// Messages expected next (one past the highest sequence number seen).
+    pub fn next(&self) -> u64 {
+        self.next
+    }
+
+    /// The counts so far; `sent` is filled in by the caller, who learns it
+    /// from the producer.
+    pub fn counts(&self) -> Integrity {
+        self.counts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deliver(size: usize, seqs: &[u64]) -> Integrity {
+        let mut w = MessageWriter::new(size);
+        let mut c = MessageChecker::new(size);
+        for &s in seqs {
+            c.check(w.message(s));
+        }
+        c.counts()
+    }
+
+    #[test]
+    fn in_order_is_clean() {
+        for size in [8, 9, 15, 16, 64, 65536] {
+            let counts = deliver(size, &[0, 1, 2, 3]);
+            assert_eq!(Integrity { sent: 4, ..counts }.problems(), "", "size {size}");
+        }
+    }
+
+    #[test]
+    fn gaps_repeats_and_late_arrivals_are_counted() {
+        let c = deliver(64, &[0, 2, 3, 1, 3, 7]);
+        assert_eq!((c.lost, c.reordered, c.duplicated, c.received), (3, 1, 1, 6));
+    }
+
+    #[test]
+    fn any_changed_byte_is_corruption() {
+        for size in [8, 16, 17, 64, 4096] {
+            let mut w = MessageWriter::new(size);
+            for at in 0..size {
+                let mut c = MessageChecker::new(size);
+                let mut m = w.message(0).to_vec();
+                m[at] ^= 0x20;
+                c.check(&m);
+                let counts = c.counts();
+                assert!(counts.corrupted + counts.lost + counts.duplicated > 0, "size {size}, byte {at}");
+            }
+            let mut c = MessageChecker::new(size);
+            c.check(&w.message(0)[..size - 1]);
+            assert_eq!(c.counts().corrupted, 1);
+        }
+    }
+
+    #[test]
+    fn a_message_torn_between_two_sends_is_caught() {
+        let mut w = MessageWriter::new(32);
+        let mut torn = w.message(5)[..16].to_vec();
+        torn.extend_from_slice(&w.message(6)[16..]);
+        let mut c = MessageChecker::new(32);
+        assert_eq!(c.check(&torn), None);
+    }
+}

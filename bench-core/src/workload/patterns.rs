@@ -1,0 +1,264 @@
+//! The three patterns, one function per side, generic over the ends.
+//!
+//! - **stream**: the producer sends for the run's duration as fast as the
+//!   capacity mode lets it; the consumer times from the first message to
+//!   the clean end (which follows the last message at once), so a buffer
+//!   that accepts faster than it delivers does not flatter the figure.
+//! - **pingpong**: the initiator sends message `seq`, the echo sends it
+//!   back, the initiator checks it is `seq` and records the round trip.
+//! - **rate:R**: open loop. Message `seq` is due at `start + seq / R`; the
+//!   producer sends it then, or as soon after as it can, never skipping
+//!   one; the consumer records now minus the *due* time. A producer held up
+//!   by a full channel therefore cannot hide the wait (coordinated
+//!   omission): every late message carries its lateness.
+//!
+//! Every side reads [`now_ns`] (`CLOCK_MONOTONIC`), checks every message
+//! ([`MessageChecker`]) and measures its own CPU time ([`usage`]) over its
+//! loop only, not its setup.
+
+use std::time::Duration;
+
+use super::clock::now_ns;
+use super::endpoint::{MessageSink, MessageSource};
+use super::histogram;
+use super::message::{MessageChecker, MessageWriter};
+use super::report::SideReport;
+use super::usage::{Who, since, usage};
+use crate::transport::TransportError;
+
+/// Round trips not recorded at the start of each run (first-touch page
+/// faults, lazy connection set-up).
+pub const PINGPONG_UNRECORDED: u64 = 100;
+
+/// Clock reads in the stream producer are spaced so they cost under ~1%:
+/// the stride (messages between reads) doubles while a stride takes less
+/// than this.
+const STRIDE_TARGET_NS: u64 = 20_000;
+const MAX_STRIDE: u64 = 1 << 16;
+
+/// Stream: send for `run`, then finish.
+pub fn stream_produce(tx: impl MessageSink, size: usize, run: Duration, who: Who) -> Result<SideReport, TransportError> {
+    let mut tx = tx;
+    let mut writer = MessageWriter::new(size);
+    let cpu0 = usage(who);
+    let start = now_ns();
+    let end = start + run.as_nanos() as u64;
+    let (mut seq, mut stride, mut next_check, mut last_check) = (0u64, 1u64, 1u64, start);
+    loop {
+        tx.send(writer.message(seq))?;
+        seq += 1;
+        if seq == next_check {
+            let now = now_ns();
+            if now >= end {
+                break;
+            }
+            if now - last_check < STRIDE_TARGET_NS && stride < MAX_STRIDE {
+                stride *= 2;
+            } else if now - last_check > 8 * STRIDE_TARGET_NS && stride > 1 {
+                stride /= 2;
+            }
+            last_check = now;
+            next_check = seq + stride;
+        }
+    }
+    let spilled = tx.finish()?;
+    let elapsed_ns = now_ns() - start;
+    let cpu = since(&cpu0, &usage(who));
+    Ok(SideReport { messages: seq, elapsed_ns, cpu, spilled, integrity: sent(seq), ..Default::default() })
+}
+
+/// Stream: receive and check until the clean end.
+pub fn stream_consume(rx: &mut impl MessageSource, size: usize, who: Who) -> Result<SideReport, TransportError> {
+    let mut checker = MessageChecker::new(size);
+    let cpu0 = usage(who);
+    // The first message is waited for outside the timed span.
+    let Some(_) = rx.recv_with(|m| checker.check(m))? else {
+        return Ok(SideReport { integrity: checker.counts(), ..Default::default() });
+    };
+    let first = now_ns();
+    while rx.recv_with(|m| checker.check(m))?.is_some() {}
+    let last = now_ns();
+    let counts = checker.counts();
+    let cpu = since(&cpu0, &usage(who));
+    Ok(SideReport { messages: counts.received, elapsed_ns: last - first, cpu, integrity: counts, ..Default::default() })
+}
+
+/// Pingpong, initiating side: round trips for `run`, each recorded after
+/// the first [`PINGPONG_UNRECORDED`].
+pub fn pingpong_initiate(
+    tx: impl MessageSink,
+    rx: &mut impl MessageSource,
+    size: usize,
+    run: Duration,
+    who: Who,
+) -> Result<SideReport, TransportError> {
+    let mut tx = tx;
+    let mut writer = MessageWriter::new(size);
+    let mut checker = MessageChecker::new(size);
+    let mut hist = histogram::new();
+    let cpu0 = usage(who);
+    let start = now_ns();
+    let end = start + run.as_nanos() as u64;
+    let mut seq = 0u64;
+    loop {
+        let t0 = now_ns();
+        tx.send(writer.message(seq))?;
+        let back = rx.recv_with(|m| checker.check(m))?;
+        let t1 = now_ns();
+        seq += 1;
+        match back {
+            Some(Some(s)) if s == seq - 1 => {}
+            Some(_) => break, // counted by the checker; the harness fails the run
+            None => return Err(TransportError::PeerGone("the echo ended the stream mid-run".into())),
+        }
+        if seq > PINGPONG_UNRECORDED {
+            histogram::record(&mut hist, t1 - t0);
+        }
+        if t1 >= end {
+            break;
+        }
+    }
+    tx.finish()?;
+    // The echo finishes its side once it sees ours end.
+    while rx.recv_with(|m| checker.check(m))?.is_some() {}
+    let elapsed_ns = now_ns() - start;
+    let cpu = since(&cpu0, &usage(who));
+    let mut integrity = checker.counts();
+    integrity.sent = seq;
+    Ok(SideReport {
+        messages: seq,
+        elapsed_ns,
+        cpu,
+        integrity,
+        histogram: Some(histogram::encode(&hist)),
+        ..Default::default()
+    })
+}
+
+/// Pingpong, echoing side: send every message back until the clean end.
+pub fn pingpong_echo(
+    rx: &mut impl MessageSource,
+    tx: impl MessageSink,
+    size: usize,
+    who: Who,
+) -> Result<SideReport, TransportError> {
+    let mut tx = tx;
+    let mut checker = MessageChecker::new(size);
+    let mut buf = vec![0u8; size];
+    let cpu0 = usage(who);
+    let start = now_ns();
+    let mut echoed = 0u64;
+    while let Some(n) = rx.recv_with(|m| {
+        checker.check(m);
+        let n = m.len().min(buf.len());
+        buf[..n].copy_from_slice(&m[..n]);
+        n
+    })? {
+        tx.send(&buf[..n])?;
+        echoed += 1;
+    }
+    tx.finish()?;
+    let cpu = since(&cpu0, &usage(who));
+    let mut integrity = checker.counts();
+    integrity.sent = echoed;
+    Ok(SideReport { messages: echoed, elapsed_ns: now_ns() - start, cpu, integrity, ..Default::default() })
+}
+
+/// The due time of message `seq` at `rate` per second from `start_ns`.
+#[inline]
+pub fn due_ns(start_ns: u64, rate: u64, seq: u64) -> u64 {
+    start_ns + (u128::from(seq) * 1_000_000_000 / u128::from(rate)) as u64
+}
+
+/// Rate, producing side: message `seq` at [`due_ns`] until `start_ns + run`.
+/// `share_core`: the consumer runs on this core too, so waiting yields
+/// instead of spinning.
+pub fn rate_produce(
+    tx: impl MessageSink,
+    size: usize,
+    rate: u64,
+    start_ns: u64,
+    run: Duration,
+    share_core: bool,
+    who: Who,
+) -> Result<SideReport, TransportError> {
+    let mut tx = tx;
+    let mut writer = MessageWriter::new(size);
+    let end = start_ns + run.as_nanos() as u64;
+    let cpu0 = usage(who);
+    let (mut seq, mut max_lag) = (0u64, 0u64);
+    loop {
+        let due = due_ns(start_ns, rate, seq);
+        if due >= end {
+            break;
+        }
+        let now = wait_until(due, share_core);
+        max_lag = max_lag.max(now.saturating_sub(due));
+        tx.send(writer.message(seq))?;
+        seq += 1;
+    }
+    let done = now_ns();
+    tx.finish()?;
+    let cpu = since(&cpu0, &usage(who));
+    let span = done.saturating_sub(start_ns).max(1);
+    Ok(SideReport {
+        messages: seq,
+        elapsed_ns: span,
+        cpu,
+        integrity: sent(seq),
+        max_send_lag_ns: Some(max_lag),
+        send_rate: Some(seq as f64 * 1e9 / span as f64),
+        ..Default::default()
+    })
+}
+
+/// Rate, consuming side: one-way latency of every message from its due time.
+pub fn rate_consume(
+    rx: &mut impl MessageSource,
+    size: usize,
+    rate: u64,
+    start_ns: u64,
+    who: Who,
+) -> Result<SideReport, TransportError> {
+    let mut checker = MessageChecker::new(size);
+    let mut hist = histogram::new();
+    let cpu0 = usage(who);
+    while let Some(seq) = rx.recv_with(|m| checker.check(m))? {
+        let now = now_ns();
+        if let Some(seq) = seq {
+            histogram::record(&mut hist, now.saturating_sub(due_ns(start_ns, rate, seq)));
+        }
+    }
+    let counts = checker.counts();
+    let cpu = since(&cpu0, &usage(who));
+    Ok(SideReport {
+        messages: counts.received,
+        elapsed_ns: now_ns().saturating_sub(start_ns),
+        cpu,
+        integrity: counts,
+        histogram: Some(histogram::encode(&hist)),
+        ..Default::default()
+    })
+}
+
+/// Wait until `due` (ns): sleep while far, then yield or spin; the time waited to.
+fn wait_until(due: u64, share_core: bool) -> u64 {
+    loop {
+        let now = now_ns();
+        if now >= due {
+            return now;
+        }
+        let left = due - now;
+        if left > 60_000 {
+            std::thread::sleep(Duration::from_nanos(left - 40_000));
+        } else if share_core {
+            std::thread::yield_now();
+        } else {
+            std::hint::spin_loop();
+        }
+    }
+}
+
+fn sent(n: u64) -> super::message::Integrity {
+    super::message::Integrity { sent: n, ..Default::default() }
+}
