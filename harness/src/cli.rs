@@ -1,7 +1,15 @@
-//! The command line (clap). Bad input exits with status 2 and one line.
+//! The command line (clap). These names are the contract users script
+//! against. Bad input exits with status 2 and one line naming the valid
+//! choices (see `main.rs`).
+
+use std::path::PathBuf;
+use std::time::Duration;
 
 use bench_core::ring::Capacity;
-use clap::{Parser, Subcommand};
+use bench_core::topology::Placement;
+use bench_core::transport::TransportKind;
+use bench_core::workload::Pattern;
+use clap::{Args, Parser, Subcommand};
 
 /// Measure inter-process communication on this machine.
 #[derive(Debug, Parser)]
@@ -15,19 +23,53 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the whole comparison available so far: the physical floor, then the
-    /// shared-memory ring's three designs streaming and ping-ponging between
-    /// two pinned processes.
+    /// Run the whole comparison: every transport x capacity mode x size x
+    /// pattern x placement this machine offers, with the floor.
     All {
-        /// Fewer messages and repeats (seconds instead of a minute).
+        /// CI's suite: every transport x capacity mode once, in under a minute.
         #[arg(long)]
         quick: bool,
-        /// Separate process runs per measurement; the median is shown.
-        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=100))]
-        repeat: u32,
+        /// Where results go (default: target/ringside/<suite>-<time>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Narrow the suite.
+        #[command(flatten)]
+        filters: FilterArgs,
+    },
+    /// Run a suite described in a TOML file (see scenarios/examples/suite.toml).
+    Suite {
+        /// The suite file.
+        file: PathBuf,
+        /// Where results go.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Narrow the suite.
+        #[command(flatten)]
+        filters: FilterArgs,
+    },
+    /// Measure one scenario.
+    Run(RunArgs),
+    /// List the scenarios of a suite, the placements this machine offers and the transports.
+    List {
+        /// List the quick suite instead of the full one.
+        #[arg(long)]
+        quick: bool,
+        /// List a TOML suite instead.
+        #[arg(long, conflicts_with = "quick")]
+        suite: Option<PathBuf>,
+        /// Narrow the suite.
+        #[command(flatten)]
+        filters: FilterArgs,
     },
     /// Measure only the floor: cache-line round trip and copy bandwidth.
-    Floor,
+    Floor {
+        /// The two cores (default: every placement this machine offers).
+        #[arg(long, value_parser = parse_cores, conflicts_with = "placement")]
+        cores: Option<[usize; 2]>,
+        /// A named placement.
+        #[arg(long)]
+        placement: Option<Placement>,
+    },
     /// List every transport, how it links the two sides, and the capacity it
     /// realises for a capacity mode and message size (or why it refuses).
     Transports {
@@ -47,6 +89,108 @@ pub enum Command {
     },
 }
 
+/// `harness run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Transport.
+    #[arg(long)]
+    pub transport: TransportKind,
+    /// Capacity mode: rendezvous, bounded:N or unbounded.
+    #[arg(long, value_parser = parse_capacity)]
+    pub capacity: Capacity,
+    /// Message size in bytes (at least 8: every message carries its sequence number).
+    #[arg(long, value_parser = parse_size)]
+    pub size: usize,
+    /// stream, pingpong or rate:R (R messages per second).
+    #[arg(long)]
+    pub pattern: Pattern,
+    /// Producer and consumer cores, `A,B`.
+    #[arg(long, value_parser = parse_cores, conflicts_with = "placement")]
+    pub cores: Option<[usize; 2]>,
+    /// A named placement (default: cross-core where the machine has it).
+    #[arg(long)]
+    pub placement: Option<Placement>,
+    /// Measured process runs (after one discarded warm-up).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub repeat: u32,
+    /// How long the producer sends in each run (`200ms`, `2s`).
+    #[arg(long, default_value = "200ms", value_parser = parse_duration)]
+    pub duration: Duration,
+    /// Where results go.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+/// Filters that narrow any suite: comma-separated lists.
+#[derive(Debug, Clone, Default, Args)]
+pub struct FilterArgs {
+    /// Only these transports.
+    #[arg(long = "transport", value_delimiter = ',')]
+    pub transports: Vec<TransportKind>,
+    /// Only these capacity modes.
+    #[arg(long = "capacity", value_delimiter = ',', value_parser = parse_capacity)]
+    pub capacities: Vec<Capacity>,
+    /// Only these message sizes.
+    #[arg(long = "size", value_delimiter = ',', value_parser = parse_size)]
+    pub sizes: Vec<usize>,
+    /// Only these patterns.
+    #[arg(long = "pattern", value_delimiter = ',')]
+    pub patterns: Vec<Pattern>,
+    /// Only these placements.
+    #[arg(long = "placement", value_delimiter = ',')]
+    pub placements: Vec<Placement>,
+}
+
 fn parse_capacity(s: &str) -> Result<Capacity, String> {
     s.parse().map_err(|e: bench_core::ring::ConfigError| e.0)
+}
+
+fn parse_size(s: &str) -> Result<usize, String> {
+    let n: usize = s.parse().map_err(|_| format!("size '{s}' is not a number of bytes"))?;
+    if n < bench_core::workload::MIN_SIZE {
+        return Err(format!(
+            "size {n} is below {} bytes: every message carries its 64-bit sequence number",
+            bench_core::workload::MIN_SIZE
+        ));
+    }
+    Ok(n)
+}
+
+fn parse_cores(s: &str) -> Result<[usize; 2], String> {
+    let bad = || format!("cores '{s}' must be two CPU numbers, `A,B` (the same twice for one core)");
+    let (a, b) = s.split_once(',').ok_or_else(bad)?;
+    Ok([a.trim().parse().map_err(|_| bad())?, b.trim().parse().map_err(|_| bad())?])
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let bad = || format!("duration '{s}' must be a number with ms or s, e.g. 200ms or 2s");
+    let (number, scale) = if let Some(n) = s.strip_suffix("ms") {
+        (n, 1e-3)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1.0)
+    } else {
+        return Err(bad());
+    };
+    let secs = number.trim().parse::<f64>().map_err(|_| bad())? * scale;
+    if !(0.001..=3600.0).contains(&secs) {
+        return Err(format!("duration '{s}' must be between 1ms and 3600s"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_cores_and_sizes_parse_or_say_why() {
+        assert_eq!(parse_duration("200ms").unwrap(), Duration::from_millis(200));
+        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
+        assert!(parse_duration("5").unwrap_err().contains("200ms"));
+        assert!(parse_duration("0ms").is_err());
+        assert_eq!(parse_cores("0,1").unwrap(), [0, 1]);
+        assert!(parse_cores("0").unwrap_err().contains("A,B"));
+        assert!(parse_size("0").unwrap_err().contains("sequence number"));
+        assert_eq!(parse_size("65536").unwrap(), 65536);
+    }
 }

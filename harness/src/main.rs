@@ -1,16 +1,27 @@
 //! `harness`: the ringside command. Parses the command line, runs the
-//! requested measurement, prints the result; errors are reported once, here.
+//! requested subcommand (`commands.rs`), reports errors once, here.
 //!
-//! The binary doubles as its own measurement worker: when started with
-//! `RINGSIDE_WORKER` set it serves that role and exits (see
-//! `bench_core::measure`).
+//! Exit status: 0 done; 1 a scenario failed or the run could not complete;
+//! 2 bad input (one line naming the valid choices); 130 interrupted (every
+//! IPC object removed, finished results kept).
+//!
+//! The binary doubles as its own measurement worker: started with
+//! `RINGSIDE_JOB` set it plays one side of a run (`worker.rs`) and exits.
 
 mod cli;
-mod run;
+mod commands;
+mod measurement;
+mod progress;
+mod session;
+mod summary;
+mod supervisor;
+mod worker;
 
 use clap::Parser;
 
 fn main() {
+    worker::serve_if_requested();
+    // The ring benchmarks' own worker role (`bench_core::measure`).
     bench_core::measure::serve_worker_if_requested();
     // Ctrl-C, SIGTERM or SIGHUP remove every IPC object this run created.
     bench_core::transport::objects::install_interrupt_cleanup();
@@ -24,8 +35,19 @@ fn main() {
         }
         Err(e) => e.exit(), // --help, --version
     };
-    if let Err(e) = run::run(&cli) {
-        eprintln!("harness: {e:#}");
-        std::process::exit(1);
+    match commands::run(cli.command) {
+        Ok(true) => {}
+        Ok(false) => {
+            eprintln!("harness: at least one scenario failed (see the table above)");
+            std::process::exit(1);
+        }
+        Err(e) if e.downcast_ref::<session::BadInput>().is_some() => {
+            eprintln!("harness: {e}");
+            std::process::exit(2);
+        }
+        Err(e) => {
+            eprintln!("harness: {e:#}");
+            std::process::exit(1);
+        }
     }
 }

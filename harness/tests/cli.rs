@@ -37,3 +37,66 @@ fn clean_dry_run_succeeds() {
     let out = harness(&["clean", "--dry-run"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// `harness run` with these arguments after the common ones.
+fn run_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec!["run", "--repeat", "1", "--duration", "20ms"];
+    v.extend_from_slice(extra);
+    v
+}
+
+#[test]
+fn bad_run_input_names_the_valid_choices() {
+    let base = ["--capacity", "bounded:8", "--size", "64", "--pattern", "stream"];
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--transport", "carrier-pigeon"], "shm-ring"),
+        (vec!["--transport", "pipe", "--capacity", "bounded:x"], "rendezvous, bounded:N"),
+        (vec!["--transport", "pipe", "--size", "0"], "sequence number"),
+        (vec!["--transport", "pipe", "--size", "200000"], "65536"),
+        (vec!["--transport", "posix-mq", "--capacity", "bounded:1", "--size", "100000"], "posix-mq"),
+        (vec!["--transport", "pipe", "--pattern", "rate:0"], "stream, pingpong, rate:R"),
+        (vec!["--transport", "pipe", "--placement", "next-door"], "same-core, smt-sibling"),
+        (vec!["--transport", "pipe", "--cores", "0,4096"], "may use cores"),
+        (vec!["--transport", "pipe", "--duration", "5"], "200ms"),
+    ];
+    for (args, expect) in cases {
+        let mut all = run_args(&args);
+        // Defaults for whatever the case did not set.
+        for pair in base.chunks(2) {
+            if !args.contains(&pair[0]) {
+                all.extend_from_slice(pair);
+            }
+        }
+        let out = harness(&all);
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{all:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{all:?}: {err}");
+        assert!(err.contains(expect), "{all:?}: {err:?} should mention {expect:?}");
+    }
+}
+
+#[test]
+fn a_missing_suite_file_or_a_filter_matching_nothing_is_bad_input() {
+    for args in [&["suite", "/nonexistent/suite.toml"][..], &["list", "--transport", "pipe", "--size", "12345"]] {
+        let out = harness(args);
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn list_shows_placements_and_every_transport_and_capacity_mode_of_quick() {
+    let out = harness(&["list", "--quick"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("same-core"), "{text}");
+    for kind in bench_core::transport::TransportKind::ALL {
+        for cap in ["rendezvous", "bounded:", "unbounded"] {
+            assert!(
+                text.lines().any(|l| l.trim_start().starts_with(&format!("{}/{cap}", kind.name()))),
+                "{kind} {cap} missing from:\n{text}"
+            );
+        }
+    }
+}

@@ -22,11 +22,11 @@ use super::peer::{PeerWatch, wait_fd};
 
 /// Bytes of a frame's header: its length as a `u32`.
 pub const HEADER: usize = 4;
+/// The largest message a frame carries (64 KiB, the top of the suite's size
+/// range). Stream transports refuse larger sizes at creation.
+pub const MAX_MESSAGE: usize = 64 * 1024;
 /// The reader's buffer; a frame must fit in it whole.
-pub const READ_BUFFER: usize = 64 * 1024;
-/// The largest message a frame carries: what the reader's buffer holds
-/// besides the header. Stream transports refuse larger sizes at creation.
-pub const MAX_MESSAGE: usize = READ_BUFFER - HEADER;
+pub const READ_BUFFER: usize = MAX_MESSAGE + HEADER;
 
 /// How bytes are written to the descriptor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

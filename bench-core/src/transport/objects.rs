@@ -147,6 +147,14 @@ pub fn remove_registered() {
     }
 }
 
+static INTERRUPT_NOTE: Mutex<Option<String>> = Mutex::new(None);
+
+/// The line the interrupt cleanup prints before exiting (where the results
+/// so far are, say); `None` for none.
+pub fn set_interrupt_note(note: Option<String>) {
+    *INTERRUPT_NOTE.lock().unwrap_or_else(|p| p.into_inner()) = note;
+}
+
 /// On SIGINT, SIGTERM or SIGHUP: remove every registered object, then exit
 /// with status 130. Call once, early in `main`; a second call does nothing.
 pub fn install_interrupt_cleanup() {
@@ -156,6 +164,9 @@ pub fn install_interrupt_cleanup() {
         // it may take the registry lock and make system calls.
         let _ = ctrlc::set_handler(|| {
             remove_registered();
+            if let Some(note) = INTERRUPT_NOTE.lock().unwrap_or_else(|p| p.into_inner()).as_deref() {
+                eprintln!("{note}");
+            }
             std::process::exit(130);
         });
     });

@@ -26,7 +26,7 @@
 //! bounded pipe `try_send` may accept one frame more than the realised count,
 //! which counts whole frames only.
 //!
-//! Messages carry at most [`MAX_MESSAGE`] (65532) bytes: a frame must fit
+//! Messages carry at most [`MAX_MESSAGE`] (65536) bytes: a frame must fit
 //! whole in the frame reader's 64 KiB buffer, so a larger message size is
 //! refused at creation, naming that limit.
 //!

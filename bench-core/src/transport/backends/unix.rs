@@ -66,7 +66,7 @@
 //! (`/proc/sys/net/core/wmem_max`) cannot hold, a packet larger than
 //! `SO_SNDBUF` less 32 bytes allows (or than the kernel allocates for one
 //! message: about 4 MiB), a stream message larger than [`FrameReader`]
-//! holds (65532 bytes: its buffer, not the kernel, sets that limit).
+//! holds (65536 bytes: its buffer, not the kernel, sets that limit).
 
 use std::os::fd::OwnedFd;
 use std::path::Path;

@@ -1,0 +1,218 @@
+//! Each subcommand, from parsed arguments to printed output. Bad input is
+//! returned as [`BadInput`] (exit status 2); a suite with a failed
+//! scenario returns `Ok(false)` (exit status 1).
+
+use anyhow::{Context, Result};
+use bench_core::ring::Capacity;
+use bench_core::topology::{Placement, Topology};
+use bench_core::transport::objects::sweep_leftovers;
+use bench_core::transport::{Channel, ChannelSpec, TransportKind};
+use scenarios::{Filter, PlacementSpec, Scenario, Suite};
+
+use crate::cli::{Command, FilterArgs, RunArgs};
+use crate::session::{self, BadInput, check_cores, default_out_dir, measure_floor, resolve, run_suite};
+use crate::summary::{duration_ns, si};
+use crate::supervisor::{self, RunSpec};
+
+/// Run `command`; `Ok(false)` when a measured scenario failed.
+pub fn run(command: Command) -> Result<bool> {
+    match command {
+        Command::All { quick, out, filters } => {
+            let available = available_placements();
+            let mut suite = if quick { Suite::quick(&available) } else { Suite::all(&available) };
+            narrow(&mut suite, &filters)?;
+            let out = out.unwrap_or_else(|| default_out_dir(&suite.name));
+            run_suite(&suite, &out)
+        }
+        Command::Suite { file, out, filters } => {
+            let mut suite = Suite::from_toml(&file, &available_placements()).map_err(|e| BadInput(e.to_string()))?;
+            narrow(&mut suite, &filters)?;
+            let out = out.unwrap_or_else(|| default_out_dir(&suite.name));
+            run_suite(&suite, &out)
+        }
+        Command::Run(args) => run_one(args),
+        Command::List { quick, suite, filters } => {
+            let available = available_placements();
+            let mut suite = match suite {
+                Some(file) => Suite::from_toml(&file, &available).map_err(|e| BadInput(e.to_string()))?,
+                None if quick => Suite::quick(&available),
+                None => Suite::all(&available),
+            };
+            narrow(&mut suite, &filters)?;
+            list(&suite);
+            Ok(true)
+        }
+        Command::Floor { cores, placement } => floor(cores, placement),
+        Command::Transports { capacity, size } => {
+            transports(capacity, size as usize);
+            Ok(true)
+        }
+        Command::Clean { dry_run } => clean(dry_run),
+    }
+}
+
+/// The placements this machine offers.
+fn available_placements() -> Vec<Placement> {
+    Topology::detect().placements().into_iter().filter(|(_, pair)| pair.is_ok()).map(|(p, _)| p).collect()
+}
+
+fn narrow(suite: &mut Suite, f: &FilterArgs) -> Result<()> {
+    let some = |v: bool| v.then_some(());
+    let filter = Filter {
+        transports: some(!f.transports.is_empty()).map(|_| f.transports.clone()),
+        capacities: some(!f.capacities.is_empty()).map(|_| f.capacities.clone()),
+        sizes: some(!f.sizes.is_empty()).map(|_| f.sizes.clone()),
+        patterns: some(!f.patterns.is_empty()).map(|_| f.patterns.clone()),
+        placements: some(!f.placements.is_empty()).map(|_| f.placements.clone()),
+    };
+    filter.apply(suite).map_err(|e| BadInput(e.to_string()))?;
+    Ok(())
+}
+
+/// `harness run`: one scenario, refused input rejected before anything starts.
+fn run_one(args: RunArgs) -> Result<bool> {
+    let topology = Topology::detect();
+    let placement = match (args.cores, args.placement) {
+        (Some([a, b]), _) => PlacementSpec::Cores(a, b),
+        (None, Some(p)) => PlacementSpec::Named(p),
+        (None, None) => {
+            let available = available_placements();
+            PlacementSpec::Named(scenarios::primary(&available))
+        }
+    };
+    let scenario =
+        Scenario { transport: args.transport, capacity: args.capacity, size: args.size, pattern: args.pattern, placement };
+    let suite = Suite {
+        name: "run".into(),
+        scenarios: vec![scenario.clone()],
+        repeats: args.repeat,
+        warmup_runs: 1,
+        run_ms: args.duration.as_millis() as u64,
+    };
+    check_cores(&suite)?;
+    let cores = resolve(&topology, &scenario.placement).map_err(|why| BadInput(format!("{}: {why}", scenario.placement)))?;
+    let spec = RunSpec {
+        kind: scenario.transport,
+        capacity: scenario.capacity,
+        size: scenario.size,
+        pattern: scenario.pattern,
+        cores,
+        run: args.duration,
+    };
+    supervisor::probe(&spec).map_err(|e| BadInput(format!("{} cannot run {}: {e}", scenario.transport, scenario.id())))?;
+    let out = args.out.unwrap_or_else(|| default_out_dir("run"));
+    run_suite(&suite, &out)
+}
+
+fn list(suite: &Suite) {
+    let topology = Topology::detect();
+    println!("placements on this machine:");
+    for (p, pair) in topology.placements() {
+        match pair {
+            Ok((a, b)) => println!("  {:<13} cores {a},{b}", p.name()),
+            Err(why) => println!("  {:<13} unavailable: {why}", p.name()),
+        }
+    }
+    println!("\nsuite {}: {} scenarios, {} runs of {} ms each after {} warm-up", suite.name, suite.scenarios.len(), suite.repeats, suite.run_ms, suite.warmup_runs);
+    for s in &suite.scenarios {
+        println!("  {}", s.id());
+    }
+}
+
+fn floor(cores: Option<[usize; 2]>, placement: Option<Placement>) -> Result<bool> {
+    let topology = Topology::detect();
+    let mut pairs: Vec<(String, [usize; 2])> = Vec::new();
+    match (cores, placement) {
+        (Some(c), _) => {
+            let suite = Suite {
+                name: "floor".into(),
+                scenarios: vec![Scenario {
+                    transport: TransportKind::ShmRing,
+                    capacity: Capacity::Bounded(1),
+                    size: 8,
+                    pattern: bench_core::workload::Pattern::Stream,
+                    placement: PlacementSpec::Cores(c[0], c[1]),
+                }],
+                repeats: 1,
+                warmup_runs: 0,
+                run_ms: 1,
+            };
+            check_cores(&suite)?;
+            pairs.push(("cores".into(), c));
+        }
+        (None, Some(p)) => {
+            let c = resolve(&topology, &PlacementSpec::Named(p)).map_err(|why| BadInput(format!("{p}: {why}")))?;
+            pairs.push((p.name().into(), c));
+        }
+        (None, None) => {
+            for (p, pair) in topology.placements() {
+                match pair {
+                    Ok((a, b)) => pairs.push((p.name().into(), [a, b])),
+                    Err(why) => println!("{:<13} unavailable: {why}", p.name()),
+                }
+            }
+        }
+    }
+    println!("clock read (CLOCK_MONOTONIC)      {:.1} ns", bench_core::workload::clock::read_cost_ns());
+    for (name, c) in pairs {
+        let f = measure_floor(&name, c).context("measuring the floor")?;
+        let rel = topology.relation(c[0], c[1]).map_or("?", |p| p.name());
+        match f.cache_line_rtt {
+            Some(e) => println!(
+                "{name:<13} cores {},{} ({rel}): cache-line round trip p50 {} [95% {} - {}], copy {}B/s",
+                c[0],
+                c[1],
+                duration_ns(e.median),
+                duration_ns(e.low),
+                duration_ns(e.high),
+                si(f.copy_bytes_per_s)
+            ),
+            None => println!(
+                "{name:<13} cores {},{} ({rel}): one core, no cache-line transfer; copy {}B/s",
+                c[0],
+                c[1],
+                si(f.copy_bytes_per_s)
+            ),
+        }
+    }
+    Ok(true)
+}
+
+/// One line per transport: its link, and what the capacity asked for becomes.
+fn transports(capacity: Capacity, size: usize) {
+    println!("{capacity}, {size}-byte messages");
+    println!("{:<18} {:<9} {:<10} {:>9}  how", "transport", "link", "ends", "realised");
+    for kind in TransportKind::ALL {
+        let ends = if kind.is_threads() { "threads" } else { "processes" };
+        let (realised, how) = match Channel::create(&ChannelSpec::new(kind, capacity, size)) {
+            Ok(chan) => {
+                let r = chan.realised();
+                (r.messages.map_or("-".to_owned(), |m| m.to_string()), r.detail)
+            }
+            Err(e) => ("refused".to_owned(), e.to_string()),
+        };
+        println!("{:<18} {:<9} {:<10} {:>9}  {how}", kind.name(), kind.link().to_string(), ends, realised);
+    }
+}
+
+/// Remove (or list) the leftovers of dead runs.
+fn clean(dry_run: bool) -> Result<bool> {
+    let found = sweep_leftovers(dry_run);
+    if found.is_empty() {
+        println!("no leftovers of dead ringside runs");
+    }
+    let mut failed = 0;
+    for (object, result) in &found {
+        match (dry_run, result) {
+            (true, _) => println!("would remove {object}"),
+            (false, Ok(())) => println!("removed {object}"),
+            (false, Err(e)) => {
+                failed += 1;
+                println!("could not remove {object}: {e}");
+            }
+        }
+    }
+    anyhow::ensure!(failed == 0, "{failed} leftovers could not be removed");
+    Ok(true)
+}
+

@@ -1,0 +1,237 @@
+//! The terminal summary: one line per scenario while running
+//! ([`headline`]), and at the end tables a person can read in a minute:
+//! stream throughput per transport and capacity mode, round-trip and
+//! one-way latency per transport, then every scenario that did not
+//! measure cleanly, with its reason.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use scenarios::results::{ResultsFile, ScenarioResult, Status};
+
+/// A number with a unit prefix: `1.23 M`, `456 k`, `7.8`.
+pub fn si(v: f64) -> String {
+    match v {
+        v if v >= 1e9 => format!("{:.2} G", v / 1e9),
+        v if v >= 1e6 => format!("{:.2} M", v / 1e6),
+        v if v >= 1e3 => format!("{:.1} k", v / 1e3),
+        v => format!("{v:.1} "),
+    }
+}
+
+/// Nanoseconds as ns, µs, ms or s.
+pub fn duration_ns(ns: f64) -> String {
+    match ns {
+        n if n >= 1e9 => format!("{:.2} s", n / 1e9),
+        n if n >= 1e6 => format!("{:.2} ms", n / 1e6),
+        n if n >= 1e3 => format!("{:.1} µs", n / 1e3),
+        n => format!("{n:.0} ns"),
+    }
+}
+
+/// The one-line outcome of a scenario.
+pub fn headline(r: &ScenarioResult) -> String {
+    let figure = if let Some(m) = r.msgs_per_s {
+        format!("{}msgs/s [{} - {}]", si(m.median), si(m.low).trim_end(), si(m.high).trim_end())
+    } else if let Some(l) = &r.latency {
+        format!("{} p50 {} p99 {}", l.kind, duration_ns(l.merged.p50), duration_ns(l.merged.p99))
+    } else {
+        String::new()
+    };
+    match (r.status, &r.reason) {
+        (Status::Ok, _) => figure,
+        (status, Some(reason)) => format!("{}: {reason} {figure}", status.name().to_uppercase()),
+        (status, None) => status.name().to_uppercase(),
+    }
+}
+
+/// Print the end-of-run tables.
+pub fn print(file: &ResultsFile) {
+    if !file.valid {
+        println!("\n!! INVALID: measured with an unoptimised build; do not quote these figures");
+    }
+    for w in &file.warnings {
+        println!("warning: {w}");
+    }
+    if file.scenarios.len() == 1 {
+        return single(&file.scenarios[0]);
+    }
+    stream_table(file);
+    latency_table(file, "pingpong", "round-trip latency p50 (p99)");
+    let rates: BTreeSet<&str> =
+        file.scenarios.iter().map(|s| s.pattern.as_str()).filter(|p| p.starts_with("rate:")).collect();
+    for rate in rates {
+        latency_table(file, rate, &format!("{rate}: one-way latency from the intended send time, p50 (p99)"));
+    }
+    let bad: Vec<&ScenarioResult> = file.scenarios.iter().filter(|s| s.status != Status::Ok).collect();
+    if !bad.is_empty() {
+        println!("\nnot measured cleanly ({}):", bad.len());
+        for s in bad {
+            println!("  {:<11} {:<48} {}", s.status.name(), s.id, s.reason.as_deref().unwrap_or(""));
+        }
+    }
+}
+
+/// The most common value of `key` among `rows`.
+fn most_common<'a>(rows: impl Iterator<Item = &'a ScenarioResult>, key: impl Fn(&ScenarioResult) -> usize) -> Option<usize> {
+    let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
+    for r in rows {
+        *counts.entry(key(r)).or_default() += 1;
+    }
+    counts.into_iter().max_by_key(|(_, n)| *n).map(|(v, _)| v)
+}
+
+fn stream_table(file: &ResultsFile) {
+    let streams = || file.scenarios.iter().filter(|s| s.pattern == "stream");
+    let Some(size) = most_common(streams(), |s| s.size) else { return };
+    let rows: Vec<&ScenarioResult> = streams().filter(|s| s.size == size).collect();
+    let mut columns: Vec<(String, String)> = Vec::new();
+    for r in &rows {
+        let c = (r.capacity.clone(), r.placement.clone());
+        if !columns.contains(&c) {
+            columns.push(c);
+        }
+    }
+    columns.sort_by_key(|(cap, place)| (capacity_order(cap), place.clone()));
+    println!("\nstream throughput, {size}-byte messages, msgs/s (median of repeats)");
+    print!("{:<18}", "transport");
+    for (cap, place) in &columns {
+        print!(" {:>24}", format!("{cap} {place}"));
+    }
+    println!();
+    for t in transports(&rows) {
+        print!("{t:<18}");
+        for (cap, place) in &columns {
+            let cell = rows.iter().find(|r| r.transport == t && &r.capacity == cap && &r.placement == place);
+            print!(" {:>24}", cell.map_or("".into(), |r| stream_cell(r)));
+        }
+        println!();
+    }
+}
+
+fn stream_cell(r: &ScenarioResult) -> String {
+    match (r.status, r.msgs_per_s) {
+        (Status::Ok, Some(m)) => si(m.median).trim_end().to_owned(),
+        (status, _) => status.name().to_owned(),
+    }
+}
+
+fn latency_table(file: &ResultsFile, pattern: &str, title: &str) {
+    let all = || file.scenarios.iter().filter(|s| s.pattern == pattern);
+    let Some(size) = most_common(all(), |s| s.size) else { return };
+    let rows: Vec<&ScenarioResult> = all().filter(|s| s.size == size).collect();
+    let mut places: Vec<String> = Vec::new();
+    for r in &rows {
+        if !places.contains(&r.placement) {
+            places.push(r.placement.clone());
+        }
+    }
+    println!("\n{title}, {size}-byte messages");
+    print!("{:<18}", "transport");
+    for p in &places {
+        print!(" {p:>26}");
+    }
+    println!();
+    for t in transports(&rows) {
+        print!("{t:<18}");
+        for p in &places {
+            let cell = rows.iter().find(|r| r.transport == t && &r.placement == p);
+            let text = match cell {
+                Some(r) => match (&r.latency, r.status) {
+                    (Some(l), Status::Ok | Status::Unsustained) => {
+                        let mark = if r.status == Status::Unsustained { " !" } else { "" };
+                        format!("{} ({}){mark}", duration_ns(l.merged.p50), duration_ns(l.merged.p99))
+                    }
+                    (_, s) => s.name().to_owned(),
+                },
+                None => String::new(),
+            };
+            print!(" {text:>26}");
+        }
+        println!();
+    }
+}
+
+fn transports<'a>(rows: &[&'a ScenarioResult]) -> Vec<&'a str> {
+    let mut seen = Vec::new();
+    for r in rows {
+        if !seen.contains(&r.transport.as_str()) {
+            seen.push(r.transport.as_str());
+        }
+    }
+    seen
+}
+
+fn capacity_order(cap: &str) -> (u8, usize) {
+    match cap {
+        "rendezvous" => (0, 0),
+        "unbounded" => (2, 0),
+        c => (1, c.strip_prefix("bounded:").and_then(|n| n.parse().ok()).unwrap_or(0)),
+    }
+}
+
+/// Everything about one scenario (`harness run`).
+fn single(r: &ScenarioResult) {
+    println!("\n{}", r.id);
+    println!("  status          {}{}", r.status.name(), r.reason.as_deref().map(|x| format!(": {x}")).unwrap_or_default());
+    if let (Some(cores), Some(rel)) = (r.cores, &r.relation) {
+        println!("  cores           {} -> {} ({rel})", cores[0], cores[1]);
+    }
+    let realised = match r.realised_capacity {
+        Some(n) => n.to_string(),
+        None => "-".into(),
+    };
+    println!("  capacity        {} (realised {realised}; {})", r.capacity, r.realised_detail);
+    if let (Some(m), Some(b)) = (r.msgs_per_s, r.bytes_per_s) {
+        println!(
+            "  throughput      {}msgs/s [95% {} - {}], {}B/s",
+            si(m.median),
+            si(m.low).trim_end(),
+            si(m.high).trim_end(),
+            si(b.median)
+        );
+    }
+    if let Some(l) = &r.latency {
+        let m = &l.merged;
+        println!(
+            "  {:<15} p50 {}  p90 {}  p99 {}  p99.9 {}  p99.99 {}  max {}  mean {}  ({} samples)",
+            l.kind,
+            duration_ns(m.p50),
+            duration_ns(m.p90),
+            duration_ns(m.p99),
+            duration_ns(m.p999),
+            duration_ns(m.p9999),
+            duration_ns(m.max),
+            duration_ns(m.mean),
+            m.count
+        );
+    }
+    if let Some(c) = &r.cpu {
+        println!(
+            "  cpu per 1M msgs producer {:.3} s, consumer {:.3} s (switches: producer {}+{}, consumer {}+{} vol+invol)",
+            c.producer_s_per_million,
+            c.consumer_s_per_million,
+            c.producer.voluntary_switches,
+            c.producer.involuntary_switches,
+            c.consumer.voluntary_switches,
+            c.consumer.involuntary_switches
+        );
+    }
+    let i = &r.integrity;
+    println!(
+        "  integrity       sent {} received {} lost {} duplicated {} reordered {} corrupted {}",
+        i.sent, i.received, i.lost, i.duplicated, i.reordered, i.corrupted
+    );
+    if let Some(f) = &r.floor {
+        println!("  floor           {:.2}x ({})", f.ratio, f.metric);
+    }
+    if let Some(rate) = &r.rate {
+        println!(
+            "  rate            target {} msgs/s, sent {:.0} msgs/s, sends up to {} late{}",
+            rate.target,
+            rate.achieved,
+            duration_ns(rate.max_send_lag_ns as f64),
+            if rate.sustained { "" } else { " (NOT sustained)" }
+        );
+    }
+    println!("  repeats         {}", r.repeats.len());
+}

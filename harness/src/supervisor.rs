@@ -1,0 +1,364 @@
+//! One measured process run: create the channels, start the two workers
+//! (the harness re-executed, see `worker.rs`), let them open their ends,
+//! start them together, and collect their reports, within deadlines.
+//!
+//! The supervisor only coordinates: while the workers measure it sleeps in
+//! a blocking receive. A worker that exits without a result, is killed, or
+//! does not finish by the deadline fails the run: the other worker is
+//! given a moment to report its own view, then killed, and the reason
+//! names which side failed and how (exit status, signal, its last error
+//! line). The channels, and so every kernel object of the run, are owned
+//! here and removed when the run ends, whatever happened.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver as EventReceiver, RecvTimeoutError, Sender as EventSender};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bench_core::ring::Capacity;
+use bench_core::transport::{Channel, ChannelSpec, Realised, Role as End, TransportError, TransportKind};
+use bench_core::workload::clock::now_ns;
+use bench_core::workload::{Pattern, SideReport};
+
+use crate::worker::{BACKWARD_ENV, FORWARD_ENV, JOB_ENV, Job, READY, RESULT, Role, WorkerResult};
+
+/// How long the survivor may take to report after its peer failed.
+const GRACE: Duration = Duration::from_secs(2);
+/// Deadline for any single wait inside a transport.
+const TRANSPORT_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// What one run is.
+#[derive(Debug, Clone)]
+pub struct RunSpec {
+    /// Transport.
+    pub kind: TransportKind,
+    /// Capacity mode.
+    pub capacity: Capacity,
+    /// Message size.
+    pub size: usize,
+    /// Pattern.
+    pub pattern: Pattern,
+    /// Producer (initiator) core, consumer (echo) core.
+    pub cores: [usize; 2],
+    /// How long the producer sends.
+    pub run: Duration,
+}
+
+impl RunSpec {
+    /// The longest a healthy run may take, sends and drain included: a
+    /// sender in unbounded mode can queue far more than the receiver takes
+    /// in the run's time, and draining that is part of the run.
+    ///
+    /// `RINGSIDE_DEADLINE_BASE_S` replaces the fixed 20 s part (the tests
+    /// use it to see a hung worker killed without waiting long).
+    pub fn deadline(&self) -> Duration {
+        deadline_base() + self.run * 40
+    }
+}
+
+/// The fixed part of every deadline, also the time workers have to open
+/// their ends: 20 s, or `RINGSIDE_DEADLINE_BASE_S`.
+fn deadline_base() -> Duration {
+    let secs = std::env::var("RINGSIDE_DEADLINE_BASE_S").ok().and_then(|s| s.parse().ok()).unwrap_or(20.0);
+    Duration::from_secs_f64(secs)
+}
+
+/// Both sides' reports.
+#[derive(Debug, Clone)]
+pub struct RunReport {
+    /// Producer (initiator).
+    pub producer: SideReport,
+    /// Consumer (echo).
+    pub consumer: SideReport,
+}
+
+/// Why a run produced no report.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RunError {
+    /// The transport refused the capacity or size.
+    #[error("{0}")]
+    Refused(String),
+    /// A worker failed, hung or was killed.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// The capacity the transport realises for `spec`, or why it refuses (a
+/// channel is created and dropped at once).
+pub fn probe(spec: &RunSpec) -> Result<Realised, TransportError> {
+    Ok(Channel::create(&channel_spec(spec))?.realised())
+}
+
+fn channel_spec(spec: &RunSpec) -> ChannelSpec {
+    ChannelSpec::new(spec.kind, spec.capacity, spec.size).timeout(TRANSPORT_TIMEOUT)
+}
+
+/// Run once: create, start, measure, collect.
+pub fn run(spec: &RunSpec) -> Result<RunReport, RunError> {
+    let cspec = channel_spec(spec);
+    let allowed = bench_core::pin::available_cores();
+    let job = |role| Job {
+        role,
+        transport: spec.kind.name().to_owned(),
+        capacity: spec.capacity.to_string(),
+        size: spec.size,
+        pattern: spec.pattern.to_string(),
+        run_ms: spec.run.as_millis() as u64,
+        cores: spec.cores,
+        allowed: allowed.clone(),
+        timeout_ms: TRANSPORT_TIMEOUT.as_millis() as u64,
+    };
+    let (events_tx, events) = mpsc::channel();
+    if spec.kind.is_threads() {
+        // The in-process baseline: one worker creates its channels and runs both sides.
+        let mut cmd = worker_command(&job(Role::Threads))?;
+        let worker = Worker::spawn("threads", &mut cmd, 0, &events_tx)?;
+        return supervise(vec![worker], events, spec);
+    }
+    let mut forward = Channel::create(&cspec).map_err(|e| RunError::Refused(e.to_string()))?;
+    let mut backward = match spec.pattern {
+        Pattern::PingPong => Some(Channel::create(&cspec).map_err(|e| RunError::Refused(e.to_string()))?),
+        _ => None,
+    };
+    let mut producer = worker_command(&job(Role::Producer))?;
+    forward.configure_command(End::Sender, &mut producer, FORWARD_ENV);
+    if let Some(back) = &backward {
+        back.configure_command(End::Receiver, &mut producer, BACKWARD_ENV);
+    }
+    let producer = Worker::spawn("producer", &mut producer, 0, &events_tx)?;
+    forward.handed_over(End::Sender);
+    if let Some(back) = &mut backward {
+        back.handed_over(End::Receiver);
+    }
+    let mut consumer = worker_command(&job(Role::Consumer))?;
+    forward.configure_command(End::Receiver, &mut consumer, FORWARD_ENV);
+    if let Some(back) = &backward {
+        back.configure_command(End::Sender, &mut consumer, BACKWARD_ENV);
+    }
+    let consumer = match Worker::spawn("consumer", &mut consumer, 1, &events_tx) {
+        Ok(c) => c,
+        Err(e) => {
+            producer.kill();
+            return Err(e);
+        }
+    };
+    forward.handed_over(End::Receiver);
+    if let Some(back) = &mut backward {
+        back.handed_over(End::Sender);
+    }
+    let result = supervise(vec![producer, consumer], events, spec);
+    // The channels (and their kernel objects) go only now, after both workers are reaped.
+    drop((forward, backward));
+    result
+}
+
+fn worker_command(job: &Job) -> Result<Command, RunError> {
+    let exe = std::env::current_exe().map_err(|e| RunError::Failed(format!("cannot find the harness binary: {e}")))?;
+    let mut cmd = Command::new(exe);
+    cmd.env(JOB_ENV, serde_json::to_string(job).expect("a job serialises"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    Ok(cmd)
+}
+
+/// What the reader threads tell the supervisor.
+enum Event {
+    Line(usize, String),
+    Closed(usize),
+}
+
+/// A running worker.
+struct Worker {
+    name: &'static str,
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stderr: Arc<Mutex<Vec<String>>>,
+    ready: bool,
+    result: Option<WorkerResult>,
+    closed: bool,
+}
+
+impl Worker {
+    fn spawn(name: &'static str, cmd: &mut Command, index: usize, events: &EventSender<Event>) -> Result<Self, RunError> {
+        let mut child =
+            cmd.spawn().map_err(|e| RunError::Failed(format!("cannot start the {name} worker: {e}")))?;
+        let stdout = child.stdout.take().expect("piped");
+        let stderr = child.stderr.take().expect("piped");
+        let tx = events.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(Event::Line(index, line)).is_err() {
+                    return;
+                }
+            }
+            tx.send(Event::Closed(index)).ok();
+        });
+        let tail = Arc::new(Mutex::new(Vec::new()));
+        let keep = Arc::clone(&tail);
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                let mut lines = keep.lock().expect("not poisoned");
+                lines.push(line);
+                if lines.len() > 4 {
+                    lines.remove(0);
+                }
+            }
+        });
+        Ok(Self { name, stdin: child.stdin.take(), child, stderr: tail, ready: false, result: None, closed: false })
+    }
+
+    fn kill(mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+    }
+
+    /// How it ended, once it has: exit status or signal, and its last error line.
+    fn ending(&mut self) -> String {
+        let status = match self.child.try_wait() {
+            Ok(Some(s)) => describe_status(s),
+            _ => "still running".to_owned(),
+        };
+        let err = self.stderr.lock().expect("not poisoned").last().cloned();
+        match err {
+            Some(line) => format!("the {} worker {status}: {line}", self.name),
+            None => format!("the {} worker {status}", self.name),
+        }
+    }
+}
+
+fn describe_status(s: std::process::ExitStatus) -> String {
+    use std::os::unix::process::ExitStatusExt;
+    match (s.code(), s.signal()) {
+        (Some(code), _) => format!("exited with status {code}"),
+        (_, Some(sig)) => format!("was killed by signal {sig}{}", if sig == 9 { " (SIGKILL)" } else { "" }),
+        _ => format!("ended ({s})"),
+    }
+}
+
+/// Handshake, start, collect; kill everything on any failure.
+fn supervise(mut workers: Vec<Worker>, events: EventReceiver<Event>, spec: &RunSpec) -> Result<RunReport, RunError> {
+    let outcome = collect(&mut workers, &events, spec);
+    if outcome.is_err() {
+        // A survivor may still be running (or blocked on a dead peer).
+        for w in &mut workers {
+            w.child.kill().ok();
+        }
+    }
+    let mut failures = Vec::new();
+    for w in &mut workers {
+        // Reap; a worker that reported must also have exited cleanly.
+        drop(w.stdin.take());
+        match w.child.wait() {
+            Ok(s) if s.success() || outcome.is_err() => {}
+            Ok(s) => failures.push(format!("the {} worker {}", w.name, describe_status(s))),
+            Err(e) => failures.push(format!("waiting for the {} worker: {e}", w.name)),
+        }
+    }
+    let report = outcome?;
+    if !failures.is_empty() {
+        return Err(RunError::Failed(failures.join("; ")));
+    }
+    Ok(report)
+}
+
+fn collect(workers: &mut [Worker], events: &EventReceiver<Event>, spec: &RunSpec) -> Result<RunReport, RunError> {
+    // 1. Every worker opens its ends.
+    let open_by = Instant::now() + deadline_base();
+    while !workers.iter().all(|w| w.ready) {
+        match next_event(events, open_by) {
+            Some(Event::Line(i, line)) if line == READY => workers[i].ready = true,
+            Some(Event::Line(..)) => {}
+            Some(Event::Closed(i)) => {
+                let why = settle(&mut workers[i]);
+                return Err(RunError::Failed(format!("before the start, {why}")));
+            }
+            None => {
+                let slow: Vec<_> = workers.iter().filter(|w| !w.ready).map(|w| w.name).collect();
+                return Err(RunError::Failed(format!(
+                    "the {} worker did not open its ends within {:.0} s; killed",
+                    slow.join(" and "),
+                    deadline_base().as_secs_f64()
+                )));
+            }
+        }
+    }
+    // 2. Start together (rate: the schedule starts 2 ms from now).
+    let start_ns = now_ns() + 2_000_000;
+    for w in workers.iter_mut() {
+        let sent = w.stdin.as_mut().map(|s| writeln!(s, "GO {start_ns}").and_then(|_| s.flush()));
+        if !matches!(sent, Some(Ok(()))) {
+            let why = settle(w);
+            return Err(RunError::Failed(format!("at the start, {why}")));
+        }
+    }
+    // 3. Results, within the deadline.
+    let mut done_by = Instant::now() + spec.deadline();
+    let mut first_failure: Option<String> = None;
+    while workers.iter().any(|w| w.result.is_none() && !w.closed) {
+        match next_event(events, done_by) {
+            Some(Event::Line(i, line)) => {
+                if let Some(json) = line.strip_prefix(RESULT) {
+                    let parsed = serde_json::from_str(json)
+                        .map_err(|e| RunError::Failed(format!("the {} worker sent an unreadable result: {e}", workers[i].name)))?;
+                    workers[i].result = Some(parsed);
+                }
+            }
+            Some(Event::Closed(i)) => {
+                workers[i].closed = true;
+                if workers[i].result.is_none() && first_failure.is_none() {
+                    first_failure = Some(settle(&mut workers[i]));
+                    // Let the survivor say what it saw, briefly.
+                    done_by = done_by.min(Instant::now() + GRACE);
+                }
+            }
+            None => {
+                let waiting: Vec<_> = workers.iter().filter(|w| w.result.is_none()).map(|w| w.name).collect();
+                let why = first_failure.unwrap_or_else(|| {
+                    format!(
+                        "timed out: no result from the {} worker after {:.0} s; killed",
+                        waiting.join(" and "),
+                        spec.deadline().as_secs_f64()
+                    )
+                });
+                return Err(RunError::Failed(why));
+            }
+        }
+    }
+    if let Some(why) = first_failure {
+        return Err(RunError::Failed(why));
+    }
+    let mut producer = None;
+    let mut consumer = None;
+    for w in workers.iter_mut() {
+        let r = w.result.take().expect("every worker reported");
+        producer = producer.or(r.producer);
+        consumer = consumer.or(r.consumer);
+    }
+    match (producer, consumer) {
+        (Some(producer), Some(consumer)) => Ok(RunReport { producer, consumer }),
+        _ => Err(RunError::Failed("a side reported nothing".into())),
+    }
+}
+
+/// Wait (briefly) for a worker whose output closed to exit; describe how.
+fn settle(w: &mut Worker) -> String {
+    let until = Instant::now() + Duration::from_secs(1);
+    while Instant::now() < until {
+        if let Ok(Some(_)) = w.child.try_wait() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // Give the stderr reader a moment to take the last line.
+    std::thread::sleep(Duration::from_millis(20));
+    w.ending()
+}
+
+fn next_event(events: &EventReceiver<Event>, by: Instant) -> Option<Event> {
+    match events.recv_timeout(by.saturating_duration_since(Instant::now())) {
+        Ok(e) => Some(e),
+        Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
+    }
+}

@@ -1,0 +1,282 @@
+//! The worker role: the harness binary re-executed to be one side of a
+//! measured run (see `supervisor.rs` for the other end of this protocol).
+//!
+//! A worker reads its [`Job`] from [`JOB_ENV`], pins itself to its core,
+//! opens its ends of the channels the supervisor created (addresses in
+//! [`FORWARD_ENV`] and [`BACKWARD_ENV`]), prints [`READY`], waits for
+//! `GO <start_ns>` on stdin, runs its side of the pattern, and prints
+//! [`RESULT`] followed by its [`WorkerResult`] as JSON. Any error is one
+//! line on stderr and exit status 1. The worker dies with its supervisor
+//! (`PR_SET_PDEATHSIG`), so a killed harness leaves no worker behind.
+//!
+//! The in-process baseline (`crossbeam`) runs both sides as two pinned
+//! threads of one worker ([`Role::Threads`]).
+
+use std::io::BufRead;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use bench_core::pin::{allow_cores, available_cores, pin_current};
+use bench_core::ring::Capacity;
+use bench_core::transport::{
+    Channel, ChannelSpec, OpenOptions, TransportKind, open_receiver, open_ring_consumer, open_ring_producer,
+    open_sender,
+};
+use bench_core::workload::endpoint::{BufferedReceiver, MessageSink, MessageSource};
+use bench_core::workload::patterns::{
+    pingpong_echo, pingpong_initiate, rate_consume, rate_produce, stream_consume, stream_produce,
+};
+use bench_core::workload::{Pattern, SideReport, Who};
+use serde::{Deserialize, Serialize};
+
+/// Environment variable holding the job; its presence makes a worker.
+pub const JOB_ENV: &str = "RINGSIDE_JOB";
+/// Address of the channel from the producer (initiator) to the consumer (echo).
+pub const FORWARD_ENV: &str = "RINGSIDE_FORWARD";
+/// Address of the channel back (pingpong only).
+pub const BACKWARD_ENV: &str = "RINGSIDE_BACKWARD";
+/// Line a worker prints once its ends are open.
+pub const READY: &str = "RINGSIDE-READY";
+/// Prefix of the line carrying a worker's result.
+pub const RESULT: &str = "RINGSIDE-RESULT ";
+
+/// Which side(s) a worker plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// Sends (stream, rate) or initiates (pingpong).
+    Producer,
+    /// Receives (stream, rate) or echoes (pingpong).
+    Consumer,
+    /// Both, as two threads (the in-process baseline).
+    Threads,
+}
+
+/// What a worker is asked to do.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Job {
+    /// Its side.
+    pub role: Role,
+    /// Transport name.
+    pub transport: String,
+    /// Capacity mode (used by [`Role::Threads`], which creates its channels).
+    pub capacity: String,
+    /// Message size in bytes.
+    pub size: usize,
+    /// Pattern name.
+    pub pattern: String,
+    /// How long the producer sends, ms.
+    pub run_ms: u64,
+    /// Producer core and consumer core.
+    pub cores: [usize; 2],
+    /// The cores the supervisor may use (a worker starts with them).
+    pub allowed: Vec<usize>,
+    /// Deadline for any single wait inside a transport, ms.
+    pub timeout_ms: u64,
+}
+
+/// What a worker prints at the end: one report per side it played
+/// (producer first).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WorkerResult {
+    /// Producer (initiator) side, if this worker played it.
+    pub producer: Option<SideReport>,
+    /// Consumer (echo) side, if this worker played it.
+    pub consumer: Option<SideReport>,
+}
+
+/// If this process was started as a worker, serve and exit.
+pub fn serve_if_requested() {
+    let Ok(job) = std::env::var(JOB_ENV) else { return };
+    let code = match serve(&job) {
+        Ok(result) => {
+            println!("{RESULT}{}", serde_json::to_string(&result).expect("a result serialises"));
+            0
+        }
+        Err(e) => {
+            eprintln!("{e:#}");
+            1
+        }
+    };
+    std::process::exit(code);
+}
+
+fn serve(job: &str) -> Result<WorkerResult> {
+    // Die with the supervisor, even if it is killed outright.
+    rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL)).ok();
+    if rustix::process::getppid().is_none_or(|p| p.as_raw_nonzero().get() == 1) {
+        bail!("the supervisor is gone");
+    }
+    let job: Job = serde_json::from_str(job).context("unreadable job")?;
+    let kind: TransportKind = job.transport.parse()?;
+    let pattern: Pattern = job.pattern.parse()?;
+    let share_core = job.cores[0] == job.cores[1];
+    let my_core = match job.role {
+        Role::Consumer => job.cores[1],
+        _ => job.cores[0],
+    };
+    // A worker starts with the mask of whichever thread spawned it; start
+    // from the supervisor's cores. When both sides share one core, this
+    // process may use only that core, and the ring's waiters (which ask)
+    // then back off at once instead of spinning against their peer.
+    if share_core {
+        pin_current(my_core)?;
+        available_cores();
+    } else {
+        allow_cores(&job.allowed)?;
+        available_cores();
+        pin_current(my_core)?;
+    }
+    let opts = OpenOptions { peer: None, timeout: Duration::from_millis(job.timeout_ms) };
+    match job.role {
+        Role::Threads => threads(&job, kind, pattern, &opts),
+        role => {
+            let forward = std::env::var(FORWARD_ENV).context("no channel address")?;
+            let backward = std::env::var(BACKWARD_ENV).ok();
+            let side = Side { job: &job, pattern, share_core, role };
+            let report = if kind.name().starts_with("shm-ring") {
+                side.run_ring(&forward, backward.as_deref(), &opts)?
+            } else {
+                side.run_contract(&forward, backward.as_deref(), &opts)?
+            };
+            Ok(match role {
+                Role::Producer => WorkerResult { producer: Some(report), consumer: None },
+                _ => WorkerResult { producer: None, consumer: Some(report) },
+            })
+        }
+    }
+}
+
+/// One side in its own process.
+struct Side<'a> {
+    job: &'a Job,
+    pattern: Pattern,
+    share_core: bool,
+    role: Role,
+}
+
+impl Side<'_> {
+    /// The ring through its own API (static dispatch).
+    fn run_ring(&self, forward: &str, backward: Option<&str>, _: &OpenOptions) -> Result<SideReport> {
+        match (self.role, self.pattern) {
+            (Role::Producer, Pattern::PingPong) => {
+                let tx = open_ring_producer(forward)?;
+                let mut rx = open_ring_consumer(backward.context("no return channel")?)?;
+                self.go(tx, Some(&mut rx))
+            }
+            (Role::Producer, _) => self.go(open_ring_producer(forward)?, None::<&mut bench_core::ring::Consumer>),
+            (_, Pattern::PingPong) => {
+                let mut rx = open_ring_consumer(forward)?;
+                let tx = open_ring_producer(backward.context("no return channel")?)?;
+                self.go(tx, Some(&mut rx))
+            }
+            (_, _) => self.go(NoSink, Some(&mut open_ring_consumer(forward)?)),
+        }
+    }
+
+    /// Every other transport through the contract.
+    fn run_contract(&self, forward: &str, backward: Option<&str>, opts: &OpenOptions) -> Result<SideReport> {
+        let size = self.job.size;
+        match (self.role, self.pattern) {
+            (Role::Producer, Pattern::PingPong) => {
+                let tx = open_sender(forward, opts)?;
+                let mut rx = BufferedReceiver::new(open_receiver(backward.context("no return channel")?, opts)?, size);
+                self.go(tx, Some(&mut rx))
+            }
+            (Role::Producer, _) => self.go(open_sender(forward, opts)?, None::<&mut BufferedReceiver>),
+            (_, Pattern::PingPong) => {
+                let mut rx = BufferedReceiver::new(open_receiver(forward, opts)?, size);
+                let tx = open_sender(backward.context("no return channel")?, opts)?;
+                self.go(tx, Some(&mut rx))
+            }
+            (_, _) => self.go(NoSink, Some(&mut BufferedReceiver::new(open_receiver(forward, opts)?, size))),
+        }
+    }
+
+    /// Report ready, wait for the start, run.
+    fn go<S: MessageSink, R: MessageSource>(&self, tx: S, rx: Option<&mut R>) -> Result<SideReport> {
+        let start_ns = ready_then_wait_for_go()?;
+        let job = self.job;
+        let run = Duration::from_millis(job.run_ms);
+        let who = Who::Process;
+        let report = match (self.role, self.pattern, rx) {
+            (Role::Producer, Pattern::Stream, _) => stream_produce(tx, job.size, run, who)?,
+            (Role::Producer, Pattern::Rate(r), _) => rate_produce(tx, job.size, r, start_ns, run, self.share_core, who)?,
+            (Role::Producer, Pattern::PingPong, Some(rx)) => pingpong_initiate(tx, rx, job.size, run, who)?,
+            (_, Pattern::Stream, Some(rx)) => stream_consume(rx, job.size, who)?,
+            (_, Pattern::Rate(r), Some(rx)) => rate_consume(rx, job.size, r, start_ns, who)?,
+            (_, Pattern::PingPong, Some(rx)) => pingpong_echo(rx, tx, job.size, who)?,
+            _ => bail!("no receiving end for this side"),
+        };
+        Ok(report)
+    }
+}
+
+/// The sink of a side that only receives.
+struct NoSink;
+
+impl MessageSink for NoSink {
+    fn send(&mut self, _: &[u8]) -> Result<(), bench_core::transport::TransportError> {
+        Err(bench_core::transport::TransportError::Protocol("this side only receives".into()))
+    }
+    fn finish(self) -> Result<u64, bench_core::transport::TransportError> {
+        Ok(0)
+    }
+}
+
+/// Print [`READY`]; block until the supervisor's `GO <start_ns>`.
+fn ready_then_wait_for_go() -> Result<u64> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{READY}")?;
+    out.flush()?;
+    drop(out);
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line).context("reading the start signal")?;
+    line.trim().strip_prefix("GO ").and_then(|t| t.parse().ok()).context("the supervisor sent no start signal")
+}
+
+/// Both sides as two pinned threads of this process (crossbeam).
+fn threads(job: &Job, kind: TransportKind, pattern: Pattern, opts: &OpenOptions) -> Result<WorkerResult> {
+    let capacity: Capacity = job.capacity.parse()?;
+    let spec = ChannelSpec::new(kind, capacity, job.size).timeout(Duration::from_millis(job.timeout_ms));
+    let mut forward = Channel::create(&spec)?;
+    let (tx, rx) = (forward.open_sender(opts)?, forward.open_receiver(opts)?);
+    let back = match pattern {
+        Pattern::PingPong => {
+            let mut back = Channel::create(&spec)?;
+            Some((back.open_sender(opts)?, back.open_receiver(opts)?))
+        }
+        _ => None,
+    };
+    let start_ns = ready_then_wait_for_go()?;
+    let run = Duration::from_millis(job.run_ms);
+    let (size, share_core, who) = (job.size, job.cores[0] == job.cores[1], Who::Thread);
+    let [p_core, c_core] = job.cores;
+    std::thread::scope(|s| {
+        let (back_tx, back_rx) = back.map_or((None, None), |(t, r)| (Some(t), Some(r)));
+        let consumer = s.spawn(move || -> Result<SideReport> {
+            pin_current(c_core)?;
+            let mut rx = BufferedReceiver::new(rx, size);
+            Ok(match pattern {
+                Pattern::Stream => stream_consume(&mut rx, size, who)?,
+                Pattern::Rate(r) => rate_consume(&mut rx, size, r, start_ns, who)?,
+                Pattern::PingPong => pingpong_echo(&mut rx, back_tx.context("no return channel")?, size, who)?,
+            })
+        });
+        let producer = s.spawn(move || -> Result<SideReport> {
+            pin_current(p_core)?;
+            Ok(match pattern {
+                Pattern::Stream => stream_produce(tx, size, run, who)?,
+                Pattern::Rate(r) => rate_produce(tx, size, r, start_ns, run, share_core, who)?,
+                Pattern::PingPong => {
+                    let mut rx = BufferedReceiver::new(back_rx.context("no return channel")?, size);
+                    pingpong_initiate(tx, &mut rx, size, run, who)?
+                }
+            })
+        });
+        let producer = producer.join().map_err(|_| anyhow::anyhow!("the producer thread panicked"))??;
+        let consumer = consumer.join().map_err(|_| anyhow::anyhow!("the consumer thread panicked"))??;
+        Ok(WorkerResult { producer: Some(producer), consumer: Some(consumer) })
+    })
+}

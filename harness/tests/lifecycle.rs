@@ -1,0 +1,312 @@
+//! Worker lifecycle, end to end through the binary: every pattern writes a
+//! results file in the documented schema with clean integrity; a worker
+//! killed, or hung past its deadline, fails its scenario with the reason
+//! and leaves no process or IPC object behind; Ctrl-C keeps what was
+//! finished. No timing is asserted: deadlines here only stop a broken
+//! harness from hanging the test run.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use scenarios::results::{ResultsFile, Status};
+
+/// The tests of this file run one at a time: each checks that no System V
+/// queue of ringside's is left, which another test's live run would have.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn harness() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_harness"))
+}
+
+fn out_dir(tag: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::Builder::new().prefix(&format!("ringside-test-{tag}-")).tempdir().expect("temp dir");
+    let out = dir.path().join("out");
+    (dir, out)
+}
+
+fn read(out: &Path) -> ResultsFile {
+    ResultsFile::read(&out.join("results.json")).expect("a readable results file")
+}
+
+/// Wait for `child` to exit, killing it (and failing) after `limit`.
+fn wait_bounded(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
+    let until = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        if Instant::now() > until {
+            child.kill().ok();
+            panic!("the harness did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Pids of `pid`'s children whose job is `role`.
+fn workers(pid: u32, role: &str) -> Vec<u32> {
+    let mut found = Vec::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return found };
+    for task in tasks.flatten() {
+        let children = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        for child in children.split_whitespace().filter_map(|c| c.parse::<u32>().ok()) {
+            let environ = std::fs::read(format!("/proc/{child}/environ")).unwrap_or_default();
+            if String::from_utf8_lossy(&environ).contains(&format!("\"role\":\"{role}\"")) {
+                found.push(child);
+            }
+        }
+    }
+    found
+}
+
+fn wait_for_worker(pid: u32, role: &str) -> u32 {
+    let until = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(&w) = workers(pid, role).first() {
+            return w;
+        }
+        assert!(Instant::now() < until, "no {role} worker appeared");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn signal(pid: u32, sig: &str) {
+    let ok = Command::new("kill").args([&format!("-{sig}"), &pid.to_string()]).status().expect("kill").success();
+    assert!(ok, "kill -{sig} {pid}");
+}
+
+/// IPC objects whose names carry `pid`, or System V queues it created.
+fn leftovers(pid: u32) -> Vec<String> {
+    let prefix = format!("ringside-{pid}-");
+    let mut left = Vec::new();
+    for dir in ["/dev/shm", "/dev/mqueue", "/tmp"] {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name.starts_with(&prefix) {
+                left.push(format!("{dir}/{name}"));
+            }
+        }
+    }
+    if let Ok(runtime) = std::env::var("XDG_RUNTIME_DIR") {
+        for e in std::fs::read_dir(runtime).into_iter().flatten().flatten() {
+            if e.file_name().to_string_lossy().starts_with(&prefix) {
+                left.push(e.path().display().to_string());
+            }
+        }
+    }
+    // /proc/sysvipc/msg: key msqid perms cbytes qnum lspid lrpid uid gid cuid cgid ... (cpid is not listed;
+    // ringside's keys start 0x5253 and a queue whose last pids are this run's is this run's).
+    let msg = std::fs::read_to_string("/proc/sysvipc/msg").unwrap_or_default();
+    for line in msg.lines().skip(1) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let ours = f.first().and_then(|k| k.parse::<i64>().ok()).is_some_and(|k| format!("{:08x}", k as u32).starts_with("5253"));
+        if ours {
+            left.push(format!("sysv queue {}", f.get(1).unwrap_or(&"?")));
+        }
+    }
+    left
+}
+
+fn gone(pid: u32) -> bool {
+    let until = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < until {
+        // A zombie still has a /proc entry; its state is Z.
+        match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+            Err(_) => return true,
+            Ok(s) if s.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')) => return true,
+            Ok(_) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    }
+    false
+}
+
+#[test]
+fn every_pattern_writes_schema_results_with_clean_integrity() {
+    let _serial = serial();
+    let cases = [
+        ("pipe", "bounded:16", "stream", 64),
+        ("shm-ring", "bounded:64", "pingpong", 8),
+        ("sysv-mq", "bounded:8", "rate:2000", 128),
+        ("crossbeam", "unbounded", "stream", 64),
+        ("unix-stream", "rendezvous", "stream", 4096),
+        ("shm-ring:textbook", "unbounded", "rate:5000", 64),
+    ];
+    for (transport, capacity, pattern, size) in cases {
+        let (_dir, out) = out_dir(transport);
+        let size = size.to_string();
+        let output = harness()
+            .args(["run", "--transport", transport, "--capacity", capacity, "--size", &size, "--pattern", pattern])
+            .args(["--repeat", "2", "--duration", "30ms", "--out"])
+            .arg(&out)
+            .output()
+            .expect("run harness");
+        let what = format!("{transport} {capacity} {pattern}: {}", String::from_utf8_lossy(&output.stderr));
+        assert!(output.status.success(), "{what}");
+        let file = read(&out);
+        assert!(file.finished_unix.is_some(), "{what}");
+        let [s] = file.scenarios.as_slice() else { panic!("one scenario expected: {what}") };
+        assert_eq!(s.status, Status::Ok, "{what}: {:?}", s.reason);
+        assert!(s.integrity.is_clean() && s.integrity.sent > 0, "{what}: {:?}", s.integrity);
+        assert_eq!(s.repeats.len(), 2, "{what}");
+        assert!(s.cores.is_some() && s.relation.is_some(), "{what}");
+        match pattern {
+            "stream" => {
+                let m = s.msgs_per_s.expect("throughput");
+                assert!(m.low <= m.median && m.median <= m.high && m.median > 0.0, "{what}: {m:?}");
+            }
+            _ => {
+                let l = s.latency.as_ref().expect("latency");
+                assert!(l.merged.count > 0 && l.merged.p50 > 0.0 && l.merged.p50 <= l.merged.p99, "{what}");
+                assert_eq!(l.kind, if pattern == "pingpong" { "round-trip" } else { "one-way" });
+                let merged = bench_core::workload::histogram::decode(&l.histogram).expect("histogram decodes");
+                let per_repeat: u64 = s
+                    .repeats
+                    .iter()
+                    .map(|r| bench_core::workload::histogram::decode(r.histogram.as_ref().unwrap()).unwrap().len())
+                    .sum();
+                assert_eq!(merged.len(), per_repeat, "{what}: merged histogram holds every repeat's samples");
+            }
+        }
+        let cpu = s.cpu.expect("cpu");
+        assert!(cpu.producer.total_s() + cpu.consumer.total_s() > 0.0, "{what}");
+        let csv = std::fs::read_to_string(out.join("results.csv")).expect("results.csv");
+        assert_eq!(csv.lines().count(), 2, "{what}: {csv}");
+    }
+}
+
+#[test]
+fn results_json_has_exactly_the_documented_fields() {
+    let _serial = serial();
+    let (_dir, out) = out_dir("schema");
+    let status = harness()
+        .args(["run", "--transport", "pipe", "--capacity", "bounded:4", "--size", "16", "--pattern", "pingpong"])
+        .args(["--repeat", "1", "--duration", "20ms", "--out"])
+        .arg(&out)
+        .output()
+        .expect("run harness");
+    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+    let value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    let keys = |v: &serde_json::Value| -> Vec<String> {
+        let mut k: Vec<String> = v.as_object().expect("an object").keys().cloned().collect();
+        k.sort();
+        k
+    };
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/results-schema.md"))
+        .expect("docs/results-schema.md");
+    // Every field written is documented (as `name`).
+    let scenario = &value["scenarios"][0];
+    for (what, v) in [
+        ("top level", &value),
+        ("environment", &value["environment"]),
+        ("method", &value["method"]),
+        ("floor", &value["floors"][0]),
+        ("scenario", scenario),
+        ("latency", &scenario["latency"]),
+        ("percentiles", &scenario["latency"]["merged"]),
+        ("cpu", &scenario["cpu"]),
+        ("integrity", &scenario["integrity"]),
+        ("repeat", &scenario["repeats"][0]),
+    ] {
+        for k in keys(v) {
+            assert!(doc.contains(&format!("`{k}`")), "{what} field `{k}` is not documented in docs/results-schema.md");
+        }
+    }
+    assert_eq!(value["schema_version"], scenarios::results::SCHEMA_VERSION);
+}
+
+#[test]
+fn a_killed_worker_fails_its_scenario_and_leaves_nothing_behind() {
+    let _serial = serial();
+    let (_dir, out) = out_dir("kill");
+    let mut child = harness()
+        .args(["run", "--transport", "sysv-mq", "--capacity", "bounded:64", "--size", "64", "--pattern", "stream"])
+        .args(["--repeat", "1", "--duration", "60s", "--out"])
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start harness");
+    let pid = child.id();
+    let consumer = wait_for_worker(pid, "consumer");
+    let producer = wait_for_worker(pid, "producer");
+    std::thread::sleep(Duration::from_millis(200));
+    signal(consumer, "KILL");
+    let status = wait_bounded(&mut child, Duration::from_secs(60));
+    assert_eq!(status.code(), Some(1));
+    let file = read(&out);
+    let s = &file.scenarios[0];
+    assert_eq!(s.status, Status::Failed);
+    let reason = s.reason.as_deref().unwrap_or("");
+    assert!(reason.contains("consumer") && reason.contains("signal 9"), "{reason}");
+    assert!(gone(producer), "the producer worker outlived the run");
+    assert_eq!(leftovers(pid), Vec::<String>::new());
+}
+
+#[test]
+fn a_hung_worker_is_killed_at_its_deadline() {
+    let _serial = serial();
+    let (_dir, out) = out_dir("hang");
+    let mut child = harness()
+        .env("RINGSIDE_DEADLINE_BASE_S", "2")
+        .args(["run", "--transport", "fifo", "--capacity", "bounded:8", "--size", "64", "--pattern", "stream"])
+        .args(["--repeat", "1", "--duration", "100ms", "--out"])
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start harness");
+    let pid = child.id();
+    let consumer = wait_for_worker(pid, "consumer");
+    let producer = wait_for_worker(pid, "producer");
+    signal(consumer, "STOP");
+    let status = wait_bounded(&mut child, Duration::from_secs(120));
+    assert_eq!(status.code(), Some(1));
+    let s = &read(&out).scenarios[0];
+    assert_eq!(s.status, Status::Failed);
+    let reason = s.reason.as_deref().unwrap_or("");
+    assert!(reason.contains("killed"), "{reason}");
+    assert!(gone(consumer) && gone(producer), "a worker outlived the run");
+    assert_eq!(leftovers(pid), Vec::<String>::new());
+}
+
+#[test]
+fn ctrl_c_keeps_finished_results_and_removes_every_object() {
+    let _serial = serial();
+    let (_dir, out) = out_dir("interrupt");
+    let mut child = harness()
+        .args(["all", "--quick", "--transport", "posix-mq,fifo,shm-ring,sysv-mq", "--out"])
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start harness");
+    let pid = child.id();
+    // Interrupt once the first scenario is written, in the middle of a later one.
+    let until = Instant::now() + Duration::from_secs(120);
+    loop {
+        let finished = ResultsFile::read(&out.join("results.json")).map(|f| f.scenarios.len()).unwrap_or(0);
+        if finished >= 1 && !workers(pid, "producer").is_empty() {
+            break;
+        }
+        assert!(Instant::now() < until, "no scenario finished");
+        assert!(child.try_wait().unwrap().is_none(), "the harness ended before it could be interrupted");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let running: Vec<u32> = [workers(pid, "producer"), workers(pid, "consumer")].concat();
+    signal(pid, "INT");
+    let status = wait_bounded(&mut child, Duration::from_secs(60));
+    assert_eq!(status.code(), Some(130));
+    let file = read(&out);
+    assert!(!file.scenarios.is_empty());
+    assert!(file.finished_unix.is_none(), "an interrupted run must not claim to have finished");
+    for w in running {
+        assert!(gone(w), "worker {w} outlived the interrupted harness");
+    }
+    assert_eq!(leftovers(pid), Vec::<String>::new());
+}
