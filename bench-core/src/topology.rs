@@ -2,6 +2,14 @@
 //! `/sys/devices/system/cpu`: the named placements a scenario asks for
 //! (`same-core`, `smt-sibling`, `cross-core`, `cross-ccx`, `cross-socket`)
 //! and a pair of cores for each one this machine offers.
+//!
+//! Per logical CPU: `topology/core_id`, `topology/physical_package_id`,
+//! `topology/thread_siblings_list` and the `shared_cpu_list` of the level-3
+//! entry under `cache/index*/`. Two CPUs are SMT siblings when they report
+//! one package and one core; they share a last-level cache when the L3 list
+//! of one holds the other (without an L3, the package is the domain). What a
+//! VM reports is its hypervisor's story, recorded as told: a guest may show
+//! no SMT, or one L3 per vCPU, whatever the host really has.
 
 use std::fmt;
 use std::fs;
@@ -142,6 +150,9 @@ pub struct Topology {
     cpus: Vec<Cpu>,
 }
 
+/// Two logical CPUs `(a, b)`, `a <= b`: where the producer and the consumer run.
+pub type CpuPair = (usize, usize);
+
 /// Where the kernel describes the CPUs.
 const SYSFS_CPU: &str = "/sys/devices/system/cpu";
 
@@ -218,7 +229,7 @@ impl Topology {
     /// machine has none. The choice is deterministic: pairs without CPU 0
     /// first (the kernel does its housekeeping there), then the highest
     /// numbers. For [`Placement::SameCore`] it is one CPU twice, `(c, c)`.
-    pub fn pair(&self, p: Placement) -> Option<(usize, usize)> {
+    pub fn pair(&self, p: Placement) -> Option<CpuPair> {
         let ids: Vec<usize> = self.cpus.iter().map(|c| c.id).collect();
         let candidates = ids.iter().flat_map(|&a| ids.iter().filter(move |&&b| b >= a).map(move |&b| (a, b)));
         candidates.filter(|&(a, b)| self.relation(a, b) == Some(p)).max_by_key(|&(a, b)| (a != 0, a, b))
@@ -226,7 +237,7 @@ impl Topology {
 
     /// Every placement of [`Placement::ALL`] with its pair, or one line saying
     /// why this machine has none.
-    pub fn placements(&self) -> Vec<(Placement, Result<(usize, usize), String>)> {
+    pub fn placements(&self) -> Vec<(Placement, Result<CpuPair, String>)> {
         Placement::ALL
             .into_iter()
             .map(|p| {
@@ -352,10 +363,6 @@ mod tests {
         }
     }
 
-    fn pairs(t: &Topology) -> Vec<(Placement, Result<(usize, usize), String>)> {
-        t.placements()
-    }
-
     /// Like this VM: two vCPUs, separate cores, one package, one L3.
     #[test]
     fn two_vcpus_without_smt_sharing_one_l3() {
@@ -369,7 +376,7 @@ mod tests {
         assert_eq!(t.relation(1, 0), Some(Placement::CrossCore));
         assert_eq!(t.relation(0, 2), None);
         assert_eq!(
-            pairs(&t),
+            t.placements(),
             vec![
                 (Placement::SameCore, Ok((1, 1))),
                 (Placement::SmtSibling, Err("no two CPUs share a physical core (no SMT)".to_owned())),
@@ -405,7 +412,7 @@ mod tests {
         assert_eq!(t.relation(1, 2), Some(Placement::CrossCcx));
         assert_eq!(t.relation(7, 0), Some(Placement::CrossCcx));
         assert_eq!(
-            pairs(&t),
+            t.placements(),
             vec![
                 (Placement::SameCore, Ok((7, 7))),
                 (Placement::SmtSibling, Ok((3, 7))),
@@ -414,7 +421,7 @@ mod tests {
                 (Placement::CrossSocket, Err("one package".to_owned())),
             ]
         );
-        for (p, pair) in pairs(&t) {
+        for (p, pair) in t.placements() {
             if let Ok((a, b)) = pair {
                 assert_eq!(t.relation(a, b), Some(p));
             }
@@ -439,7 +446,7 @@ mod tests {
         assert_eq!(t.relation(0, 1), Some(Placement::CrossCore));
         assert_eq!(t.relation(0, 3), None, "CPU 3 is outside the mask");
         assert_eq!(
-            pairs(&t),
+            t.placements(),
             vec![
                 (Placement::SameCore, Ok((2, 2))),
                 (Placement::SmtSibling, Err("no two CPUs share a physical core (no SMT)".to_owned())),
@@ -455,7 +462,7 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         fake_cpu(root.path(), 0, 0, 0, "0", Some("0"));
         let t = Topology::from_sysfs(root.path(), &[0]).unwrap();
-        let placements = pairs(&t);
+        let placements = t.placements();
         assert_eq!(placements[0], (Placement::SameCore, Ok((0, 0))));
         for (_, pair) in &placements[1..] {
             assert_eq!(pair, &Err("only one CPU available".to_owned()));
