@@ -238,3 +238,123 @@ fn floor_distance(result: &ScenarioResult, placed: &Placed) -> Option<FloorDista
         ratio: bytes.median / floor.copy_bytes_per_s,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bench_core::ring::Capacity;
+    use bench_core::transport::TransportKind;
+    use bench_core::workload::SideReport;
+    use scenarios::PlacementSpec;
+
+    fn scenario(pattern: Pattern) -> Scenario {
+        Scenario {
+            transport: TransportKind::Pipe,
+            capacity: Capacity::Bounded(8),
+            size: 100,
+            pattern,
+            placement: PlacementSpec::Cores(0, 1),
+        }
+    }
+
+    fn placed(rtt: Option<f64>) -> Placed {
+        let floor = Floor {
+            placement: "cores".into(),
+            cores: [0, 1],
+            cache_line_rtt_ns: rtt.into_iter().collect(),
+            cache_line_rtt: rtt.map(|r| Estimate { median: r, low: r, high: r }),
+            copy_bytes_per_s: 1e10,
+        };
+        Placed { cores: [0, 1], relation: Some("cross-core".into()), floor: Some(floor) }
+    }
+
+    fn clean(n: u64) -> Integrity {
+        Integrity { sent: n, received: n, ..Default::default() }
+    }
+
+    fn stream_run(received: u64, elapsed_ns: u64) -> RunReport {
+        RunReport {
+            producer: SideReport { messages: received, integrity: Integrity { sent: received, ..Default::default() }, ..Default::default() },
+            consumer: SideReport { messages: received, elapsed_ns, integrity: Integrity { received, ..Default::default() }, ..Default::default() },
+        }
+    }
+
+    fn base(s: &Scenario, p: &Placed) -> ScenarioResult {
+        not_measured(s, Some(p), Status::Ok, String::new())
+    }
+
+    #[test]
+    fn stream_throughput_is_per_repeat_with_a_median_and_floor_distance() {
+        let s = scenario(Pattern::Stream);
+        let p = placed(Some(200.0));
+        // 1001 messages in 1 ms, 2001 in 1 ms, 3001 in 1 ms: 1, 2, 3 M msgs/s.
+        let runs: Vec<RunReport> = [1001, 2001, 3001].iter().map(|&n| stream_run(n, 1_000_000)).collect();
+        let r = summarise(base(&s, &p), &s, &p, &runs);
+        assert_eq!(r.status, Status::Ok, "{:?}", r.reason);
+        let m = r.msgs_per_s.unwrap();
+        assert!((m.median - 2e6).abs() < 1.0 && m.low <= m.median && m.median <= m.high);
+        assert!((r.bytes_per_s.unwrap().median - 2e8).abs() < 100.0);
+        assert_eq!(r.repeats.len(), 3);
+        assert_eq!(r.integrity, clean(6003));
+        let f = r.floor.unwrap();
+        assert!(f.metric.contains("copy bandwidth") && (f.ratio - 0.02).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_lost_message_in_any_repeat_fails_the_scenario_loudly() {
+        let s = scenario(Pattern::Stream);
+        let p = placed(None);
+        let mut bad = stream_run(100, 1000);
+        bad.consumer.integrity.lost = 1;
+        bad.consumer.integrity.received = 99;
+        let r = summarise(base(&s, &p), &s, &p, &[stream_run(100, 1000), bad]);
+        assert_eq!(r.status, Status::Failed);
+        assert!(r.reason.unwrap().contains("1 lost"));
+    }
+
+    #[test]
+    fn pingpong_checks_both_directions_and_merges_histograms_exactly() {
+        let s = scenario(Pattern::PingPong);
+        let p = placed(Some(100.0));
+        let run = |values: &[u64]| {
+            let mut h = histogram::new();
+            for &v in values {
+                histogram::record(&mut h, v);
+            }
+            let n = values.len() as u64;
+            RunReport {
+                producer: SideReport { messages: n, integrity: clean(n), histogram: Some(histogram::encode(&h)), ..Default::default() },
+                consumer: SideReport { messages: n, integrity: clean(n), ..Default::default() },
+            }
+        };
+        let r = summarise(base(&s, &p), &s, &p, &[run(&[1000, 1000, 3000]), run(&[2000, 2000])]);
+        assert_eq!(r.status, Status::Ok);
+        assert_eq!(r.integrity, clean(10), "both directions count");
+        let l = r.latency.unwrap();
+        assert_eq!((l.kind.as_str(), l.merged.count), ("round-trip", 5));
+        assert!((l.merged.p50 - 2000.0).abs() < 10.0, "{:?}", l.merged);
+        let f = r.floor.unwrap();
+        assert!((f.ratio - l.p50.median / 100.0).abs() < 1e-9 && f.metric.contains("round-trip"));
+    }
+
+    #[test]
+    fn a_rate_the_sender_could_not_keep_is_marked_unsustained() {
+        let s = scenario(Pattern::Rate(10_000));
+        let p = placed(None);
+        let run = |rate: f64| {
+            let mut h = histogram::new();
+            histogram::record(&mut h, 5000);
+            RunReport {
+                producer: SideReport { messages: 10, integrity: Integrity { sent: 10, ..Default::default() }, send_rate: Some(rate), max_send_lag_ns: Some(7_000_000), ..Default::default() },
+                consumer: SideReport { messages: 10, integrity: Integrity { received: 10, ..Default::default() }, histogram: Some(histogram::encode(&h)), ..Default::default() },
+            }
+        };
+        let kept = summarise(base(&s, &p), &s, &p, &[run(9_990.0), run(10_001.0)]);
+        assert_eq!(kept.status, Status::Ok);
+        assert!(kept.rate.unwrap().sustained);
+        let lost = summarise(base(&s, &p), &s, &p, &[run(9_990.0), run(6_000.0)]);
+        assert_eq!(lost.status, Status::Unsustained);
+        assert!(lost.reason.unwrap().contains("10000 msgs/s"));
+        assert_eq!(lost.latency.unwrap().kind, "one-way");
+    }
+}

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
-use bench_core::environment::{CpuTimes, Environment, load_average};
+use bench_core::environment::{CpuTimes, Environment};
 use bench_core::floor::{cache_line_round_trip, copy_bandwidth};
 use bench_core::pin::available_cores;
 use bench_core::stats::quantile_ns;
@@ -126,12 +126,11 @@ pub fn run_suite(suite: &Suite, out: &Path) -> Result<bool> {
         }
     }
 
-    let mut warnings = environment.warnings();
-    for (p, pair) in topology.placements() {
-        if let Err(why) = pair {
-            warnings.push(format!("placement {p} unavailable on this machine: {why}"));
-        }
-    }
+    let placement_warnings: Vec<String> = topology
+        .placements()
+        .into_iter()
+        .filter_map(|(p, pair)| pair.err().map(|why| format!("placement {p} unavailable on this machine: {why}")))
+        .collect();
     let file = ResultsFile {
         schema_version: SCHEMA_VERSION,
         tool: format!("ringside {}", env!("CARGO_PKG_VERSION")),
@@ -139,7 +138,7 @@ pub fn run_suite(suite: &Suite, out: &Path) -> Result<bool> {
         started_unix,
         finished_unix: None,
         valid: environment.is_optimised(),
-        warnings,
+        warnings: [environment.warnings(), placement_warnings.clone()].concat(),
         environment: environment.clone(),
         method: Method {
             repeats: suite.repeats,
@@ -178,19 +177,11 @@ pub fn run_suite(suite: &Suite, out: &Path) -> Result<bool> {
     }
     progress.done();
 
-    environment.load_after = load_average();
-    environment.steal_fraction = match (cpu_before, CpuTimes::read()) {
-        (Some(before), Some(after)) => after.steal_fraction_since(&before),
-        _ => None,
-    };
-    let mut extra = Vec::new();
-    if let Some(steal) = environment.steal_fraction.filter(|s| *s > 0.02) {
-        extra.push(format!("the hypervisor stole {:.1}% of CPU time during the run", steal * 100.0));
-    }
+    environment.record_end(cpu_before.as_ref());
     {
         let file = writer.file_mut();
+        file.warnings = [environment.warnings(), placement_warnings].concat();
         file.environment = environment;
-        file.warnings.extend(extra);
     }
     let file = writer.finish().with_context(|| format!("writing results to {}", out.display()))?;
     bench_core::transport::objects::set_interrupt_note(None);
