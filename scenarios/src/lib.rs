@@ -1,6 +1,21 @@
 //! The scenario matrix: which transport, capacity mode, message size,
-//! pattern and core placement each measurement uses, the named suites
-//! (`all`, `quick`, user TOML) built from it, and the results file every
-//! run writes.
+//! pattern and core placement each measurement uses ([`Scenario`]), the
+//! named suites (`all`, `quick`, user TOML) built from it ([`Suite`]), the
+//! command-line [`Filter`]s that narrow them, and the results file every
+//! run writes ([`results`], kept up to date by [`ResultsWriter`], with its
+//! spreadsheet form in [`csv`]).
 
+pub mod csv;
+pub mod filter;
 pub mod results;
+pub mod scenario;
+pub mod suite;
+pub mod writer;
+
+pub use filter::{Filter, FilterError};
+pub use results::{
+    Estimate, INTERVAL_METHOD, Percentiles, ReadError, ResultsFile, SCHEMA_VERSION, ScenarioResult, Status,
+};
+pub use scenario::{PlacementSpec, Scenario, UnknownPlacementSpec};
+pub use suite::{Suite, SuiteError, TableError, primary_placement};
+pub use writer::ResultsWriter;

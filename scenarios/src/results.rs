@@ -86,6 +86,35 @@ pub struct Estimate {
     pub high: f64,
 }
 
+/// Confidence of [`Estimate`]'s interval.
+pub const INTERVAL_LEVEL: f64 = 0.95;
+/// Bootstrap resamples behind [`Estimate`]'s interval.
+pub const INTERVAL_RESAMPLES: usize = 10_000;
+/// The fixed seed of [`Estimate`]'s resampling: the same values always
+/// give the same interval.
+pub const INTERVAL_SEED: u64 = 0x7269_6e67_7369_6465; // "ringside"
+
+/// How [`Estimate::of`] computes an interval; the text a results file's
+/// `method.interval` carries.
+pub const INTERVAL_METHOD: &str = "median over repeats (mean of the middle two for an even count); 95% percentile \
+     bootstrap interval of the median: 10000 resamples with replacement, fixed seed, nearest-rank 2.5% and 97.5% \
+     quantiles of the resampled medians; one repeat gives a zero-width interval";
+
+impl Estimate {
+    /// The median of `values` and its interval as [`INTERVAL_METHOD`]
+    /// describes; `None` when there are no values. Always
+    /// `low <= median <= high`.
+    pub fn of(values: &[f64]) -> Option<Estimate> {
+        if values.is_empty() {
+            return None;
+        }
+        let median = bench_core::stats::median(values);
+        let (low, high) =
+            bench_core::stats::bootstrap_median_ci(values, INTERVAL_LEVEL, INTERVAL_RESAMPLES, INTERVAL_SEED);
+        Some(Estimate { median, low: low.min(median), high: high.max(median) })
+    }
+}
+
 /// How a scenario ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -199,6 +228,29 @@ pub struct Percentiles {
     pub mean: f64,
 }
 
+impl Percentiles {
+    /// The percentiles, max, mean and count of a latency histogram
+    /// recorded in ns. Each percentile is `value_at_quantile`: the highest
+    /// value equivalent to the sample at that quantile, within the
+    /// histogram's precision. An empty histogram gives all zeros.
+    pub fn of_histogram(h: &hdrhistogram::Histogram<u64>) -> Percentiles {
+        if h.is_empty() {
+            return Percentiles::default();
+        }
+        let at = |q: f64| h.value_at_quantile(q) as f64;
+        Percentiles {
+            count: h.len(),
+            p50: at(0.5),
+            p90: at(0.9),
+            p99: at(0.99),
+            p999: at(0.999),
+            p9999: at(0.9999),
+            max: h.max() as f64,
+            mean: h.mean(),
+        }
+    }
+}
+
 /// CPU cost of both sides.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct CpuCost {
@@ -304,5 +356,45 @@ impl ResultsFile {
             return Err(ReadError::Version { path: shown, found });
         }
         serde_json::from_value(value).map_err(|source| ReadError::Parse { path: shown, source })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn estimate_of_values_is_deterministic_and_brackets_the_median() {
+        assert_eq!(Estimate::of(&[]), None);
+        assert_eq!(Estimate::of(&[7.0]), Some(Estimate { median: 7.0, low: 7.0, high: 7.0 }));
+        let values = [101.0, 99.0, 100.0, 104.0, 98.0];
+        let e = Estimate::of(&values).unwrap();
+        assert_eq!(e.median, 100.0);
+        assert!(e.low <= e.median && e.median <= e.high && e.low >= 98.0 && e.high <= 104.0, "{e:?}");
+        assert_eq!(Estimate::of(&[98.0, 104.0, 100.0, 99.0, 101.0]), Some(e), "same values, same interval");
+        let tight = Estimate::of(&[100.0, 100.1, 99.9, 100.2, 99.8]).unwrap();
+        assert!(tight.high - tight.low < e.high - e.low);
+    }
+
+    #[test]
+    fn percentiles_of_a_known_histogram() {
+        let mut h = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).unwrap();
+        assert_eq!(Percentiles::of_histogram(&h), Percentiles::default());
+        // 1..=1000 ns once each, then one outlier of 1 ms.
+        for v in 1..=1000 {
+            h.record(v).unwrap();
+        }
+        h.record(1_000_000).unwrap();
+        let p = Percentiles::of_histogram(&h);
+        assert_eq!(p.count, 1001);
+        assert_eq!(p.p50, 501.0);
+        assert_eq!(p.p90, 901.0);
+        assert_eq!(p.p99, 991.0);
+        assert_eq!(p.p999, 1000.0);
+        // The 1 ms sample, to the histogram's three significant digits.
+        assert!((p.p9999 - 1_000_000.0).abs() <= 1_000.0, "{}", p.p9999);
+        assert!((p.max - 1_000_000.0).abs() <= 1_000.0, "{}", p.max);
+        let exact_mean = (500_500.0 + 1_000_000.0) / 1001.0;
+        assert!((p.mean - exact_mean).abs() / exact_mean < 0.001, "{} vs {exact_mean}", p.mean);
     }
 }

@@ -1,0 +1,598 @@
+//! Suites: named lists of scenarios with how often and how long to run
+//! each. Two are built in, `all` (the full comparison) and `quick` (CI's
+//! pass); users write their own in TOML.
+//!
+//! A suite never holds a scenario twice: scenarios are deduplicated by
+//! [`Scenario::id`], the first occurrence kept, the order otherwise kept.
+//!
+//! # Placements
+//! The built-in suites take the placements this machine offers. The
+//! *primary* placement, where the sweeps run, is the first offered of
+//! cross-core, smt-sibling, cross-ccx, cross-socket, same-core
+//! ([`primary_placement`]): two cores that do not share a pipeline, when
+//! there are any.
+//!
+//! # The TOML format
+//! ```toml
+//! name = "mine"          # optional; default: the file name without .toml
+//! repeats = 5            # optional, >= 1; default 3: measured runs per scenario
+//! warmup_runs = 1        # optional; default 1: discarded runs before them
+//! run_ms = 200           # optional, >= 1; default 100: how long each run sends
+//!
+//! [[scenarios]]          # each table is a cartesian product of its lists
+//! transports = ["pipe", "shm-ring"]          # required; "all" = every transport
+//! capacities = ["bounded:64", "unbounded"]   # optional; default ["bounded:64"]
+//! sizes = [64, 4096]                         # optional, bytes >= 1; default [64]
+//! patterns = ["stream", "pingpong", "rate:10000"]  # optional; default ["stream"]
+//! placements = ["primary", "cores:0,1"]      # optional; default ["primary"]
+//! ```
+//! In `placements`, `primary` is this machine's primary placement and
+//! `all` every placement it offers; a named placement the machine lacks is
+//! kept, and the harness records it as unavailable. Unknown keys are
+//! errors. Every error is one line naming the file, the `[[scenarios]]`
+//! table (counted from 1) and the valid choices.
+//! `scenarios/examples/suite.toml` is a complete example.
+
+use std::path::Path;
+use std::time::Duration;
+
+use bench_core::ring::{Capacity, ConfigError, Variant};
+use bench_core::topology::Placement;
+use bench_core::transport::{TransportKind, UnknownTransport};
+use bench_core::workload::{Pattern, UnknownPattern};
+use serde::Deserialize;
+
+use crate::scenario::{PlacementSpec, Scenario, UnknownPlacementSpec};
+
+/// Measured runs per scenario when a suite file does not say.
+pub const DEFAULT_REPEATS: u32 = 3;
+/// Discarded warm-up runs per scenario when a suite file does not say.
+pub const DEFAULT_WARMUP_RUNS: u32 = 1;
+/// Milliseconds each run sends when a suite file does not say.
+pub const DEFAULT_RUN_MS: u64 = 100;
+/// Message size of the comparisons that are not size sweeps, bytes.
+pub const DEFAULT_SIZE: usize = 64;
+
+/// The order in which the primary placement is chosen.
+pub const PRIMARY_ORDER: [Placement; 5] =
+    [Placement::CrossCore, Placement::SmtSibling, Placement::CrossCcx, Placement::CrossSocket, Placement::SameCore];
+
+/// The placement the sweeps run at: the first of [`PRIMARY_ORDER`] in
+/// `available`; same-core when `available` is empty (every machine has one
+/// core).
+pub fn primary_placement(available: &[Placement]) -> Placement {
+    PRIMARY_ORDER.into_iter().find(|p| available.contains(p)).unwrap_or(Placement::SameCore)
+}
+
+/// `available` without repeats, in its order; `[same-core]` when empty.
+fn offered(available: &[Placement]) -> Vec<Placement> {
+    let mut out: Vec<Placement> = Vec::new();
+    for &p in available {
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    if out.is_empty() {
+        out.push(Placement::SameCore);
+    }
+    out
+}
+
+/// A named list of scenarios and how to run each.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Suite {
+    /// `all`, `quick`, a suite file's name, or what the caller chose.
+    pub name: String,
+    /// The scenarios, in the order they run; no two share an id.
+    pub scenarios: Vec<Scenario>,
+    /// Measured process runs per scenario (>= 1).
+    pub repeats: u32,
+    /// Discarded warm-up runs per scenario, before the measured ones.
+    pub warmup_runs: u32,
+    /// How long each run sends, milliseconds (>= 1).
+    pub run_ms: u64,
+}
+
+impl Suite {
+    /// A suite of `scenarios`, deduplicated by id (the first kept).
+    pub fn new(
+        name: impl Into<String>,
+        scenarios: impl IntoIterator<Item = Scenario>,
+        repeats: u32,
+        warmup_runs: u32,
+        run_ms: u64,
+    ) -> Suite {
+        let mut suite =
+            Suite { name: name.into(), scenarios: scenarios.into_iter().collect(), repeats, warmup_runs, run_ms };
+        suite.dedup();
+        suite
+    }
+
+    /// Drop every scenario whose id an earlier one has, keeping the order.
+    pub fn dedup(&mut self) {
+        let mut seen = std::collections::HashSet::new();
+        self.scenarios.retain(|s| seen.insert(s.id()));
+    }
+
+    /// The full default comparison on a machine offering `available`
+    /// placements (about 270 scenarios on a two-placement machine, some
+    /// three minutes on a 2-core VM):
+    ///
+    /// 1. every transport x {rendezvous, bounded:64, unbounded} x 64 B x stream x every placement;
+    /// 2. every transport x bounded:64 x 64 B x pingpong x every placement;
+    /// 3. every transport x bounded:64 x 64 B x rate:10000 at the primary placement;
+    /// 4. message sizes: every transport x bounded:16 x {8, 512, 4096, 65536} B x {stream, pingpong}, primary;
+    /// 5. capacities: every transport x {bounded:1, bounded:8, bounded:1024} x 64 B x stream, primary;
+    /// 6. the ring ablation: shm-ring, shm-ring:padded, shm-ring:textbook x bounded:1024 x 8 B x
+    ///    {stream, pingpong}, primary.
+    ///
+    /// Three measured runs of 100 ms after one warm-up run each.
+    pub fn all(available: &[Placement]) -> Suite {
+        let every = offered(available);
+        let primary = [primary_placement(available)];
+        let transports = TransportKind::ALL;
+        let modes = [Capacity::Rendezvous, Capacity::Bounded(64), Capacity::Unbounded];
+        let bounded64 = [Capacity::Bounded(64)];
+        let size = [DEFAULT_SIZE];
+        let both = [Pattern::Stream, Pattern::PingPong];
+        let rings = Variant::ALL.iter().rev().map(|&v| TransportKind::ShmRing(v)).collect::<Vec<_>>();
+
+        let mut scenarios = Vec::new();
+        scenarios.extend(product(&transports, &modes, &size, &[Pattern::Stream], &every));
+        scenarios.extend(product(&transports, &bounded64, &size, &[Pattern::PingPong], &every));
+        scenarios.extend(product(&transports, &bounded64, &size, &[Pattern::Rate(10_000)], &primary));
+        scenarios.extend(product(&transports, &[Capacity::Bounded(16)], &[8, 512, 4096, 65536], &both, &primary));
+        let sweep = [Capacity::Bounded(1), Capacity::Bounded(8), Capacity::Bounded(1024)];
+        scenarios.extend(product(&transports, &sweep, &size, &[Pattern::Stream], &primary));
+        scenarios.extend(product(&rings, &[Capacity::Bounded(1024)], &[8], &both, &primary));
+        Suite::new("all", scenarios, 3, 1, 100)
+    }
+
+    /// CI's pass, within a minute: every transport x {rendezvous,
+    /// bounded:64, unbounded} x 64 B x stream, and every transport x
+    /// bounded:64 x 64 B x pingpong, all at the primary placement; two
+    /// measured runs of 40 ms after one warm-up run each.
+    pub fn quick(available: &[Placement]) -> Suite {
+        let primary = [primary_placement(available)];
+        let transports = TransportKind::ALL;
+        let modes = [Capacity::Rendezvous, Capacity::Bounded(64), Capacity::Unbounded];
+        let mut scenarios = product(&transports, &modes, &[DEFAULT_SIZE], &[Pattern::Stream], &primary);
+        scenarios.extend(product(
+            &transports,
+            &[Capacity::Bounded(64)],
+            &[DEFAULT_SIZE],
+            &[Pattern::PingPong],
+            &primary,
+        ));
+        Suite::new("quick", scenarios, 2, 1, 40)
+    }
+
+    /// Read a user suite (the format is in this module's documentation);
+    /// `primary` and `all` placements resolve against `available`. The
+    /// name defaults to the file name without its extension.
+    pub fn from_toml(path: &Path, available: &[Placement]) -> Result<Suite, SuiteError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| SuiteError::Io { path: origin.clone(), source })?;
+        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| origin.clone());
+        parse(&origin, &stem, &text, available)
+    }
+
+    /// [`Suite::from_toml`] of text already read; `name` is the default
+    /// suite name and what errors call the text.
+    pub fn from_toml_str(name: &str, text: &str, available: &[Placement]) -> Result<Suite, SuiteError> {
+        parse(name, name, text, available)
+    }
+
+    /// How long running the suite takes if each process run costs
+    /// `run_ms` plus `per_run_overhead` (process start, setup, teardown).
+    pub fn estimated_duration(&self, per_run_overhead: Duration) -> Duration {
+        let runs = self.scenarios.len() as u32 * (self.warmup_runs + self.repeats);
+        (Duration::from_millis(self.run_ms) + per_run_overhead) * runs
+    }
+}
+
+/// Every combination, transport outermost and placement innermost.
+fn product(
+    transports: &[TransportKind],
+    capacities: &[Capacity],
+    sizes: &[usize],
+    patterns: &[Pattern],
+    placements: &[Placement],
+) -> Vec<Scenario> {
+    let placements: Vec<PlacementSpec> = placements.iter().map(|&p| PlacementSpec::Named(p)).collect();
+    product_of_specs(transports, capacities, sizes, patterns, &placements)
+}
+
+fn product_of_specs(
+    transports: &[TransportKind],
+    capacities: &[Capacity],
+    sizes: &[usize],
+    patterns: &[Pattern],
+    placements: &[PlacementSpec],
+) -> Vec<Scenario> {
+    let mut out = Vec::new();
+    for &transport in transports {
+        for &capacity in capacities {
+            for &size in sizes {
+                for &pattern in patterns {
+                    for &placement in placements {
+                        out.push(Scenario { transport, capacity, size, pattern, placement });
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A suite file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SuiteError {
+    /// The file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Not TOML, an unknown key, or a value of the wrong type.
+    #[error("{origin}: line {line}{}: {message}", table.map(|t| format!(", [[scenarios]] table {t}")).unwrap_or_default())]
+    Syntax {
+        /// The file (or the name given to the text).
+        origin: String,
+        /// Line of the error, from 1.
+        line: usize,
+        /// The `[[scenarios]]` table it is in, from 1, if any.
+        table: Option<usize>,
+        /// The parser's message.
+        message: String,
+    },
+    /// A top-level value out of range.
+    #[error("{origin}: {message}")]
+    Value {
+        /// The file.
+        origin: String,
+        /// What is wrong and what is allowed.
+        message: String,
+    },
+    /// A value inside a `[[scenarios]]` table.
+    #[error("{origin}: [[scenarios]] table {table}: {error}")]
+    Table {
+        /// The file.
+        origin: String,
+        /// The table, from 1.
+        table: usize,
+        /// What is wrong.
+        error: TableError,
+    },
+}
+
+/// A bad value inside one `[[scenarios]]` table.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TableError {
+    /// Not a transport name.
+    #[error("transports: {0}, or all")]
+    Transport(UnknownTransport),
+    /// Not a capacity mode.
+    #[error("capacities: {0}")]
+    Capacity(ConfigError),
+    /// A message size of zero.
+    #[error("sizes: 0 is not a message size; sizes are bytes, at least 1")]
+    ZeroSize,
+    /// Not a pattern.
+    #[error("patterns: {0}")]
+    Pattern(UnknownPattern),
+    /// Not a placement.
+    #[error("placements: {0}, primary (this machine's primary placement), all (every placement it offers)")]
+    Placement(UnknownPlacementSpec),
+    /// A list with nothing in it.
+    #[error("{0} is an empty list; list at least one value")]
+    Empty(&'static str),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SuiteFile {
+    name: Option<String>,
+    repeats: Option<u32>,
+    warmup_runs: Option<u32>,
+    run_ms: Option<u64>,
+    #[serde(default)]
+    scenarios: Vec<ScenarioTable>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScenarioTable {
+    transports: Vec<String>,
+    capacities: Option<Vec<String>>,
+    sizes: Option<Vec<usize>>,
+    patterns: Option<Vec<String>>,
+    placements: Option<Vec<String>>,
+}
+
+fn parse(origin: &str, default_name: &str, text: &str, available: &[Placement]) -> Result<Suite, SuiteError> {
+    let file: SuiteFile = toml::from_str(text).map_err(|e| syntax_error(origin, text, &e))?;
+    let value_error = |message: String| SuiteError::Value { origin: origin.to_owned(), message };
+    let name = file.name.unwrap_or_else(|| default_name.to_owned());
+    if name.trim().is_empty() {
+        return Err(value_error("name is empty; leave it out to use the file name".to_owned()));
+    }
+    let repeats = file.repeats.unwrap_or(DEFAULT_REPEATS);
+    if repeats < 1 {
+        return Err(value_error("repeats is 0; it must be at least 1".to_owned()));
+    }
+    let run_ms = file.run_ms.unwrap_or(DEFAULT_RUN_MS);
+    if run_ms < 1 {
+        return Err(value_error("run_ms is 0; it must be at least 1 (milliseconds)".to_owned()));
+    }
+    if file.scenarios.is_empty() {
+        return Err(value_error(
+            "no [[scenarios]] table; each lists transports (and optionally capacities, sizes, patterns, placements)"
+                .to_owned(),
+        ));
+    }
+    let mut scenarios = Vec::new();
+    for (i, table) in file.scenarios.iter().enumerate() {
+        let expanded = expand(table, available).map_err(|error| SuiteError::Table {
+            origin: origin.to_owned(),
+            table: i + 1,
+            error,
+        })?;
+        scenarios.extend(expanded);
+    }
+    Ok(Suite::new(name, scenarios, repeats, file.warmup_runs.unwrap_or(DEFAULT_WARMUP_RUNS), run_ms))
+}
+
+/// The scenarios of one table, in the order its lists give.
+fn expand(table: &ScenarioTable, available: &[Placement]) -> Result<Vec<Scenario>, TableError> {
+    fn non_empty<T: Clone>(what: &'static str, list: Option<&Vec<T>>, default: &[T]) -> Result<Vec<T>, TableError> {
+        match list {
+            Some(l) if l.is_empty() => Err(TableError::Empty(what)),
+            Some(l) => Ok(l.clone()),
+            None => Ok(default.to_vec()),
+        }
+    }
+    let mut transports = Vec::new();
+    for name in non_empty("transports", Some(&table.transports), &[])? {
+        if name == "all" {
+            transports.extend(TransportKind::ALL);
+        } else {
+            transports.push(name.parse().map_err(TableError::Transport)?);
+        }
+    }
+    let capacities = non_empty("capacities", table.capacities.as_ref(), &["bounded:64".to_owned()])?
+        .iter()
+        .map(|c| c.parse::<Capacity>().map_err(TableError::Capacity))
+        .collect::<Result<Vec<_>, _>>()?;
+    let sizes = non_empty("sizes", table.sizes.as_ref(), &[DEFAULT_SIZE])?;
+    if sizes.contains(&0) {
+        return Err(TableError::ZeroSize);
+    }
+    let patterns = non_empty("patterns", table.patterns.as_ref(), &["stream".to_owned()])?
+        .iter()
+        .map(|p| p.parse::<Pattern>().map_err(TableError::Pattern))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut placements = Vec::new();
+    for name in non_empty("placements", table.placements.as_ref(), &["primary".to_owned()])? {
+        match name.as_str() {
+            "primary" => placements.push(PlacementSpec::Named(primary_placement(available))),
+            "all" => placements.extend(offered(available).into_iter().map(PlacementSpec::Named)),
+            _ => placements.push(name.parse().map_err(TableError::Placement)?),
+        }
+    }
+    Ok(product_of_specs(&transports, &capacities, &sizes, &patterns, &placements))
+}
+
+/// A TOML error as one line, with its line number and, when inside one,
+/// the `[[scenarios]]` table it is in.
+fn syntax_error(origin: &str, text: &str, error: &toml::de::Error) -> SuiteError {
+    let at = error.span().map(|s| s.start).unwrap_or(0).min(text.len());
+    let line = text[..at].matches('\n').count() + 1;
+    // Tables whose header starts at or before the error.
+    let mut offset = 0;
+    let mut table = 0;
+    for l in text.split_inclusive('\n') {
+        if offset > at {
+            break;
+        }
+        if l.trim_start().starts_with("[[scenarios]]") {
+            table += 1;
+        }
+        offset += l.len();
+    }
+    let message = error.message().split_whitespace().collect::<Vec<_>>().join(" ");
+    SuiteError::Syntax { origin: origin.to_owned(), line, table: (table > 0).then_some(table), message }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TWO: [Placement; 2] = [Placement::SameCore, Placement::CrossCore];
+
+    fn ids(suite: &Suite) -> Vec<String> {
+        suite.scenarios.iter().map(Scenario::id).collect()
+    }
+
+    /// Every transport appears with every capacity mode at `placement` in a
+    /// 64 B stream.
+    fn covers_every_transport_and_mode(suite: &Suite, placement: Placement) {
+        for transport in TransportKind::ALL {
+            for capacity in [Capacity::Rendezvous, Capacity::Bounded(64), Capacity::Unbounded] {
+                let wanted = Scenario {
+                    transport,
+                    capacity,
+                    size: 64,
+                    pattern: Pattern::Stream,
+                    placement: PlacementSpec::Named(placement),
+                };
+                assert!(suite.scenarios.contains(&wanted), "{} lacks {wanted}", suite.name);
+            }
+        }
+    }
+
+    #[test]
+    fn ids_are_unique_and_stable() {
+        for suite in [Suite::all(&TWO), Suite::quick(&TWO), Suite::all(&Placement::ALL)] {
+            let ids = ids(&suite);
+            let unique: std::collections::HashSet<_> = ids.iter().collect();
+            assert_eq!(unique.len(), ids.len(), "{} repeats an id", suite.name);
+        }
+        let all = Suite::all(&TWO);
+        assert_eq!(all.scenarios[0].id(), "shm-ring/rendezvous/64B/stream/same-core");
+        assert_eq!(all.scenarios[1].id(), "shm-ring/rendezvous/64B/stream/cross-core");
+        assert_eq!(ids(&all), ids(&Suite::all(&TWO)));
+    }
+
+    #[test]
+    fn all_covers_every_transport_and_capacity_mode_at_every_placement() {
+        let all = Suite::all(&TWO);
+        println!(
+            "all on two placements: {} scenarios, about {:?} at 60 ms per process start",
+            all.scenarios.len(),
+            all.estimated_duration(Duration::from_millis(60))
+        );
+        for placement in TWO {
+            covers_every_transport_and_mode(&all, placement);
+        }
+        assert_eq!((all.repeats, all.warmup_runs, all.run_ms), (3, 1, 100));
+        // The sweeps run at the primary placement only.
+        let rates: Vec<_> = all.scenarios.iter().filter(|s| matches!(s.pattern, Pattern::Rate(_))).collect();
+        assert_eq!(rates.len(), TransportKind::ALL.len());
+        assert!(rates.iter().all(|s| s.placement == PlacementSpec::Named(Placement::CrossCore)));
+        // The ring ablation.
+        for variant in Variant::ALL {
+            for pattern in [Pattern::Stream, Pattern::PingPong] {
+                let wanted = Scenario {
+                    transport: TransportKind::ShmRing(*variant),
+                    capacity: Capacity::Bounded(1024),
+                    size: 8,
+                    pattern,
+                    placement: PlacementSpec::Named(Placement::CrossCore),
+                };
+                assert!(all.scenarios.contains(&wanted), "all lacks {wanted}");
+            }
+        }
+        for size in [8, 512, 4096, 65536] {
+            assert!(all.scenarios.iter().any(|s| s.size == size && s.capacity == Capacity::Bounded(16)));
+        }
+    }
+
+    #[test]
+    fn quick_covers_every_transport_and_mode_at_the_primary_placement_only() {
+        let quick = Suite::quick(&TWO);
+        covers_every_transport_and_mode(&quick, Placement::CrossCore);
+        assert!(quick.scenarios.iter().all(|s| s.placement == PlacementSpec::Named(Placement::CrossCore)));
+        assert!(quick.scenarios.iter().any(|s| s.pattern == Pattern::PingPong));
+        assert_eq!((quick.repeats, quick.warmup_runs, quick.run_ms), (2, 1, 40));
+
+        let one_core = Suite::quick(&[Placement::SameCore]);
+        covers_every_transport_and_mode(&one_core, Placement::SameCore);
+        assert!(one_core.scenarios.iter().all(|s| s.placement == PlacementSpec::Named(Placement::SameCore)));
+    }
+
+    #[test]
+    fn primary_placement_prefers_separate_cores() {
+        assert_eq!(primary_placement(&TWO), Placement::CrossCore);
+        assert_eq!(primary_placement(&[Placement::SameCore, Placement::SmtSibling]), Placement::SmtSibling);
+        assert_eq!(primary_placement(&[Placement::SameCore]), Placement::SameCore);
+        assert_eq!(primary_placement(&[]), Placement::SameCore);
+        assert!(Suite::all(&[]).scenarios.iter().all(|s| s.placement == PlacementSpec::Named(Placement::SameCore)));
+    }
+
+    #[test]
+    fn new_drops_repeated_ids_and_keeps_the_order() {
+        let quick = Suite::quick(&TWO);
+        let doubled = quick.scenarios.iter().chain(quick.scenarios.iter().rev()).copied();
+        let suite = Suite::new("twice", doubled, 1, 0, 1);
+        assert_eq!(suite.scenarios, quick.scenarios);
+    }
+
+    const GOOD: &str = r#"
+        name = "mine"
+        repeats = 5
+        run_ms = 200
+
+        [[scenarios]]
+        transports = ["pipe", "shm-ring"]
+        capacities = ["bounded:64", "unbounded"]
+        sizes = [64, 4096]
+        patterns = ["stream", "rate:10000"]
+        placements = ["primary", "cores:0,1"]
+
+        [[scenarios]]
+        transports = ["all"]
+        patterns = ["pingpong"]
+        placements = ["all"]
+    "#;
+
+    #[test]
+    fn a_suite_file_is_the_product_of_each_table() {
+        let suite = Suite::from_toml_str("good.toml", GOOD, &TWO).unwrap();
+        assert_eq!(suite.name, "mine");
+        assert_eq!((suite.repeats, suite.warmup_runs, suite.run_ms), (5, DEFAULT_WARMUP_RUNS, 200));
+        assert_eq!(suite.scenarios.len(), 2 * 2 * 2 * 2 * 2 + TransportKind::ALL.len() * 2);
+        assert_eq!(suite.scenarios[0].id(), "pipe/bounded:64/64B/stream/cross-core");
+        assert_eq!(suite.scenarios[1].id(), "pipe/bounded:64/64B/stream/cores:0,1");
+        assert!(suite.scenarios.iter().any(|s| s.id() == "crossbeam/bounded:64/64B/pingpong/same-core"));
+        // Defaults: name from the caller, three repeats, 100 ms.
+        let minimal = Suite::from_toml_str("min", "[[scenarios]]\ntransports = [\"tcp\"]\n", &TWO).unwrap();
+        assert_eq!(minimal.name, "min");
+        assert_eq!((minimal.repeats, minimal.warmup_runs, minimal.run_ms), (3, 1, 100));
+        assert_eq!(ids(&minimal), ["tcp/bounded:64/64B/stream/cross-core"]);
+    }
+
+    #[test]
+    fn the_example_file_parses_and_takes_its_name_from_the_file() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/suite.toml");
+        let suite = Suite::from_toml(&path, &TWO).unwrap();
+        assert!(!suite.scenarios.is_empty());
+        let dir = tempfile::tempdir().unwrap();
+        let unnamed = dir.path().join("nightly.toml");
+        std::fs::write(&unnamed, "[[scenarios]]\ntransports = [\"pipe\"]\n").unwrap();
+        assert_eq!(Suite::from_toml(&unnamed, &TWO).unwrap().name, "nightly");
+    }
+
+    fn error_of(text: &str) -> String {
+        let message = Suite::from_toml_str("bad.toml", text, &TWO).unwrap_err().to_string();
+        assert!(!message.contains('\n'), "not one line: {message}");
+        assert!(message.starts_with("bad.toml: "), "{message}");
+        message
+    }
+
+    #[test]
+    fn bad_files_say_where_and_what_is_allowed() {
+        let unknown_key = error_of("[[scenarios]]\ntransports = [\"pipe\"]\n\n[[scenarios]]\ntransport = [\"pipe\"]\n");
+        assert!(unknown_key.contains("line 5") && unknown_key.contains("table 2"), "{unknown_key}");
+        assert!(unknown_key.contains("transport") && unknown_key.contains("capacities"), "{unknown_key}");
+        let top_key = error_of("repeat = 3\n[[scenarios]]\ntransports = [\"pipe\"]\n");
+        assert!(top_key.contains("line 1") && top_key.contains("warmup_runs"), "{top_key}");
+
+        let transport = error_of("[[scenarios]]\ntransports = [\"pipe\"]\n[[scenarios]]\ntransports = [\"carrier\"]\n");
+        assert!(transport.contains("table 2") && transport.contains("carrier"), "{transport}");
+        assert!(transport.contains("unix-seqpacket") && transport.contains("all"), "{transport}");
+
+        let capacity = error_of("[[scenarios]]\ntransports = [\"pipe\"]\ncapacities = [\"bounded:0\"]\n");
+        assert!(capacity.contains("table 1") && capacity.contains("rendezvous, bounded:N"), "{capacity}");
+        let pattern = error_of("[[scenarios]]\ntransports = [\"pipe\"]\npatterns = [\"burst\"]\n");
+        assert!(pattern.contains("stream, pingpong, rate:R"), "{pattern}");
+        let placement = error_of("[[scenarios]]\ntransports = [\"pipe\"]\nplacements = [\"moon\"]\n");
+        assert!(placement.contains("cross-core") && placement.contains("primary"), "{placement}");
+        let size = error_of("[[scenarios]]\ntransports = [\"pipe\"]\nsizes = [64, 0]\n");
+        assert!(size.contains("at least 1"), "{size}");
+        let empty = error_of("[[scenarios]]\ntransports = []\n");
+        assert!(empty.contains("transports is an empty list"), "{empty}");
+        assert!(error_of("repeats = 0\n[[scenarios]]\ntransports = [\"pipe\"]\n").contains("repeats is 0"));
+        assert!(error_of("run_ms = 0\n[[scenarios]]\ntransports = [\"pipe\"]\n").contains("run_ms is 0"));
+        assert!(error_of("name = \"x\"\n").contains("no [[scenarios]] table"));
+        assert!(error_of("[[scenarios]]\ntransports = \"pipe\"\n").contains("line 2"));
+        let missing = error_of("[[scenarios]]\ntransports = [\"pipe\"]\n[[scenarios]]\nsizes = [8]\n");
+        assert!(missing.contains("table 2") && missing.contains("transports"), "{missing}");
+        assert!(error_of("[[scenarios]]\ntransports = [\"pipe\"]\nsizes = [-8]\n").contains("line 3"));
+        assert!(error_of("[[scenarios]\ntransports = [\"pipe\"]\n").contains("line 1"));
+        let missing = Suite::from_toml(Path::new("/nonexistent/suite.toml"), &TWO).unwrap_err().to_string();
+        assert!(missing.starts_with("/nonexistent/suite.toml: "), "{missing}");
+    }
+}

@@ -1,0 +1,301 @@
+//! Writes a run's results as it goes: `results.json` and `results.csv` in
+//! one output directory, brought up to date after every scenario, so an
+//! interrupted run keeps everything it measured.
+//!
+//! `results.json` is replaced atomically each time: the whole file is
+//! written to `results.json.tmp` and renamed over it, so a reader (or a run
+//! killed mid-write) sees either the previous complete file or the new one,
+//! never half of one. `finished_unix` stays `None` until [`ResultsWriter::finish`],
+//! which is how a reader tells an interrupted run. `results.csv` gets one
+//! row appended and flushed per scenario. (The rename protects against
+//! the process dying, not against power loss: nothing is fsynced, so
+//! measuring is not slowed by the disk.)
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::csv;
+use crate::results::{ResultsFile, ScenarioResult};
+
+/// The name of the JSON file in the output directory.
+pub const JSON_NAME: &str = "results.json";
+/// The name of the CSV file in the output directory.
+pub const CSV_NAME: &str = "results.csv";
+
+/// Seconds since the Unix epoch, now (0 if the clock is before 1970).
+pub fn now_unix() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// The results of a run in progress, and the directory they are kept in.
+#[derive(Debug)]
+pub struct ResultsWriter {
+    dir: PathBuf,
+    file: ResultsFile,
+    /// `results.csv`, open for appending.
+    csv: File,
+    /// Scenarios of `file` already in `results.csv` (a prefix of them).
+    csv_rows: usize,
+}
+
+impl ResultsWriter {
+    /// Create `dir` (and its parents) and write `results.json` with `file`
+    /// as it is, and `results.csv` with its header and a row for each
+    /// scenario `file` already holds. Existing results files there are
+    /// replaced.
+    pub fn create(dir: &Path, file: ResultsFile) -> io::Result<Self> {
+        fs::create_dir_all(dir).map_err(|e| with_path(dir, e))?;
+        let csv_path = dir.join(CSV_NAME);
+        File::create(&csv_path)
+            .and_then(|mut f| f.write_all(csv::header().as_bytes()))
+            .map_err(|e| with_path(&csv_path, e))?;
+        let csv = OpenOptions::new().append(true).open(&csv_path).map_err(|e| with_path(&csv_path, e))?;
+        let mut writer = ResultsWriter { dir: dir.to_owned(), file, csv, csv_rows: 0 };
+        writer.save()?;
+        Ok(writer)
+    }
+
+    /// Add one scenario's result and bring both files up to date.
+    pub fn push(&mut self, result: ScenarioResult) -> io::Result<()> {
+        self.file.scenarios.push(result);
+        self.save()
+    }
+
+    /// The results so far.
+    pub fn file(&self) -> &ResultsFile {
+        &self.file
+    }
+
+    /// The results so far, to update header fields (warnings, floors,
+    /// environment); they reach `results.json` at the next
+    /// [`push`](Self::push), [`save`](Self::save) or [`finish`](Self::finish).
+    /// Add scenarios with `push`.
+    pub fn file_mut(&mut self) -> &mut ResultsFile {
+        &mut self.file
+    }
+
+    /// Rewrite `results.json` now, and append to `results.csv` the
+    /// scenarios it lacks.
+    pub fn save(&mut self) -> io::Result<()> {
+        self.write_json()?;
+        let rows: String =
+            self.file.scenarios[self.csv_rows.min(self.file.scenarios.len())..].iter().map(csv::row).collect();
+        if !rows.is_empty() {
+            let path = self.csv_path();
+            self.csv.write_all(rows.as_bytes()).and_then(|()| self.csv.flush()).map_err(|e| with_path(&path, e))?;
+        }
+        self.csv_rows = self.file.scenarios.len();
+        Ok(())
+    }
+
+    /// Mark the run finished (`finished_unix` = now), write both files
+    /// complete (the CSV rewritten from the final results), and hand back
+    /// the results.
+    pub fn finish(mut self) -> io::Result<ResultsFile> {
+        self.file.finished_unix = Some(now_unix());
+        self.write_json()?;
+        let mut text = csv::header();
+        text.extend(self.file.scenarios.iter().map(csv::row));
+        replace(&self.csv_path(), text.as_bytes())?;
+        Ok(self.file)
+    }
+
+    /// The output directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// `dir/results.json`.
+    pub fn json_path(&self) -> PathBuf {
+        self.dir.join(JSON_NAME)
+    }
+
+    /// `dir/results.csv`.
+    pub fn csv_path(&self) -> PathBuf {
+        self.dir.join(CSV_NAME)
+    }
+
+    fn write_json(&self) -> io::Result<()> {
+        let path = self.json_path();
+        let mut text = serde_json::to_vec_pretty(&self.file).map_err(|e| with_path(&path, io::Error::other(e)))?;
+        text.push(b'\n');
+        replace(&path, &text)
+    }
+}
+
+/// Write `bytes` to `path.tmp`, then rename it over `path`.
+fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    fs::write(&tmp, bytes).map_err(|e| with_path(&tmp, e))?;
+    fs::rename(&tmp, path).map_err(|e| with_path(path, e))
+}
+
+/// `e`, with the path that caused it at the front of its message.
+fn with_path(path: &Path, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use bench_core::environment::Environment;
+    use serde_json::Value;
+
+    use super::*;
+    use crate::results::{Estimate, Integrity, Latency, Method, Percentiles, ReadError, SCHEMA_VERSION, Status};
+
+    fn header_only() -> ResultsFile {
+        ResultsFile {
+            schema_version: SCHEMA_VERSION,
+            tool: "ringside test".to_owned(),
+            suite: "test".to_owned(),
+            started_unix: 1,
+            finished_unix: None,
+            valid: true,
+            warnings: Vec::new(),
+            environment: Environment::default(),
+            method: Method {
+                repeats: 3,
+                warmup_runs: 1,
+                run_ms: 100,
+                clock: "CLOCK_MONOTONIC".to_owned(),
+                clock_read_ns: 20.0,
+                interval: crate::results::INTERVAL_METHOD.to_owned(),
+            },
+            floors: Vec::new(),
+            scenarios: Vec::new(),
+        }
+    }
+
+    fn result(id: &str, status: Status, reason: Option<&str>) -> ScenarioResult {
+        ScenarioResult {
+            id: id.to_owned(),
+            transport: "pipe".to_owned(),
+            capacity: "bounded:64".to_owned(),
+            realised_capacity: Some(64),
+            realised_detail: String::new(),
+            size: 64,
+            pattern: "pingpong".to_owned(),
+            placement: "cross-core".to_owned(),
+            cores: Some([0, 1]),
+            relation: Some("cross-core".to_owned()),
+            status,
+            reason: reason.map(str::to_owned),
+            msgs_per_s: Estimate::of(&[1.0e6, 1.1e6, 0.9e6]),
+            bytes_per_s: None,
+            latency: Some(Latency {
+                kind: "round-trip".to_owned(),
+                merged: Percentiles { count: 3, p50: 1500.0, ..Percentiles::default() },
+                p50: Estimate { median: 1500.0, low: 1400.0, high: 1600.0 },
+                p99: Estimate { median: 3000.0, low: 2900.0, high: 3100.0 },
+                histogram: String::new(),
+            }),
+            cpu: None,
+            integrity: Integrity { sent: 10, received: 10, ..Integrity::default() },
+            floor: None,
+            rate: None,
+            repeats: Vec::new(),
+        }
+    }
+
+    /// RFC 4180 fields of one CSV text, rows split on line ends outside quotes.
+    fn parse_csv(text: &str) -> Vec<Vec<String>> {
+        let (mut rows, mut row, mut field) = (Vec::new(), Vec::new(), String::new());
+        let mut chars = text.chars().peekable();
+        let mut quoted = false;
+        while let Some(c) = chars.next() {
+            match (quoted, c) {
+                (true, '"') if chars.peek() == Some(&'"') => {
+                    chars.next();
+                    field.push('"');
+                }
+                (true, '"') => quoted = false,
+                (true, c) => field.push(c),
+                (false, '"') => quoted = true,
+                (false, ',') => row.push(std::mem::take(&mut field)),
+                (false, '\n') => {
+                    row.push(std::mem::take(&mut field));
+                    rows.push(std::mem::take(&mut row));
+                }
+                (false, c) => field.push(c),
+            }
+        }
+        rows
+    }
+
+    #[test]
+    fn every_push_leaves_both_files_complete() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("nested/out");
+        let mut writer = ResultsWriter::create(&out, header_only()).unwrap();
+        assert!(ResultsFile::read(&writer.json_path()).unwrap().scenarios.is_empty());
+        assert_eq!(parse_csv(&fs::read_to_string(writer.csv_path()).unwrap()), [csv::COLUMNS.map(String::from)]);
+
+        writer.push(result("a", Status::Ok, None)).unwrap();
+        writer.file_mut().warnings.push("loaded machine".to_owned());
+        writer.push(result("b", Status::Failed, Some("consumer crashed"))).unwrap();
+        let read = ResultsFile::read(&out.join(JSON_NAME)).unwrap();
+        assert_eq!(read.scenarios.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(read.warnings, ["loaded machine"]);
+        let rows = parse_csv(&fs::read_to_string(out.join(CSV_NAME)).unwrap());
+        assert_eq!(rows.len(), 3);
+        assert_eq!(rows[2][0], "b");
+        assert_eq!(rows[2][csv::COLUMNS.iter().position(|&c| c == "status").unwrap()], "failed");
+        assert!(!out.join("results.json.tmp").exists());
+
+        let finished = writer.finish().unwrap();
+        let read = ResultsFile::read(&out.join(JSON_NAME)).unwrap();
+        assert!(read.finished_unix.is_some());
+        assert_eq!(read.finished_unix, finished.finished_unix);
+        assert_eq!(parse_csv(&fs::read_to_string(out.join(CSV_NAME)).unwrap()).len(), 3);
+    }
+
+    #[test]
+    fn an_interrupted_run_keeps_what_it_measured() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut writer = ResultsWriter::create(dir.path(), header_only()).unwrap();
+            writer.push(result("first", Status::Ok, None)).unwrap();
+            writer.push(result("second", Status::Refused, Some("too big"))).unwrap();
+            // Dropped without finish, as when the run is interrupted.
+        }
+        let read = ResultsFile::read(&dir.path().join(JSON_NAME)).unwrap();
+        assert_eq!(read.finished_unix, None);
+        assert_eq!(read.scenarios.len(), 2);
+        assert_eq!(read.scenarios[1].status, Status::Refused);
+        assert_eq!(read.scenarios[0].msgs_per_s, Estimate::of(&[1.0e6, 1.1e6, 0.9e6]));
+        assert_eq!(read.scenarios[0].latency.as_ref().unwrap().merged.p50, 1500.0);
+        assert_eq!(parse_csv(&fs::read_to_string(dir.path().join(CSV_NAME)).unwrap()).len(), 3);
+    }
+
+    #[test]
+    fn csv_quotes_reasons_with_commas_quotes_and_line_breaks() {
+        let reason = "refused: size 70000 > \"msgsize_max\", 8192\nsee /proc";
+        let line = csv::row(&result("x", Status::Refused, Some(reason)));
+        assert!(line.contains("\"refused: size 70000 > \"\"msgsize_max\"\", 8192\nsee /proc\""), "{line}");
+        let rows = parse_csv(&line);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].len(), csv::COLUMNS.len());
+        assert_eq!(rows[0][csv::COLUMNS.iter().position(|&c| c == "reason").unwrap()], reason);
+        assert_eq!(rows[0][csv::COLUMNS.iter().position(|&c| c == "p50_ns").unwrap()], "1500");
+        assert_eq!(rows[0][csv::COLUMNS.iter().position(|&c| c == "bytes_per_s").unwrap()], "");
+        assert_eq!(csv::quote("plain"), "plain");
+    }
+
+    #[test]
+    fn a_file_of_another_schema_version_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = ResultsWriter::create(dir.path(), header_only()).unwrap();
+        let path = writer.json_path();
+        let mut value: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        value["schema_version"] = Value::from(SCHEMA_VERSION + 1);
+        fs::write(&path, value.to_string()).unwrap();
+        match ResultsFile::read(&path) {
+            Err(ReadError::Version { found, .. }) => assert_eq!(found, u64::from(SCHEMA_VERSION) + 1),
+            other => panic!("expected a version error, got {other:?}"),
+        }
+    }
+}
