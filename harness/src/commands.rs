@@ -10,7 +10,7 @@ use bench_core::transport::{Channel, ChannelSpec, TransportKind};
 use scenarios::{Filter, PlacementSpec, Scenario, Suite};
 
 use crate::cli::{Command, FilterArgs, RunArgs};
-use crate::session::{self, BadInput, check_cores, default_out_dir, measure_floor, resolve, run_suite};
+use crate::session::{BadInput, check_cores, check_cores_exist, default_out_dir, measure_floor, resolve, run_suite};
 use crate::summary::{duration_ns, si};
 use crate::supervisor::{self, RunSpec};
 
@@ -63,7 +63,8 @@ fn narrow(suite: &mut Suite, f: &FilterArgs) -> Result<()> {
         capacities: some(!f.capacities.is_empty()).map(|_| f.capacities.clone()),
         sizes: some(!f.sizes.is_empty()).map(|_| f.sizes.clone()),
         patterns: some(!f.patterns.is_empty()).map(|_| f.patterns.clone()),
-        placements: some(!f.placements.is_empty()).map(|_| f.placements.clone()),
+        placements: some(!f.placements.is_empty())
+            .map(|_| f.placements.iter().map(|p| PlacementSpec::Named(*p)).collect()),
     };
     filter.apply(suite).map_err(|e| BadInput(e.to_string()))?;
     Ok(())
@@ -77,11 +78,16 @@ fn run_one(args: RunArgs) -> Result<bool> {
         (None, Some(p)) => PlacementSpec::Named(p),
         (None, None) => {
             let available = available_placements();
-            PlacementSpec::Named(scenarios::primary(&available))
+            PlacementSpec::Named(scenarios::primary_placement(&available))
         }
     };
-    let scenario =
-        Scenario { transport: args.transport, capacity: args.capacity, size: args.size, pattern: args.pattern, placement };
+    let scenario = Scenario {
+        transport: args.transport,
+        capacity: args.capacity,
+        size: args.size,
+        pattern: args.pattern,
+        placement,
+    };
     let suite = Suite {
         name: "run".into(),
         scenarios: vec![scenario.clone()],
@@ -90,7 +96,8 @@ fn run_one(args: RunArgs) -> Result<bool> {
         run_ms: args.duration.as_millis() as u64,
     };
     check_cores(&suite)?;
-    let cores = resolve(&topology, &scenario.placement).map_err(|why| BadInput(format!("{}: {why}", scenario.placement)))?;
+    let cores =
+        resolve(&topology, &scenario.placement).map_err(|why| BadInput(format!("{}: {why}", scenario.placement)))?;
     let spec = RunSpec {
         kind: scenario.transport,
         capacity: scenario.capacity,
@@ -99,7 +106,8 @@ fn run_one(args: RunArgs) -> Result<bool> {
         cores,
         run: args.duration,
     };
-    supervisor::probe(&spec).map_err(|e| BadInput(format!("{} cannot run {}: {e}", scenario.transport, scenario.id())))?;
+    supervisor::probe(&spec)
+        .map_err(|e| BadInput(format!("{} cannot run {}: {e}", scenario.transport, scenario.id())))?;
     let out = args.out.unwrap_or_else(|| default_out_dir("run"));
     run_suite(&suite, &out)
 }
@@ -113,7 +121,14 @@ fn list(suite: &Suite) {
             Err(why) => println!("  {:<13} unavailable: {why}", p.name()),
         }
     }
-    println!("\nsuite {}: {} scenarios, {} runs of {} ms each after {} warm-up", suite.name, suite.scenarios.len(), suite.repeats, suite.run_ms, suite.warmup_runs);
+    println!(
+        "\nsuite {}: {} scenarios, {} runs of {} ms each after {} warm-up",
+        suite.name,
+        suite.scenarios.len(),
+        suite.repeats,
+        suite.run_ms,
+        suite.warmup_runs
+    );
     for s in &suite.scenarios {
         println!("  {}", s.id());
     }
@@ -124,20 +139,7 @@ fn floor(cores: Option<[usize; 2]>, placement: Option<Placement>) -> Result<bool
     let mut pairs: Vec<(String, [usize; 2])> = Vec::new();
     match (cores, placement) {
         (Some(c), _) => {
-            let suite = Suite {
-                name: "floor".into(),
-                scenarios: vec![Scenario {
-                    transport: TransportKind::ShmRing,
-                    capacity: Capacity::Bounded(1),
-                    size: 8,
-                    pattern: bench_core::workload::Pattern::Stream,
-                    placement: PlacementSpec::Cores(c[0], c[1]),
-                }],
-                repeats: 1,
-                warmup_runs: 0,
-                run_ms: 1,
-            };
-            check_cores(&suite)?;
+            check_cores_exist(&c)?;
             pairs.push(("cores".into(), c));
         }
         (None, Some(p)) => {
@@ -215,4 +217,3 @@ fn clean(dry_run: bool) -> Result<bool> {
     anyhow::ensure!(failed == 0, "{failed} leftovers could not be removed");
     Ok(true)
 }
-

@@ -149,7 +149,12 @@ fn repeat_of(scenario: &Scenario, r: &RunReport) -> Repeat {
     }
 }
 
-fn summarise(mut result: ScenarioResult, scenario: &Scenario, placed: &Placed, reports: &[RunReport]) -> ScenarioResult {
+fn summarise(
+    mut result: ScenarioResult,
+    scenario: &Scenario,
+    placed: &Placed,
+    reports: &[RunReport],
+) -> ScenarioResult {
     let repeats: Vec<Repeat> = reports.iter().map(|r| repeat_of(scenario, r)).collect();
     let values = |f: &dyn Fn(&Repeat) -> Option<f64>| -> Vec<f64> { repeats.iter().filter_map(f).collect() };
     result.msgs_per_s = Estimate::of(&values(&|r| r.msgs_per_s));
@@ -229,7 +234,10 @@ fn floor_distance(result: &ScenarioResult, placed: &Placed) -> Option<FloorDista
         return Some(if lat.kind == "round-trip" {
             FloorDistance { metric: "round-trip p50 / cache-line round trip".into(), ratio: lat.p50.median / rtt }
         } else {
-            FloorDistance { metric: "one-way p50 / half the cache-line round trip".into(), ratio: lat.p50.median / (rtt / 2.0) }
+            FloorDistance {
+                metric: "one-way p50 / half the cache-line round trip".into(),
+                ratio: lat.p50.median / (rtt / 2.0),
+            }
         });
     }
     let bytes = result.bytes_per_s?;
@@ -274,8 +282,17 @@ mod tests {
 
     fn stream_run(received: u64, elapsed_ns: u64) -> RunReport {
         RunReport {
-            producer: SideReport { messages: received, integrity: Integrity { sent: received, ..Default::default() }, ..Default::default() },
-            consumer: SideReport { messages: received, elapsed_ns, integrity: Integrity { received, ..Default::default() }, ..Default::default() },
+            producer: SideReport {
+                messages: received,
+                integrity: Integrity { sent: received, ..Default::default() },
+                ..Default::default()
+            },
+            consumer: SideReport {
+                messages: received,
+                elapsed_ns,
+                integrity: Integrity { received, ..Default::default() },
+                ..Default::default()
+            },
         }
     }
 
@@ -323,7 +340,12 @@ mod tests {
             }
             let n = values.len() as u64;
             RunReport {
-                producer: SideReport { messages: n, integrity: clean(n), histogram: Some(histogram::encode(&h)), ..Default::default() },
+                producer: SideReport {
+                    messages: n,
+                    integrity: clean(n),
+                    histogram: Some(histogram::encode(&h)),
+                    ..Default::default()
+                },
                 consumer: SideReport { messages: n, integrity: clean(n), ..Default::default() },
             }
         };
@@ -345,8 +367,19 @@ mod tests {
             let mut h = histogram::new();
             histogram::record(&mut h, 5000);
             RunReport {
-                producer: SideReport { messages: 10, integrity: Integrity { sent: 10, ..Default::default() }, send_rate: Some(rate), max_send_lag_ns: Some(7_000_000), ..Default::default() },
-                consumer: SideReport { messages: 10, integrity: Integrity { received: 10, ..Default::default() }, histogram: Some(histogram::encode(&h)), ..Default::default() },
+                producer: SideReport {
+                    messages: 10,
+                    integrity: Integrity { sent: 10, ..Default::default() },
+                    send_rate: Some(rate),
+                    max_send_lag_ns: Some(7_000_000),
+                    ..Default::default()
+                },
+                consumer: SideReport {
+                    messages: 10,
+                    integrity: Integrity { received: 10, ..Default::default() },
+                    histogram: Some(histogram::encode(&h)),
+                    ..Default::default()
+                },
             }
         };
         let kept = summarise(base(&s, &p), &s, &p, &[run(9_990.0), run(10_001.0)]);

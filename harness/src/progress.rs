@@ -25,7 +25,7 @@ impl Progress {
         let per = plan.run + Duration::from_millis(60);
         let estimate = per * (plan.repeats + plan.warmup_runs) * total as u32;
         eprintln!(
-            "{total} scenarios, {} runs each of {} ms (+{} warm-up): about {:.0} s",
+            "{total} scenarios, {} runs each of {} ms (+{} warm-up): about {:.1} s",
             plan.repeats,
             plan.run.as_millis(),
             plan.warmup_runs,

@@ -13,7 +13,9 @@ use bench_core::floor::{cache_line_round_trip, copy_bandwidth};
 use bench_core::pin::available_cores;
 use bench_core::stats::quantile_ns;
 use bench_core::topology::{Placement, Topology};
-use scenarios::results::{Estimate, Floor, INTERVAL_METHOD, Method, ResultsFile, SCHEMA_VERSION, ScenarioResult, Status};
+use scenarios::results::{
+    Estimate, Floor, INTERVAL_METHOD, Method, ResultsFile, SCHEMA_VERSION, ScenarioResult, Status,
+};
 use scenarios::{PlacementSpec, ResultsWriter, Scenario, Suite};
 
 use crate::measurement::{self, Placed, Plan};
@@ -51,20 +53,24 @@ fn unavailable_reason(topology: &Topology, p: Placement) -> String {
 
 /// Check explicit cores exist; bad ones are bad input.
 pub fn check_cores(suite: &Suite) -> Result<(), BadInput> {
-    let available = available_cores();
     for s in &suite.scenarios {
         if let PlacementSpec::Cores(a, b) = s.placement {
-            for c in [a, b] {
-                if !available.contains(&c) {
-                    return Err(BadInput(format!(
-                        "core {c} does not exist or is not allowed; this process may use cores {}",
-                        list(&available)
-                    )));
-                }
-            }
+            check_cores_exist(&[a, b])?;
         }
     }
     Ok(())
+}
+
+/// Every one of `cores` is one this process may run on.
+pub fn check_cores_exist(cores: &[usize]) -> Result<(), BadInput> {
+    let available = available_cores();
+    match cores.iter().find(|c| !available.contains(c)) {
+        Some(c) => Err(BadInput(format!(
+            "core {c} does not exist or is not allowed; this process may use cores {}",
+            list(&available)
+        ))),
+        None => Ok(()),
+    }
 }
 
 fn list(cores: &[usize]) -> String {
@@ -151,7 +157,8 @@ pub fn run_suite(suite: &Suite, out: &Path) -> Result<bool> {
         floors: floors.values().cloned().collect(),
         scenarios: Vec::new(),
     };
-    let mut writer = ResultsWriter::create(out, file).with_context(|| format!("writing results to {}", out.display()))?;
+    let mut writer =
+        ResultsWriter::create(out, file).with_context(|| format!("writing results to {}", out.display()))?;
     bench_core::transport::objects::set_interrupt_note(Some(format!(
         "harness: interrupted; the scenarios finished so far are in {}",
         out.display()

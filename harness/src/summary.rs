@@ -72,7 +72,10 @@ pub fn print(file: &ResultsFile) {
 }
 
 /// The most common value of `key` among `rows`.
-fn most_common<'a>(rows: impl Iterator<Item = &'a ScenarioResult>, key: impl Fn(&ScenarioResult) -> usize) -> Option<usize> {
+fn most_common<'a>(
+    rows: impl Iterator<Item = &'a ScenarioResult>,
+    key: impl Fn(&ScenarioResult) -> usize,
+) -> Option<usize> {
     let mut counts: BTreeMap<usize, usize> = BTreeMap::new();
     for r in rows {
         *counts.entry(key(r)).or_default() += 1;
@@ -172,7 +175,11 @@ fn capacity_order(cap: &str) -> (u8, usize) {
 /// Everything about one scenario (`harness run`).
 fn single(r: &ScenarioResult) {
     println!("\n{}", r.id);
-    println!("  status          {}{}", r.status.name(), r.reason.as_deref().map(|x| format!(": {x}")).unwrap_or_default());
+    println!(
+        "  status          {}{}",
+        r.status.name(),
+        r.reason.as_deref().map(|x| format!(": {x}")).unwrap_or_default()
+    );
     if let (Some(cores), Some(rel)) = (r.cores, &r.relation) {
         println!("  cores           {} -> {} ({rel})", cores[0], cores[1]);
     }

@@ -181,9 +181,13 @@ struct Worker {
 }
 
 impl Worker {
-    fn spawn(name: &'static str, cmd: &mut Command, index: usize, events: &EventSender<Event>) -> Result<Self, RunError> {
-        let mut child =
-            cmd.spawn().map_err(|e| RunError::Failed(format!("cannot start the {name} worker: {e}")))?;
+    fn spawn(
+        name: &'static str,
+        cmd: &mut Command,
+        index: usize,
+        events: &EventSender<Event>,
+    ) -> Result<Self, RunError> {
+        let mut child = cmd.spawn().map_err(|e| RunError::Failed(format!("cannot start the {name} worker: {e}")))?;
         let stdout = child.stdout.take().expect("piped");
         let stderr = child.stderr.take().expect("piped");
         let tx = events.clone();
@@ -300,8 +304,9 @@ fn collect(workers: &mut [Worker], events: &EventReceiver<Event>, spec: &RunSpec
         match next_event(events, done_by) {
             Some(Event::Line(i, line)) => {
                 if let Some(json) = line.strip_prefix(RESULT) {
-                    let parsed = serde_json::from_str(json)
-                        .map_err(|e| RunError::Failed(format!("the {} worker sent an unreadable result: {e}", workers[i].name)))?;
+                    let parsed = serde_json::from_str(json).map_err(|e| {
+                        RunError::Failed(format!("the {} worker sent an unreadable result: {e}", workers[i].name))
+                    })?;
                     workers[i].result = Some(parsed);
                 }
             }

@@ -201,7 +201,9 @@ impl Side<'_> {
         let who = Who::Process;
         let report = match (self.role, self.pattern, rx) {
             (Role::Producer, Pattern::Stream, _) => stream_produce(tx, job.size, run, who)?,
-            (Role::Producer, Pattern::Rate(r), _) => rate_produce(tx, job.size, r, start_ns, run, self.share_core, who)?,
+            (Role::Producer, Pattern::Rate(r), _) => {
+                rate_produce(tx, job.size, r, start_ns, run, self.share_core, who)?
+            }
             (Role::Producer, Pattern::PingPong, Some(rx)) => pingpong_initiate(tx, rx, job.size, run, who)?,
             (_, Pattern::Stream, Some(rx)) => stream_consume(rx, job.size, who)?,
             (_, Pattern::Rate(r), Some(rx)) => rate_consume(rx, job.size, r, start_ns, who)?,

@@ -40,14 +40,14 @@ fn clean_dry_run_succeeds() {
 
 /// `harness run` with these arguments after the common ones.
 fn run_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    let mut v = vec!["run", "--repeat", "1", "--duration", "20ms"];
+    let mut v = vec!["run", "--repeat", "1"];
     v.extend_from_slice(extra);
     v
 }
 
 #[test]
 fn bad_run_input_names_the_valid_choices() {
-    let base = ["--capacity", "bounded:8", "--size", "64", "--pattern", "stream"];
+    let base = ["--capacity", "bounded:8", "--size", "64", "--pattern", "stream", "--duration", "20ms"];
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["--transport", "carrier-pigeon"], "shm-ring"),
         (vec!["--transport", "pipe", "--capacity", "bounded:x"], "rendezvous, bounded:N"),

@@ -104,7 +104,10 @@ fn leftovers(pid: u32) -> Vec<String> {
     let msg = std::fs::read_to_string("/proc/sysvipc/msg").unwrap_or_default();
     for line in msg.lines().skip(1) {
         let f: Vec<&str> = line.split_whitespace().collect();
-        let ours = f.first().and_then(|k| k.parse::<i64>().ok()).is_some_and(|k| format!("{:08x}", k as u32).starts_with("5253"));
+        let ours = f
+            .first()
+            .and_then(|k| k.parse::<i64>().ok())
+            .is_some_and(|k| format!("{:08x}", k as u32).starts_with("5253"));
         if ours {
             left.push(format!("sysv queue {}", f.get(1).unwrap_or(&"?")));
         }

@@ -43,7 +43,11 @@ impl Integrity {
     /// True when nothing was lost, duplicated, reordered or corrupted and
     /// everything sent was received.
     pub fn is_clean(&self) -> bool {
-        self.lost == 0 && self.duplicated == 0 && self.reordered == 0 && self.corrupted == 0 && self.sent == self.received
+        self.lost == 0
+            && self.duplicated == 0
+            && self.reordered == 0
+            && self.corrupted == 0
+            && self.sent == self.received
     }
 
     /// Add another run's counts.

@@ -37,7 +37,12 @@ const STRIDE_TARGET_NS: u64 = 20_000;
 const MAX_STRIDE: u64 = 1 << 16;
 
 /// Stream: send for `run`, then finish.
-pub fn stream_produce(tx: impl MessageSink, size: usize, run: Duration, who: Who) -> Result<SideReport, TransportError> {
+pub fn stream_produce(
+    tx: impl MessageSink,
+    size: usize,
+    run: Duration,
+    who: Who,
+) -> Result<SideReport, TransportError> {
     let mut tx = tx;
     let mut writer = MessageWriter::new(size);
     let cpu0 = usage(who);
