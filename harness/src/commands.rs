@@ -90,7 +90,7 @@ fn run_one(args: RunArgs) -> Result<bool> {
     };
     let suite = Suite {
         name: "run".into(),
-        scenarios: vec![scenario.clone()],
+        scenarios: vec![scenario],
         repeats: args.repeat,
         warmup_runs: 1,
         run_ms: args.duration.as_millis() as u64,

@@ -218,7 +218,15 @@ fn summarise(
             ));
         }
     }
+    let empty = match scenario.pattern {
+        Pattern::Stream => result.msgs_per_s.is_none(),
+        _ => result.latency.as_ref().is_none_or(|l| l.merged.count == 0),
+    };
     result.repeats = repeats;
+    if empty {
+        result.status = Status::Failed;
+        result.reason = Some("no sample: nothing was timed in the run's duration (raise --duration)".into());
+    }
     if !result.integrity.is_clean() {
         result.status = Status::Failed;
         result.reason = Some(format!("integrity: {}", result.integrity.problems()));

@@ -12,11 +12,11 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver as EventReceiver, RecvTimeoutError, Sender as EventSender};
+use std::sync::mpsc::{self, Receiver as EventReceiver, Sender as EventSender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bench_core::ring::Capacity;
+use bench_core::ring::{Capacity, WaitStrategy};
 use bench_core::transport::{Channel, ChannelSpec, Realised, Role as End, TransportError, TransportKind};
 use bench_core::workload::clock::now_ns;
 use bench_core::workload::{Pattern, SideReport};
@@ -90,8 +90,15 @@ pub fn probe(spec: &RunSpec) -> Result<Realised, TransportError> {
     Ok(Channel::create(&channel_spec(spec))?.realised())
 }
 
+/// The channel for a run. The shared-memory ring spins while it waits when
+/// its two sides have a core each (as a ring built for latency does; its
+/// `block` strategy would add a full fence to every send to check for a
+/// sleeping peer), and sleeps on a futex when they share one core, where
+/// spinning only delays the peer it waits for.
 fn channel_spec(spec: &RunSpec) -> ChannelSpec {
-    ChannelSpec::new(spec.kind, spec.capacity, spec.size).timeout(TRANSPORT_TIMEOUT)
+    let wait = if spec.cores[0] == spec.cores[1] { WaitStrategy::Block } else { WaitStrategy::Spin };
+    let base = ChannelSpec::new(spec.kind, spec.capacity, spec.size).timeout(TRANSPORT_TIMEOUT);
+    if spec.kind.name().starts_with("shm-ring") { base.wait(wait) } else { base }
 }
 
 /// Run once: create, start, measure, collect.
@@ -362,8 +369,5 @@ fn settle(w: &mut Worker) -> String {
 }
 
 fn next_event(events: &EventReceiver<Event>, by: Instant) -> Option<Event> {
-    match events.recv_timeout(by.saturating_duration_since(Instant::now())) {
-        Ok(e) => Some(e),
-        Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
-    }
+    events.recv_timeout(by.saturating_duration_since(Instant::now())).ok()
 }

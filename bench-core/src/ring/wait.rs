@@ -114,8 +114,13 @@ impl Waiter {
                 _ => spin_hint(),
             }
             if backoff || spins % SPINS_PER_CHECK == 0 {
-                clock.check(self.timeout)?;
-                self.peer.check(peer_pid, &mut clock)?;
+                // A peer that published (or closed its end) and then exited
+                // while we slept is not a failure: poll once more before
+                // reporting the deadline or its death.
+                let failure = clock.check(self.timeout).and_then(|()| self.peer.check(peer_pid, &mut clock));
+                if let Err(failure) = failure {
+                    return poll().ok_or(failure);
+                }
             }
         }
     }
