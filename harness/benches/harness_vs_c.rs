@@ -1,0 +1,445 @@
+//! The harness's figures against hand-written C measuring the same thing on
+//! the same two cores: the check that `harness run` adds nothing of its own
+//! to what it reports (issue 4, "done when").
+//!
+//! Five comparisons, each a C program and a `harness run` of one scenario:
+//!
+//! | measurement | C | harness |
+//! |---|---|---|
+//! | shm-ring stream, msgs/s | `ring stream A B 200 1024` | `--transport shm-ring --capacity bounded:1024 --size 8 --pattern stream --duration 200ms` |
+//! | shm-ring pingpong, p50/p99 | `ring pingpong A B 100000 10000 1024` | `--transport shm-ring --capacity bounded:1024 --size 8 --pattern pingpong --duration 200ms` |
+//! | sysv-mq, posix-mq, pipe pingpong, p50/p99 | `pingpong MECH A B 2000 20000 16` | `--transport MECH --capacity bounded:1 --size 16 --pattern pingpong --duration 300ms` |
+//!
+//! `ring` is `bench-core/benches/c/ring.c`: a plain SPSC ring of 8-byte
+//! slots in a `MAP_SHARED` mapping between two forked, pinned processes,
+//! head and tail on their own 128-byte lines, each side caching the other's
+//! index, spinning with the pause hint. `pingpong` is
+//! `bench-core/benches/c/pingpong.c` (the reference of bench-core's
+//! `kernel_vs_c`): one kernel object per direction, 16-byte messages. Both
+//! are compiled here with `gcc -O2` into the target directory; without gcc
+//! the bench says so and stops. The harness is this package's binary
+//! (`CARGO_BIN_EXE_harness`), run with `--cores A,B --repeat 1 --out
+//! <temporary directory>`; its figures are read back from `results.json`
+//! (stream: `msgs_per_s.median`; pingpong: `latency.merged.p50`/`p99`,
+//! round trips), and a scenario whose status is not `ok` fails the bench.
+//!
+//! Cores: the last two this process may use (A sends or initiates, B
+//! receives or echoes); on a one-core machine the bench says so and stops.
+//! The host moves this VM's virtual CPUs between physical placements from
+//! run to run, so every ratio is paired: the C program and the harness run
+//! back to back within one repeat, C first on even repeats and the harness
+//! first on odd ones, and each table shows the median of the per-repeat
+//! harness/C ratios with their range. The verdict calls a figure "within
+//! noise" when that range includes 1.00x or the median is within 10% of it.
+//!
+//! Run: `cargo bench -p harness --bench harness_vs_c`; `RINGSIDE_REPEATS`
+//! sets the repeats (default 5). The bench exits with status 1 if any run
+//! failed (after printing every table).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use bench_core::pin::available_cores;
+use bench_core::stats::median;
+use scenarios::results::{ResultsFile, Status};
+
+/// Slots of the shared-memory ring, on both sides.
+const RING_SLOTS: usize = 1024;
+/// How long the C stream producer sends, ms (the harness's `--duration`).
+const STREAM_MS: u64 = 200;
+/// Timed round trips of the C ring ping-pong (about 20 ms cross-core)...
+const RING_SAMPLES: usize = 100_000;
+/// ...after this many untimed ones.
+const RING_WARMUP: usize = 10_000;
+/// Timed round trips of the C kernel ping-pong (as bench-core's `kernel_vs_c`)...
+const KERNEL_SAMPLES: usize = 20_000;
+/// ...after this many untimed ones.
+const KERNEL_WARMUP: usize = 2_000;
+/// Message size of the kernel ping-pongs, bytes.
+const KERNEL_SIZE: usize = 16;
+/// Within this fraction of 1.00x a median ratio counts as noise.
+const NOISE: f64 = 0.10;
+
+fn main() {
+    let cores = available_cores();
+    let (a, b) = match cores.as_slice() {
+        [] | [_] => {
+            println!("harness_vs_c: this machine offers one core; the comparison needs two. Skipped.");
+            return;
+        }
+        [.., a, b] => (*a, *b),
+    };
+    let programs = match build_c_programs() {
+        Ok(Some(p)) => p,
+        Ok(None) => return,
+        Err(e) => {
+            eprintln!("harness_vs_c: {e}");
+            std::process::exit(1);
+        }
+    };
+    let repeats = std::env::var("RINGSIDE_REPEATS").ok().and_then(|v| v.parse::<usize>().ok()).unwrap_or(5).max(1);
+    println!(
+        "harness_vs_c: core {a} -> core {b}, {repeats} repeats; C: {}, {}; harness: {}",
+        programs.ring.display(),
+        programs.pingpong.display(),
+        env!("CARGO_BIN_EXE_harness")
+    );
+
+    let cases = [
+        Case::ShmStream,
+        Case::ShmPingpong,
+        Case::KernelPingpong("sysv-mq"),
+        Case::KernelPingpong("posix-mq"),
+        Case::KernelPingpong("pipe"),
+    ];
+    let mut tallies: Vec<Tally> = cases.iter().map(|c| Tally::new(c.metrics())).collect();
+    for repeat in 0..repeats {
+        for (case, tally) in cases.iter().zip(&mut tallies) {
+            let run_c = || case.run_c(&programs, a, b);
+            let run_harness = || case.run_harness(a, b);
+            let (c, harness) = if repeat % 2 == 0 {
+                let c = run_c();
+                (c, run_harness())
+            } else {
+                let harness = run_harness();
+                (run_c(), harness)
+            };
+            tally.record(c, harness);
+        }
+        eprintln!("harness_vs_c: repeat {} of {repeats} done", repeat + 1);
+    }
+
+    let mut failed = 0;
+    for (case, tally) in cases.iter().zip(&tallies) {
+        println!("\n{}", case.title(a, b));
+        tally.print();
+        failed += tally.errors.len();
+    }
+    println!(
+        "\nratios are harness/C, paired per repeat: median (min-max). \"within noise\": the range includes 1.00x \
+         or the median is within {:.0}% of it.",
+        NOISE * 100.0
+    );
+    if failed > 0 {
+        eprintln!("harness_vs_c: {failed} distinct failures (listed under their tables)");
+        std::process::exit(1);
+    }
+}
+
+/// One comparison.
+#[derive(Debug, Clone, Copy)]
+enum Case {
+    /// shm-ring, stream, 8-byte messages.
+    ShmStream,
+    /// shm-ring, pingpong, 8-byte messages.
+    ShmPingpong,
+    /// A kernel transport (`sysv-mq`, `posix-mq`, `pipe`), pingpong, 16-byte messages.
+    KernelPingpong(&'static str),
+}
+
+/// One figure a case yields.
+#[derive(Debug, Clone, Copy)]
+struct Metric {
+    name: &'static str,
+    /// Messages per second (true) or a latency in ns (false).
+    higher_is_better: bool,
+}
+
+const MSGS_PER_S: Metric = Metric { name: "msgs/s", higher_is_better: true };
+const P50: Metric = Metric { name: "p50 rtt", higher_is_better: false };
+const P99: Metric = Metric { name: "p99 rtt", higher_is_better: false };
+
+/// One run's figures, in the order of [`Case::metrics`].
+type Figures = Vec<f64>;
+
+impl Case {
+    fn metrics(self) -> &'static [Metric] {
+        match self {
+            Case::ShmStream => &[MSGS_PER_S],
+            Case::ShmPingpong | Case::KernelPingpong(_) => &[P50, P99],
+        }
+    }
+
+    fn title(self, a: usize, b: usize) -> String {
+        match self {
+            Case::ShmStream => {
+                format!("shm-ring stream: core {a} -> core {b}, 8-byte messages, {RING_SLOTS} slots, {STREAM_MS} ms")
+            }
+            Case::ShmPingpong => format!(
+                "shm-ring pingpong: core {a} <-> core {b}, 8-byte messages, {RING_SLOTS} slots \
+                 (C: {RING_SAMPLES} round trips after {RING_WARMUP}; harness: 200 ms)"
+            ),
+            Case::KernelPingpong(t) => format!(
+                "{t} pingpong: core {a} <-> core {b}, {KERNEL_SIZE}-byte messages, bounded:1 \
+                 (C: {KERNEL_SAMPLES} round trips after {KERNEL_WARMUP}; harness: 300 ms)"
+            ),
+        }
+    }
+
+    fn run_c(self, programs: &CPrograms, a: usize, b: usize) -> Result<Figures, String> {
+        let (program, args) = match self {
+            Case::ShmStream => (&programs.ring, vec!["stream".to_owned(), n(a), n(b), n(STREAM_MS), n(RING_SLOTS)]),
+            Case::ShmPingpong => (
+                &programs.ring,
+                vec!["pingpong".to_owned(), n(a), n(b), n(RING_SAMPLES), n(RING_WARMUP), n(RING_SLOTS)],
+            ),
+            Case::KernelPingpong(t) => (
+                &programs.pingpong,
+                vec![t.to_owned(), n(a), n(b), n(KERNEL_WARMUP), n(KERNEL_SAMPLES), n(KERNEL_SIZE)],
+            ),
+        };
+        let out = Command::new(program)
+            .args(&args)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("C: running {}: {e}", program.display()))?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() {
+            return Err(format!(
+                "C: {} {} exited with {}: {}",
+                program.display(),
+                args.join(" "),
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        let keys: &[&str] = match self {
+            Case::ShmStream => &["msgs_per_s"],
+            _ => &["p50_ns", "p99_ns"],
+        };
+        keys.iter()
+            .map(|k| field(&stdout, k).ok_or_else(|| format!("C: no {k} in the output {:?}", stdout.trim())))
+            .collect()
+    }
+
+    fn run_harness(self, a: usize, b: usize) -> Result<Figures, String> {
+        let (transport, capacity, size, pattern, duration) = match self {
+            Case::ShmStream => ("shm-ring", format!("bounded:{RING_SLOTS}"), 8, "stream", "200ms"),
+            Case::ShmPingpong => ("shm-ring", format!("bounded:{RING_SLOTS}"), 8, "pingpong", "200ms"),
+            Case::KernelPingpong(t) => (t, "bounded:1".to_owned(), KERNEL_SIZE, "pingpong", "300ms"),
+        };
+        let dir = tempfile::tempdir().map_err(|e| format!("harness: a temporary directory: {e}"))?;
+        let exe = env!("CARGO_BIN_EXE_harness");
+        let args = [
+            "run".to_owned(),
+            "--transport".to_owned(),
+            transport.to_owned(),
+            "--capacity".to_owned(),
+            capacity,
+            "--size".to_owned(),
+            n(size),
+            "--pattern".to_owned(),
+            pattern.to_owned(),
+            "--cores".to_owned(),
+            format!("{a},{b}"),
+            "--repeat".to_owned(),
+            "1".to_owned(),
+            "--duration".to_owned(),
+            duration.to_owned(),
+            "--out".to_owned(),
+            dir.path().display().to_string(),
+        ];
+        let out = Command::new(exe)
+            .args(&args)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("harness: running {exe}: {e}"))?;
+        // The command as shown in a failure, without the temporary directory
+        // (so the same failure on every repeat is listed once).
+        let shown = format!("`harness {} <tmp>`", args[..args.len() - 1].join(" "));
+        let path = dir.path().join("results.json");
+        // A failed scenario still leaves a results file that says why; read it first.
+        let file = match ResultsFile::read(&path) {
+            Ok(file) => file,
+            Err(e) if out.status.success() => return Err(format!("harness: {shown}: {e}")),
+            Err(_) => {
+                return Err(format!(
+                    "harness: {shown} exited with {}: {}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ));
+            }
+        };
+        let scenario =
+            file.scenarios.first().ok_or_else(|| format!("harness: {shown}: results.json lists no scenario"))?;
+        if scenario.status != Status::Ok {
+            return Err(format!(
+                "harness: {shown}: scenario {} ended {}: {}",
+                scenario.id,
+                scenario.status.name(),
+                scenario.reason.as_deref().unwrap_or("no reason given")
+            ));
+        }
+        if !out.status.success() {
+            return Err(format!(
+                "harness: {shown} exited with {} although its scenario is ok: {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        match self {
+            Case::ShmStream => {
+                let rate = scenario.msgs_per_s.ok_or_else(|| format!("harness: {} has no msgs_per_s", scenario.id))?;
+                Ok(vec![rate.median])
+            }
+            _ => {
+                let latency =
+                    scenario.latency.as_ref().ok_or_else(|| format!("harness: {} has no latency", scenario.id))?;
+                Ok(vec![latency.merged.p50, latency.merged.p99])
+            }
+        }
+    }
+}
+
+fn n(v: impl ToString) -> String {
+    v.to_string()
+}
+
+/// The number after `key` in the C output: `key value` (ring.c) or `key=value` (pingpong.c).
+fn field(stdout: &str, key: &str) -> Option<f64> {
+    let mut tokens = stdout.split_whitespace();
+    while let Some(token) = tokens.next() {
+        if token == key {
+            return tokens.next()?.parse().ok();
+        }
+        if let Some(value) = token.strip_prefix(key).and_then(|rest| rest.strip_prefix('=')) {
+            return value.parse().ok();
+        }
+    }
+    None
+}
+
+/// One case's runs over all repeats.
+struct Tally {
+    metrics: &'static [Metric],
+    /// Per repeat where that side succeeded: its figures.
+    c: Vec<Figures>,
+    harness: Vec<Figures>,
+    /// Per metric: harness/C of each repeat where both succeeded.
+    ratios: Vec<Vec<f64>>,
+    /// Distinct failure messages.
+    errors: Vec<String>,
+}
+
+impl Tally {
+    fn new(metrics: &'static [Metric]) -> Self {
+        Self {
+            metrics,
+            c: Vec::new(),
+            harness: Vec::new(),
+            ratios: vec![Vec::new(); metrics.len()],
+            errors: Vec::new(),
+        }
+    }
+
+    fn record(&mut self, c: Result<Figures, String>, harness: Result<Figures, String>) {
+        if let (Ok(c), Ok(h)) = (&c, &harness) {
+            for ((ratios, c), h) in self.ratios.iter_mut().zip(c).zip(h) {
+                ratios.push(h / c);
+            }
+        }
+        for (result, list) in [(c, &mut self.c), (harness, &mut self.harness)] {
+            match result {
+                Ok(figures) => list.push(figures),
+                Err(e) if !self.errors.contains(&e) => self.errors.push(e),
+                Err(_) => {}
+            }
+        }
+    }
+
+    fn print(&self) {
+        println!("  {:<10} {:>14} {:>14} {:>24}   verdict", "figure", "C", "harness", "harness/C (range)");
+        for (i, metric) in self.metrics.iter().enumerate() {
+            let side = |runs: &[Figures]| {
+                if runs.is_empty() {
+                    "n/a".to_owned()
+                } else {
+                    show(metric, median(&runs.iter().map(|f| f[i]).collect::<Vec<_>>()))
+                }
+            };
+            println!(
+                "  {:<10} {:>14} {:>14} {:>24}   {}",
+                metric.name,
+                side(&self.c),
+                side(&self.harness),
+                ratio(&self.ratios[i]),
+                verdict(metric, &self.ratios[i])
+            );
+        }
+        for (metric, ratios) in self.metrics.iter().zip(&self.ratios).filter(|(_, r)| !r.is_empty()) {
+            let each: Vec<String> = ratios.iter().map(|r| format!("{r:.2}")).collect();
+            println!("  (per-repeat {}: {})", metric.name, each.join(" "));
+        }
+        for e in &self.errors {
+            println!("  FAILED: {e}");
+        }
+    }
+}
+
+fn show(metric: &Metric, v: f64) -> String {
+    if metric.higher_is_better { format!("{:.1} M/s", v / 1e6) } else { format!("{v:.0} ns") }
+}
+
+fn ratio(v: &[f64]) -> String {
+    match range(v) {
+        None => "n/a".to_owned(),
+        Some((lo, hi)) => format!("{:.2}x ({lo:.2}-{hi:.2})", median(v)),
+    }
+}
+
+fn range(v: &[f64]) -> Option<(f64, f64)> {
+    (!v.is_empty()).then(|| v.iter().fold((f64::MAX, f64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x))))
+}
+
+/// "within noise" when the paired ratios span 1.0 or their median is within
+/// [`NOISE`] of it; otherwise by how much the harness is slower or faster.
+fn verdict(metric: &Metric, ratios: &[f64]) -> String {
+    let Some((lo, hi)) = range(ratios) else { return "no paired runs".to_owned() };
+    let m = median(ratios);
+    if lo <= 1.0 && 1.0 <= hi {
+        return "within noise (the range includes 1.00x)".to_owned();
+    }
+    if (m - 1.0).abs() <= NOISE {
+        return format!("within noise (median within {:.0}%)", NOISE * 100.0);
+    }
+    // For a rate a ratio below 1 is the harness slower; for a latency, above 1.
+    let slower = (m < 1.0) == metric.higher_is_better;
+    let by = if metric.higher_is_better { (1.0 / m - 1.0).abs() } else { (m - 1.0).abs() };
+    let rel = if slower { "slower" } else { "faster" };
+    format!("OUTSIDE noise: harness {:.0}% {rel} than C on every repeat", by * 100.0)
+}
+
+/// The compiled C references.
+struct CPrograms {
+    ring: PathBuf,
+    pingpong: PathBuf,
+}
+
+/// Compile `ring.c` and `pingpong.c` next to this bench's binary; `None`
+/// (with a message) when there is no gcc.
+fn build_c_programs() -> Result<Option<CPrograms>, String> {
+    let Some(ring) = compile("ring", &[])? else { return Ok(None) };
+    let Some(pingpong) = compile("pingpong", &["-lrt"])? else { return Ok(None) };
+    Ok(Some(CPrograms { ring, pingpong }))
+}
+
+/// `bench-core/benches/c/<name>.c` compiled to `target/<profile>/harness_vs_c-<name>`.
+fn compile(name: &str, libs: &[&str]) -> Result<Option<PathBuf>, String> {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../bench-core/benches/c/{name}.c"));
+    let exe = std::env::current_exe().map_err(|e| format!("current_exe: {e}"))?;
+    // target/<profile>/deps/harness_vs_c-<hash> -> target/<profile>/
+    let dir = exe.parent().and_then(Path::parent).unwrap_or_else(|| Path::new("."));
+    let out = dir.join(format!("harness_vs_c-{name}"));
+    let result = Command::new("gcc").args(["-O2", "-Wall", "-Wextra", "-o"]).arg(&out).arg(&source).args(libs).output();
+    match result {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            println!("harness_vs_c: gcc not found; the C references cannot be built. Skipped.");
+            Ok(None)
+        }
+        Err(e) => Err(format!("running gcc: {e}")),
+        Ok(o) if !o.status.success() => {
+            Err(format!("gcc failed to build {}:\n{}", source.display(), String::from_utf8_lossy(&o.stderr)))
+        }
+        Ok(_) => Ok(Some(out)),
+    }
+}
