@@ -60,14 +60,19 @@ pub fn ring_stream(
     count: u64,
 ) -> Result<f64, MeasureError> {
     let ring = SharedRing::create(config)?;
-    let worker = spawn("stream-consumer", consumer_core, &[ring.name()], count)?;
-    let mut producer = ring.into_producer()?;
-    pinned(producer_core, move || {
-        for seq in 0..count {
-            producer.send(&seq.to_le_bytes())?;
-        }
-        Ok(())
-    })?;
+    let mut worker = spawn("stream-consumer", consumer_core, &[ring.name()], count)?;
+    let sent = ring.into_producer().map_err(MeasureError::from).and_then(|mut producer| {
+        pinned(producer_core, move || {
+            for seq in 0..count {
+                producer.send(&seq.to_le_bytes())?;
+            }
+            Ok(())
+        })
+    });
+    if let Err(e) = sent {
+        reap(&mut worker);
+        return Err(e);
+    }
     finish(worker)
 }
 
@@ -83,9 +88,15 @@ pub fn ring_pingpong(
 ) -> Result<Vec<u64>, MeasureError> {
     let ping = SharedRing::create(config)?;
     let pong = SharedRing::create(config)?;
-    let worker = spawn("echo", core_b, &[ping.name(), pong.name()], 0)?;
-    let mut tx = ping.into_producer()?;
-    let mut rx = pong.into_consumer()?;
+    let mut worker = spawn("echo", core_b, &[ping.name(), pong.name()], 0)?;
+    let ends = ping.into_producer().and_then(|tx| Ok((tx, pong.into_consumer()?)));
+    let (mut tx, mut rx) = match ends {
+        Ok(ends) => ends,
+        Err(e) => {
+            reap(&mut worker);
+            return Err(e.into());
+        }
+    };
     let out = pinned(core_a, move || {
         let clock = quanta::Clock::new();
         let mut out = Vec::with_capacity(samples);
@@ -102,7 +113,14 @@ pub fn ring_pingpong(
             }
         }
         Ok(out)
-    })?;
+    });
+    let out = match out {
+        Ok(out) => out,
+        Err(e) => {
+            reap(&mut worker);
+            return Err(e);
+        }
+    };
     let echoed = finish(worker)?;
     if echoed as usize != warmup + samples {
         return Err(MeasureError::Worker(format!("echoed {echoed} of {} messages", warmup + samples)));
@@ -218,6 +236,13 @@ fn spawn(role: &str, core: usize, rings: &[&str], count: u64) -> Result<Child, M
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| MeasureError::Worker(format!("spawn: {e}")))
+}
+
+/// A measurement failed on this side: the worker is killed and reaped,
+/// not left waiting on a ring nobody will touch again.
+fn reap(worker: &mut Child) {
+    let _ = worker.kill();
+    let _ = worker.wait();
 }
 
 fn finish(mut worker: Child) -> Result<f64, MeasureError> {

@@ -21,8 +21,6 @@ use clap::Parser;
 
 fn main() {
     worker::serve_if_requested();
-    // The ring benchmarks' own worker role (`bench_core::measure`).
-    bench_core::measure::serve_worker_if_requested();
     // Ctrl-C, SIGTERM or SIGHUP remove every IPC object this run created.
     bench_core::transport::objects::install_interrupt_cleanup();
     let cli = match cli::Cli::try_parse() {

@@ -313,3 +313,31 @@ fn ctrl_c_keeps_finished_results_and_removes_every_object() {
     }
     assert_eq!(leftovers(pid), Vec::<String>::new());
 }
+
+#[test]
+fn all_quick_measures_every_transport_in_every_capacity_mode() {
+    let _serial = serial();
+    let (_dir, out) = out_dir("quick");
+    let output = harness().args(["all", "--quick", "--out"]).arg(&out).output().expect("run harness");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    let file = read(&out);
+    assert!(file.finished_unix.is_some() && file.valid);
+    for kind in bench_core::transport::TransportKind::ALL {
+        for mode in ["rendezvous", "bounded:", "unbounded"] {
+            let measured = file
+                .scenarios
+                .iter()
+                .any(|s| s.transport == kind.name() && s.capacity.starts_with(mode) && s.status == Status::Ok);
+            assert!(measured, "{kind} {mode} was not measured cleanly:\n{stdout}");
+        }
+    }
+    for s in &file.scenarios {
+        assert!(s.integrity.is_clean(), "{}: {:?}", s.id, s.integrity);
+    }
+    // The summary names every transport.
+    for kind in bench_core::transport::TransportKind::ALL {
+        assert!(stdout.lines().any(|l| l.starts_with(kind.name())), "{kind} missing from the summary:\n{stdout}");
+    }
+    assert!(stdout.contains(&out.join("results.json").display().to_string()), "the results path is printed");
+}
