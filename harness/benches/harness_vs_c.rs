@@ -2,26 +2,46 @@
 //! the same two cores: the check that `harness run` adds nothing of its own
 //! to what it reports (issue 4, "done when").
 //!
-//! Five comparisons, each a C program and a `harness run` of one scenario:
+//! Seven comparisons, each a C program and a `harness run` of one scenario.
+//! Five are checks, the same algorithm on both sides:
 //!
 //! | measurement | C | harness |
 //! |---|---|---|
-//! | shm-ring stream, msgs/s | `ring stream A B 200 1024` | `--transport shm-ring --capacity bounded:1024 --size 8 --pattern stream --duration 200ms` |
-//! | shm-ring pingpong, p50/p99 | `ring pingpong A B 100000 10000 1024` | `--transport shm-ring --capacity bounded:1024 --size 8 --pattern pingpong --duration 200ms` |
+//! | shm-ring:textbook stream, msgs/s | `ring stream A B 200 1024 textbook` | `--transport shm-ring:textbook --capacity bounded:1023 --size 8 --pattern stream --duration 200ms` |
+//! | shm-ring:textbook pingpong, p50/p99 | `ring pingpong A B 100000 10000 1024 textbook` | `--transport shm-ring:textbook --capacity bounded:1023 --size 8 --pattern pingpong --duration 200ms` |
 //! | sysv-mq, posix-mq, pipe pingpong, p50/p99 | `pingpong MECH A B 2000 20000 16` | `--transport MECH --capacity bounded:1 --size 16 --pattern pingpong --duration 300ms` |
 //!
-//! `ring` is `bench-core/benches/c/ring.c`: a plain SPSC ring of 8-byte
-//! slots in a `MAP_SHARED` mapping between two forked, pinned processes,
-//! head and tail on their own 128-byte lines, each side caching the other's
-//! index, spinning with the pause hint. `pingpong` is
-//! `bench-core/benches/c/pingpong.c` (the reference of bench-core's
-//! `kernel_vs_c`): one kernel object per direction, 16-byte messages. Both
-//! are compiled here with `gcc -O2` into the target directory; without gcc
-//! the bench says so and stops. The harness is this package's binary
-//! (`CARGO_BIN_EXE_harness`), run with `--cores A,B --repeat 1 --out
-//! <temporary directory>`; its figures are read back from `results.json`
-//! (stream: `msgs_per_s.median`; pingpong: `latency.merged.p50`/`p99`,
-//! round trips), and a scenario whose status is not `ok` fails the bench.
+//! Two are a design comparison, not a check of the measurement: ringside's
+//! own ring (`shm-ring`, a per-slot sequence stamp, 16-byte slots) against
+//! the C ring's cached-index design (rigtorp / rtrb style, 8-byte slots).
+//! Their ratio says how the designs compare, so they get no verdict:
+//!
+//! | measurement | C | harness |
+//! |---|---|---|
+//! | shm-ring stream, msgs/s | `ring stream A B 200 1024 cached` | `--transport shm-ring --capacity bounded:1024 --size 8 --pattern stream --duration 200ms` |
+//! | shm-ring pingpong, p50/p99 | `ring pingpong A B 100000 10000 1024 cached` | `--transport shm-ring --capacity bounded:1024 --size 8 --pattern pingpong --duration 200ms` |
+//!
+//! `ring` is `bench-core/benches/c/ring.c`: an SPSC ring of 8-byte slots in
+//! a `MAP_SHARED` mapping between two forked, pinned processes, spinning
+//! with the pause hint. Its `textbook` design is ringside's
+//! `shm-ring:textbook` algorithm: `in` and `out` side by side on one line,
+//! full when `(in + 1) % BUFFER_SIZE == out` (one slot wasted), the peer's
+//! index loaded on every operation. ringside allocates `N + 1` slots for
+//! `bounded:N` in that variant, so `bounded:1023` is the C ring's 1024
+//! slots. (ringside's slot also carries an 8-byte length word; the C slot is
+//! the message alone.) Its `cached` design keeps head and tail on lines of
+//! their own, each side caching the other's index. Its ping-pong times each
+//! round trip with the TSC, calibrated against `CLOCK_MONOTONIC` over the
+//! run, as the harness's clock does; its stream reads `CLOCK_MONOTONIC`
+//! twice per run. `pingpong` is `bench-core/benches/c/pingpong.c` (the
+//! reference of bench-core's `kernel_vs_c`): one kernel object per
+//! direction, 16-byte messages. Both are compiled here with `gcc -O2` into
+//! the target directory; without gcc the bench says so and stops. The
+//! harness is this package's binary (`CARGO_BIN_EXE_harness`), run with
+//! `--cores A,B --repeat 1 --out <temporary directory>`; its figures are
+//! read back from `results.json` (stream: `msgs_per_s.median`; pingpong:
+//! `latency.merged.p50`/`p99`, round trips), and a scenario whose status is
+//! not `ok` fails the bench.
 //!
 //! Cores: the last two this process may use (A sends or initiates, B
 //! receives or echoes); on a one-core machine the bench says so and stops.
@@ -30,11 +50,13 @@
 //! back to back within one repeat, C first on even repeats and the harness
 //! first on odd ones, and each table shows the median of the per-repeat
 //! harness/C ratios with their range. The verdict calls a figure "within
-//! noise" when that range includes 1.00x or the median is within 10% of it.
+//! noise" when that range includes 1.00x or the median is within 10% of it;
+//! the last line lists the checks' figures outside noise (the design
+//! comparison is never among them).
 //!
 //! Run: `cargo bench -p harness --bench harness_vs_c`; `RINGSIDE_REPEATS`
 //! sets the repeats (default 5). The bench exits with status 1 if any run
-//! failed (after printing every table).
+//! failed, design comparison included (after printing every table).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -43,8 +65,11 @@ use bench_core::pin::available_cores;
 use bench_core::stats::median;
 use scenarios::results::{ResultsFile, Status};
 
-/// Slots of the shared-memory ring, on both sides.
+/// Slots of the shared-memory ring: the C ring's, and what ringside allocates.
 const RING_SLOTS: usize = 1024;
+/// `bounded:N` that makes ringside's `shm-ring:textbook` allocate [`RING_SLOTS`]
+/// slots: it allocates `N + 1`, one always left empty by the full test.
+const TEXTBOOK_BOUND: usize = RING_SLOTS - 1;
 /// How long the C stream producer sends, ms (the harness's `--duration`).
 const STREAM_MS: u64 = 200;
 /// Timed round trips of the C ring ping-pong (about 20 ms cross-core)...
@@ -86,13 +111,15 @@ fn main() {
     );
 
     let cases = [
-        Case::ShmStream,
-        Case::ShmPingpong,
+        Case::RingStream(Pair::Textbook),
+        Case::RingPingpong(Pair::Textbook),
         Case::KernelPingpong("sysv-mq"),
         Case::KernelPingpong("posix-mq"),
         Case::KernelPingpong("pipe"),
+        Case::RingStream(Pair::Designs),
+        Case::RingPingpong(Pair::Designs),
     ];
-    let mut tallies: Vec<Tally> = cases.iter().map(|c| Tally::new(c.metrics())).collect();
+    let mut tallies: Vec<Tally> = cases.iter().map(|c| Tally::new(c.metrics(), c.is_check())).collect();
     for repeat in 0..repeats {
         for (case, tally) in cases.iter().zip(&mut tallies) {
             let run_c = || case.run_c(&programs, a, b);
@@ -110,29 +137,87 @@ fn main() {
     }
 
     let mut failed = 0;
+    let mut outside = Vec::new();
     for (case, tally) in cases.iter().zip(&tallies) {
         println!("\n{}", case.title(a, b));
         tally.print();
         failed += tally.errors.len();
+        outside.extend(tally.outside_noise().into_iter().map(|metric| format!("{} {metric}", case.name())));
     }
     println!(
         "\nratios are harness/C, paired per repeat: median (min-max). \"within noise\": the range includes 1.00x \
          or the median is within {:.0}% of it.",
         NOISE * 100.0
     );
+    if outside.is_empty() {
+        println!("checks: every figure with paired runs is within noise (the design comparison is not a check).");
+    } else {
+        println!("checks: outside noise: {} (the design comparison is not a check).", outside.join(", "));
+    }
     if failed > 0 {
         eprintln!("harness_vs_c: {failed} distinct failures (listed under their tables)");
         std::process::exit(1);
     }
 }
 
+/// Which shared-memory rings a ring case puts side by side.
+#[derive(Debug, Clone, Copy)]
+enum Pair {
+    /// ringside's `shm-ring:textbook` against the C ring's `textbook`
+    /// design: one algorithm, so a check of the measurement.
+    Textbook,
+    /// ringside's `shm-ring` (stamped slots) against the C ring's `cached`
+    /// design: different designs, so no check.
+    Designs,
+}
+
+impl Pair {
+    /// The harness's `--transport`.
+    fn transport(self) -> &'static str {
+        match self {
+            Pair::Textbook => "shm-ring:textbook",
+            Pair::Designs => "shm-ring",
+        }
+    }
+
+    /// The harness's `--capacity`, for as many slots as the C ring's [`RING_SLOTS`].
+    fn capacity(self) -> String {
+        match self {
+            Pair::Textbook => format!("bounded:{TEXTBOOK_BOUND}"),
+            Pair::Designs => format!("bounded:{RING_SLOTS}"),
+        }
+    }
+
+    /// The C ring's DESIGN argument.
+    fn c_design(self) -> &'static str {
+        match self {
+            Pair::Textbook => "textbook",
+            Pair::Designs => "cached",
+        }
+    }
+
+    /// How the table title names the pair and the slots.
+    fn describe(self) -> String {
+        match self {
+            Pair::Textbook => format!(
+                "C textbook ring, {RING_SLOTS} slots; harness bounded:{TEXTBOOK_BOUND} = {RING_SLOTS} slots, \
+                 one left empty by the full test"
+            ),
+            Pair::Designs => format!(
+                "different designs: ringside's stamped ring vs a cached-index C ring; not a measurement check; \
+                 {RING_SLOTS} slots, harness bounded:{RING_SLOTS}"
+            ),
+        }
+    }
+}
+
 /// One comparison.
 #[derive(Debug, Clone, Copy)]
 enum Case {
-    /// shm-ring, stream, 8-byte messages.
-    ShmStream,
-    /// shm-ring, pingpong, 8-byte messages.
-    ShmPingpong,
+    /// A shared-memory ring, stream, 8-byte messages.
+    RingStream(Pair),
+    /// A shared-memory ring, pingpong, 8-byte messages.
+    RingPingpong(Pair),
     /// A kernel transport (`sysv-mq`, `posix-mq`, `pipe`), pingpong, 16-byte messages.
     KernelPingpong(&'static str),
 }
@@ -155,19 +240,37 @@ type Figures = Vec<f64>;
 impl Case {
     fn metrics(self) -> &'static [Metric] {
         match self {
-            Case::ShmStream => &[MSGS_PER_S],
-            Case::ShmPingpong | Case::KernelPingpong(_) => &[P50, P99],
+            Case::RingStream(_) => &[MSGS_PER_S],
+            Case::RingPingpong(_) | Case::KernelPingpong(_) => &[P50, P99],
+        }
+    }
+
+    /// Whether the case checks the measurement (same algorithm on both sides).
+    fn is_check(self) -> bool {
+        !matches!(self, Case::RingStream(Pair::Designs) | Case::RingPingpong(Pair::Designs))
+    }
+
+    /// Short name for the closing summary.
+    fn name(self) -> String {
+        match self {
+            Case::RingStream(p) => format!("{} stream", p.transport()),
+            Case::RingPingpong(p) => format!("{} pingpong", p.transport()),
+            Case::KernelPingpong(t) => format!("{t} pingpong"),
         }
     }
 
     fn title(self, a: usize, b: usize) -> String {
         match self {
-            Case::ShmStream => {
-                format!("shm-ring stream: core {a} -> core {b}, 8-byte messages, {RING_SLOTS} slots, {STREAM_MS} ms")
-            }
-            Case::ShmPingpong => format!(
-                "shm-ring pingpong: core {a} <-> core {b}, 8-byte messages, {RING_SLOTS} slots \
-                 (C: {RING_SAMPLES} round trips after {RING_WARMUP}; harness: 200 ms)"
+            Case::RingStream(p) => format!(
+                "{} stream: core {a} -> core {b}, 8-byte messages, {STREAM_MS} ms ({})",
+                p.transport(),
+                p.describe()
+            ),
+            Case::RingPingpong(p) => format!(
+                "{} pingpong: core {a} <-> core {b}, 8-byte messages ({}; C: {RING_SAMPLES} round trips after \
+                 {RING_WARMUP}, TSC-timed; harness: 200 ms)",
+                p.transport(),
+                p.describe()
             ),
             Case::KernelPingpong(t) => format!(
                 "{t} pingpong: core {a} <-> core {b}, {KERNEL_SIZE}-byte messages, bounded:1 \
@@ -178,10 +281,21 @@ impl Case {
 
     fn run_c(self, programs: &CPrograms, a: usize, b: usize) -> Result<Figures, String> {
         let (program, args) = match self {
-            Case::ShmStream => (&programs.ring, vec!["stream".to_owned(), n(a), n(b), n(STREAM_MS), n(RING_SLOTS)]),
-            Case::ShmPingpong => (
+            Case::RingStream(p) => (
                 &programs.ring,
-                vec!["pingpong".to_owned(), n(a), n(b), n(RING_SAMPLES), n(RING_WARMUP), n(RING_SLOTS)],
+                vec!["stream".to_owned(), n(a), n(b), n(STREAM_MS), n(RING_SLOTS), p.c_design().to_owned()],
+            ),
+            Case::RingPingpong(p) => (
+                &programs.ring,
+                vec![
+                    "pingpong".to_owned(),
+                    n(a),
+                    n(b),
+                    n(RING_SAMPLES),
+                    n(RING_WARMUP),
+                    n(RING_SLOTS),
+                    p.c_design().to_owned(),
+                ],
             ),
             Case::KernelPingpong(t) => (
                 &programs.pingpong,
@@ -204,7 +318,7 @@ impl Case {
             ));
         }
         let keys: &[&str] = match self {
-            Case::ShmStream => &["msgs_per_s"],
+            Case::RingStream(_) => &["msgs_per_s"],
             _ => &["p50_ns", "p99_ns"],
         };
         keys.iter()
@@ -214,8 +328,8 @@ impl Case {
 
     fn run_harness(self, a: usize, b: usize) -> Result<Figures, String> {
         let (transport, capacity, size, pattern, duration) = match self {
-            Case::ShmStream => ("shm-ring", format!("bounded:{RING_SLOTS}"), 8, "stream", "200ms"),
-            Case::ShmPingpong => ("shm-ring", format!("bounded:{RING_SLOTS}"), 8, "pingpong", "200ms"),
+            Case::RingStream(p) => (p.transport(), p.capacity(), 8, "stream", "200ms"),
+            Case::RingPingpong(p) => (p.transport(), p.capacity(), 8, "pingpong", "200ms"),
             Case::KernelPingpong(t) => (t, "bounded:1".to_owned(), KERNEL_SIZE, "pingpong", "300ms"),
         };
         let dir = tempfile::tempdir().map_err(|e| format!("harness: a temporary directory: {e}"))?;
@@ -278,7 +392,7 @@ impl Case {
             ));
         }
         match self {
-            Case::ShmStream => {
+            Case::RingStream(_) => {
                 let rate = scenario.msgs_per_s.ok_or_else(|| format!("harness: {} has no msgs_per_s", scenario.id))?;
                 Ok(vec![rate.median])
             }
@@ -312,6 +426,8 @@ fn field(stdout: &str, key: &str) -> Option<f64> {
 /// One case's runs over all repeats.
 struct Tally {
     metrics: &'static [Metric],
+    /// Whether the case is a check (false: a design comparison, no verdict).
+    check: bool,
     /// Per repeat where that side succeeded: its figures.
     c: Vec<Figures>,
     harness: Vec<Figures>,
@@ -322,9 +438,10 @@ struct Tally {
 }
 
 impl Tally {
-    fn new(metrics: &'static [Metric]) -> Self {
+    fn new(metrics: &'static [Metric], check: bool) -> Self {
         Self {
             metrics,
+            check,
             c: Vec::new(),
             harness: Vec::new(),
             ratios: vec![Vec::new(); metrics.len()],
@@ -363,7 +480,7 @@ impl Tally {
                 side(&self.c),
                 side(&self.harness),
                 ratio(&self.ratios[i]),
-                verdict(metric, &self.ratios[i])
+                if self.check { verdict(metric, &self.ratios[i]) } else { "none: a design comparison".to_owned() }
             );
         }
         for (metric, ratios) in self.metrics.iter().zip(&self.ratios).filter(|(_, r)| !r.is_empty()) {
@@ -373,6 +490,19 @@ impl Tally {
         for e in &self.errors {
             println!("  FAILED: {e}");
         }
+    }
+
+    /// The names of this check's figures outside noise; none for a design comparison.
+    fn outside_noise(&self) -> Vec<&'static str> {
+        if !self.check {
+            return Vec::new();
+        }
+        self.metrics
+            .iter()
+            .zip(&self.ratios)
+            .filter(|(_, ratios)| !ratios.is_empty() && !within_noise(ratios))
+            .map(|(metric, _)| metric.name)
+            .collect()
     }
 }
 
@@ -395,18 +525,24 @@ fn range(v: &[f64]) -> Option<(f64, f64)> {
 /// [`NOISE`] of it; otherwise by how much the harness is slower or faster.
 fn verdict(metric: &Metric, ratios: &[f64]) -> String {
     let Some((lo, hi)) = range(ratios) else { return "no paired runs".to_owned() };
-    let m = median(ratios);
     if lo <= 1.0 && 1.0 <= hi {
         return "within noise (the range includes 1.00x)".to_owned();
     }
-    if (m - 1.0).abs() <= NOISE {
+    if within_noise(ratios) {
         return format!("within noise (median within {:.0}%)", NOISE * 100.0);
     }
+    let m = median(ratios);
     // For a rate a ratio below 1 is the harness slower; for a latency, above 1.
     let slower = (m < 1.0) == metric.higher_is_better;
     let by = if metric.higher_is_better { (1.0 / m - 1.0).abs() } else { (m - 1.0).abs() };
     let rel = if slower { "slower" } else { "faster" };
     format!("OUTSIDE noise: harness {:.0}% {rel} than C on every repeat", by * 100.0)
+}
+
+/// Whether paired ratios are noise: their range includes 1.0 or their
+/// median is within [`NOISE`] of it (false when there are none).
+fn within_noise(ratios: &[f64]) -> bool {
+    range(ratios).is_some_and(|(lo, hi)| (lo <= 1.0 && 1.0 <= hi) || (median(ratios) - 1.0).abs() <= NOISE)
 }
 
 /// The compiled C references.

@@ -2,21 +2,42 @@
  * ring.c: a hand-written C single-producer single-consumer ring between two
  * processes, the reference for harness/benches/harness_vs_c.rs.
  *
- *   ring stream   PRODUCER_CORE CONSUMER_CORE MILLIS SLOTS
- *   ring pingpong CORE_A CORE_B SAMPLES WARMUP SLOTS
+ *   ring stream   PRODUCER_CORE CONSUMER_CORE MILLIS SLOTS [DESIGN]
+ *   ring pingpong CORE_A CORE_B SAMPLES WARMUP SLOTS [DESIGN]
  *
- * The ring is the textbook fast SPSC queue (as in rigtorp's SPSCQueue or
- * rtrb): SLOTS (a power of two) 8-byte slots; `head` (the next slot the
- * producer writes, written only by the producer) and `tail` (the next slot
- * the consumer reads, written only by the consumer) are free-running 64-bit
- * counters, each on a 128-byte line of its own, and the slots start on a
- * line of their own after them. Each side keeps a private copy of the other
- * side's counter and reads the shared one only when the copy says the ring
- * is full (producer) or empty (consumer), so a side that keeps up touches
- * the other's line once per lap, not once per message. Publication is one
- * release store of the side's own counter; the peer reads it with acquire.
+ * DESIGN is `cached` (the default) or `textbook`. Both carry 8-byte
+ * messages in SLOTS 8-byte slots.
  *
- * Waiting spins on the peer's counter with the CPU's pause hint. When both
+ * cached: the fast SPSC queue as in rigtorp's SPSCQueue or rtrb. SLOTS (a
+ * power of two) slots; `head` (the next slot the producer writes, written
+ * only by the producer) and `tail` (the next slot the consumer reads,
+ * written only by the consumer) are free-running 64-bit counters, each on a
+ * 128-byte line of its own, and the slots start on a line of their own after
+ * them; slot = counter & (SLOTS - 1). Each side keeps a private copy of the
+ * other side's counter and reads the shared one only when the copy says the
+ * ring is full (producer) or empty (consumer), so a side that keeps up
+ * touches the other's line once per lap, not once per message.
+ *
+ * textbook: the classic algorithm, as ringside's `shm-ring:textbook`
+ * (bench-core/src/ring/lane.rs, "Classic"): SLOTS (any number from 2) is
+ * BUFFER_SIZE; the indices `in` (the next slot the producer fills, written
+ * only by the producer) and `out` (the next slot the consumer reads,
+ * written only by the consumer) lie in 0..BUFFER_SIZE, side by side on ONE
+ * 128-byte line, and the slots start on the next line. Full when
+ * (in + 1) % BUFFER_SIZE == out (one slot is wasted, so at most SLOTS - 1
+ * messages are in flight), empty when in == out; the index advances with a
+ * plain modulo by the run-time BUFFER_SIZE, not a mask, as ringside's does.
+ * Each side loads the other side's index on every operation (no cached
+ * copy). ringside's `--capacity bounded:N` for this variant allocates N + 1
+ * slots, so `ring ... 1024 textbook` matches its `bounded:1023`. (ringside's
+ * slot also holds an 8-byte length word before the payload, 16 bytes in
+ * all; this program's slot is the 8-byte message alone.)
+ *
+ * In both designs publication is one release store of the side's own index
+ * after the slot is written (producer) or read (consumer); the peer reads it
+ * with acquire.
+ *
+ * Waiting spins on the peer's index with the CPU's pause hint. When both
  * sides are pinned to the same core, spinning only delays the peer that must
  * run for the wait to end, so there every failed poll calls sched_yield();
  * on two cores a side yields once every YIELD_EVERY failed polls, in case
@@ -42,11 +63,19 @@
  * pingpong: two rings, one each way. The initiator (on CORE_A) sends its
  * sequence number, the echo (on CORE_B) sends it back; the initiator checks
  * it and times each of SAMPLES round trips (after WARMUP untimed ones) with
- * CLOCK_MONOTONIC, then sends the stop marker. From the sorted samples
- * (nearest rank, as bench_core::stats::quantile_ns) it prints
+ * the CPU's time-stamp counter (rdtsc; two reads per round trip, a few ns
+ * each, where clock_gettime costs tens of ns on a VM), as the harness's
+ * clock (quanta) does, then sends the stop marker. Ticks become ns by a
+ * calibration against CLOCK_MONOTONIC: the program reads (CLOCK_MONOTONIC,
+ * TSC) just before the first warm-up round trip and again after the last
+ * timed one (at least CALIBRATE_MS later; it waits if the loop was shorter)
+ * and scales by the ratio of the two spans. On a CPU without a TSC (not
+ * x86) the ticks are CLOCK_MONOTONIC ns. From the sorted samples (nearest
+ * rank, as bench_core::stats::quantile_ns) it prints
  *
  *   p50_ns <n>
  *   p99_ns <n>
+ *   ns_per_tick <float>
  *
  * Exit status: 0 measured, 1 a message was wrong, 2 bad arguments or a
  * failed system call, 3 the watchdog fired.
@@ -58,6 +87,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +98,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
 
 /* The value that ends a run; never a sequence number. */
 #define STOP UINT64_MAX
@@ -75,11 +108,19 @@
 #define CLOCK_EVERY 4096
 /* Two cores: failed polls between yields. */
 #define YIELD_EVERY (1u << 16)
+/* Pingpong: the shortest span the TSC is calibrated over, ms. */
+#define CALIBRATE_MS 10
 /* Watchdog: seconds a run may take beyond its sending time. */
 #ifndef WATCHDOG_S
 #define WATCHDOG_S 60
 #endif
 #define MAX_SLOTS (1ul << 24)
+
+/* Always inlined, so that a side's loop compiled for one design (a
+ * constant argument) holds that design's code alone. */
+#define INLINE static inline __attribute__((always_inline))
+
+enum design { CACHED, TEXTBOOK };
 
 /* One 128-byte line: a 64-byte line plus the adjacent-line prefetcher's
  * partner (as crossbeam-utils' CachePadded on x86_64). */
@@ -87,25 +128,47 @@ struct line {
     _Alignas(128) _Atomic uint64_t value;
 };
 
-/* The shared bytes of one ring. Invariant: tail <= head <= tail + slots. */
-struct shared {
+/* The shared bytes of one cached ring. Invariant: tail <= head <= tail + slots. */
+struct cached_shared {
     struct line head; /* next slot the producer writes; producer writes it */
     struct line tail; /* next slot the consumer reads; consumer writes it */
     uint64_t slot[];  /* starts at byte 256, on a line of its own */
 };
 
+/* The shared bytes of one textbook ring. Invariant: in, out < slots, and
+ * (in - out) mod slots messages are in flight. */
+struct textbook_shared {
+    struct {
+        _Alignas(128) _Atomic uint64_t in; /* next slot the producer fills; producer writes it */
+        _Atomic uint64_t out;              /* next slot the consumer reads; consumer writes it */
+    } index;                               /* both on one 128-byte line */
+    uint64_t slot[];                       /* starts at byte 128, on the next line */
+};
+
+_Static_assert(offsetof(struct cached_shared, slot) == 256, "cached slots start on a line of their own");
+_Static_assert(offsetof(struct textbook_shared, index.out) == 8, "textbook in and out side by side");
+_Static_assert(offsetof(struct textbook_shared, slot) == 128, "textbook slots start on the next line");
+
+/* Where one ring's words are, whichever the design. */
+struct ring {
+    _Atomic uint64_t *head; /* the producer's index: head (cached) or in (textbook) */
+    _Atomic uint64_t *tail; /* the consumer's index: tail (cached) or out (textbook) */
+    uint64_t *slot;
+    uint64_t slots;
+};
+
 struct producer {
-    struct shared *r;
-    uint64_t size, mask;
-    uint64_t head;        /* our counter (the shared one is a copy of it) */
-    uint64_t cached_tail; /* the consumer's counter as last read */
+    struct ring r;
+    uint64_t mask;        /* cached only: slots - 1 */
+    uint64_t head;        /* our index (the shared one is a copy of it) */
+    uint64_t cached_tail; /* cached only: the consumer's counter as last read */
 };
 
 struct consumer {
-    struct shared *r;
-    uint64_t mask;
-    uint64_t tail;        /* our counter */
-    uint64_t cached_head; /* the producer's counter as last read */
+    struct ring r;
+    uint64_t mask;        /* cached only */
+    uint64_t tail;        /* our index */
+    uint64_t cached_head; /* cached only: the producer's counter as last read */
 };
 
 /* Failed polls before a yield: 0 when both sides share a core. */
@@ -117,7 +180,7 @@ static void die(const char *what) {
     exit(2);
 }
 
-static inline void cpu_relax(void) {
+INLINE void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #elif defined(__aarch64__)
@@ -126,7 +189,7 @@ static inline void cpu_relax(void) {
 }
 
 /* One failed poll's wait. */
-static inline void wait_step(unsigned *spins) {
+INLINE void wait_step(unsigned *spins) {
     if (++*spins > yield_after) {
         *spins = 0;
         sched_yield();
@@ -141,49 +204,85 @@ static uint64_t now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static struct shared *map_ring(uint64_t slots) {
-    size_t bytes = sizeof(struct shared) + slots * sizeof(uint64_t);
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+/* The pingpong clock: the TSC where there is one, else CLOCK_MONOTONIC ns. */
+INLINE uint64_t ticks(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    return __rdtsc();
+#else
+    return now_ns();
+#endif
+}
+
+static struct ring map_ring(enum design d, uint64_t slots) {
+    size_t header = d == TEXTBOOK ? sizeof(struct textbook_shared) : sizeof(struct cached_shared);
+    void *p = mmap(NULL, header + slots * sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         die("mmap");
-    return p; /* zero-filled: head = tail = 0 */
-}
-
-static struct producer producer_of(struct shared *r, uint64_t slots) {
-    return (struct producer){.r = r, .size = slots, .mask = slots - 1, .head = 0, .cached_tail = 0};
-}
-
-static struct consumer consumer_of(struct shared *r, uint64_t slots) {
-    return (struct consumer){.r = r, .mask = slots - 1, .tail = 0, .cached_head = 0};
-}
-
-static inline void push(struct producer *p, uint64_t v) {
-    if (p->head - p->cached_tail == p->size) {
-        unsigned spins = 0;
-        /* Acquire: pairs with the consumer's release store of tail in pop(),
-         * so its read of the slot we are about to reuse came first. */
-        while ((p->cached_tail = atomic_load_explicit(&p->r->tail.value, memory_order_acquire)) == p->head - p->size)
-            wait_step(&spins);
+    /* Zero-filled: every index starts at 0, the ring empty. */
+    if (d == TEXTBOOK) {
+        struct textbook_shared *t = p;
+        return (struct ring){.head = &t->index.in, .tail = &t->index.out, .slot = t->slot, .slots = slots};
     }
-    p->r->slot[p->head & p->mask] = v;
-    p->head++;
-    /* Release: pairs with the consumer's acquire load of head in pop(),
-     * so the slot written above is visible before the new head. */
-    atomic_store_explicit(&p->r->head.value, p->head, memory_order_release);
+    struct cached_shared *c = p;
+    return (struct ring){.head = &c->head.value, .tail = &c->tail.value, .slot = c->slot, .slots = slots};
 }
 
-static inline uint64_t pop(struct consumer *c) {
-    if (c->tail == c->cached_head) {
+static struct producer producer_of(struct ring r) {
+    return (struct producer){.r = r, .mask = r.slots - 1, .head = 0, .cached_tail = 0};
+}
+
+static struct consumer consumer_of(struct ring r) {
+    return (struct consumer){.r = r, .mask = r.slots - 1, .tail = 0, .cached_head = 0};
+}
+
+INLINE void push(struct producer *p, uint64_t v, enum design d) {
+    if (d == TEXTBOOK) {
         unsigned spins = 0;
-        /* Acquire: pairs with the producer's release store of head in push(). */
-        while ((c->cached_head = atomic_load_explicit(&c->r->head.value, memory_order_acquire)) == c->tail)
+        /* Acquire: pairs with the consumer's release store of out in pop(),
+         * so its read of the slot we are about to reuse came first. Loaded
+         * on every push, as the textbook does. */
+        while ((p->head + 1) % p->r.slots == atomic_load_explicit(p->r.tail, memory_order_acquire))
             wait_step(&spins);
+        p->r.slot[p->head] = v;
+        p->head = (p->head + 1) % p->r.slots;
+    } else {
+        if (p->head - p->cached_tail == p->r.slots) {
+            unsigned spins = 0;
+            /* Acquire: as above. */
+            while ((p->cached_tail = atomic_load_explicit(p->r.tail, memory_order_acquire)) == p->head - p->r.slots)
+                wait_step(&spins);
+        }
+        p->r.slot[p->head & p->mask] = v;
+        p->head++;
     }
-    uint64_t v = c->r->slot[c->tail & c->mask];
-    c->tail++;
-    /* Release: pairs with the producer's acquire load of tail in push(),
+    /* Release: pairs with the consumer's acquire load of head/in in pop(),
+     * so the slot written above is visible before the new index. */
+    atomic_store_explicit(p->r.head, p->head, memory_order_release);
+}
+
+INLINE uint64_t pop(struct consumer *c, enum design d) {
+    uint64_t v;
+    if (d == TEXTBOOK) {
+        unsigned spins = 0;
+        /* Acquire: pairs with the producer's release store of in in push().
+         * Loaded on every pop, as the textbook does. */
+        while (atomic_load_explicit(c->r.head, memory_order_acquire) == c->tail)
+            wait_step(&spins);
+        v = c->r.slot[c->tail];
+        c->tail = (c->tail + 1) % c->r.slots;
+    } else {
+        if (c->tail == c->cached_head) {
+            unsigned spins = 0;
+            /* Acquire: pairs with the producer's release store of head in push(). */
+            while ((c->cached_head = atomic_load_explicit(c->r.head, memory_order_acquire)) == c->tail)
+                wait_step(&spins);
+        }
+        v = c->r.slot[c->tail & c->mask];
+        c->tail++;
+    }
+    /* Release: pairs with the producer's acquire load of tail/out in push(),
      * so our read of the slot is done before the producer may reuse it. */
-    atomic_store_explicit(&c->r->tail.value, c->tail, memory_order_release);
+    atomic_store_explicit(c->r.tail, c->tail, memory_order_release);
     return v;
 }
 
@@ -251,32 +350,38 @@ static int wait_children(void) {
     return result;
 }
 
+/* Each side is written once, generic over the design, and compiled twice:
+ * SIDE(f) defines f_cached and f_textbook, f with the design fixed. */
+#define SIDE(f)                                                                                                        \
+    static int f##_cached(void *arg) { return f(arg, CACHED); }                                                        \
+    static int f##_textbook(void *arg) { return f(arg, TEXTBOOK); }
+
 /* ---- stream ---- */
 
 struct stream_args {
-    struct shared *r;
-    uint64_t slots;
+    struct ring r;
     uint64_t millis;
 };
 
-static int stream_producer(void *arg) {
+INLINE int stream_producer(void *arg, enum design d) {
     struct stream_args *a = arg;
-    struct producer p = producer_of(a->r, a->slots);
+    struct producer p = producer_of(a->r);
     uint64_t deadline = now_ns() + a->millis * 1000000u;
     for (uint64_t seq = 0;; seq++) {
         if (seq % CLOCK_EVERY == 0 && now_ns() >= deadline)
             break;
-        push(&p, seq);
+        push(&p, seq, d);
     }
-    push(&p, STOP);
+    push(&p, STOP, d);
     return 0;
 }
+SIDE(stream_producer)
 
-static int stream_consumer(void *arg) {
+INLINE int stream_consumer(void *arg, enum design d) {
     struct stream_args *a = arg;
-    struct consumer c = consumer_of(a->r, a->slots);
+    struct consumer c = consumer_of(a->r);
     uint64_t expected = 0, mismatches = 0, messages = 0;
-    uint64_t v = pop(&c);
+    uint64_t v = pop(&c, d);
     uint64_t first = now_ns();
     while (v != STOP) {
         if (v != expected) {
@@ -285,7 +390,7 @@ static int stream_consumer(void *arg) {
         }
         expected++;
         messages++;
-        v = pop(&c);
+        v = pop(&c, d);
     }
     uint64_t last = now_ns();
     if (mismatches != 0) {
@@ -301,12 +406,12 @@ static int stream_consumer(void *arg) {
     printf("msgs_per_s %.1f\nmessages %llu\n", (double)(messages - 1) / secs, (unsigned long long)messages);
     return 0;
 }
+SIDE(stream_consumer)
 
 /* ---- pingpong ---- */
 
 struct pingpong_args {
-    struct shared *ping, *pong;
-    uint64_t slots;
+    struct ring ping, pong;
     long samples, warmup;
 };
 
@@ -328,55 +433,84 @@ static uint64_t quantile(const uint64_t *sorted, size_t n, double q) {
     return sorted[rank - 1];
 }
 
-static int pingpong_initiator(void *arg) {
+/* One calibration point: CLOCK_MONOTONIC and the ticks at the same moment
+ * (the midpoint of two tick reads around the clock read). */
+struct calibration {
+    uint64_t ns, tick;
+};
+
+static struct calibration calibration_point(void) {
+    uint64_t t0 = ticks();
+    uint64_t ns = now_ns();
+    uint64_t t1 = ticks();
+    return (struct calibration){.ns = ns, .tick = t0 + (t1 - t0) / 2};
+}
+
+INLINE int pingpong_initiator(void *arg, enum design d) {
     struct pingpong_args *a = arg;
-    struct producer tx = producer_of(a->ping, a->slots);
-    struct consumer rx = consumer_of(a->pong, a->slots);
+    struct producer tx = producer_of(a->ping);
+    struct consumer rx = consumer_of(a->pong);
     uint64_t *t = malloc((size_t)a->samples * sizeof *t);
     if (!t)
         die("malloc");
+    struct calibration start = calibration_point();
     for (long i = -a->warmup; i < a->samples; i++) {
         uint64_t seq = (uint64_t)(i + a->warmup);
-        uint64_t t0 = now_ns();
-        push(&tx, seq);
-        uint64_t back = pop(&rx);
-        uint64_t t1 = now_ns();
+        uint64_t t0 = ticks();
+        push(&tx, seq, d);
+        uint64_t back = pop(&rx, d);
+        uint64_t t1 = ticks();
         if (back != seq) {
             fprintf(stderr, "ring: round trip %llu came back as %llu\n", (unsigned long long)seq,
                     (unsigned long long)back);
-            push(&tx, STOP);
+            push(&tx, STOP, d);
             return 1;
         }
         if (i >= 0)
             t[i] = t1 - t0;
     }
-    push(&tx, STOP);
+    push(&tx, STOP, d);
+    struct calibration end;
+    do
+        end = calibration_point();
+    while (end.ns - start.ns < CALIBRATE_MS * 1000000u);
+    if (end.tick <= start.tick) {
+        fprintf(stderr, "ring: the tick counter did not advance over %llu ns\n",
+                (unsigned long long)(end.ns - start.ns));
+        return 2;
+    }
+    double ns_per_tick = (double)(end.ns - start.ns) / (double)(end.tick - start.tick);
     qsort(t, (size_t)a->samples, sizeof *t, cmp_u64);
-    printf("p50_ns %llu\np99_ns %llu\n", (unsigned long long)quantile(t, (size_t)a->samples, 0.50),
-           (unsigned long long)quantile(t, (size_t)a->samples, 0.99));
+    double p50 = (double)quantile(t, (size_t)a->samples, 0.50) * ns_per_tick;
+    double p99 = (double)quantile(t, (size_t)a->samples, 0.99) * ns_per_tick;
+    printf("p50_ns %.0f\np99_ns %.0f\nns_per_tick %.6f\n", p50, p99, ns_per_tick);
     free(t);
     return 0;
 }
+SIDE(pingpong_initiator)
 
-static int pingpong_echo(void *arg) {
+INLINE int pingpong_echo(void *arg, enum design d) {
     struct pingpong_args *a = arg;
-    struct consumer rx = consumer_of(a->ping, a->slots);
-    struct producer tx = producer_of(a->pong, a->slots);
+    struct consumer rx = consumer_of(a->ping);
+    struct producer tx = producer_of(a->pong);
     for (;;) {
-        uint64_t v = pop(&rx);
+        uint64_t v = pop(&rx, d);
         if (v == STOP)
             return 0;
-        push(&tx, v);
+        push(&tx, v, d);
     }
 }
+SIDE(pingpong_echo)
 
 /* ---- main ---- */
 
 static void usage(void) {
-    fprintf(stderr, "usage: ring stream PRODUCER_CORE CONSUMER_CORE MILLIS SLOTS\n"
-                    "       ring pingpong CORE_A CORE_B SAMPLES WARMUP SLOTS\n"
-                    "SLOTS: a power of two, 1 to %lu\n",
-            MAX_SLOTS);
+    fprintf(stderr,
+            "usage: ring stream PRODUCER_CORE CONSUMER_CORE MILLIS SLOTS [DESIGN]\n"
+            "       ring pingpong CORE_A CORE_B SAMPLES WARMUP SLOTS [DESIGN]\n"
+            "DESIGN: cached (the default) or textbook\n"
+            "SLOTS: cached, a power of two from 1 to %lu; textbook, 2 to %lu (one slot stays empty)\n",
+            MAX_SLOTS, MAX_SLOTS);
     exit(2);
 }
 
@@ -396,15 +530,34 @@ int main(int argc, char **argv) {
     if (argc < 2)
         usage();
     int stream = strcmp(argv[1], "stream") == 0;
-    if (!(stream && argc == 6) && !(strcmp(argv[1], "pingpong") == 0 && argc == 7))
+    /* Index of SLOTS; DESIGN, if given, follows it. */
+    int slots_at = stream ? 5 : 6;
+    if (!stream && strcmp(argv[1], "pingpong") != 0)
         usage();
+    if (argc != slots_at + 1 && argc != slots_at + 2)
+        usage();
+    enum design d = CACHED;
+    if (argc == slots_at + 2) {
+        if (strcmp(argv[slots_at + 1], "textbook") == 0) {
+            d = TEXTBOOK;
+        } else if (strcmp(argv[slots_at + 1], "cached") != 0) {
+            fprintf(stderr, "ring: DESIGN '%s' is not cached or textbook\n", argv[slots_at + 1]);
+            usage();
+        }
+    }
     long ncpu = sysconf(_SC_NPROCESSORS_CONF);
     long last_core = ncpu > 0 && ncpu < CPU_SETSIZE ? ncpu - 1 : CPU_SETSIZE - 1;
     int core_a = (int)number("first core", argv[2], last_core);
     int core_b = (int)number("second core", argv[3], last_core);
-    uint64_t slots = (uint64_t)number("SLOTS", argv[argc - 1], (long)MAX_SLOTS);
-    if (slots == 0 || (slots & (slots - 1)) != 0) {
-        fprintf(stderr, "ring: SLOTS %llu is not a power of two\n", (unsigned long long)slots);
+    uint64_t slots = (uint64_t)number("SLOTS", argv[slots_at], (long)MAX_SLOTS);
+    if (d == CACHED && (slots == 0 || (slots & (slots - 1)) != 0)) {
+        fprintf(stderr, "ring: SLOTS %llu is not a power of two (the cached design masks)\n",
+                (unsigned long long)slots);
+        usage();
+    }
+    if (d == TEXTBOOK && slots < 2) {
+        fprintf(stderr, "ring: SLOTS %llu is below 2 (the textbook design leaves one slot empty)\n",
+                (unsigned long long)slots);
         usage();
     }
     if (core_a == core_b)
@@ -417,15 +570,14 @@ int main(int argc, char **argv) {
     struct stream_args sa;
     struct pingpong_args pa;
     if (stream) {
-        sa = (struct stream_args){.r = map_ring(slots), .slots = slots, .millis = (uint64_t)number("MILLIS", argv[4], 3600000)};
+        sa = (struct stream_args){.r = map_ring(d, slots), .millis = (uint64_t)number("MILLIS", argv[4], 3600000)};
         alarm((unsigned)(sa.millis / 1000) + WATCHDOG_S);
-        side_a = stream_producer;
-        side_b = stream_consumer;
+        side_a = d == TEXTBOOK ? stream_producer_textbook : stream_producer_cached;
+        side_b = d == TEXTBOOK ? stream_consumer_textbook : stream_consumer_cached;
         args = &sa;
     } else {
-        pa = (struct pingpong_args){.ping = map_ring(slots),
-                                    .pong = map_ring(slots),
-                                    .slots = slots,
+        pa = (struct pingpong_args){.ping = map_ring(d, slots),
+                                    .pong = map_ring(d, slots),
                                     .samples = number("SAMPLES", argv[4], 100000000),
                                     .warmup = number("WARMUP", argv[5], 100000000)};
         if (pa.samples < 1) {
@@ -433,8 +585,8 @@ int main(int argc, char **argv) {
             usage();
         }
         alarm(WATCHDOG_S + (unsigned)((pa.samples + pa.warmup) / 100000));
-        side_a = pingpong_initiator;
-        side_b = pingpong_echo;
+        side_a = d == TEXTBOOK ? pingpong_initiator_textbook : pingpong_initiator_cached;
+        side_b = d == TEXTBOOK ? pingpong_echo_textbook : pingpong_echo_cached;
         args = &pa;
     }
     /* The receiving side first, so it is waiting when the first message goes. */
