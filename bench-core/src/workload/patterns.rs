@@ -200,6 +200,8 @@ pub fn rate_produce(
 ) -> Result<SideReport, TransportError> {
     let mut tx = tx;
     let mut writer = MessageWriter::new(size);
+    // Sleeps end when asked, not up to 50 µs later (the default slack).
+    let _ = rustix::thread::set_current_timer_slack(std::num::NonZeroU64::new(1));
     let end = start_ns + run.as_nanos() as u64;
     let cpu0 = usage(who);
     let (mut seq, mut max_lag) = (0u64, 0u64);
@@ -257,7 +259,16 @@ pub fn rate_consume(
     })
 }
 
-/// Wait until `due` (ns): sleep while far, then yield or spin; the time waited to.
+/// Sleep only while the next send is further away than this: a sleeping
+/// thread wakes tens of microseconds late on a virtual machine, and that
+/// lateness would count as latency of the transport.
+const SLEEP_IF_AHEAD_NS: u64 = 500_000;
+/// Wake this long before the due time and spin (or yield) the rest.
+const WAKE_EARLY_NS: u64 = 300_000;
+
+/// Wait until `due` (ns): sleep while far, then yield (one shared core) or
+/// spin; the time waited to. The producer's CPU time in a rate run is
+/// therefore mostly pacing, not transport.
 fn wait_until(due: u64, share_core: bool) -> u64 {
     loop {
         let now = now_ns();
@@ -265,8 +276,8 @@ fn wait_until(due: u64, share_core: bool) -> u64 {
             return now;
         }
         let left = due - now;
-        if left > 60_000 {
-            std::thread::sleep(Duration::from_nanos(left - 40_000));
+        if left > SLEEP_IF_AHEAD_NS {
+            std::thread::sleep(Duration::from_nanos(left - WAKE_EARLY_NS));
         } else if share_core {
             std::thread::yield_now();
         } else {
