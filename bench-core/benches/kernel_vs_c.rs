@@ -10,7 +10,11 @@
 //! - `benches/c/pingpong.c` (compiled here with `gcc -O2`): fork, parent on
 //!   core A sends 16 bytes, child on core B echoes them, one kernel object
 //!   per direction, streams framed as [`bench_core::transport::framing`]
-//!   frames them;
+//!   frames them; for the two message queues with its `watchdog` option (a
+//!   second thread per process that sleeps in 50 ms slices), the shape of
+//!   ringside's queue ends, whose watchdog threads park in 50 ms slices (on
+//!   this VM a second, sleeping thread alone made cross-core wake-ups about
+//!   10% faster, so a single-threaded C program is not the same thing);
 //! - the same over two [`Channel`]s (`bounded:1`, 16-byte messages): this
 //!   process opens the ping sender and the pong receiver, the echo is this
 //!   binary re-executed as a worker that opens the other two ends.
@@ -207,7 +211,15 @@ fn build_c_program() -> Option<PathBuf> {
     // target/<profile>/deps/kernel_vs_c-<hash> -> target/<profile>/kernel_vs_c-pingpong
     let dir = exe.parent().and_then(Path::parent).unwrap_or_else(|| Path::new("."));
     let out = dir.join("kernel_vs_c-pingpong");
-    let result = Command::new("gcc").arg("-O2").arg("-Wall").arg("-o").arg(&out).arg(&source).arg("-lrt").output();
+    let result = Command::new("gcc")
+        .arg("-O2")
+        .arg("-Wall")
+        .arg("-o")
+        .arg(&out)
+        .arg(&source)
+        .arg("-lrt")
+        .arg("-lpthread")
+        .output();
     match result {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             println!("kernel_vs_c: gcc not found; the C reference cannot be built. Skipped.");
@@ -219,6 +231,12 @@ fn build_c_program() -> Option<PathBuf> {
         }
         Ok(_) => Some(out),
     }
+}
+
+/// Whether ringside's ends of `kind` run a watchdog thread (`StallWatch`):
+/// the C program then runs one too.
+fn has_watchdog_thread(kind: TransportKind) -> bool {
+    matches!(kind, TransportKind::PosixMq | TransportKind::SysvMq)
 }
 
 /// One run of the C program.
@@ -233,6 +251,7 @@ fn c_pingpong(
     let out = Command::new(program)
         .args([kind.name().to_owned(), a.to_string(), b.to_string(), warmup.to_string(), samples.to_string()])
         .arg(MESSAGE_SIZE.to_string())
+        .args(has_watchdog_thread(kind).then_some("watchdog"))
         .stdin(Stdio::null())
         .output()?;
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -6,7 +6,8 @@
  *   ring pingpong CORE_A CORE_B SAMPLES WARMUP SLOTS [DESIGN]
  *
  * DESIGN is `cached` (the default) or `textbook`. Both carry 8-byte
- * messages in SLOTS 8-byte slots.
+ * messages in SLOTS slots: 8 bytes each in the cached design, 16 (a length
+ * word and the message) in the textbook one.
  *
  * cached: the fast SPSC queue as in rigtorp's SPSCQueue or rtrb. SLOTS (a
  * power of two) slots; `head` (the next slot the producer writes, written
@@ -29,9 +30,10 @@
  * plain modulo by the run-time BUFFER_SIZE, not a mask, as ringside's does.
  * Each side loads the other side's index on every operation (no cached
  * copy). ringside's `--capacity bounded:N` for this variant allocates N + 1
- * slots, so `ring ... 1024 textbook` matches its `bounded:1023`. (ringside's
- * slot also holds an 8-byte length word before the payload, 16 bytes in
- * all; this program's slot is the 8-byte message alone.)
+ * slots, so `ring ... 1024 textbook` matches its `bounded:1023`. A
+ * textbook slot is ringside's: an 8-byte length word, then the 8-byte
+ * message, 16 bytes in all (the consumer checks the length, as ringside's
+ * does), so both move the same bytes through the same lines.
  *
  * In both designs publication is one release store of the side's own index
  * after the slot is written (producer) or read (consumer); the peer reads it
@@ -142,7 +144,7 @@ struct textbook_shared {
         _Alignas(128) _Atomic uint64_t in; /* next slot the producer fills; producer writes it */
         _Atomic uint64_t out;              /* next slot the consumer reads; consumer writes it */
     } index;                               /* both on one 128-byte line */
-    uint64_t slot[];                       /* starts at byte 128, on the next line */
+    uint64_t slot[];                       /* 2 words per slot (length, message), from byte 128 */
 };
 
 _Static_assert(offsetof(struct cached_shared, slot) == 256, "cached slots start on a line of their own");
@@ -215,7 +217,8 @@ INLINE uint64_t ticks(void) {
 
 static struct ring map_ring(enum design d, uint64_t slots) {
     size_t header = d == TEXTBOOK ? sizeof(struct textbook_shared) : sizeof(struct cached_shared);
-    void *p = mmap(NULL, header + slots * sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    size_t words = d == TEXTBOOK ? 2 * slots : slots;
+    void *p = mmap(NULL, header + words * sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         die("mmap");
     /* Zero-filled: every index starts at 0, the ring empty. */
@@ -243,7 +246,8 @@ INLINE void push(struct producer *p, uint64_t v, enum design d) {
          * on every push, as the textbook does. */
         while ((p->head + 1) % p->r.slots == atomic_load_explicit(p->r.tail, memory_order_acquire))
             wait_step(&spins);
-        p->r.slot[p->head] = v;
+        p->r.slot[2 * p->head] = sizeof v; /* the length word, as ringside's slot */
+        p->r.slot[2 * p->head + 1] = v;
         p->head = (p->head + 1) % p->r.slots;
     } else {
         if (p->head - p->cached_tail == p->r.slots) {
@@ -268,7 +272,12 @@ INLINE uint64_t pop(struct consumer *c, enum design d) {
          * Loaded on every pop, as the textbook does. */
         while (atomic_load_explicit(c->r.head, memory_order_acquire) == c->tail)
             wait_step(&spins);
-        v = c->r.slot[c->tail];
+        if (c->r.slot[2 * c->tail] != sizeof v) {
+            fprintf(stderr, "ring: slot %llu holds length %llu, not 8\n", (unsigned long long)c->tail,
+                    (unsigned long long)c->r.slot[2 * c->tail]);
+            exit(1);
+        }
+        v = c->r.slot[2 * c->tail + 1];
         c->tail = (c->tail + 1) % c->r.slots;
     } else {
         if (c->tail == c->cached_head) {

@@ -78,7 +78,7 @@ pub(crate) struct ClassicProducer {
     write: u64,
     /// Messages published in this segment (`in` wraps, so it cannot say).
     count: u64,
-    /// `out` as last loaded by `has_room`.
+    /// `out` as loaded by the last `has_room` that found no room.
     seen_out: u64,
     out_beside_in: bool,
 }
@@ -169,57 +169,47 @@ impl ProducerLane {
             Self::Classic(p) => {
                 // Acquire: pairs with the consumer's Release store of `out`.
                 let out = out_index(region, p.out_beside_in).load(Ordering::Acquire);
-                p.seen_out = out;
-                if k == 1 { (p.write + 1) % p.n != out } else { (out + p.n - p.write - 1) % p.n >= k }
+                let room = if k == 1 { (p.write + 1) % p.n != out } else { (out + p.n - p.write - 1) % p.n >= k };
+                if !room {
+                    p.seen_out = out;
+                }
+                room
             }
         }
     }
 
-    /// Send one message if there is room: the whole fast path in one match.
-    /// `msg.len()` must not exceed the slot size (the caller checks).
+    /// Write the next message in place and publish it: `write` gets the
+    /// slot's first `len` bytes. The whole fast path after [`has_room`](Self::has_room)
+    /// in one match; `write` runs only here, so a caller that composes the
+    /// message in the slot stores each byte once, where the consumer reads it.
+    ///
+    /// # Safety
+    /// `has_room(1)` (or `has_room(k)`, not yet used up) returned true since
+    /// the last publish, and `len <= slot_size`.
     #[inline(always)]
-    pub(crate) fn try_send(&mut self, msg: &[u8], region: &Region) -> bool {
+    pub(crate) unsafe fn push_with(&mut self, len: usize, write: impl FnOnce(&mut [u8]), region: &Region) {
+        let idx = self.slot_index(0);
+        let slots = self.slots();
+        slots.note_write(idx);
+        // SAFETY: the caller's `has_room` saw this slot free (the consumer
+        // has released it and reads it again only after the publication
+        // below); `&mut self` makes this the only writer; the payload holds
+        // `slot_size >= len` bytes.
+        write(unsafe { std::slice::from_raw_parts_mut(slots.payload(idx), len) });
         match self {
             Self::Stamped(p) => {
-                if p.tail >= p.limit {
-                    // Acquire: pairs with the consumer's Release store in `publish`.
-                    p.limit = region.consumer().position.load(Ordering::Acquire) + p.bound;
-                    if p.tail >= p.limit {
-                        return false;
-                    }
-                }
-                let idx = (p.tail & p.mask) as usize;
-                p.slots.note_write(idx);
-                // SAFETY: position `tail` is below the consumer's published
-                // position + bound, so the consumer has finished with this
-                // slot and reads it only after the stamp below; the payload
-                // holds `slot_size >= msg.len()` bytes (checked by the caller).
-                unsafe { copy_message(msg.as_ptr(), p.slots.payload(idx), msg.len()) };
-                let word = ((msg.len() as u64) << 32) | u64::from(stamp_of(p.tail));
-                // Release: pairs with the consumer's Acquire load in `ready_at`.
-                p.slots.word(idx).store(word, Ordering::Release);
+                let word = ((len as u64) << 32) | u64::from(stamp_of(p.tail));
+                // Release: pairs with the consumer's Acquire load in `front`/`ready_at`.
+                slots.word(idx).store(word, Ordering::Release);
                 p.tail += 1;
-                true
             }
             Self::Classic(p) => {
-                // Acquire: pairs with the consumer's Release store of `out`.
-                let out = out_index(region, p.out_beside_in).load(Ordering::Acquire);
-                p.seen_out = out;
-                if (p.write + 1) % p.n == out {
-                    return false;
-                }
-                let idx = p.write as usize;
-                p.slots.note_write(idx);
-                // SAFETY: `in + 1 != out`, so slot `in` is free and the
-                // consumer reads it only after `in` moves past it below; the
-                // payload holds `slot_size >= msg.len()` bytes.
-                unsafe { copy_message(msg.as_ptr(), p.slots.payload(idx), msg.len()) };
-                p.slots.word(idx).store(msg.len() as u64, Ordering::Relaxed);
+                // Ordered by the Release store of `in` below.
+                slots.word(idx).store(len as u64, Ordering::Relaxed);
                 p.write = (p.write + 1) % p.n;
                 p.count += 1;
-                // Release: pairs with the consumer's Acquire load of `in`.
+                // Release: pairs with the consumer's Acquire load of `in` in `front`.
                 region.producer().position.store(p.write, Ordering::Release);
-                true
             }
         }
     }
@@ -343,7 +333,7 @@ impl ConsumerLane {
         match self {
             Self::Stamped(c) => {
                 let idx = (c.head & c.mask) as usize;
-                // Acquire: pairs with the producer's Release store in `try_send`/`publish`.
+                // Acquire: pairs with the producer's Release store in `push_with`/`publish`.
                 let word = c.slots.word(idx).load(Ordering::Acquire);
                 (word as u32 == stamp_of(c.head)).then(|| (c.slots.payload(idx) as *const u8, (word >> 32) as u32))
             }
@@ -371,7 +361,7 @@ impl ConsumerLane {
                 let stamp = stamp_of(c.head);
                 for _ in 0..spins {
                     spin_hint();
-                    // Acquire: pairs with the producer's Release store in `try_send`/`publish`.
+                    // Acquire: pairs with the producer's Release store in `push_with`/`publish`.
                     let w = word.load(Ordering::Acquire);
                     if w as u32 == stamp {
                         return Some((c.slots.payload(idx) as *const u8, (w >> 32) as u32));

@@ -75,18 +75,33 @@ impl Producer {
     /// Send one message (at most the slot size), waiting as the capacity mode says.
     #[inline(always)]
     pub fn send(&mut self, msg: &[u8]) -> Result<(), SendError> {
-        if msg.len() > self.slot_size {
-            return Err(SendError::TooLarge { len: msg.len(), max: self.slot_size });
+        let len = msg.len();
+        // SAFETY: `dst` is `len` bytes of a slot, `msg` is
+        // `len` bytes of the caller's, and a slot cannot overlap a `&[u8]`
+        // the producer was handed.
+        self.send_with(len, |dst| unsafe { super::lane::copy_message(msg.as_ptr(), dst.as_mut_ptr(), len) })
+    }
+
+    /// Send one message of `len` bytes (at most the slot size) that `write`
+    /// composes in place, in the slot the consumer will read: no copy
+    /// through a buffer of the caller's. `write` gets exactly `len` bytes and
+    /// must fill them all. Waits as the capacity mode says, like [`send`](Self::send).
+    #[inline(always)]
+    pub fn send_with(&mut self, len: usize, write: impl FnOnce(&mut [u8])) -> Result<(), SendError> {
+        if len > self.slot_size {
+            return Err(SendError::TooLarge { len, max: self.slot_size });
         }
-        // The fast path is this loop's first `try_send`, inlined into the
-        // caller. Waiting is out of line and is not handed `msg`, so the
-        // caller's message need not be spilled to memory before every send
-        // (that one extra store per message cost a third of the throughput
-        // between two cores: `benches/cross_process.rs`). `make_room` returns
-        // only once there is room, so the loop runs at most twice.
-        while !self.lane.try_send(msg, &self.region) {
+        // The fast path is `has_room` and `push_with`, inlined into the
+        // caller. Waiting is out of line and is not handed the message, so
+        // the caller's message need not be spilled to memory before every
+        // send (that one extra store per message cost a third of the
+        // throughput between two cores: `benches/cross_process.rs`).
+        // `make_room` returns only once there is room.
+        if !self.lane.has_room(1, &self.region) {
             self.make_room(1)?;
         }
+        // SAFETY: `has_room(1)` or `make_room(1)` found room for one; `len <= slot_size`.
+        unsafe { self.lane.push_with(len, write, &self.region) };
         if self.after_send {
             self.after_send()?;
         }
@@ -97,15 +112,20 @@ impl Producer {
     /// ring is full. For bounded rings (a rendezvous send always waits for
     /// its acknowledgement, and an unbounded ring grows instead).
     pub fn try_send(&mut self, msg: &[u8]) -> Result<bool, SendError> {
-        if msg.len() > self.slot_size {
-            return Err(SendError::TooLarge { len: msg.len(), max: self.slot_size });
+        let len = msg.len();
+        if len > self.slot_size {
+            return Err(SendError::TooLarge { len, max: self.slot_size });
         }
         if !matches!(self.capacity, Capacity::Bounded(_)) {
             return Err(SendError::NotBounded);
         }
-        if !self.lane.try_send(msg, &self.region) {
+        if !self.lane.has_room(1, &self.region) {
             return Ok(false);
         }
+        // SAFETY: `dst` is `len` bytes of a slot and `msg` `len` bytes of the caller's, as in `send`.
+        let copy = |dst: &mut [u8]| unsafe { super::lane::copy_message(msg.as_ptr(), dst.as_mut_ptr(), len) };
+        // SAFETY: `has_room(1)` found room; `len <= slot_size`.
+        unsafe { self.lane.push_with(len, copy, &self.region) };
         if self.block {
             wake(self.root.consumer_wait());
         }

@@ -7,6 +7,7 @@
 //! (the shared-memory ring at full speed: a call through the contract's
 //! `Box<dyn>` costs about as much as an 8-byte message through the ring).
 
+use super::message::MessageWriter;
 use crate::ring::{Consumer, Producer, RecvError};
 use crate::transport::{Receiver, Sender, TransportError};
 
@@ -14,6 +15,13 @@ use crate::transport::{Receiver, Sender, TransportError};
 pub trait MessageSink {
     /// Send one message as the channel's capacity mode says.
     fn send(&mut self, msg: &[u8]) -> Result<(), TransportError>;
+    /// Send message `seq` as `writer` composes it: by default written into
+    /// the writer's buffer and sent from there; an end that can compose it
+    /// in place (the ring's slot) overrides this.
+    #[inline(always)]
+    fn send_message(&mut self, writer: &mut MessageWriter, seq: u64) -> Result<(), TransportError> {
+        self.send(writer.message(seq))
+    }
     /// Deliver anything queued and mark the clean end; messages the sender
     /// had to queue on its own side (unbounded kernel transports).
     fn finish(self) -> Result<u64, TransportError>;
@@ -61,9 +69,18 @@ impl MessageSource for BufferedReceiver {
 }
 
 impl MessageSink for Producer {
-    #[inline]
+    #[inline(always)]
     fn send(&mut self, msg: &[u8]) -> Result<(), TransportError> {
         Ok(Producer::send(self, msg)?)
+    }
+
+    /// Composed in the slot: each message is stored once, where the
+    /// consumer reads it, as a hand-written ring's producer does (writing
+    /// it into a buffer first and copying it cost the textbook ring's
+    /// stream 40% between two cores: `harness/benches/harness_vs_c.rs`).
+    #[inline(always)]
+    fn send_message(&mut self, writer: &mut MessageWriter, seq: u64) -> Result<(), TransportError> {
+        Ok(Producer::send_with(self, writer.size(), |dst| writer.write_into(dst, seq))?)
     }
 
     fn finish(self) -> Result<u64, TransportError> {
@@ -75,7 +92,7 @@ impl MessageSink for Producer {
 }
 
 impl MessageSource for Consumer {
-    #[inline]
+    #[inline(always)]
     fn recv_with<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>, TransportError> {
         match Consumer::recv_with(self, f) {
             Ok(r) => Ok(Some(r)),

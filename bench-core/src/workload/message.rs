@@ -101,6 +101,35 @@ impl MessageWriter {
         Self { buf: (0..size).map(filler).collect() }
     }
 
+    /// Bytes per message.
+    #[inline]
+    pub fn size(&self) -> usize {
+        self.buf.len()
+    }
+
+    /// Write message `seq` into `dst`, which must be [`size`](Self::size)
+    /// bytes long: for a transport that lets the message be composed where
+    /// it is sent from (the shared-memory ring's slot), so it is stored
+    /// once, not written here and copied there.
+    ///
+    /// # Panics
+    /// If `dst.len() != self.size()`.
+    #[inline]
+    pub fn write_into(&self, dst: &mut [u8], seq: u64) {
+        let n = self.buf.len();
+        assert_eq!(dst.len(), n, "a message is {n} bytes");
+        let bytes = seq.to_le_bytes();
+        dst[..MIN_SIZE].copy_from_slice(&bytes);
+        if n > MIN_SIZE {
+            // The tail repeats the number only where it does not overlap the head.
+            let body_end = if n >= 2 * MIN_SIZE { n - MIN_SIZE } else { n };
+            dst[MIN_SIZE..body_end].copy_from_slice(&self.buf[MIN_SIZE..body_end]);
+            if body_end < n {
+                dst[body_end..].copy_from_slice(&bytes);
+            }
+        }
+    }
+
     /// The bytes of message `seq`.
     #[inline]
     pub fn message(&mut self, seq: u64) -> &[u8] {
@@ -242,6 +271,18 @@ mod tests {
             let mut c = MessageChecker::new(size);
             c.check(&w.message(0)[..size - 1]);
             assert_eq!(c.counts().corrupted, 1);
+        }
+    }
+
+    #[test]
+    fn written_in_place_is_the_same_message() {
+        for size in [8, 9, 15, 16, 17, 64, 4096] {
+            let mut w = MessageWriter::new(size);
+            let mut dst = vec![0xee; size];
+            for seq in [0, 1, 0x0102_0304_0506_0708, u64::MAX] {
+                w.write_into(&mut dst, seq);
+                assert_eq!(dst, w.message(seq), "size {size}, seq {seq}");
+            }
         }
     }
 

@@ -53,7 +53,7 @@ pub fn stream_produce(
     let end = start + run.as_nanos() as u64;
     let (mut seq, mut stride, mut next_check, mut last_check) = (0u64, 1u64, 1u64, start);
     loop {
-        tx.send(writer.message(seq))?;
+        tx.send_message(&mut writer, seq)?;
         seq += 1;
         if seq == next_check {
             let now = now_ns();
@@ -115,7 +115,7 @@ pub fn pingpong_initiate(
     let mut seq = 0u64;
     loop {
         let t0 = clock.raw();
-        tx.send(writer.message(seq))?;
+        tx.send_message(&mut writer, seq)?;
         let back = rx.recv_with(|m| checker.check(m))?;
         let t1 = clock.raw();
         seq += 1;
@@ -212,7 +212,7 @@ pub fn rate_produce(
         }
         let now = wait_until(due, share_core);
         max_lag = max_lag.max(now.saturating_sub(due));
-        tx.send(writer.message(seq))?;
+        tx.send_message(&mut writer, seq)?;
         seq += 1;
     }
     let done = now_ns();
