@@ -49,6 +49,16 @@ pub enum Command {
     },
     /// Measure one scenario.
     Run(RunArgs),
+    /// Render the HTML report again from saved results; several files
+    /// (other machines, other commits) render side by side.
+    Report {
+        /// Results files (`results.json` of `harness all`, `suite` or `run`).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Where the report goes (default: report.html beside the first results file).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// List the scenarios of a suite, the placements this machine offers and the transports.
     List {
         /// List the quick suite instead of the full one.

@@ -2,6 +2,8 @@
 //! returned as [`BadInput`] (exit status 2); a suite with a failed
 //! scenario returns `Ok(false)` (exit status 1).
 
+use std::path::PathBuf;
+
 use anyhow::{Context, Result};
 use bench_core::ring::Capacity;
 use bench_core::topology::{Placement, Topology};
@@ -10,6 +12,7 @@ use bench_core::transport::{Channel, ChannelSpec, TransportKind};
 use scenarios::{Filter, PlacementSpec, Scenario, Suite};
 
 use crate::cli::{Command, FilterArgs, RunArgs};
+use crate::report;
 use crate::session::{BadInput, check_cores, check_cores_exist, default_out_dir, measure_floor, resolve, run_suite};
 use crate::summary::{duration_ns, si};
 use crate::supervisor::{self, RunSpec};
@@ -31,6 +34,7 @@ pub fn run(command: Command) -> Result<bool> {
             run_suite(&suite, &out)
         }
         Command::Run(args) => run_one(args),
+        Command::Report { files, out } => report(&files, out),
         Command::List { quick, suite, filters } => {
             let available = available_placements();
             let mut suite = match suite {
@@ -110,6 +114,15 @@ fn run_one(args: RunArgs) -> Result<bool> {
         .map_err(|e| BadInput(format!("{} cannot run {}: {e}", scenario.transport, scenario.id())))?;
     let out = args.out.unwrap_or_else(|| default_out_dir("run"));
     run_suite(&suite, &out)
+}
+
+/// `harness report`: render saved results; prints the report's path.
+fn report(files: &[PathBuf], out: Option<PathBuf>) -> Result<bool> {
+    let inputs = reports::load_inputs(files).map_err(|e| BadInput(e.to_string()))?;
+    let path = out.unwrap_or_else(|| report::default_path(&files[0]));
+    report::write(&inputs, &path)?;
+    println!("{}", path.display());
+    Ok(true)
 }
 
 fn list(suite: &Suite) {

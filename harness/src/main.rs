@@ -12,6 +12,7 @@ mod cli;
 mod commands;
 mod measurement;
 mod progress;
+mod report;
 mod session;
 mod summary;
 mod supervisor;
@@ -26,9 +27,13 @@ fn main() {
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if e.use_stderr() => {
-            // Bad input: one line, status 2 (clap adds a hint line; keep the first).
+            // Bad input: one line, status 2. Clap's first line says what is
+            // wrong; indented lines under it name what (a missing argument);
+            // hints and usage follow a blank line and are dropped.
             let text = e.render().to_string();
-            eprintln!("harness: {}", text.lines().next().unwrap_or("bad arguments").trim_start_matches("error: "));
+            let what: Vec<&str> = text.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
+            let line = if what.is_empty() { "bad arguments".to_owned() } else { what.join(" ") };
+            eprintln!("harness: {}", line.trim_start_matches("error: "));
             std::process::exit(2);
         }
         Err(e) => e.exit(), // --help, --version

@@ -1,7 +1,8 @@
 //! Running a suite: place every scenario on this machine's cores, measure
 //! the floor of each pair used, measure each scenario (see
 //! `measurement.rs`), and write each result the moment it is known, so an
-//! interrupted run keeps what it measured.
+//! interrupted run keeps what it measured. A finished run also writes
+//! `report.html` (see `report.rs`) and prints the verdict.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -20,6 +21,7 @@ use scenarios::{PlacementSpec, ResultsWriter, Scenario, Suite};
 
 use crate::measurement::{self, Placed, Plan};
 use crate::progress::Progress;
+use crate::report;
 use crate::summary;
 
 /// Cache-line round trips per floor measurement (after a tenth as many untimed).
@@ -193,7 +195,19 @@ pub fn run_suite(suite: &Suite, out: &Path) -> Result<bool> {
     let file = writer.finish().with_context(|| format!("writing results to {}", out.display()))?;
     bench_core::transport::objects::set_interrupt_note(None);
     summary::print(&file);
-    println!("\nresults: {}", out.join("results.json").display());
+    // The report is rendered from results.json as written, exactly as
+    // `harness report` would; the results are safe on disk whatever happens here.
+    let json = out.join("results.json");
+    let report_path = out.join(report::FILE_NAME);
+    let report = reports::load_inputs(std::slice::from_ref(&json)).map_err(anyhow::Error::new).and_then(|inputs| {
+        println!("\n{}", reports::verdict_table(&inputs).trim_end());
+        report::write(&inputs, &report_path)
+    });
+    println!("\nresults: {}", json.display());
     println!("         {}", out.join("results.csv").display());
+    match report {
+        Ok(()) => println!("report:  {}", report_path.display()),
+        Err(e) => return Err(e.context(format!("the report was not written (results kept in {})", out.display()))),
+    }
     Ok(!any_failed)
 }
