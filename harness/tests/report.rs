@@ -121,6 +121,58 @@ fn report_defaults_beside_the_first_file_and_labels_each_input() {
     assert_eq!(left, ["report.html", "results.json"]);
 }
 
+/// `harness run` of one short pipe scenario into `out`.
+fn run_one_scenario(out: &Path) -> Output {
+    harness(&[
+        "run",
+        "--transport",
+        "pipe",
+        "--capacity",
+        "bounded:8",
+        "--size",
+        "64",
+        "--pattern",
+        "stream",
+        "--repeat",
+        "1",
+        "--duration",
+        "20ms",
+        "--out",
+        out.to_str().unwrap(),
+    ])
+}
+
+#[test]
+fn a_finished_run_writes_report_html_and_prints_the_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    let run = run_one_scenario(&out);
+    let stdout = text(&run.stdout);
+    assert!(run.status.success(), "{stdout}\n{}", text(&run.stderr));
+    let report = out.join("report.html");
+    assert!(stdout.lines().any(|l| l == format!("report:  {}", report.display())), "{stdout}");
+    check_page_contract(&fs::read_to_string(&report).unwrap());
+    // The verdict printed is the one of the results written.
+    let inputs = reports::load_inputs(&[out.join("results.json")]).unwrap();
+    let verdict = reports::verdict_table(&inputs);
+    assert!(stdout.contains(verdict.trim_end()), "verdict missing from:\n{stdout}");
+}
+
+#[test]
+fn a_report_that_cannot_be_written_keeps_the_results_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("run");
+    fs::create_dir_all(out.join("report.html")).unwrap(); // a folder where the file should go
+    let run = run_one_scenario(&out);
+    let err = text(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{err}");
+    let last = err.lines().last().unwrap_or_default();
+    assert!(last.starts_with("harness: the report was not written") && last.contains("report.html"), "{err}");
+    let results = scenarios::results::ResultsFile::read(&out.join("results.json")).unwrap();
+    assert_eq!(results.scenarios.len(), 1);
+    assert!(out.join("results.csv").is_file());
+}
+
 #[test]
 fn bad_report_input_is_one_line_naming_the_file_and_status_2() {
     let dir = tempfile::tempdir().unwrap();
