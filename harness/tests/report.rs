@@ -1,6 +1,6 @@
 //! `harness report` as a user runs it, and the report as a person sees it.
 //!
-//! The real binary renders a real (trimmed) results file; then headless
+//! The real binary renders real (trimmed) results files; then headless
 //! Chromium opens the page twice: once to dump the DOM of a copy that
 //! carries a small measuring script (the report itself has none), which
 //! proves every chart is laid out with a non-zero size, and once to take a
@@ -16,8 +16,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// The quick suite's results from a real run, per-repeat histograms dropped.
-const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/quick-results.json");
+/// The quick suite's results from a real run (the reports crate's fixture).
+const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../reports/tests/fixtures/quick.json");
+
+/// A real `harness all` run (the reports crate's fixture): every section of
+/// the report has something to draw.
+const FULL_FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../reports/tests/fixtures/all.json");
 
 /// The flags every Chromium run starts with (plus a fresh `--user-data-dir`).
 const CHROMIUM_FLAGS: [&str; 7] = [
@@ -209,7 +213,7 @@ fn bad_report_input_is_one_line_naming_the_file_and_status_2() {
 fn report_in_headless_chromium_is_not_blank_and_every_chart_has_a_size() {
     let chromium = find_chromium();
     let dir = tempfile::tempdir().unwrap();
-    let report = render(&[Path::new(FIXTURE)], Some(&dir.path().join("report.html")));
+    let report = render(&[Path::new(FULL_FIXTURE)], Some(&dir.path().join("report.html")));
 
     // 1. Layout: a copy of the page that measures itself once loaded.
     let measured = dir.path().join("measured.html");
