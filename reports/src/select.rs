@@ -55,7 +55,7 @@ pub fn measured(s: &ScenarioResult) -> bool {
 
 /// The measured scenarios matching `keep`, in transport order (then
 /// capacity, size, placement).
-pub fn pick<'a>(results: &'a ResultsFile, keep: impl Fn(&ScenarioResult) -> bool) -> Vec<&'a ScenarioResult> {
+pub fn pick(results: &ResultsFile, keep: impl Fn(&ScenarioResult) -> bool) -> Vec<&ScenarioResult> {
     let mut out: Vec<&ScenarioResult> = results.scenarios.iter().filter(|s| measured(s) && keep(s)).collect();
     out.sort_by(|a, b| {
         (transport_rank(&a.transport), capacity_key(&a.capacity), a.size, &a.placement).cmp(&(
