@@ -119,13 +119,7 @@ pub fn render_html(inputs: &[Input]) -> String {
 
 /// The verdict (section 1 of the report) as a plain-text table for a terminal.
 pub fn verdict_table(inputs: &[Input]) -> String {
-    let header = [
-        "capacity",
-        "fastest by throughput",
-        "lowest p99 round trip",
-        "best kernel-backed",
-        "ring / best kernel [95%]",
-    ];
+    let header = verdict::COLUMNS;
     let mut out = String::new();
     for input in inputs {
         out.push_str(&format!(

@@ -2,12 +2,16 @@
 //! throughput and by p99 latency, and how many times faster the ring is
 //! than the best kernel-backed transport, with a bootstrap interval.
 
-use scenarios::results::{ResultsFile, ScenarioResult};
+use scenarios::results::{ResultsFile, ScenarioResult, Status};
 
 use crate::select::{self, DEFAULT_SIZE};
 
 /// Bootstrap resamples of the ring-to-kernel ratio.
 const RESAMPLES: usize = 10_000;
+/// The verdict table's columns (the report's table and the terminal's).
+pub const COLUMNS: [&str; 5] =
+    ["capacity", "fastest by throughput", "lowest p99 latency", "best kernel-backed", "ring / best kernel [95%]"];
+
 /// Fixed seed: the same results always give the same interval.
 const SEED: u64 = 0x7665_7264_6963_7421; // "verdict!"
 
@@ -18,7 +22,10 @@ pub struct Verdict<'a> {
     pub capacity: String,
     /// The stream scenario with the highest median throughput.
     pub fastest: Option<&'a ScenarioResult>,
-    /// The pingpong scenario with the lowest p99 round trip.
+    /// The latency scenario with the lowest p99: the pingpong round trips
+    /// where this capacity mode has them, else the one-way latencies of the
+    /// rate runs that kept their rate (`all` runs pingpong at bounded:1
+    /// only, and rate:R across the capacity sweep).
     pub lowest_p99: Option<&'a ScenarioResult>,
     /// The ring's (`shm-ring`) stream scenario.
     pub ring: Option<&'a ScenarioResult>,
@@ -44,18 +51,24 @@ pub fn verdicts(results: &ResultsFile) -> Vec<Verdict<'_>> {
                 .copied()
                 .filter(|s| s.capacity == capacity && s.pattern == "stream" && s.msgs_per_s.is_some())
                 .collect();
-            let pingpong: Vec<&ScenarioResult> = base
-                .iter()
-                .copied()
-                .filter(|s| s.capacity == capacity && s.pattern == "pingpong" && s.latency.is_some())
-                .collect();
-            if stream.is_empty() && pingpong.is_empty() {
+            let latency = |pattern: fn(&str) -> bool| -> Vec<&ScenarioResult> {
+                base.iter()
+                    .copied()
+                    .filter(|s| s.capacity == capacity && pattern(&s.pattern) && s.latency.is_some())
+                    .filter(|s| s.status == Status::Ok)
+                    .collect()
+            };
+            let mut timed = latency(|p| p == "pingpong");
+            if timed.is_empty() {
+                timed = latency(|p| p.starts_with("rate:"));
+            }
+            if stream.is_empty() && timed.is_empty() {
                 return None;
             }
             let by_throughput = |s: &&ScenarioResult| s.msgs_per_s.map(|e| e.median).unwrap_or(f64::NAN);
             let fastest = stream.iter().copied().max_by(|a, b| by_throughput(a).total_cmp(&by_throughput(b)));
             let p99 = |s: &&ScenarioResult| s.latency.as_ref().map(|l| l.p99.median).unwrap_or(f64::NAN);
-            let lowest_p99 = pingpong.iter().copied().min_by(|a, b| p99(a).total_cmp(&p99(b)));
+            let lowest_p99 = timed.iter().copied().min_by(|a, b| p99(a).total_cmp(&p99(b)));
             let ring = stream.iter().copied().find(|s| s.transport == "shm-ring");
             let best_kernel = stream
                 .iter()

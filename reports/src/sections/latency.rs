@@ -47,8 +47,8 @@ pub fn spectrum(inputs: &[Input]) -> String {
             let kind = if pattern == "pingpong" { "round trip" } else { "one way, from the intended send time" };
             let chart = LineChart {
                 x: Axis { label: "percentile".to_owned(), scale: Scale::Percentile, ticks: format::si },
-                y_label: format!("latency ({kind}), ns"),
-                y_ticks: format::si,
+                y_label: format!("latency ({kind})"),
+                y_ticks: format::ns,
                 series,
             };
             out.push_str(&html::figure(

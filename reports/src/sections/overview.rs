@@ -38,16 +38,7 @@ pub fn verdict(inputs: &[Input]) -> String {
             bars("ring throughput / best kernel-backed throughput (x)", format::three_digits, ratio_bars).svg(),
         ));
         let rows: Vec<Vec<String>> = vs.iter().map(|v| row(v)).collect();
-        out.push_str(&html::table(
-            &[
-                "capacity",
-                "fastest by throughput",
-                "lowest p99 round trip",
-                "best kernel-backed",
-                "ring / best kernel [95%]",
-            ],
-            &rows,
-        ));
+        out.push_str(&html::table(&crate::verdict::COLUMNS, &rows));
         out
     })
 }
@@ -61,8 +52,12 @@ pub fn row(v: &crate::verdict::Verdict<'_>) -> Vec<String> {
         v.capacity.clone(),
         v.fastest.map(throughput).unwrap_or_else(|| na("no stream scenario")),
         v.lowest_p99
-            .and_then(|s| s.latency.as_ref().map(|l| format!("{} ({})", s.transport, format::ns(l.p99.median))))
-            .unwrap_or_else(|| na("no pingpong scenario at this capacity")),
+            .and_then(|s| {
+                let kind =
+                    if s.pattern == "pingpong" { "round trip".to_owned() } else { format!("one-way, {}", s.pattern) };
+                s.latency.as_ref().map(|l| format!("{} ({} {kind})", s.transport, format::ns(l.p99.median)))
+            })
+            .unwrap_or_else(|| na("no pingpong or sustained rate scenario at this capacity")),
         v.best_kernel.map(throughput).unwrap_or_else(|| na("no kernel-backed stream")),
         match (v.ring_vs_kernel, v.ring) {
             (Some((r, lo, hi)), _) => {

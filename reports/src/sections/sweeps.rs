@@ -25,6 +25,10 @@ fn p50(s: &ScenarioResult) -> Option<f64> {
     s.latency.as_ref().map(|l| l.p50.median)
 }
 
+fn p99(s: &ScenarioResult) -> Option<f64> {
+    s.latency.as_ref().map(|l| l.p99.median)
+}
+
 /// Section 4.
 pub fn sizes(inputs: &[Input]) -> String {
     per_input(inputs, |i, input| {
@@ -43,10 +47,14 @@ pub fn sizes(inputs: &[Input]) -> String {
                 continue;
             };
             let swept: Vec<&ScenarioResult> = chosen.into_iter().filter(|s| &s.capacity == capacity).collect();
-            let (y_label, series) = if pattern == "stream" {
-                ("payload bytes per second", lines(&swept, |s| Some((s.size as f64, s.bytes_per_s?.median))))
+            let (y_label, y_ticks, series): (_, fn(f64) -> String, _) = if pattern == "stream" {
+                (
+                    "payload bytes per second",
+                    format::si,
+                    lines(&swept, |s| Some((s.size as f64, s.bytes_per_s?.median))),
+                )
             } else {
-                ("round-trip p50, ns", lines(&swept, |s| Some((s.size as f64, p50(s)?))))
+                ("round-trip p50", format::ns, lines(&swept, |s| Some((s.size as f64, p50(s)?))))
             };
             let mut sizes = select::distinct(&swept, |s| s.size);
             sizes.sort();
@@ -57,7 +65,7 @@ pub fn sizes(inputs: &[Input]) -> String {
                     ticks: format::bytes,
                 },
                 y_label: y_label.into(),
-                y_ticks: format::si,
+                y_ticks,
                 series,
             };
             out.push_str(&html::figure(
@@ -98,7 +106,11 @@ pub fn capacity(inputs: &[Input]) -> String {
     per_input(inputs, |i, input| {
         let primary = select::primary_placement(&input.results);
         let mut out = String::new();
-        for (k, pattern) in ["stream", "pingpong"].into_iter().enumerate() {
+        let mut rates =
+            select::distinct(&select::pick(&input.results, |s| s.pattern.starts_with("rate:")), |s| s.pattern.clone());
+        rates.sort_by_key(|r| r.trim_start_matches("rate:").parse::<u64>().unwrap_or(u64::MAX));
+        let patterns: Vec<String> = ["stream", "pingpong"].into_iter().map(str::to_owned).chain(rates).collect();
+        for (k, pattern) in patterns.iter().map(String::as_str).enumerate() {
             let swept = select::pick(&input.results, |s| {
                 s.placement == primary && s.pattern == pattern && s.size == DEFAULT_SIZE
             });
@@ -114,10 +126,18 @@ pub fn capacity(inputs: &[Input]) -> String {
                 continue;
             }
             let index = |s: &ScenarioResult| capacities.iter().position(|c| *c == s.capacity).map(|p| p as f64);
-            let (y_label, series) = if pattern == "stream" {
-                ("messages per second", lines(&swept, |s| Some((index(s)?, s.msgs_per_s?.median))))
-            } else {
-                ("round-trip p50, ns", lines(&swept, |s| Some((index(s)?, p50(s)?))))
+            // A rate run that fell behind its rate measures its own backlog, not the transport.
+            let kept = |s: &ScenarioResult| s.status == scenarios::Status::Ok;
+            let (y_label, y_ticks, series): (_, fn(f64) -> String, _) = match pattern {
+                "stream" => {
+                    ("messages per second", format::si, lines(&swept, |s| Some((index(s)?, s.msgs_per_s?.median))))
+                }
+                "pingpong" => ("round-trip p50", format::ns, lines(&swept, |s| Some((index(s)?, p50(s)?)))),
+                _ => (
+                    "one-way p99 (sustained runs)",
+                    format::ns,
+                    lines(&swept, |s| Some((index(s)?, kept(s).then(|| p99(s))??))),
+                ),
             };
             let chart = LineChart {
                 x: Axis {
@@ -126,7 +146,7 @@ pub fn capacity(inputs: &[Input]) -> String {
                     ticks: format::si,
                 },
                 y_label: y_label.into(),
-                y_ticks: format::si,
+                y_ticks,
                 series,
             };
             out.push_str(&html::figure(
@@ -146,13 +166,23 @@ pub fn capacity(inputs: &[Input]) -> String {
                                 .msgs_per_s
                                 .map(|e| format::estimate(&e, format::si))
                                 .unwrap_or_else(|| na("no throughput")),
-                            Some(s) => p50(s).map(format::ns).unwrap_or_else(|| na("no latency")),
+                            Some(s) if pattern == "pingpong" => {
+                                p50(s).map(format::ns).unwrap_or_else(|| na("no latency"))
+                            }
+                            Some(s) if !kept(s) => na(&format!("{}: fell behind its rate", s.status.name())),
+                            Some(s) => p99(s).map(format::ns).unwrap_or_else(|| na("no latency")),
                             None => na("not measured; see the failures list"),
                         });
                     }
                     row
                 })
                 .collect();
+            let what = match pattern {
+                "stream" => "Messages per second: median [95% interval].".to_owned(),
+                "pingpong" => "Round trip p50.".to_owned(),
+                _ => format!("One-way p99 at {pattern}, from each message's intended send time."),
+            };
+            out.push_str(&format!("<p>{}</p>\n", html::escape(&what)));
             out.push_str(&html::table(&header, &rows));
         }
         out
