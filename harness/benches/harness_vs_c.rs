@@ -2,11 +2,13 @@
 //! the same two cores: the check that `harness run` adds nothing of its own
 //! to what it reports (issue 4, "done when").
 //!
-//! Seven comparisons, each a C program and a `harness run` of one scenario.
-//! Five are checks, the same algorithm on both sides:
+//! Nine comparisons, each a C program and a `harness run` of one scenario.
+//! Seven are checks, the same algorithm on both sides:
 //!
 //! | measurement | C | harness |
 //! |---|---|---|
+//! | shm-ring stream, msgs/s | `ring stream A B 200 1024 stamped` | `--transport shm-ring --capacity bounded:1024 --size 8 --pattern stream --duration 200ms` |
+//! | shm-ring pingpong, p50/p99 | `ring pingpong A B 100000 10000 1024 stamped` | `--transport shm-ring --capacity bounded:1024 --size 8 --pattern pingpong --duration 200ms` |
 //! | shm-ring:textbook stream, msgs/s | `ring stream A B 200 1024 textbook` | `--transport shm-ring:textbook --capacity bounded:1023 --size 8 --pattern stream --duration 200ms` |
 //! | shm-ring:textbook pingpong, p50/p99 | `ring pingpong A B 100000 10000 1024 textbook` | `--transport shm-ring:textbook --capacity bounded:1023 --size 8 --pattern pingpong --duration 200ms` |
 //! | sysv-mq, posix-mq, pipe pingpong, p50/p99 | `pingpong MECH A B 2000 20000 16` | `--transport MECH --capacity bounded:1 --size 16 --pattern pingpong --duration 300ms` |
@@ -21,9 +23,13 @@
 //! | shm-ring stream, msgs/s | `ring stream A B 200 1024 cached` | `--transport shm-ring --capacity bounded:1024 --size 8 --pattern stream --duration 200ms` |
 //! | shm-ring pingpong, p50/p99 | `ring pingpong A B 100000 10000 1024 cached` | `--transport shm-ring --capacity bounded:1024 --size 8 --pattern pingpong --duration 200ms` |
 //!
-//! `ring` is `bench-core/benches/c/ring.c`: an SPSC ring of 8-byte slots in
-//! a `MAP_SHARED` mapping between two forked, pinned processes, spinning
-//! with the pause hint. Its `textbook` design is ringside's
+//! `ring` is `bench-core/benches/c/ring.c`: an SPSC ring of 8-byte messages
+//! in a `MAP_SHARED` mapping between two forked, pinned processes, spinning
+//! with the pause hint. Its `stamped` design is ringside's own ring written
+//! again in C: 16-byte slots of a `len << 32 | stamp` word and the message,
+//! the consumer polling the word, publishing its position every
+//! `clamp(slots / 8, 1, 64)` messages and before it waits, the producer
+//! reloading that position only at its cached limit. Its `textbook` design is ringside's
 //! `shm-ring:textbook` algorithm: `in` and `out` side by side on one line,
 //! full when `(in + 1) % BUFFER_SIZE == out` (one slot wasted), the peer's
 //! index loaded on every operation. ringside allocates `N + 1` slots for
@@ -115,6 +121,8 @@ fn main() {
     );
 
     let cases = [
+        Case::RingStream(Pair::Stamped),
+        Case::RingPingpong(Pair::Stamped),
         Case::RingStream(Pair::Textbook),
         Case::RingPingpong(Pair::Textbook),
         Case::KernelPingpong("sysv-mq"),
@@ -167,6 +175,9 @@ fn main() {
 /// Which shared-memory rings a ring case puts side by side.
 #[derive(Debug, Clone, Copy)]
 enum Pair {
+    /// ringside's `shm-ring` against the C ring's `stamped` design, the
+    /// same algorithm written in C: a check of the measurement.
+    Stamped,
     /// ringside's `shm-ring:textbook` against the C ring's `textbook`
     /// design: one algorithm, so a check of the measurement.
     Textbook,
@@ -180,7 +191,7 @@ impl Pair {
     fn transport(self) -> &'static str {
         match self {
             Pair::Textbook => "shm-ring:textbook",
-            Pair::Designs => "shm-ring",
+            Pair::Stamped | Pair::Designs => "shm-ring",
         }
     }
 
@@ -188,7 +199,7 @@ impl Pair {
     fn capacity(self) -> String {
         match self {
             Pair::Textbook => format!("bounded:{TEXTBOOK_BOUND}"),
-            Pair::Designs => format!("bounded:{RING_SLOTS}"),
+            Pair::Stamped | Pair::Designs => format!("bounded:{RING_SLOTS}"),
         }
     }
 
@@ -196,6 +207,7 @@ impl Pair {
     fn c_design(self) -> &'static str {
         match self {
             Pair::Textbook => "textbook",
+            Pair::Stamped => "stamped",
             Pair::Designs => "cached",
         }
     }
@@ -207,6 +219,9 @@ impl Pair {
                 "C textbook ring, {RING_SLOTS} slots; harness bounded:{TEXTBOOK_BOUND} = {RING_SLOTS} slots, \
                  one left empty by the full test"
             ),
+            Pair::Stamped => {
+                format!("C stamped ring (ringside's algorithm), {RING_SLOTS} slots; harness bounded:{RING_SLOTS}")
+            }
             Pair::Designs => format!(
                 "different designs: ringside's stamped ring vs a cached-index C ring; not a measurement check; \
                  {RING_SLOTS} slots, harness bounded:{RING_SLOTS}"

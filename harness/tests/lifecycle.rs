@@ -23,6 +23,20 @@ fn harness() -> Command {
     Command::new(env!("CARGO_BIN_EXE_harness"))
 }
 
+/// Start `harness ARGS --out OUT` with `env` set, its output discarded (the
+/// test reads `results.json`), for a test that signals it while it runs.
+fn spawn_harness(args: &[&str], out: &Path, env: &[(&str, &str)]) -> Child {
+    harness()
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start harness")
+}
+
 fn out_dir(tag: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::Builder::new().prefix(&format!("ringside-test-{tag}-")).tempdir().expect("temp dir");
     let out = dir.path().join("out");
@@ -153,7 +167,13 @@ fn every_pattern_writes_schema_results_with_clean_integrity() {
         let file = read(&out);
         assert!(file.finished_unix.is_some(), "{what}");
         let [s] = file.scenarios.as_slice() else { panic!("one scenario expected: {what}") };
-        assert_eq!(s.status, Status::Ok, "{what}: {:?}", s.reason);
+        // Keeping a rate is a matter of timing on a shared machine, so
+        // `unsustained` with its reason is a correct outcome for a rate run
+        // too (its figures are still all there); anything else is not.
+        let rate_missed = pattern.starts_with("rate:")
+            && s.status == Status::Unsustained
+            && s.reason.as_deref().is_some_and(|r| r.contains("asked for"));
+        assert!(s.status == Status::Ok || rate_missed, "{what}: {:?} {:?}", s.status, s.reason);
         assert!(s.integrity.is_clean() && s.integrity.sent > 0, "{what}: {:?}", s.integrity);
         assert_eq!(s.repeats.len(), 2, "{what}");
         assert!(s.cores.is_some() && s.relation.is_some(), "{what}");
@@ -227,14 +247,8 @@ fn results_json_has_exactly_the_documented_fields() {
 fn a_killed_worker_fails_its_scenario_and_leaves_nothing_behind() {
     let _serial = serial();
     let (_dir, out) = out_dir("kill");
-    let mut child = harness()
-        .args(["run", "--transport", "sysv-mq", "--capacity", "bounded:64", "--size", "64", "--pattern", "stream"])
-        .args(["--repeat", "1", "--duration", "60s", "--out"])
-        .arg(&out)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start harness");
+    let run = ["run", "--transport", "sysv-mq", "--capacity", "bounded:64", "--size", "64", "--pattern", "stream"];
+    let mut child = spawn_harness(&[&run[..], &["--repeat", "1", "--duration", "60s"]].concat(), &out, &[]);
     let pid = child.id();
     let consumer = wait_for_worker(pid, "consumer");
     let producer = wait_for_worker(pid, "producer");
@@ -255,15 +269,9 @@ fn a_killed_worker_fails_its_scenario_and_leaves_nothing_behind() {
 fn a_hung_worker_is_killed_at_its_deadline() {
     let _serial = serial();
     let (_dir, out) = out_dir("hang");
-    let mut child = harness()
-        .env("RINGSIDE_DEADLINE_BASE_S", "2")
-        .args(["run", "--transport", "fifo", "--capacity", "bounded:8", "--size", "64", "--pattern", "stream"])
-        .args(["--repeat", "1", "--duration", "100ms", "--out"])
-        .arg(&out)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start harness");
+    let run = ["run", "--transport", "fifo", "--capacity", "bounded:8", "--size", "64", "--pattern", "stream"];
+    let args = [&run[..], &["--repeat", "1", "--duration", "100ms"]].concat();
+    let mut child = spawn_harness(&args, &out, &[("RINGSIDE_DEADLINE_BASE_S", "2")]);
     let pid = child.id();
     let consumer = wait_for_worker(pid, "consumer");
     let producer = wait_for_worker(pid, "producer");
@@ -282,13 +290,7 @@ fn a_hung_worker_is_killed_at_its_deadline() {
 fn ctrl_c_keeps_finished_results_and_removes_every_object() {
     let _serial = serial();
     let (_dir, out) = out_dir("interrupt");
-    let mut child = harness()
-        .args(["all", "--quick", "--transport", "posix-mq,fifo,shm-ring,sysv-mq", "--out"])
-        .arg(&out)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start harness");
+    let mut child = spawn_harness(&["all", "--quick", "--transport", "posix-mq,fifo,shm-ring,sysv-mq"], &out, &[]);
     let pid = child.id();
     // Interrupt once the first scenario is written, in the middle of a later one.
     let until = Instant::now() + Duration::from_secs(120);

@@ -5,12 +5,24 @@
 //! several (other machines, other commits), each with a label; the report
 //! shows them side by side.
 //!
-//! SKELETON: the sections and charts arrive with issue 5's work; this is
-//! the API the harness and the browser test build against.
+//! The page has no script and fetches nothing: charts are SVG drawn by
+//! `plotters` ([`charts`]) and inlined, the style sheet is inline. Modules:
+//! [`select`] picks scenarios out of a file, [`verdict`] computes section
+//! 1, [`spectrum`] reads latency histograms, [`palette`] gives each
+//! transport its colour, `sections` and `html` build the page.
 
 use std::path::{Path, PathBuf};
 
 use scenarios::results::ResultsFile;
+
+pub mod charts;
+pub mod format;
+mod html;
+pub mod palette;
+mod sections;
+pub mod select;
+pub mod spectrum;
+pub mod verdict;
 
 /// One results file and the label it carries in the report.
 #[derive(Debug, Clone)]
@@ -64,12 +76,42 @@ fn label_of(path: &Path) -> String {
 
 /// The whole report: one HTML page that needs nothing from the network.
 pub fn render_html(inputs: &[Input]) -> String {
-    let mut page = String::from(
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>ringside report</title></head><body>\n",
+    let mut page = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>ringside report</title>\n<style>{}</style>\n</head><body>\n<h1>ringside report</h1>\n",
+        html::STYLE
     );
-    page.push_str("<h1>ringside report</h1>\n");
+    for input in inputs.iter().filter(|i| !i.results.valid) {
+        page.push_str(&format!(
+            "<div class=\"banner\">{}: these results are marked invalid and must not be quoted ({}).</div>\n",
+            html::escape(&input.label),
+            html::escape(&input.results.warnings.join("; "))
+        ));
+    }
+    page.push_str("<ul class=\"inputs\">\n");
     for input in inputs {
-        page.push_str(&format!("<p>{}: {} scenarios</p>\n", escape(&input.label), input.results.scenarios.len()));
+        let r = &input.results;
+        page.push_str(&format!(
+            "<li><strong>{}</strong>: suite {}, {} scenarios, {} on {} ({}), {}</li>\n",
+            html::escape(&input.label),
+            html::escape(&r.suite),
+            r.scenarios.len(),
+            html::escape(&r.tool),
+            html::escape(&r.environment.hostname),
+            html::escape(&r.environment.cpu_model),
+            html::escape(r.environment.git_commit.as_deref().unwrap_or("commit not recorded"))
+        ));
+    }
+    page.push_str("</ul>\n");
+    let sections = sections::all(inputs);
+    page.push_str("<nav><ol>\n");
+    for (id, title, _) in &sections {
+        page.push_str(&format!("<li><a href=\"#{id}\">{}</a></li>\n", html::escape(title)));
+    }
+    page.push_str("</ol></nav>\n");
+    for (id, title, body) in &sections {
+        page.push_str(&html::section(id, title, body));
     }
     page.push_str("</body></html>\n");
     page
@@ -77,10 +119,26 @@ pub fn render_html(inputs: &[Input]) -> String {
 
 /// The verdict (section 1 of the report) as a plain-text table for a terminal.
 pub fn verdict_table(inputs: &[Input]) -> String {
-    inputs.iter().map(|i| format!("{}: {} scenarios\n", i.label, i.results.scenarios.len())).collect()
-}
-
-/// Escape text for HTML.
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    let header = verdict::COLUMNS;
+    let mut out = String::new();
+    for input in inputs {
+        out.push_str(&format!(
+            "{}{}\n",
+            input.label,
+            if input.results.valid { "" } else { " (INVALID: do not quote)" }
+        ));
+        let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| (*h).to_owned()).collect()];
+        rows.extend(verdict::verdicts(&input.results).iter().map(sections::verdict_row));
+        if rows.len() == 1 {
+            out.push_str("  no measured stream or pingpong scenario at the primary placement\n");
+            continue;
+        }
+        let widths: Vec<usize> =
+            (0..header.len()).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
+        for row in &rows {
+            let cells: Vec<String> = row.iter().zip(&widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
+            out.push_str(&format!("  {}\n", cells.join("  ").trim_end()));
+        }
+    }
+    out
 }

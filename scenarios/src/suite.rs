@@ -115,7 +115,7 @@ impl Suite {
     }
 
     /// The full default comparison on a machine offering `available`
-    /// placements (about 270 scenarios on a two-placement machine, some
+    /// placements (about 320 scenarios on a two-placement machine, some
     /// three minutes on a 2-core VM):
     ///
     /// 1. every transport x {rendezvous, bounded:8, unbounded} x 64 B x stream x every placement;
@@ -123,7 +123,9 @@ impl Suite {
     /// 3. every transport x bounded:8 x 64 B x rate:10000 at the primary placement;
     /// 4. message sizes at the primary placement: every transport x {8, 512, 4096, 65536} B x
     ///    stream (bounded:8) and pingpong (bounded:1);
-    /// 5. capacities: every transport x {bounded:1, bounded:64, bounded:1024} x 64 B x stream, primary;
+    /// 5. capacities: every transport x {bounded:1, bounded:64, bounded:1024} x 64 B x stream, and
+    ///    x {rendezvous, bounded:1, bounded:64, bounded:1024, unbounded} x rate:10000 (latency
+    ///    against N, with item 3's bounded:8), primary;
     /// 6. the ring ablation: shm-ring, shm-ring:padded, shm-ring:textbook x bounded:1024 x 8 B x
     ///    {stream, pingpong}, primary.
     ///
@@ -153,6 +155,8 @@ impl Suite {
         }
         let sweep = [Capacity::Bounded(1), Capacity::Bounded(64), Capacity::Bounded(1024)];
         scenarios.extend(product(&transports, &sweep, &size, &[Pattern::Stream], &primary));
+        let rate_sweep = [Capacity::Rendezvous, sweep[0], sweep[1], sweep[2], Capacity::Unbounded];
+        scenarios.extend(product(&transports, &rate_sweep, &size, &[Pattern::Rate(10_000)], &primary));
         scenarios.extend(product(&rings, &[Capacity::Bounded(1024)], &[8], &both, &primary));
         Suite::new("all", scenarios, 3, 1, 100)
     }
@@ -469,7 +473,8 @@ mod tests {
         assert_eq!((all.repeats, all.warmup_runs, all.run_ms), (3, 1, 100));
         // The sweeps run at the primary placement only.
         let rates: Vec<_> = all.scenarios.iter().filter(|s| matches!(s.pattern, Pattern::Rate(_))).collect();
-        assert_eq!(rates.len(), TransportKind::ALL.len());
+        // bounded:8, and the capacity sweep's five modes.
+        assert_eq!(rates.len(), 6 * TransportKind::ALL.len());
         assert!(rates.iter().all(|s| s.placement == PlacementSpec::Named(Placement::CrossCore)));
         // The ring ablation.
         for variant in Variant::ALL {

@@ -5,9 +5,9 @@
  *   ring stream   PRODUCER_CORE CONSUMER_CORE MILLIS SLOTS [DESIGN]
  *   ring pingpong CORE_A CORE_B SAMPLES WARMUP SLOTS [DESIGN]
  *
- * DESIGN is `cached` (the default) or `textbook`. Both carry 8-byte
- * messages in SLOTS slots: 8 bytes each in the cached design, 16 (a length
- * word and the message) in the textbook one.
+ * DESIGN is `cached` (the default), `textbook` or `stamped`. All carry
+ * 8-byte messages in SLOTS slots: 8 bytes each in the cached design, 16 (a
+ * word before the message) in the other two.
  *
  * cached: the fast SPSC queue as in rigtorp's SPSCQueue or rtrb. SLOTS (a
  * power of two) slots; `head` (the next slot the producer writes, written
@@ -35,7 +35,21 @@
  * message, 16 bytes in all (the consumer checks the length, as ringside's
  * does), so both move the same bytes through the same lines.
  *
- * In both designs publication is one release store of the side's own index
+ * stamped: ringside's own ring (`shm-ring`; bench-core/src/ring/lane.rs,
+ * "Stamped"), written again in C. SLOTS (a power of two) slots of 16
+ * bytes: a word `len << 32 | stamp`, then the message, where stamp is the
+ * low 32 bits of position + 1 (positions are free-running 64-bit counts).
+ * The producer writes the message, then stores the word with release; the
+ * consumer polls the word of its next slot with acquire, so one line
+ * carries both the data and "it is there". The producer publishes no
+ * index. The consumer publishes its position (release, on a 128-byte line
+ * of its own) once every PUBLISH_EVERY = clamp(SLOTS / 8, 1, 64) messages,
+ * and before it waits after INLINE_SPINS failed polls; the producer keeps
+ * limit = that position + SLOTS and reloads it (acquire) only when its
+ * position reaches the limit. These are ringside's constants for
+ * `bounded:SLOTS`.
+ *
+ * In the cached and textbook designs publication is one release store of the side's own index
  * after the slot is written (producer) or read (consumer); the peer reads it
  * with acquire.
  *
@@ -117,12 +131,15 @@
 #define WATCHDOG_S 60
 #endif
 #define MAX_SLOTS (1ul << 24)
+/* Stamped: polls of the next slot before the consumer publishes its
+ * position and waits (ringside's INLINE_SPINS). */
+#define INLINE_SPINS 64
 
 /* Always inlined, so that a side's loop compiled for one design (a
  * constant argument) holds that design's code alone. */
 #define INLINE static inline __attribute__((always_inline))
 
-enum design { CACHED, TEXTBOOK };
+enum design { CACHED, TEXTBOOK, STAMPED };
 
 /* One 128-byte line: a 64-byte line plus the adjacent-line prefetcher's
  * partner (as crossbeam-utils' CachePadded on x86_64). */
@@ -147,6 +164,20 @@ struct textbook_shared {
     uint64_t slot[];                       /* 2 words per slot (length, message), from byte 128 */
 };
 
+/* A slot of the textbook and stamped designs. */
+struct wide_slot {
+    _Atomic uint64_t word; /* textbook: the length; stamped: len << 32 | stamp */
+    uint64_t value;
+};
+
+/* The shared bytes of one stamped ring. Invariant: the producer's position
+ * minus the consumer's published one is at most slots. */
+struct stamped_shared {
+    struct line position;    /* the consumer's published position; consumer writes it */
+    struct wide_slot slot[]; /* start at byte 128, on a line of their own */
+};
+
+_Static_assert(offsetof(struct stamped_shared, slot) == 128, "stamped slots start on a line of their own");
 _Static_assert(offsetof(struct cached_shared, slot) == 256, "cached slots start on a line of their own");
 _Static_assert(offsetof(struct textbook_shared, index.out) == 8, "textbook in and out side by side");
 _Static_assert(offsetof(struct textbook_shared, slot) == 128, "textbook slots start on the next line");
@@ -156,6 +187,7 @@ struct ring {
     _Atomic uint64_t *head; /* the producer's index: head (cached) or in (textbook) */
     _Atomic uint64_t *tail; /* the consumer's index: tail (cached) or out (textbook) */
     uint64_t *slot;
+    struct wide_slot *wide; /* stamped only */
     uint64_t slots;
 };
 
@@ -164,6 +196,7 @@ struct producer {
     uint64_t mask;        /* cached only: slots - 1 */
     uint64_t head;        /* our index (the shared one is a copy of it) */
     uint64_t cached_tail; /* cached only: the consumer's counter as last read */
+    uint64_t limit;       /* stamped only: consumer's published position + slots */
 };
 
 struct consumer {
@@ -171,6 +204,8 @@ struct consumer {
     uint64_t mask;        /* cached only */
     uint64_t tail;        /* our index */
     uint64_t cached_head; /* cached only: the producer's counter as last read */
+    uint64_t published;   /* stamped only: the position last published */
+    uint64_t every;       /* stamped only: PUBLISH_EVERY */
 };
 
 /* Failed polls before a yield: 0 when both sides share a core. */
@@ -216,8 +251,10 @@ INLINE uint64_t ticks(void) {
 }
 
 static struct ring map_ring(enum design d, uint64_t slots) {
-    size_t header = d == TEXTBOOK ? sizeof(struct textbook_shared) : sizeof(struct cached_shared);
-    size_t words = d == TEXTBOOK ? 2 * slots : slots;
+    size_t header = d == TEXTBOOK  ? sizeof(struct textbook_shared)
+                    : d == STAMPED ? sizeof(struct stamped_shared)
+                                   : sizeof(struct cached_shared);
+    size_t words = d == CACHED ? slots : 2 * slots;
     void *p = mmap(NULL, header + words * sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         die("mmap");
@@ -226,19 +263,43 @@ static struct ring map_ring(enum design d, uint64_t slots) {
         struct textbook_shared *t = p;
         return (struct ring){.head = &t->index.in, .tail = &t->index.out, .slot = t->slot, .slots = slots};
     }
+    if (d == STAMPED) {
+        struct stamped_shared *st = p;
+        return (struct ring){.tail = &st->position.value, .wide = st->slot, .slots = slots};
+    }
     struct cached_shared *c = p;
     return (struct ring){.head = &c->head.value, .tail = &c->tail.value, .slot = c->slot, .slots = slots};
 }
 
 static struct producer producer_of(struct ring r) {
-    return (struct producer){.r = r, .mask = r.slots - 1, .head = 0, .cached_tail = 0};
+    return (struct producer){.r = r, .mask = r.slots - 1, .head = 0, .cached_tail = 0, .limit = r.slots};
 }
 
 static struct consumer consumer_of(struct ring r) {
-    return (struct consumer){.r = r, .mask = r.slots - 1, .tail = 0, .cached_head = 0};
+    uint64_t every = r.slots / 8 < 1 ? 1 : r.slots / 8 > 64 ? 64 : r.slots / 8;
+    return (struct consumer){.r = r, .mask = r.slots - 1, .tail = 0, .cached_head = 0, .published = 0, .every = every};
 }
 
+/* The stamp of position `pos`: never 0, so a zero-filled slot is empty. */
+INLINE uint64_t stamp_of(uint64_t pos) { return (uint32_t)(pos + 1); }
+
 INLINE void push(struct producer *p, uint64_t v, enum design d) {
+    if (d == STAMPED) {
+        if (p->head >= p->limit) {
+            unsigned spins = 0;
+            /* Acquire: pairs with the consumer's release store of its
+             * position in pop(); its reads of the slots we reuse are done. */
+            while (p->head >= (p->limit = atomic_load_explicit(p->r.tail, memory_order_acquire) + p->r.slots))
+                wait_step(&spins);
+        }
+        struct wide_slot *s = &p->r.wide[p->head & p->mask];
+        s->value = v;
+        /* Release: pairs with the consumer's acquire load of the word in
+         * pop(); the message written above is visible with it. */
+        atomic_store_explicit(&s->word, (uint64_t)sizeof v << 32 | stamp_of(p->head), memory_order_release);
+        p->head++;
+        return;
+    }
     if (d == TEXTBOOK) {
         unsigned spins = 0;
         /* Acquire: pairs with the consumer's release store of out in pop(),
@@ -264,8 +325,44 @@ INLINE void push(struct producer *p, uint64_t v, enum design d) {
     atomic_store_explicit(p->r.head, p->head, memory_order_release);
 }
 
+/* Stamped: publish the consumer's position (release: pairs with the
+ * producer's acquire load in push(); our reads of the slots are done). */
+INLINE void publish(struct consumer *c) {
+    c->published = c->tail;
+    atomic_store_explicit(c->r.tail, c->tail, memory_order_release);
+}
+
 INLINE uint64_t pop(struct consumer *c, enum design d) {
     uint64_t v;
+    if (d == STAMPED) {
+        struct wide_slot *s = &c->r.wide[c->tail & c->mask];
+        uint64_t stamp = stamp_of(c->tail);
+        /* Acquire: pairs with the producer's release store of the word in push(). */
+        uint64_t w = atomic_load_explicit(&s->word, memory_order_acquire);
+        if ((uint32_t)w != stamp) {
+            unsigned polls = 0, spins = 0;
+            while ((uint32_t)(w = atomic_load_explicit(&s->word, memory_order_acquire)) != stamp) {
+                if (polls < INLINE_SPINS) {
+                    polls++;
+                    cpu_relax();
+                    continue;
+                }
+                if (polls++ == INLINE_SPINS && c->published != c->tail)
+                    publish(c); /* before waiting on: the producer may be waiting for the room */
+                wait_step(&spins);
+            }
+        }
+        if (w >> 32 != sizeof v) {
+            fprintf(stderr, "ring: slot %llu holds length %llu, not 8\n", (unsigned long long)(c->tail & c->mask),
+                    (unsigned long long)(w >> 32));
+            exit(1);
+        }
+        v = s->value;
+        c->tail++;
+        if (c->tail - c->published >= c->every)
+            publish(c);
+        return v;
+    }
     if (d == TEXTBOOK) {
         unsigned spins = 0;
         /* Acquire: pairs with the producer's release store of in in push().
@@ -363,7 +460,8 @@ static int wait_children(void) {
  * SIDE(f) defines f_cached and f_textbook, f with the design fixed. */
 #define SIDE(f)                                                                                                        \
     static int f##_cached(void *arg) { return f(arg, CACHED); }                                                        \
-    static int f##_textbook(void *arg) { return f(arg, TEXTBOOK); }
+    static int f##_textbook(void *arg) { return f(arg, TEXTBOOK); }                                                    \
+    static int f##_stamped(void *arg) { return f(arg, STAMPED); }
 
 /* ---- stream ---- */
 
@@ -517,8 +615,8 @@ static void usage(void) {
     fprintf(stderr,
             "usage: ring stream PRODUCER_CORE CONSUMER_CORE MILLIS SLOTS [DESIGN]\n"
             "       ring pingpong CORE_A CORE_B SAMPLES WARMUP SLOTS [DESIGN]\n"
-            "DESIGN: cached (the default) or textbook\n"
-            "SLOTS: cached, a power of two from 1 to %lu; textbook, 2 to %lu (one slot stays empty)\n",
+            "DESIGN: cached (the default), textbook or stamped\n"
+            "SLOTS: cached and stamped, a power of two from 1 to %lu; textbook, 2 to %lu (one slot stays empty)\n",
             MAX_SLOTS, MAX_SLOTS);
     exit(2);
 }
@@ -549,8 +647,10 @@ int main(int argc, char **argv) {
     if (argc == slots_at + 2) {
         if (strcmp(argv[slots_at + 1], "textbook") == 0) {
             d = TEXTBOOK;
+        } else if (strcmp(argv[slots_at + 1], "stamped") == 0) {
+            d = STAMPED;
         } else if (strcmp(argv[slots_at + 1], "cached") != 0) {
-            fprintf(stderr, "ring: DESIGN '%s' is not cached or textbook\n", argv[slots_at + 1]);
+            fprintf(stderr, "ring: DESIGN '%s' is not cached, textbook or stamped\n", argv[slots_at + 1]);
             usage();
         }
     }
@@ -559,8 +659,8 @@ int main(int argc, char **argv) {
     int core_a = (int)number("first core", argv[2], last_core);
     int core_b = (int)number("second core", argv[3], last_core);
     uint64_t slots = (uint64_t)number("SLOTS", argv[slots_at], (long)MAX_SLOTS);
-    if (d == CACHED && (slots == 0 || (slots & (slots - 1)) != 0)) {
-        fprintf(stderr, "ring: SLOTS %llu is not a power of two (the cached design masks)\n",
+    if (d != TEXTBOOK && (slots == 0 || (slots & (slots - 1)) != 0)) {
+        fprintf(stderr, "ring: SLOTS %llu is not a power of two (the cached and stamped designs mask)\n",
                 (unsigned long long)slots);
         usage();
     }
@@ -581,8 +681,8 @@ int main(int argc, char **argv) {
     if (stream) {
         sa = (struct stream_args){.r = map_ring(d, slots), .millis = (uint64_t)number("MILLIS", argv[4], 3600000)};
         alarm((unsigned)(sa.millis / 1000) + WATCHDOG_S);
-        side_a = d == TEXTBOOK ? stream_producer_textbook : stream_producer_cached;
-        side_b = d == TEXTBOOK ? stream_consumer_textbook : stream_consumer_cached;
+        side_a = d == TEXTBOOK ? stream_producer_textbook : d == STAMPED ? stream_producer_stamped : stream_producer_cached;
+        side_b = d == TEXTBOOK ? stream_consumer_textbook : d == STAMPED ? stream_consumer_stamped : stream_consumer_cached;
         args = &sa;
     } else {
         pa = (struct pingpong_args){.ping = map_ring(d, slots),
@@ -594,8 +694,10 @@ int main(int argc, char **argv) {
             usage();
         }
         alarm(WATCHDOG_S + (unsigned)((pa.samples + pa.warmup) / 100000));
-        side_a = d == TEXTBOOK ? pingpong_initiator_textbook : pingpong_initiator_cached;
-        side_b = d == TEXTBOOK ? pingpong_echo_textbook : pingpong_echo_cached;
+        side_a = d == TEXTBOOK  ? pingpong_initiator_textbook
+                 : d == STAMPED ? pingpong_initiator_stamped
+                                : pingpong_initiator_cached;
+        side_b = d == TEXTBOOK ? pingpong_echo_textbook : d == STAMPED ? pingpong_echo_stamped : pingpong_echo_cached;
         args = &pa;
     }
     /* The receiving side first, so it is waiting when the first message goes. */

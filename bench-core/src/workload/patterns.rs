@@ -41,12 +41,11 @@ const MAX_STRIDE: u64 = 1 << 16;
 
 /// Stream: send for `run`, then finish.
 pub fn stream_produce(
-    tx: impl MessageSink,
+    mut tx: impl MessageSink,
     size: usize,
     run: Duration,
     who: Who,
 ) -> Result<SideReport, TransportError> {
-    let mut tx = tx;
     let mut writer = MessageWriter::new(size);
     let cpu0 = usage(who);
     let start = now_ns();
@@ -94,13 +93,12 @@ pub fn stream_consume(rx: &mut impl MessageSource, size: usize, who: Who) -> Res
 /// Pingpong, initiating side: round trips for `run`, each recorded after
 /// the first [`PINGPONG_UNRECORDED`].
 pub fn pingpong_initiate(
-    tx: impl MessageSink,
+    mut tx: impl MessageSink,
     rx: &mut impl MessageSource,
     size: usize,
     run: Duration,
     who: Who,
 ) -> Result<SideReport, TransportError> {
-    let mut tx = tx;
     let mut writer = MessageWriter::new(size);
     let mut checker = MessageChecker::new(size);
     let mut hist = histogram::new();
@@ -154,11 +152,10 @@ pub fn pingpong_initiate(
 /// Pingpong, echoing side: send every message back until the clean end.
 pub fn pingpong_echo(
     rx: &mut impl MessageSource,
-    tx: impl MessageSink,
+    mut tx: impl MessageSink,
     size: usize,
     who: Who,
 ) -> Result<SideReport, TransportError> {
-    let mut tx = tx;
     let mut checker = MessageChecker::new(size);
     let mut buf = vec![0u8; size];
     let cpu0 = usage(who);
@@ -190,7 +187,7 @@ pub fn due_ns(start_ns: u64, rate: u64, seq: u64) -> u64 {
 /// `share_core`: the consumer runs on this core too, so waiting yields
 /// instead of spinning.
 pub fn rate_produce(
-    tx: impl MessageSink,
+    mut tx: impl MessageSink,
     size: usize,
     rate: u64,
     start_ns: u64,
@@ -198,7 +195,6 @@ pub fn rate_produce(
     share_core: bool,
     who: Who,
 ) -> Result<SideReport, TransportError> {
-    let mut tx = tx;
     let mut writer = MessageWriter::new(size);
     // Sleeps end when asked, not up to 50 µs later (the default slack).
     let _ = rustix::thread::set_current_timer_slack(std::num::NonZeroU64::new(1));

@@ -1,0 +1,63 @@
+//! Numbers as people read them: rates and sizes with SI prefixes, times in
+//! the unit that suits them, "n/a" for what is missing.
+
+/// `value` with an SI prefix (k, M, G) and three significant digits.
+pub fn si(value: f64) -> String {
+    let (scaled, prefix) = match value.abs() {
+        v if v >= 1e9 => (value / 1e9, "G"),
+        v if v >= 1e6 => (value / 1e6, "M"),
+        v if v >= 1e3 => (value / 1e3, "k"),
+        _ => (value, ""),
+    };
+    format!("{}{prefix}", three_digits(scaled))
+}
+
+/// A time in nanoseconds, in ns, µs, ms or s.
+pub fn ns(value: f64) -> String {
+    let (scaled, unit) = match value.abs() {
+        v if v >= 1e9 => (value / 1e9, "s"),
+        v if v >= 1e6 => (value / 1e6, "ms"),
+        v if v >= 1e3 => (value / 1e3, "µs"),
+        _ => (value, "ns"),
+    };
+    format!("{} {unit}", three_digits(scaled))
+}
+
+/// A byte count: B, KiB, MiB.
+pub fn bytes(value: f64) -> String {
+    match value {
+        v if v >= 1024.0 * 1024.0 => format!("{} MiB", three_digits(v / (1024.0 * 1024.0))),
+        v if v >= 1024.0 => format!("{} KiB", three_digits(v / 1024.0)),
+        v => format!("{} B", three_digits(v)),
+    }
+}
+
+/// Three significant digits, no trailing zeros after the point.
+pub fn three_digits(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let decimals = (2 - v.abs().log10().floor() as i32).clamp(0, 6) as usize;
+    let text = format!("{v:.decimals$}");
+    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_owned() } else { text }
+}
+
+/// `median [low, high]` of an estimate, each formatted by `f`.
+pub fn estimate(e: &scenarios::Estimate, f: impl Fn(f64) -> String) -> String {
+    format!("{} [{}, {}]", f(e.median), f(e.low), f(e.high))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readable_numbers() {
+        assert_eq!(si(1_234_567.0), "1.23M");
+        assert_eq!(si(950.0), "950");
+        assert_eq!(ns(850.0), "850 ns");
+        assert_eq!(ns(12_345.0), "12.3 µs");
+        assert_eq!(bytes(65536.0), "64 KiB");
+        assert_eq!(three_digits(2.5), "2.5");
+    }
+}

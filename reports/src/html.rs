@@ -1,0 +1,91 @@
+//! HTML building blocks: escaping, the page's inline style sheet, figures
+//! (an inline SVG chart, or a note saying why it is missing) and tables.
+
+use crate::charts::ChartError;
+
+/// Escape text for HTML content and attribute values.
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
+
+/// A `<figure class="chart">` with the chart's SVG and its caption, or a
+/// `<p class="missing">` naming the chart and why it is not drawn.
+pub fn figure(id: &str, caption: &str, svg: Result<String, ChartError>) -> String {
+    match svg {
+        Ok(svg) => format!(
+            "<figure class=\"chart\" id=\"{}\">\n{svg}\n<figcaption>{}</figcaption>\n</figure>\n",
+            escape(id),
+            escape(caption)
+        ),
+        Err(why) => missing(&format!("{caption}: not drawn ({why}).")),
+    }
+}
+
+/// A note that something could not be shown, and why.
+pub fn missing(why: &str) -> String {
+    format!("<p class=\"missing\">{}</p>\n", escape(why))
+}
+
+/// A table: header cells and rows of cells, all escaped here.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    if rows.is_empty() {
+        return missing("No rows to tabulate.");
+    }
+    let mut out = String::from("<div class=\"table\"><table>\n<thead><tr>");
+    for h in header {
+        out.push_str(&format!("<th>{}</th>", escape(h)));
+    }
+    out.push_str("</tr></thead>\n<tbody>\n");
+    for row in rows {
+        out.push_str("<tr>");
+        for cell in row {
+            out.push_str(&format!("<td>{}</td>", escape(cell)));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str("</tbody></table></div>\n");
+    out
+}
+
+/// A `<section id>` with its `<h2>` title and body.
+pub fn section(id: &str, title: &str, body: &str) -> String {
+    format!("<section id=\"{}\">\n<h2>{}</h2>\n{body}</section>\n", escape(id), escape(title))
+}
+
+/// The page's style sheet: readable on a laptop, printable.
+pub const STYLE: &str = r#"
+body { font-family: system-ui, sans-serif; color: #1b1b1b; max-width: 1100px; margin: 0 auto; padding: 1rem 1.5rem; line-height: 1.45; }
+h1 { font-size: 1.8rem; margin-bottom: 0.2rem; }
+h2 { border-bottom: 2px solid #ccd; padding-bottom: 0.2rem; margin-top: 2.2rem; }
+h3 { margin-bottom: 0.3rem; }
+nav ol { columns: 2; }
+figure.chart { margin: 1rem 0; }
+figure.chart svg { max-width: 100%; height: auto; display: block; }
+figcaption { font-size: 0.9rem; color: #444; margin-top: 0.3rem; }
+div.table { overflow-x: auto; }
+table { border-collapse: collapse; font-size: 0.85rem; margin: 0.6rem 0 1.2rem; }
+th, td { border: 1px solid #ccd; padding: 0.2rem 0.5rem; text-align: left; vertical-align: top; }
+th { background: #eef0f6; }
+td { font-variant-numeric: tabular-nums; }
+p.missing { color: #7a4b00; background: #fff6e0; border-left: 4px solid #e0a400; padding: 0.4rem 0.7rem; }
+div.banner { background: #fde2e2; border: 2px solid #c62828; color: #8e0000; padding: 0.7rem 1rem; font-weight: 600; }
+ul.warnings li { color: #8e0000; }
+@media print {
+  body { max-width: none; padding: 0; }
+  nav { display: none; }
+  figure.chart, table { break-inside: avoid; page-break-inside: avoid; }
+  h2 { break-after: avoid; }
+  th { background: none; }
+}
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+        assert!(figure("f", "A chart", Err(ChartError::Empty)).starts_with("<p class=\"missing\">"));
+    }
+}

@@ -1,0 +1,48 @@
+//! One fixed colour per transport, the same in every chart: the ring
+//! family in blues, eventfd and crossbeam in greens, the kernel transports
+//! in warm and neutral hues; an unknown name is grey.
+
+use plotters::style::RGBColor;
+
+/// The colour of a transport's bars, lines and points.
+pub fn colour(transport: &str) -> RGBColor {
+    match transport {
+        "shm-ring" => RGBColor(0x1f, 0x4e, 0xb4),
+        "shm-ring:padded" => RGBColor(0x4a, 0x90, 0xe2),
+        "shm-ring:textbook" => RGBColor(0x8e, 0xc4, 0xf0),
+        "pipe" => RGBColor(0xd6, 0x27, 0x28),
+        "fifo" => RGBColor(0xff, 0x7f, 0x0e),
+        "unix-stream" => RGBColor(0x94, 0x67, 0xbd),
+        "unix-dgram" => RGBColor(0xc5, 0x8c, 0xd8),
+        "unix-seqpacket" => RGBColor(0x8c, 0x56, 0x4b),
+        "tcp" => RGBColor(0xe3, 0x77, 0xc2),
+        "posix-mq" => RGBColor(0xbc, 0xbd, 0x22),
+        "sysv-mq" => RGBColor(0x7f, 0x6a, 0x00),
+        "eventfd-shm" => RGBColor(0x2c, 0xa0, 0x2c),
+        "crossbeam" => RGBColor(0x17, 0xbe, 0xcf),
+        _ => NEUTRAL,
+    }
+}
+
+/// Colour of figures that belong to no transport (the physical floor).
+pub const NEUTRAL: RGBColor = RGBColor(0x70, 0x70, 0x70);
+
+/// `#rrggbb` of a colour, for HTML swatches.
+pub fn hex(c: RGBColor) -> String {
+    format!("#{:02x}{:02x}{:02x}", c.0, c.1, c.2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bench_core::transport::TransportKind;
+
+    #[test]
+    fn every_transport_has_its_own_colour() {
+        let colours: Vec<String> = TransportKind::ALL.iter().map(|k| hex(colour(k.name()))).collect();
+        for (i, c) in colours.iter().enumerate() {
+            assert_ne!(*c, hex(NEUTRAL), "{} has the neutral colour", TransportKind::ALL[i]);
+            assert_eq!(colours.iter().filter(|d| *d == c).count(), 1, "{c} used twice");
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! Sections 7, 8 and 9: CPU cost per million messages, the ring ablation
+//! (textbook -> padded -> ring) and the physical floor with how close the
+//! ring gets to it.
+
+use scenarios::results::ScenarioResult;
+
+use super::{bar, bars, caption, na, per_input};
+use crate::charts::Bar;
+use crate::select::{self, DEFAULT_SIZE};
+use crate::{Input, format, html, palette};
+
+/// Section 7.
+pub fn cpu(inputs: &[Input]) -> String {
+    per_input(inputs, |i, input| {
+        let primary = select::primary_placement(&input.results);
+        let stream = select::pick(&input.results, |s| {
+            s.pattern == "stream" && s.placement == primary && s.size == DEFAULT_SIZE && s.cpu.is_some()
+        });
+        // The capacity with the most transports measured.
+        let capacities = select::distinct(&stream, |s| s.capacity.clone());
+        let count = |c: &String| stream.iter().filter(|s| &s.capacity == c).count();
+        let Some(capacity) = capacities.iter().max_by_key(|c| (count(c), c.as_str() == "bounded:8")) else {
+            return html::missing("No measured stream scenario with CPU figures at the primary placement.");
+        };
+        let chosen: Vec<&ScenarioResult> = stream.iter().copied().filter(|s| &s.capacity == capacity).collect();
+        let mut chart_bars: Vec<Bar> = Vec::new();
+        let mut rows = Vec::new();
+        for s in &chosen {
+            let Some(c) = s.cpu else { continue };
+            chart_bars.push(bar(format!("{} producer", s.transport), &s.transport, c.producer_s_per_million, None));
+            let mut consumer = bar(format!("{} consumer", s.transport), &s.transport, c.consumer_s_per_million, None);
+            consumer.faded = true;
+            chart_bars.push(consumer);
+            rows.push(vec![
+                s.transport.clone(),
+                format::three_digits(c.producer_s_per_million),
+                format::three_digits(c.consumer_s_per_million),
+                c.producer.voluntary_switches.to_string(),
+                c.consumer.voluntary_switches.to_string(),
+                c.producer.involuntary_switches.to_string(),
+                c.consumer.involuntary_switches.to_string(),
+            ]);
+        }
+        let mut out = html::figure(
+            &format!("cpu-{i}"),
+            &caption(
+                inputs,
+                input,
+                &format!(
+                    "CPU-seconds (user + system) per million messages, stream, {capacity}, {DEFAULT_SIZE} B, {primary}; producer solid, consumer lighter"
+                ),
+            ),
+            bars("CPU-seconds per million messages", format::three_digits, chart_bars).svg(),
+        );
+        out.push_str(&html::table(
+            &[
+                "transport",
+                "producer s / M msgs",
+                "consumer s / M msgs",
+                "producer voluntary switches",
+                "consumer voluntary switches",
+                "producer preempted",
+                "consumer preempted",
+            ],
+            &rows,
+        ));
+        out
+    })
+}
+
+/// The ring designs, from the textbook one to the ring.
+const DESIGNS: [&str; 3] = ["shm-ring:textbook", "shm-ring:padded", "shm-ring"];
+
+/// The capacity and size of the ablation: those at which every design has
+/// a stream and a pingpong scenario (preferring the largest capacity).
+fn ablation_point(rings: &[&ScenarioResult]) -> Option<(String, usize)> {
+    let mut points = select::distinct(rings, |s| (s.capacity.clone(), s.size));
+    points.sort_by_key(|(c, size)| (std::cmp::Reverse(select::capacity_key(c)), *size));
+    points.into_iter().find(|(c, size)| {
+        ["stream", "pingpong"].iter().all(|p| {
+            DESIGNS.iter().all(|d| {
+                rings.iter().any(|s| &s.capacity == c && s.size == *size && s.pattern == *p && s.transport == *d)
+            })
+        })
+    })
+}
+
+/// Section 8.
+pub fn ablation(inputs: &[Input]) -> String {
+    per_input(inputs, |i, input| {
+        let primary = select::primary_placement(&input.results);
+        let rings = select::pick(&input.results, |s| s.placement == primary && DESIGNS.contains(&s.transport.as_str()));
+        let Some((capacity, size)) = ablation_point(&rings) else {
+            return html::missing(
+                "No capacity and size at which all three ring designs have stream and pingpong scenarios.",
+            );
+        };
+        let at = |pattern: &str| -> Vec<&ScenarioResult> {
+            DESIGNS
+                .iter()
+                .filter_map(|d| {
+                    rings
+                        .iter()
+                        .copied()
+                        .find(|s| s.transport == *d && s.capacity == capacity && s.size == size && s.pattern == pattern)
+                })
+                .collect()
+        };
+        let (stream, pingpong) = (at("stream"), at("pingpong"));
+        let mut out = format!(
+            "<p>The ring's design steps at {}, {} B, {}: the textbook ring (indices on one line, peer index \
+             read every operation), then padded indices, then the ring (cached peer indices).</p>\n",
+            html::escape(&capacity),
+            size,
+            html::escape(&primary)
+        );
+        let throughput: Vec<Bar> = stream
+            .iter()
+            .filter_map(|s| s.msgs_per_s.map(|e| bar(&s.transport, &s.transport, e.median, Some((e.low, e.high)))))
+            .collect();
+        out.push_str(&html::figure(
+            &format!("ablation-{i}-stream"),
+            &caption(inputs, input, &format!("Ring designs: stream throughput, {capacity}, {size} B (95% interval)")),
+            bars("messages per second", format::si, throughput).svg(),
+        ));
+        let mut latency: Vec<Bar> = pingpong
+            .iter()
+            .filter_map(|s| {
+                s.latency.as_ref().map(|l| bar(&s.transport, &s.transport, l.p50.median, Some((l.p50.low, l.p50.high))))
+            })
+            .collect();
+        if let Some(e) = input.results.floors.iter().find(|f| f.placement == primary).and_then(|f| f.cache_line_rtt) {
+            latency.push(Bar {
+                label: "floor: cache-line round trip".into(),
+                colour: palette::NEUTRAL,
+                faded: false,
+                value: e.median,
+                interval: Some((e.low, e.high)),
+            });
+        }
+        out.push_str(&html::figure(
+            &format!("ablation-{i}-pingpong"),
+            &caption(
+                inputs,
+                input,
+                &format!("Ring designs: pingpong round-trip p50, {capacity}, {size} B, against the floor"),
+            ),
+            bars("round-trip p50, ns", format::si, latency).svg(),
+        ));
+        let rows: Vec<Vec<String>> = stream
+            .iter()
+            .chain(pingpong.iter())
+            .map(|s| {
+                let figure = match (&s.msgs_per_s, &s.latency) {
+                    (Some(e), _) => format!("{} msgs/s", format::estimate(e, format::si)),
+                    (None, Some(l)) => format!("p50 {}", format::estimate(&l.p50, format::ns)),
+                    _ => na("not measured"),
+                };
+                let floor = s
+                    .floor
+                    .as_ref()
+                    .map(|f| format!("{}: {}", f.metric, format::three_digits(f.ratio)))
+                    .unwrap_or_else(|| na("no floor for this placement"));
+                vec![s.transport.clone(), s.pattern.clone(), figure, floor]
+            })
+            .collect();
+        out.push_str(&html::table(&["design", "pattern", "figure [95%]", "against the floor"], &rows));
+        out
+    })
+}
+
+/// How close a scenario gets to its floor, percent (100 = at the floor):
+/// a share of the copy bandwidth for a stream, floor over latency otherwise.
+fn percent_of_floor(s: &ScenarioResult) -> Option<f64> {
+    let f = s.floor.as_ref()?;
+    if s.pattern == "stream" {
+        Some(100.0 * f.ratio)
+    } else if f.ratio > 0.0 {
+        Some(100.0 / f.ratio)
+    } else {
+        None
+    }
+}
+
+/// Section 9.
+pub fn floor(inputs: &[Input]) -> String {
+    per_input(inputs, |i, input| {
+        let floors = &input.results.floors;
+        if floors.is_empty() {
+            return html::missing("This file records no floor measurement.");
+        }
+        let rows: Vec<Vec<String>> = floors
+            .iter()
+            .map(|f| {
+                vec![
+                    f.placement.clone(),
+                    format!("{}, {}", f.cores[0], f.cores[1]),
+                    f.cache_line_rtt
+                        .map(|e| format::estimate(&e, format::ns))
+                        .unwrap_or_else(|| na("one core: no bounce to measure")),
+                    format!("{}B/s", format::si(f.copy_bytes_per_s)),
+                ]
+            })
+            .collect();
+        let mut out =
+            html::table(&["placement", "cores", "cache-line round trip [95%]", "copy bandwidth (1 MiB)"], &rows);
+        let primary = select::primary_placement(&input.results);
+        let ring =
+            select::pick(&input.results, |s| s.transport == "shm-ring" && s.placement == primary && s.floor.is_some());
+        let chart_bars: Vec<Bar> = ring
+            .iter()
+            .filter_map(|s| {
+                let pct = percent_of_floor(s)?;
+                Some(bar(format!("{} {} {} B", s.pattern, s.capacity, s.size), "shm-ring", pct, None))
+            })
+            .collect();
+        out.push_str(&html::figure(
+            &format!("floor-{i}"),
+            &caption(
+                inputs,
+                input,
+                &format!("How close shm-ring gets to the floor at {primary}, percent (100% = at the floor): stream as a share of copy bandwidth, latency as floor / p50"),
+            ),
+            bars("percent of the floor", format::three_digits, chart_bars).svg(),
+        ));
+        let rows: Vec<Vec<String>> = ring
+            .iter()
+            .map(|s| {
+                let f = s.floor.as_ref();
+                vec![
+                    s.id.clone(),
+                    f.map(|f| f.metric.clone()).unwrap_or_default(),
+                    f.map(|f| format::three_digits(f.ratio)).unwrap_or_default(),
+                    percent_of_floor(s)
+                        .map(|p| format!("{}%", format::three_digits(p)))
+                        .unwrap_or_else(|| na("no ratio")),
+                ]
+            })
+            .collect();
+        out.push_str(&html::table(&["scenario", "compared", "ratio", "percent of the floor"], &rows));
+        out
+    })
+}

@@ -1,0 +1,275 @@
+//! Sections 4, 5 and 6: throughput and latency against message size,
+//! against capacity (bounded:N, with rendezvous and unbounded marked), and
+//! the same transport at each core placement.
+
+use scenarios::results::ScenarioResult;
+
+use super::{bar, bars, caption, na, per_input};
+use crate::charts::{Axis, Bar, LineChart, Scale, Series};
+use crate::select::{self, DEFAULT_SIZE};
+use crate::{Input, format, html, palette};
+
+/// One line per transport from `scenarios`, x and y read by `point`.
+fn lines(scenarios: &[&ScenarioResult], point: impl Fn(&ScenarioResult) -> Option<(f64, f64)>) -> Vec<Series> {
+    select::distinct(scenarios, |s| s.transport.clone())
+        .into_iter()
+        .map(|t| Series {
+            colour: palette::colour(&t),
+            points: scenarios.iter().filter(|s| s.transport == t).filter_map(|s| point(s)).collect(),
+            name: t,
+        })
+        .collect()
+}
+
+fn p50(s: &ScenarioResult) -> Option<f64> {
+    s.latency.as_ref().map(|l| l.p50.median)
+}
+
+fn p99(s: &ScenarioResult) -> Option<f64> {
+    s.latency.as_ref().map(|l| l.p99.median)
+}
+
+/// Section 4.
+pub fn sizes(inputs: &[Input]) -> String {
+    per_input(inputs, |i, input| {
+        let primary = select::primary_placement(&input.results);
+        let mut out = String::new();
+        for (k, pattern) in ["stream", "pingpong"].into_iter().enumerate() {
+            let chosen = select::pick(&input.results, |s| s.placement == primary && s.pattern == pattern);
+            // The capacity the size sweep ran at: the one with the most sizes.
+            let capacities = select::distinct(&chosen, |s| s.capacity.clone());
+            let count = |c: &String| {
+                select::distinct(&chosen.iter().copied().filter(|s| &s.capacity == c).collect::<Vec<_>>(), |s| s.size)
+                    .len()
+            };
+            let Some(capacity) = capacities.iter().max_by_key(|c| count(c)).filter(|c| count(c) > 1) else {
+                out.push_str(&html::missing(&format!("No {pattern} scenarios at several message sizes.")));
+                continue;
+            };
+            let swept: Vec<&ScenarioResult> = chosen.into_iter().filter(|s| &s.capacity == capacity).collect();
+            let (y_label, y_ticks, series): (_, fn(f64) -> String, _) = if pattern == "stream" {
+                (
+                    "payload bytes per second",
+                    format::si,
+                    lines(&swept, |s| Some((s.size as f64, s.bytes_per_s?.median))),
+                )
+            } else {
+                ("round-trip p50", format::ns, lines(&swept, |s| Some((s.size as f64, p50(s)?))))
+            };
+            let mut sizes = select::distinct(&swept, |s| s.size);
+            sizes.sort();
+            let chart = LineChart {
+                x: Axis {
+                    label: "message size".into(),
+                    scale: Scale::LogAt(sizes.iter().map(|s| *s as f64).collect()),
+                    ticks: format::bytes,
+                },
+                y_label: y_label.into(),
+                y_ticks,
+                series,
+            };
+            out.push_str(&html::figure(
+                &format!("sizes-{i}-{k}"),
+                &caption(inputs, input, &format!("{pattern} against message size, {capacity}, {primary}")),
+                chart.svg(),
+            ));
+            let header: Vec<String> =
+                std::iter::once("transport".to_owned()).chain(sizes.iter().map(|s| format::bytes(*s as f64))).collect();
+            let rows: Vec<Vec<String>> = select::distinct(&swept, |s| s.transport.clone())
+                .into_iter()
+                .map(|t| {
+                    let mut row = vec![t.clone()];
+                    for size in &sizes {
+                        let s = swept.iter().find(|s| s.transport == t && s.size == *size);
+                        row.push(match s {
+                            Some(s) if pattern == "stream" => s
+                                .msgs_per_s
+                                .zip(s.bytes_per_s)
+                                .map(|(m, b)| format!("{} msgs/s, {}B/s", format::si(m.median), format::si(b.median)))
+                                .unwrap_or_else(|| na("no throughput")),
+                            Some(s) => p50(s).map(format::ns).unwrap_or_else(|| na("no latency")),
+                            None => na("not measured; see the failures list"),
+                        });
+                    }
+                    row
+                })
+                .collect();
+            let header: Vec<&str> = header.iter().map(String::as_str).collect();
+            out.push_str(&html::table(&header, &rows));
+        }
+        out
+    })
+}
+
+/// Section 5.
+pub fn capacity(inputs: &[Input]) -> String {
+    per_input(inputs, |i, input| {
+        let primary = select::primary_placement(&input.results);
+        let mut out = String::new();
+        let mut rates =
+            select::distinct(&select::pick(&input.results, |s| s.pattern.starts_with("rate:")), |s| s.pattern.clone());
+        rates.sort_by_key(|r| r.trim_start_matches("rate:").parse::<u64>().unwrap_or(u64::MAX));
+        let patterns: Vec<String> = ["stream", "pingpong"].into_iter().map(str::to_owned).chain(rates).collect();
+        for (k, pattern) in patterns.iter().map(String::as_str).enumerate() {
+            let swept = select::pick(&input.results, |s| {
+                s.placement == primary && s.pattern == pattern && s.size == DEFAULT_SIZE
+            });
+            let mut capacities = select::distinct(&swept, |s| s.capacity.clone());
+            capacities.sort_by_key(|c| select::capacity_key(c));
+            if capacities.len() < 2 {
+                out.push_str(&html::missing(&format!(
+                    "{pattern}: this file has {} B {pattern} scenarios at {} capacity mode(s) only ({}), so there is no sweep to draw.",
+                    DEFAULT_SIZE,
+                    capacities.len(),
+                    capacities.join(", ")
+                )));
+                continue;
+            }
+            let index = |s: &ScenarioResult| capacities.iter().position(|c| *c == s.capacity).map(|p| p as f64);
+            // A rate run that fell behind its rate measures its own backlog, not the transport.
+            let kept = |s: &ScenarioResult| s.status == scenarios::Status::Ok;
+            let (y_label, y_ticks, series): (_, fn(f64) -> String, _) = match pattern {
+                "stream" => {
+                    ("messages per second", format::si, lines(&swept, |s| Some((index(s)?, s.msgs_per_s?.median))))
+                }
+                "pingpong" => ("round-trip p50", format::ns, lines(&swept, |s| Some((index(s)?, p50(s)?)))),
+                _ => (
+                    "one-way p99 (sustained runs)",
+                    format::ns,
+                    lines(&swept, |s| Some((index(s)?, kept(s).then(|| p99(s))??))),
+                ),
+            };
+            let chart = LineChart {
+                x: Axis {
+                    label: "capacity (bounded:N in order of N; rendezvous and unbounded at the ends)".into(),
+                    scale: Scale::Categories(capacities.clone()),
+                    ticks: format::si,
+                },
+                y_label: y_label.into(),
+                y_ticks,
+                series,
+            };
+            out.push_str(&html::figure(
+                &format!("capacity-{i}-{k}"),
+                &caption(inputs, input, &format!("{pattern} against capacity, {DEFAULT_SIZE} B, {primary}")),
+                chart.svg(),
+            ));
+            let header: Vec<&str> = std::iter::once("transport").chain(capacities.iter().map(String::as_str)).collect();
+            let rows: Vec<Vec<String>> = select::distinct(&swept, |s| s.transport.clone())
+                .into_iter()
+                .map(|t| {
+                    let mut row = vec![t.clone()];
+                    for c in &capacities {
+                        let s = swept.iter().find(|s| s.transport == t && &s.capacity == c);
+                        row.push(match s {
+                            Some(s) if pattern == "stream" => s
+                                .msgs_per_s
+                                .map(|e| format::estimate(&e, format::si))
+                                .unwrap_or_else(|| na("no throughput")),
+                            Some(s) if pattern == "pingpong" => {
+                                p50(s).map(format::ns).unwrap_or_else(|| na("no latency"))
+                            }
+                            Some(s) if !kept(s) => na(&format!("{}: fell behind its rate", s.status.name())),
+                            Some(s) => p99(s).map(format::ns).unwrap_or_else(|| na("no latency")),
+                            None => na("not measured; see the failures list"),
+                        });
+                    }
+                    row
+                })
+                .collect();
+            let what = match pattern {
+                "stream" => "Messages per second: median [95% interval].".to_owned(),
+                "pingpong" => "Round trip p50.".to_owned(),
+                _ => format!("One-way p99 at {pattern}, from each message's intended send time."),
+            };
+            out.push_str(&format!("<p>{}</p>\n", html::escape(&what)));
+            out.push_str(&html::table(&header, &rows));
+        }
+        out
+    })
+}
+
+/// Section 6.
+pub fn placement(inputs: &[Input]) -> String {
+    per_input(inputs, |i, input| {
+        let primary = select::primary_placement(&input.results);
+        let mut out = String::new();
+        for (k, pattern) in ["stream", "pingpong"].into_iter().enumerate() {
+            let chosen = select::pick(&input.results, |s| s.pattern == pattern && s.size == DEFAULT_SIZE);
+            let placements = select::distinct(&chosen, |s| s.placement.clone());
+            if placements.len() < 2 {
+                out.push_str(&html::missing(&format!(
+                    "{pattern}: measured at one placement only ({}); nothing to compare.",
+                    placements.join(", ")
+                )));
+                continue;
+            }
+            // The capacity measured at every placement.
+            let Some(capacity) = select::distinct(&chosen, |s| s.capacity.clone())
+                .into_iter()
+                .find(|c| placements.iter().all(|p| chosen.iter().any(|s| &s.capacity == c && &s.placement == p)))
+            else {
+                out.push_str(&html::missing(&format!("{pattern}: no capacity mode measured at every placement.")));
+                continue;
+            };
+            let same: Vec<&ScenarioResult> = chosen.into_iter().filter(|s| s.capacity == capacity).collect();
+            let value = |s: &ScenarioResult| -> Option<(f64, Option<(f64, f64)>)> {
+                if pattern == "stream" {
+                    s.msgs_per_s.map(|e| (e.median, Some((e.low, e.high))))
+                } else {
+                    s.latency.as_ref().map(|l| (l.p50.median, Some((l.p50.low, l.p50.high))))
+                }
+            };
+            let chart_bars: Vec<Bar> = same
+                .iter()
+                .filter_map(|s| {
+                    let (v, ci) = value(s)?;
+                    let mut b = bar(format!("{} @ {}", s.transport, s.placement), &s.transport, v, ci);
+                    b.faded = s.placement != primary;
+                    Some(b)
+                })
+                .collect();
+            let (axis, what) = if pattern == "stream" {
+                ("messages per second", "stream throughput")
+            } else {
+                ("round-trip p50, ns", "pingpong round-trip p50")
+            };
+            out.push_str(&html::figure(
+                &format!("placement-{i}-{k}"),
+                &caption(
+                    inputs,
+                    input,
+                    &format!(
+                        "{what} by placement, {capacity}, {DEFAULT_SIZE} B; {primary} solid, other placements lighter"
+                    ),
+                ),
+                bars(axis, format::si, chart_bars).svg(),
+            ));
+            let header: Vec<&str> = std::iter::once("transport").chain(placements.iter().map(String::as_str)).collect();
+            let rows: Vec<Vec<String>> = select::distinct(&same, |s| s.transport.clone())
+                .into_iter()
+                .map(|t| {
+                    let mut row = vec![t.clone()];
+                    for p in &placements {
+                        let cell =
+                            same.iter()
+                                .find(|s| s.transport == t && &s.placement == p)
+                                .and_then(|s| value(s))
+                                .map(|(v, _)| {
+                                    if pattern == "stream" {
+                                        format!("{} msgs/s", format::si(v))
+                                    } else {
+                                        format::ns(v)
+                                    }
+                                })
+                                .unwrap_or_else(|| na("not measured"));
+                        row.push(cell);
+                    }
+                    row
+                })
+                .collect();
+            out.push_str(&html::table(&header, &rows));
+        }
+        out
+    })
+}

@@ -1,0 +1,86 @@
+//! Picking scenarios out of a results file: by transport, capacity, size,
+//! pattern and placement, in the order the report lists them.
+
+use bench_core::transport::TransportKind;
+use scenarios::results::{ResultsFile, ScenarioResult, Status};
+use scenarios::suite::PRIMARY_ORDER;
+
+/// Message size of the comparisons that are not size sweeps, bytes.
+pub use scenarios::suite::DEFAULT_SIZE;
+
+/// The placement the sweeps ran at: the first of the suite's primary order
+/// with a scenario that was not unavailable; else the first placement in
+/// the file; else `same-core`.
+pub fn primary_placement(results: &ResultsFile) -> String {
+    let offered = |name: &str| results.scenarios.iter().any(|s| s.placement == name && s.status != Status::Unavailable);
+    PRIMARY_ORDER
+        .iter()
+        .map(|p| p.name())
+        .find(|name| offered(name))
+        .map(str::to_owned)
+        .or_else(|| results.scenarios.first().map(|s| s.placement.clone()))
+        .unwrap_or_else(|| "same-core".to_owned())
+}
+
+/// Where a transport stands in the report's order (`TransportKind::ALL`),
+/// unknown names last.
+pub fn transport_rank(name: &str) -> usize {
+    TransportKind::ALL.iter().position(|k| k.name() == name).unwrap_or(TransportKind::ALL.len())
+}
+
+/// Whether the kernel carries this transport's bytes (pipes, sockets,
+/// message queues), as `TransportKind::is_kernel` says; unknown names are not.
+pub fn is_kernel(name: &str) -> bool {
+    name.parse::<TransportKind>().map(TransportKind::is_kernel).unwrap_or(false)
+}
+
+/// Sort key of a capacity mode: rendezvous, then `bounded:N` by N, then
+/// unbounded, then anything else.
+pub fn capacity_key(capacity: &str) -> (u8, u64) {
+    match capacity {
+        "rendezvous" => (0, 0),
+        "unbounded" => (2, 0),
+        other => match other.strip_prefix("bounded:").and_then(|n| n.parse().ok()) {
+            Some(n) => (1, n),
+            None => (3, 0),
+        },
+    }
+}
+
+/// Whether figures were measured for the scenario (`ok`, or an open-loop
+/// rate that was not kept, whose latencies are those of a backlog).
+pub fn measured(s: &ScenarioResult) -> bool {
+    matches!(s.status, Status::Ok | Status::Unsustained)
+}
+
+/// The measured scenarios matching `keep`, in transport order (then
+/// capacity, size, placement).
+pub fn pick(results: &ResultsFile, keep: impl Fn(&ScenarioResult) -> bool) -> Vec<&ScenarioResult> {
+    let mut out: Vec<&ScenarioResult> = results.scenarios.iter().filter(|s| measured(s) && keep(s)).collect();
+    out.sort_by(|a, b| {
+        (transport_rank(&a.transport), capacity_key(&a.capacity), a.size, &a.placement).cmp(&(
+            transport_rank(&b.transport),
+            capacity_key(&b.capacity),
+            b.size,
+            &b.placement,
+        ))
+    });
+    out
+}
+
+/// The distinct values of `field` over `scenarios`, in first-seen order.
+pub fn distinct<T: PartialEq + Clone>(scenarios: &[&ScenarioResult], field: impl Fn(&ScenarioResult) -> T) -> Vec<T> {
+    let mut out = Vec::new();
+    for s in scenarios {
+        let v = field(s);
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// The stream throughput samples of a scenario, one per repeat.
+pub fn throughput_samples(s: &ScenarioResult) -> Vec<f64> {
+    s.repeats.iter().filter_map(|r| r.msgs_per_s).collect()
+}

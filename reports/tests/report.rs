@@ -1,0 +1,180 @@
+//! The report rendered from real results files (trimmed copies of a full
+//! `harness all` run and a quick run, with one scenario marked failed):
+//! every chart's SVG parses and carries its series, the page has every
+//! section and nothing from the network, the verdict matches figures
+//! computed here from the file, and several inputs render side by side.
+
+use std::path::PathBuf;
+
+use reports::charts::{Axis, BarChart, LineChart, Scale, Series};
+use reports::{Input, format, load_inputs, palette, render_html, verdict_table};
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+fn all() -> Vec<Input> {
+    let mut inputs = load_inputs(&[fixture("all.json")]).unwrap();
+    inputs[0].label = "all".into();
+    inputs
+}
+
+/// Every `<svg>...</svg>` in the page.
+fn svgs(page: &str) -> Vec<&str> {
+    page.match_indices("<svg")
+        .map(|(start, _)| &page[start..start + page[start..].find("</svg>").unwrap() + 6])
+        .collect()
+}
+
+/// All text nodes of an SVG, after checking it parses as XML.
+fn svg_texts(svg: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(svg).unwrap_or_else(|e| panic!("SVG does not parse: {e}\n{svg}"));
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "svg");
+    assert!(root.attribute("width").is_some() || root.attribute("viewBox").is_some());
+    doc.descendants()
+        .filter(|n| n.is_text())
+        .filter_map(|n| n.text())
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+        .collect()
+}
+
+#[test]
+fn the_page_has_every_section_and_nothing_from_the_network() {
+    let page = render_html(&all());
+    for id in [
+        "verdict",
+        "throughput",
+        "spectrum",
+        "sizes",
+        "capacity",
+        "placement",
+        "cpu",
+        "ablation",
+        "floor",
+        "environment",
+        "failures",
+    ] {
+        assert!(page.contains(&format!("<section id=\"{id}\">")), "section {id} missing");
+    }
+    let lower = page.to_lowercase();
+    for banned in ["<script", "http:", "https:", "@import", "url("] {
+        assert!(!lower.contains(banned), "page contains {banned}");
+    }
+    assert!(!page.contains("=\"//"), "protocol-relative URL");
+    let charts = svgs(&page);
+    assert!(charts.len() >= 15, "only {} charts", charts.len());
+    for svg in charts {
+        svg_texts(svg);
+    }
+    assert_eq!(page.matches("<figure class=\"chart\"").count(), page.matches("<figcaption>").count());
+}
+
+#[test]
+fn charts_carry_every_transport_of_their_data() {
+    let page = render_html(&all());
+    let start = page.find("id=\"throughput-0-0\"").expect("first throughput chart");
+    let svg = svgs(&page[start..])[0];
+    let texts = svg_texts(svg).join("\n");
+    for transport in ["shm-ring", "pipe", "tcp", "crossbeam", "sysv-mq"] {
+        assert!(texts.lines().any(|l| l == transport), "{transport} not in the throughput chart");
+    }
+    let start = page.find("id=\"spectrum-0-0\"").expect("pingpong spectrum");
+    let texts = svg_texts(svgs(&page[start..])[0]);
+    for label in ["50%", "99.99%", "shm-ring", "unix-stream"] {
+        assert!(texts.iter().any(|t| t == label), "{label} not in the spectrum: {texts:?}");
+    }
+}
+
+#[test]
+fn renderers_emit_their_series_and_refuse_empty_data() {
+    let line = LineChart {
+        x: Axis { label: "size".into(), scale: Scale::Log, ticks: format::bytes },
+        y_label: "rate".into(),
+        y_ticks: format::si,
+        series: vec![
+            Series { name: "pipe".into(), colour: palette::colour("pipe"), points: vec![(8.0, 1e6), (65536.0, 1e3)] },
+            Series { name: "tcp & <co>".into(), colour: palette::colour("tcp"), points: vec![(8.0, 5e5)] },
+        ],
+    };
+    let svg = line.svg().unwrap();
+    let texts = svg_texts(&svg);
+    assert!(texts.iter().any(|t| t == "pipe") && texts.iter().any(|t| t == "tcp & <co>"), "{texts:?}");
+    let colour = palette::hex(palette::colour("pipe"));
+    assert!(svg.to_lowercase().contains(&colour), "pipe's colour {colour} not used");
+    let empty = BarChart { value_label: "x".into(), ticks: format::si, bars: vec![] };
+    assert!(empty.svg().is_err());
+}
+
+#[test]
+fn the_verdict_names_the_transport_with_the_highest_median_throughput() {
+    let inputs = all();
+    let results = &inputs[0].results;
+    let verdicts = reports::verdict::verdicts(results);
+    assert!(verdicts.len() >= 4, "{}", verdicts.len());
+    for v in &verdicts {
+        let best = results
+            .scenarios
+            .iter()
+            .filter(|s| {
+                s.capacity == v.capacity
+                    && s.pattern == "stream"
+                    && s.size == 64
+                    && s.placement == "cross-core"
+                    && s.status == scenarios::Status::Ok
+            })
+            .max_by(|a, b| a.msgs_per_s.unwrap().median.total_cmp(&b.msgs_per_s.unwrap().median));
+        assert_eq!(v.fastest.map(|s| &s.id), best.map(|s| &s.id), "{}", v.capacity);
+        if let (Some((r, lo, hi)), Some(ring), Some(kernel)) = (v.ring_vs_kernel, v.ring, v.best_kernel) {
+            let expected = ring.msgs_per_s.unwrap().median / kernel.msgs_per_s.unwrap().median;
+            assert!((r - expected).abs() / expected < 1e-9, "{r} vs {expected}");
+            assert!(lo <= r && r <= hi);
+            assert!(reports::select::is_kernel(&kernel.transport));
+        }
+    }
+    let table = verdict_table(&inputs);
+    assert!(table.contains("bounded:8") && table.contains("ring / best kernel"), "{table}");
+}
+
+#[test]
+fn several_inputs_render_side_by_side_and_failures_are_listed() {
+    let inputs = load_inputs(&[fixture("all.json"), fixture("quick.json")]).unwrap();
+    assert_eq!(inputs[0].label, "fixtures");
+    assert_eq!(inputs[1].label, "fixtures (2)");
+    let page = render_html(&inputs);
+    assert!(page.contains("<h3>fixtures</h3>") && page.contains("<h3>fixtures (2)</h3>"));
+    // The quick file's failed scenario, with its (escaped) reason.
+    let failed = &inputs[1].results.scenarios[1];
+    assert!(page.contains(&failed.id));
+    assert!(page.contains("consumer saw 3 lost messages &lt;integrity&gt;"));
+    // The full run's refusals, each with its reason.
+    for s in inputs[0].results.scenarios.iter().filter(|s| s.status == scenarios::Status::Refused) {
+        assert!(page.contains(&s.id), "{} not listed", s.id);
+    }
+    let ids: Vec<&str> =
+        page.match_indices(" id=\"").map(|(i, _)| &page[i + 5..i + 5 + page[i + 5..].find('"').unwrap()]).collect();
+    let mut unique = ids.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(ids.len(), unique.len(), "duplicate ids");
+}
+
+#[test]
+fn an_invalid_file_gets_a_banner_and_no_input_is_an_error() {
+    let mut inputs = all();
+    inputs[0].results.valid = false;
+    assert!(render_html(&inputs).contains("<div class=\"banner\">"));
+    assert!(matches!(load_inputs(&[]), Err(reports::ReportError::NoInputs)));
+    assert!(load_inputs(&[fixture("missing.json")]).is_err());
+}
+
+/// Writes the full fixture's report where the lead can open it.
+#[test]
+fn preview_is_written() {
+    let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/report-preview.html");
+    let inputs = load_inputs(&[fixture("all.json"), fixture("quick.json")]).unwrap();
+    std::fs::write(&target, render_html(&inputs[..1])).unwrap();
+    std::fs::write(target.with_file_name("report-preview-two-inputs.html"), render_html(&inputs)).unwrap();
+    print!("{}", verdict_table(&inputs));
+}
