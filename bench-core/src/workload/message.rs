@@ -147,21 +147,27 @@ impl MessageWriter {
 #[derive(Debug, Clone)]
 pub struct MessageChecker {
     expected: Vec<u8>,
+    /// Where the filler ends: the tail's start, or the end when the
+    /// message is too short to repeat the number.
+    body_end: usize,
     next: u64,
     missing: BTreeSet<u64>,
+    /// Every count but `received`, which [`counts`](Self::counts) derives,
+    /// so the path of an intact message touches `next` alone.
     counts: Integrity,
 }
 
 impl MessageChecker {
     /// For messages of `size` bytes.
     pub fn new(size: usize) -> Self {
-        Self { expected: MessageWriter::new(size).buf, next: 0, missing: BTreeSet::new(), counts: Integrity::default() }
+        let body_end = if size >= 2 * MIN_SIZE { size - MIN_SIZE } else { size };
+        let expected = MessageWriter::new(size).buf;
+        Self { expected, body_end, next: 0, missing: BTreeSet::new(), counts: Integrity::default() }
     }
 
     /// Check one arrived message; its sequence number if it was intact.
     #[inline]
     pub fn check(&mut self, msg: &[u8]) -> Option<u64> {
-        self.counts.received += 1;
         // The path every message of a healthy run takes: the next number, intact.
         if let Some(head) = msg.first_chunk::<MIN_SIZE>() {
             let seq = u64::from_le_bytes(*head);
@@ -176,14 +182,11 @@ impl MessageChecker {
     /// Same length as sent, tail and filler as sent.
     #[inline]
     fn intact(&self, msg: &[u8], seq: u64) -> bool {
-        let n = self.expected.len();
-        if msg.len() != n {
-            return false;
-        }
+        let (n, body_end) = (self.expected.len(), self.body_end);
         // The tail repeats the number only where it does not overlap the head.
-        let body_end = if n >= 2 * MIN_SIZE { n - MIN_SIZE } else { n };
-        (body_end == n || msg[body_end..] == seq.to_le_bytes())
-            && (body_end == MIN_SIZE || msg[MIN_SIZE..body_end] == self.expected[MIN_SIZE..body_end])
+        msg.len() == n
+            && (body_end == n || msg[body_end..] == seq.to_le_bytes())
+            && (body_end <= MIN_SIZE || msg[MIN_SIZE..body_end] == self.expected[MIN_SIZE..body_end])
     }
 
     /// Anything but the next intact message: count what it is.
@@ -225,7 +228,12 @@ impl MessageChecker {
     /// The counts so far; `sent` is filled in by the caller, who learns it
     /// from the producer.
     pub fn counts(&self) -> Integrity {
-        self.counts
+        // Each message arrived either intact in order (`next` moved by one),
+        // across a gap (`next` moved past the lost ones, counted in `lost`),
+        // as a lost one turning up late (`lost` went down by one), or as a
+        // duplicate or a corrupted message: so this is every arrival.
+        let received = self.next - self.counts.lost + self.counts.duplicated + self.counts.corrupted;
+        Integrity { received, ..self.counts }
     }
 }
 
