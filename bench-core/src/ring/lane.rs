@@ -136,6 +136,7 @@ impl ProducerLane {
         }
     }
 
+    #[inline(always)]
     pub(crate) fn slots(&self) -> Slots {
         match self {
             Self::Stamped(p) => p.slots,
@@ -296,6 +297,7 @@ impl ConsumerLane {
         }
     }
 
+    #[inline(always)]
     pub(crate) fn slots(&self) -> Slots {
         match self {
             Self::Stamped(c) => c.slots,

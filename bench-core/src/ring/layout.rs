@@ -384,10 +384,12 @@ impl Region {
         h.initialised.store(READY, Ordering::Release);
     }
 
+    #[inline(always)]
     pub(crate) fn geometry(&self) -> &Geometry {
         &self.geometry
     }
 
+    #[inline(always)]
     pub(crate) fn slots(&self) -> Slots {
         self.slots
     }
@@ -398,26 +400,31 @@ impl Region {
         seg.name()
     }
 
+    #[inline(always)]
     fn header(&self) -> &Header {
         // SAFETY: per the struct invariant the header lies at `base` for as long as self.
         unsafe { &*(self.inner.base as *const Header) }
     }
 
+    #[inline(always)]
     pub(crate) fn producer(&self) -> &ProducerLine {
         // SAFETY: per the struct invariant; offset LINE holds the producer line.
         unsafe { &*(self.inner.base.add(LINE) as *const ProducerLine) }
     }
 
+    #[inline(always)]
     pub(crate) fn consumer(&self) -> &ConsumerLine {
         // SAFETY: per the struct invariant; offset 2*LINE holds the consumer line.
         unsafe { &*(self.inner.base.add(2 * LINE) as *const ConsumerLine) }
     }
 
+    #[inline(always)]
     pub(crate) fn producer_wait(&self) -> &FutexWord {
         // SAFETY: per the struct invariant; offset 3*LINE holds the producer's wait line.
         unsafe { &(*(self.inner.base.add(3 * LINE) as *const WaitLine)).futex }
     }
 
+    #[inline(always)]
     pub(crate) fn consumer_wait(&self) -> &FutexWord {
         // SAFETY: per the struct invariant; offset 4*LINE holds the consumer's wait line.
         unsafe { &(*(self.inner.base.add(4 * LINE) as *const WaitLine)).futex }
