@@ -19,8 +19,9 @@ pub fn verdict(inputs: &[Input]) -> String {
             return html::missing("No measured stream or pingpong scenario at the primary placement and 64 B.");
         }
         let mut out = format!(
-            "<p>Stream and pingpong scenarios of {} B messages at the primary placement ({}). Ring = shm-ring; \
-             kernel-backed = pipes, sockets and message queues. The ratio's 95% interval is a seeded bootstrap of \
+            "<p>Stream, pingpong and rate scenarios of {} B messages at the primary placement ({}); latency is \
+             the pingpong round trip where a capacity mode has one, else the one-way latency of rate runs that \
+             kept their rate. Ring = shm-ring; kernel-backed = pipes, sockets and message queues. The ratio's 95% interval is a seeded bootstrap of \
              median(ring) / median(kernel) over the repeats' throughputs.</p>\n",
             DEFAULT_SIZE,
             html::escape(&primary)

@@ -204,10 +204,13 @@ pub fn placement(inputs: &[Input]) -> String {
                 )));
                 continue;
             }
-            // The capacity measured at every placement.
+            // A capacity measured at every placement: the one with the most
+            // scenarios, bounded:8 (the comparison's bounded mode) on a tie.
+            let count = |c: &String| chosen.iter().filter(|s| &s.capacity == c).count();
             let Some(capacity) = select::distinct(&chosen, |s| s.capacity.clone())
                 .into_iter()
-                .find(|c| placements.iter().all(|p| chosen.iter().any(|s| &s.capacity == c && &s.placement == p)))
+                .filter(|c| placements.iter().all(|p| chosen.iter().any(|s| &s.capacity == c && &s.placement == p)))
+                .max_by_key(|c| (count(c), c.as_str() == "bounded:8"))
             else {
                 out.push_str(&html::missing(&format!("{pattern}: no capacity mode measured at every placement.")));
                 continue;
@@ -229,10 +232,10 @@ pub fn placement(inputs: &[Input]) -> String {
                     Some(b)
                 })
                 .collect();
-            let (axis, what) = if pattern == "stream" {
-                ("messages per second", "stream throughput")
+            let (axis, what, ticks): (_, _, fn(f64) -> String) = if pattern == "stream" {
+                ("messages per second", "stream throughput", format::si)
             } else {
-                ("round-trip p50, ns", "pingpong round-trip p50")
+                ("round-trip p50", "pingpong round-trip p50", format::ns)
             };
             out.push_str(&html::figure(
                 &format!("placement-{i}-{k}"),
@@ -243,7 +246,7 @@ pub fn placement(inputs: &[Input]) -> String {
                         "{what} by placement, {capacity}, {DEFAULT_SIZE} B; {primary} solid, other placements lighter"
                     ),
                 ),
-                bars(axis, format::si, chart_bars).svg(),
+                bars(axis, ticks, chart_bars).svg(),
             ));
             let header: Vec<&str> = std::iter::once("transport").chain(placements.iter().map(String::as_str)).collect();
             let rows: Vec<Vec<String>> = select::distinct(&same, |s| s.transport.clone())
