@@ -233,12 +233,6 @@ fn build_c_program() -> Option<PathBuf> {
     }
 }
 
-/// Whether ringside's ends of `kind` run a watchdog thread (`StallWatch`):
-/// the C program then runs one too.
-fn has_watchdog_thread(kind: TransportKind) -> bool {
-    matches!(kind, TransportKind::PosixMq | TransportKind::SysvMq)
-}
-
 /// One run of the C program.
 fn c_pingpong(
     program: &Path,
@@ -251,7 +245,7 @@ fn c_pingpong(
     let out = Command::new(program)
         .args([kind.name().to_owned(), a.to_string(), b.to_string(), warmup.to_string(), samples.to_string()])
         .arg(MESSAGE_SIZE.to_string())
-        .args(has_watchdog_thread(kind).then_some("watchdog"))
+        .args(kind.has_watchdog_thread().then_some("watchdog"))
         .stdin(Stdio::null())
         .output()?;
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -73,6 +73,7 @@ use std::process::{Command, Stdio};
 
 use bench_core::pin::available_cores;
 use bench_core::stats::median;
+use bench_core::transport::TransportKind;
 use scenarios::results::{ResultsFile, Status};
 
 /// Slots of the shared-memory ring: the C ring's, and what ringside allocates.
@@ -319,7 +320,7 @@ impl Case {
             Case::KernelPingpong(t) => (&programs.pingpong, {
                 let mut args = vec![t.to_owned(), n(a), n(b), n(KERNEL_WARMUP), n(KERNEL_SAMPLES), n(KERNEL_SIZE)];
                 // ringside's queue ends run a watchdog thread; so does the C program.
-                if matches!(t, "posix-mq" | "sysv-mq") {
+                if t.parse::<TransportKind>().is_ok_and(TransportKind::has_watchdog_thread) {
                     args.push("watchdog".to_owned());
                 }
                 args

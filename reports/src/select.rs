@@ -1,25 +1,28 @@
 //! Picking scenarios out of a results file: by transport, capacity, size,
 //! pattern and placement, in the order the report lists them.
 
+use bench_core::topology::Placement;
 use bench_core::transport::TransportKind;
 use scenarios::results::{ResultsFile, ScenarioResult, Status};
-use scenarios::suite::PRIMARY_ORDER;
 
 /// Message size of the comparisons that are not size sweeps, bytes.
 pub use scenarios::suite::DEFAULT_SIZE;
 
-/// The placement the sweeps ran at: the first of the suite's primary order
-/// with a scenario that was not unavailable; else the first placement in
-/// the file; else `same-core`.
+/// The placement the sweeps ran at: the suite's own choice
+/// ([`scenarios::primary_placement`]) among the named placements the file
+/// has scenarios at that were not unavailable; else the first placement in
+/// the file (explicit cores); else `same-core`.
 pub fn primary_placement(results: &ResultsFile) -> String {
-    let offered = |name: &str| results.scenarios.iter().any(|s| s.placement == name && s.status != Status::Unavailable);
-    PRIMARY_ORDER
+    let offered: Vec<Placement> = results
+        .scenarios
         .iter()
-        .map(|p| p.name())
-        .find(|name| offered(name))
-        .map(str::to_owned)
-        .or_else(|| results.scenarios.first().map(|s| s.placement.clone()))
-        .unwrap_or_else(|| "same-core".to_owned())
+        .filter(|s| s.status != Status::Unavailable)
+        .filter_map(|s| s.placement.parse().ok())
+        .collect();
+    if offered.is_empty() {
+        return results.scenarios.first().map_or_else(|| "same-core".to_owned(), |s| s.placement.clone());
+    }
+    scenarios::primary_placement(&offered).name().to_owned()
 }
 
 /// Where a transport stands in the report's order (`TransportKind::ALL`),

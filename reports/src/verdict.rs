@@ -97,17 +97,13 @@ pub fn ratio_interval(a: &[f64], b: &[f64]) -> Option<(f64, f64, f64)> {
         return None;
     }
     let mut rng = fastrand::Rng::with_seed(SEED);
-    let mut sa = a.to_vec();
-    let mut sb = b.to_vec();
-    sa.sort_by(f64::total_cmp);
-    sb.sort_by(f64::total_cmp);
     let draw = |from: &[f64], rng: &mut fastrand::Rng| {
         let sample: Vec<f64> = (0..from.len()).map(|_| from[rng.usize(..from.len())]).collect();
         bench_core::stats::median(&sample)
     };
     let mut ratios: Vec<f64> = (0..RESAMPLES)
         .filter_map(|_| {
-            let (ra, rb) = (draw(&sa, &mut rng), draw(&sb, &mut rng));
+            let (ra, rb) = (draw(a, &mut rng), draw(b, &mut rng));
             (rb > 0.0).then(|| ra / rb)
         })
         .collect();

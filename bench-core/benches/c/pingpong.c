@@ -59,6 +59,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "quantile.h"
+
 enum mech { PIPE, UNIX_STREAM, POSIX_MQ, SYSV_MQ };
 
 #define HEADER 4
@@ -272,24 +274,6 @@ static long recv_msg(struct end *e, unsigned char *buf, size_t size) {
         }
     }
     return -1;
-}
-
-static int cmp_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Nearest rank, as bench_core::stats::quantile_ns. */
-static uint64_t quantile(const uint64_t *sorted, size_t n, double q) {
-    double r = q * (double)n;
-    size_t rank = (size_t)r;
-    if ((double)rank < r)
-        rank++;
-    if (rank < 1)
-        rank = 1;
-    if (rank > n)
-        rank = n;
-    return sorted[rank - 1];
 }
 
 static void usage(void) {

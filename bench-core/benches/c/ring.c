@@ -114,6 +114,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "quantile.h"
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
 #endif
@@ -521,24 +523,6 @@ struct pingpong_args {
     struct ring ping, pong;
     long samples, warmup;
 };
-
-static int cmp_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Nearest rank, as bench_core::stats::quantile_ns. */
-static uint64_t quantile(const uint64_t *sorted, size_t n, double q) {
-    double r = q * (double)n;
-    size_t rank = (size_t)r;
-    if ((double)rank < r)
-        rank++;
-    if (rank < 1)
-        rank = 1;
-    if (rank > n)
-        rank = n;
-    return sorted[rank - 1];
-}
 
 /* One calibration point: CLOCK_MONOTONIC and the ticks at the same moment
  * (the midpoint of two tick reads around the clock read). */

@@ -109,6 +109,14 @@ impl TransportKind {
     pub fn is_kernel(self) -> bool {
         !matches!(self, TransportKind::ShmRing(_) | TransportKind::EventfdShm | TransportKind::Crossbeam)
     }
+
+    /// Whether each end runs a watchdog thread beside the caller's (the
+    /// message queues' `StallWatch`, since a queue gives no end-of-file when
+    /// its peer dies). A second thread changes how fast the kernel wakes the
+    /// process on some machines, so a C reference of these ends runs one too.
+    pub fn has_watchdog_thread(self) -> bool {
+        matches!(self, TransportKind::PosixMq | TransportKind::SysvMq)
+    }
 }
 
 impl fmt::Display for TransportKind {
