@@ -66,6 +66,57 @@ pub fn bootstrap_median_ci(values: &[f64], level: f64, resamples: usize, seed: u
     (medians[rank(tail)], medians[rank(1.0 - tail)])
 }
 
+/// The percentile-bootstrap distribution of `median(numer) / median(denom)`
+/// for two independent samples, sorted ascending: `resamples` times, draw
+/// each sample again with replacement (each from its own values, sorted
+/// first so that order does not matter) and take the ratio of the two
+/// medians. Draws whose denominator median is not positive are dropped, so
+/// the result may be shorter than `resamples`, or empty.
+///
+/// Read an interval off it with [`quantile_of_sorted`]; the share of it on
+/// one side of a value is a bootstrap p-value.
+///
+/// # Panics
+/// If either sample is empty.
+pub fn bootstrap_median_ratios(numer: &[f64], denom: &[f64], resamples: usize, seed: u64) -> Vec<f64> {
+    let sorted = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        v
+    };
+    let (numer, denom) = (sorted(numer), sorted(denom));
+    assert!(!numer.is_empty() && !denom.is_empty(), "bootstrap of an empty sample");
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut draw_n = vec![0.0; numer.len()];
+    let mut draw_d = vec![0.0; denom.len()];
+    let redraw = |from: &[f64], into: &mut [f64], rng: &mut fastrand::Rng| {
+        for slot in into.iter_mut() {
+            *slot = from[rng.usize(..from.len())];
+        }
+        into.sort_by(f64::total_cmp);
+        median_of_sorted(into)
+    };
+    let mut ratios = Vec::with_capacity(resamples);
+    for _ in 0..resamples {
+        let n = redraw(&numer, &mut draw_n, &mut rng);
+        let d = redraw(&denom, &mut draw_d, &mut rng);
+        if d > 0.0 {
+            ratios.push(n / d);
+        }
+    }
+    ratios.sort_by(f64::total_cmp);
+    ratios
+}
+
+/// The `q`-quantile (0.0..=1.0) of values sorted ascending, nearest rank.
+///
+/// # Panics
+/// If `sorted` is empty.
+pub fn quantile_of_sorted(sorted: &[f64], q: f64) -> f64 {
+    let rank = ((q.clamp(0.0, 1.0) * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +153,22 @@ mod tests {
         assert!(nh - nl < wh - wl, "narrow {nl}..{nh} vs wide {wl}..{wh}");
         let (l50, h50) = bootstrap_median_ci(&wide, 0.5, 10_000, 1);
         assert!(h50 - l50 < wh - wl);
+    }
+
+    #[test]
+    fn ratio_distribution_spans_the_ratios_of_the_extremes_and_is_deterministic() {
+        let a = [10.0, 11.0, 12.0];
+        let b = [2.0, 2.2, 1.8];
+        let r = bootstrap_median_ratios(&a, &b, 5_000, 9);
+        assert_eq!(r.len(), 5_000);
+        assert!(r.windows(2).all(|w| w[0] <= w[1]), "sorted");
+        assert_eq!(r[0], 10.0 / 2.2);
+        assert_eq!(r[r.len() - 1], 12.0 / 1.8);
+        assert_eq!(bootstrap_median_ratios(&[12.0, 10.0, 11.0], &b, 5_000, 9), r, "order must not matter");
+        assert!((quantile_of_sorted(&r, 0.5) - 11.0 / 2.0).abs() < 0.6);
+        assert!(bootstrap_median_ratios(&a, &[0.0], 100, 1).is_empty(), "no positive denominator");
+        assert_eq!(quantile_of_sorted(&[1.0, 2.0, 3.0, 4.0], 0.25), 1.0);
+        assert_eq!(quantile_of_sorted(&[1.0, 2.0, 3.0, 4.0], 1.0), 4.0);
     }
 
     #[test]

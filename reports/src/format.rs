@@ -47,6 +47,31 @@ pub fn estimate(e: &scenarios::Estimate, f: impl Fn(f64) -> String) -> String {
     format!("{} [{}, {}]", f(e.median), f(e.low), f(e.high))
 }
 
+/// A change as a signed percentage: `-0.312` is `-31.2%`.
+pub fn percent_change(change: f64) -> String {
+    format!("{:+.1}%", change * 100.0)
+}
+
+/// A fraction as a percentage, three significant digits: `0.05` is `5%`.
+pub fn percent(fraction: f64) -> String {
+    format!("{}%", three_digits(fraction * 100.0))
+}
+
+/// Rows of cells as a text table: columns padded to their widest cell,
+/// two spaces apart, each line indented by `indent`.
+pub fn aligned(rows: &[Vec<String>], indent: &str) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| rows.iter().filter_map(|r| r.get(c)).map(|cell| cell.chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row.iter().zip(&widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
+        out.push_str(&format!("{indent}{}\n", cells.join("  ").trim_end()));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -58,6 +83,12 @@ mod tests {
         assert_eq!(ns(850.0), "850 ns");
         assert_eq!(ns(12_345.0), "12.3 µs");
         assert_eq!(bytes(65536.0), "64 KiB");
+        assert_eq!(percent_change(-0.3124), "-31.2%");
+        assert_eq!(percent_change(0.05), "+5.0%");
+        assert_eq!(percent(0.05), "5%");
+        assert_eq!(percent(0.1234), "12.3%");
+        let table = aligned(&[vec!["a".into(), "bb".into()], vec!["ccc".into(), "d".into()]], "  ");
+        assert_eq!(table, "  a    bb\n  ccc  d\n");
         assert_eq!(three_digits(2.5), "2.5");
     }
 }

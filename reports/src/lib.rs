@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use scenarios::results::ResultsFile;
 
 pub mod charts;
+pub mod comparison;
 pub mod format;
 mod html;
 pub mod palette;
@@ -133,12 +134,7 @@ pub fn verdict_table(inputs: &[Input]) -> String {
             out.push_str("  no measured stream or pingpong scenario at the primary placement\n");
             continue;
         }
-        let widths: Vec<usize> =
-            (0..header.len()).map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0)).collect();
-        for row in &rows {
-            let cells: Vec<String> = row.iter().zip(&widths).map(|(cell, w)| format!("{cell:<w$}")).collect();
-            out.push_str(&format!("  {}\n", cells.join("  ").trim_end()));
-        }
+        out.push_str(&format::aligned(&rows, "  "));
     }
     out
 }

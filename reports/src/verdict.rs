@@ -96,24 +96,13 @@ pub fn ratio_interval(a: &[f64], b: &[f64]) -> Option<(f64, f64, f64)> {
     if mb <= 0.0 {
         return None;
     }
-    let mut rng = fastrand::Rng::with_seed(SEED);
-    let draw = |from: &[f64], rng: &mut fastrand::Rng| {
-        let sample: Vec<f64> = (0..from.len()).map(|_| from[rng.usize(..from.len())]).collect();
-        bench_core::stats::median(&sample)
-    };
-    let mut ratios: Vec<f64> = (0..RESAMPLES)
-        .filter_map(|_| {
-            let (ra, rb) = (draw(a, &mut rng), draw(b, &mut rng));
-            (rb > 0.0).then(|| ra / rb)
-        })
-        .collect();
+    let ratios = bench_core::stats::bootstrap_median_ratios(a, b, RESAMPLES, SEED);
     if ratios.is_empty() {
         return None;
     }
-    ratios.sort_by(f64::total_cmp);
-    let rank = |q: f64| ((q * ratios.len() as f64).ceil() as usize).clamp(1, ratios.len()) - 1;
     let ratio = ma / mb;
-    Some((ratio, ratios[rank(0.025)].min(ratio), ratios[rank(0.975)].max(ratio)))
+    let at = |q| bench_core::stats::quantile_of_sorted(&ratios, q);
+    Some((ratio, at(0.025).min(ratio), at(0.975).max(ratio)))
 }
 
 #[cfg(test)]

@@ -1,0 +1,85 @@
+//! What the gate compares in a scenario, and its samples: one value per
+//! repeat (one process run each), never the samples inside a run.
+//!
+//! A stream has one metric, its throughput (messages per second at the
+//! consumer; higher is better). A pingpong or rate:R scenario has two, its
+//! latency at p50 and at p99 (round trip or one way; lower is better).
+
+use scenarios::results::ScenarioResult;
+use serde::Serialize;
+
+/// One compared figure of a scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Metric {
+    /// Messages per second at the consumer (stream).
+    Throughput,
+    /// The 50th percentile of latency (pingpong, rate).
+    LatencyP50,
+    /// The 99th percentile of latency (pingpong, rate).
+    LatencyP99,
+}
+
+impl Metric {
+    /// Every metric, in the order tables show them.
+    pub const ALL: [Metric; 3] = [Metric::Throughput, Metric::LatencyP50, Metric::LatencyP99];
+
+    /// The name used in tables, files and noise profiles.
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Throughput => "throughput",
+            Metric::LatencyP50 => "p50",
+            Metric::LatencyP99 => "p99",
+        }
+    }
+
+    /// The metric called `name`, if any.
+    pub fn from_name(name: &str) -> Option<Metric> {
+        Metric::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    /// True for throughput: a larger value is an improvement.
+    pub fn higher_is_better(self) -> bool {
+        self == Metric::Throughput
+    }
+
+    /// The unit of the samples.
+    pub fn unit(self) -> &'static str {
+        match self {
+            Metric::Throughput => "msgs/s",
+            Metric::LatencyP50 | Metric::LatencyP99 => "ns",
+        }
+    }
+
+    /// The metrics `scenario` has: throughput for a stream, p50 and p99
+    /// for a scenario with a latency distribution.
+    pub fn of(scenario: &ScenarioResult) -> Vec<Metric> {
+        if scenario.pattern == "stream" {
+            vec![Metric::Throughput]
+        } else if scenario.repeats.iter().any(|r| r.latency.is_some()) || scenario.latency.is_some() {
+            vec![Metric::LatencyP50, Metric::LatencyP99]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// One value per measured repeat of `scenario` that has this metric.
+    pub fn samples(self, scenario: &ScenarioResult) -> Vec<f64> {
+        scenario
+            .repeats
+            .iter()
+            .filter_map(|r| match self {
+                Metric::Throughput => r.msgs_per_s,
+                Metric::LatencyP50 => r.latency.map(|l| l.p50),
+                Metric::LatencyP99 => r.latency.map(|l| l.p99),
+            })
+            .filter(|v| v.is_finite())
+            .collect()
+    }
+}
+
+impl std::fmt::Display for Metric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}

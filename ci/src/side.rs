@@ -1,0 +1,171 @@
+//! One side of a comparison: a results file, or several pooled.
+//!
+//! Several runs of the same code (a directory of `results.json` files, as
+//! interleaved CI runs leave) pool into one side: a scenario's samples are
+//! the repeats of every run, so the comparison sees the variation between
+//! runs (another boot of the host's scheduler, another placement of the
+//! VM's cores) and not only the variation between repeats of one run.
+
+use std::path::{Path, PathBuf};
+
+use scenarios::ReadError;
+use scenarios::results::{ResultsFile, ScenarioResult, Status};
+
+use crate::metric::Metric;
+
+/// The results of one side, pooled.
+#[derive(Debug, Clone)]
+pub struct Side {
+    /// How tables name this side (a folder or file name).
+    pub label: String,
+    /// The files read, in the order pooled (empty for results built in memory).
+    pub sources: Vec<PathBuf>,
+    /// One results file per run; never empty.
+    pub runs: Vec<ResultsFile>,
+}
+
+/// A side could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SideError {
+    /// A results file could not be read, parsed, or has another schema version.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// A directory holds no results file.
+    #[error("{0}: no results.json in this folder or below it")]
+    Empty(String),
+    /// A directory could not be listed.
+    #[error("{path}: {source}")]
+    List {
+        /// The folder.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// One scenario across the runs of a side.
+#[derive(Debug, Clone)]
+pub struct Pooled<'a> {
+    /// The scenario as each run that has it measured it.
+    pub results: Vec<&'a ScenarioResult>,
+}
+
+impl<'a> Pooled<'a> {
+    /// How the scenario ended on this side: `failed` if any run failed,
+    /// `ok` if every run was, else the first other status.
+    pub fn status(&self) -> Status {
+        if self.results.iter().any(|s| s.status == Status::Failed) {
+            return Status::Failed;
+        }
+        self.results.iter().map(|s| s.status).find(|s| *s != Status::Ok).unwrap_or(Status::Ok)
+    }
+
+    /// Why the scenario is not `ok`, from the first run that says.
+    pub fn reason(&self) -> Option<&'a str> {
+        let status = self.status();
+        self.results.iter().filter(|s| s.status == status).find_map(|s| s.reason.as_deref())
+    }
+
+    /// Every run's per-repeat samples of `metric`, concatenated.
+    pub fn samples(&self, metric: Metric) -> Vec<f64> {
+        self.results.iter().flat_map(|s| metric.samples(s)).collect()
+    }
+
+    /// The metrics this scenario has (from its first run).
+    pub fn metrics(&self) -> Vec<Metric> {
+        self.results.first().map_or_else(Vec::new, |s| Metric::of(s))
+    }
+}
+
+impl Side {
+    /// Results already in memory, under `label`.
+    ///
+    /// # Panics
+    /// If `runs` is empty.
+    pub fn from_runs(label: impl Into<String>, runs: Vec<ResultsFile>) -> Side {
+        assert!(!runs.is_empty(), "a side needs at least one run");
+        Side { label: label.into(), sources: Vec::new(), runs }
+    }
+
+    /// Read `path`: a results file, or a folder whose `results.json` files
+    /// (found at any depth, in path order) pool into one side.
+    pub fn load(path: &Path) -> Result<Side, SideError> {
+        let files = if path.is_dir() {
+            let mut found = Vec::new();
+            collect_results(path, &mut found)?;
+            found.sort();
+            if found.is_empty() {
+                return Err(SideError::Empty(path.display().to_string()));
+            }
+            found
+        } else {
+            vec![path.to_path_buf()]
+        };
+        let runs = files.iter().map(|f| ResultsFile::read(f)).collect::<Result<Vec<_>, _>>()?;
+        Ok(Side { label: label_of(path), sources: files, runs })
+    }
+
+    /// Every scenario id of this side, in the order its runs first list them.
+    pub fn scenario_ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = Vec::new();
+        for run in &self.runs {
+            for s in &run.scenarios {
+                if !ids.contains(&s.id.as_str()) {
+                    ids.push(&s.id);
+                }
+            }
+        }
+        ids
+    }
+
+    /// The scenario `id` across this side's runs, if any run has it.
+    pub fn pooled(&self, id: &str) -> Option<Pooled<'_>> {
+        let results: Vec<&ScenarioResult> =
+            self.runs.iter().flat_map(|r| r.scenarios.iter().filter(|s| s.id == id)).collect();
+        (!results.is_empty()).then_some(Pooled { results })
+    }
+
+    /// The git commit the runs were built from, when every run records the same one.
+    pub fn commit(&self) -> Option<&str> {
+        let first = self.runs[0].environment.git_commit.as_deref()?;
+        self.runs.iter().all(|r| r.environment.git_commit.as_deref() == Some(first)).then_some(first)
+    }
+
+    /// A short description: label, runs, repeats.
+    pub fn describe(&self) -> String {
+        let repeats: u32 = self.runs.iter().map(|r| r.method.repeats).sum();
+        let runs = self.runs.len();
+        let commit = self.commit().map(|c| format!(", commit {}", &c[..c.len().min(12)])).unwrap_or_default();
+        format!(
+            "{} ({} run{}, {} repeats per scenario{commit})",
+            self.label,
+            runs,
+            if runs == 1 { "" } else { "s" },
+            repeats
+        )
+    }
+}
+
+fn collect_results(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), SideError> {
+    let list = |source| SideError::List { path: dir.display().to_string(), source };
+    for entry in std::fs::read_dir(dir).map_err(list)? {
+        let path = entry.map_err(list)?.path();
+        if path.is_dir() {
+            collect_results(&path, found)?;
+        } else if path.file_name().is_some_and(|n| n == "results.json") {
+            found.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// A file's label is its folder's name (what `--out DIR` named), a
+/// folder's its own name.
+fn label_of(path: &Path) -> String {
+    let named = if path.is_dir() { Some(path) } else { path.parent() };
+    named
+        .and_then(|p| p.file_name())
+        .or_else(|| path.file_stem())
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string())
+}
