@@ -10,6 +10,7 @@ use crate::fdr;
 use crate::metric::Metric;
 use crate::noise::NoiseProfile;
 use crate::side::{Pooled, Side};
+use crate::significance;
 
 /// The threshold when none is given: a change of 5%.
 pub const DEFAULT_THRESHOLD: f64 = 0.05;
@@ -53,10 +54,12 @@ pub enum Verdict {
     Regressed,
     /// Better beyond the threshold, the whole interval.
     Improved,
-    /// The ratio is beyond the threshold but its interval reaches inside:
-    /// more repeats would tell.
+    /// Some evidence of a change beyond the threshold, short of a verdict:
+    /// significant on its own but not among every metric compared, or its
+    /// interval reaches back inside the threshold. More repeats would tell.
     Inconclusive,
-    /// The ratio is within the threshold, and its interval not wholly beyond.
+    /// No evidence of a change beyond the threshold. With few, noisy repeats
+    /// a change may hide in the interval; its width says how large.
     Unchanged,
 }
 
@@ -93,7 +96,8 @@ pub struct Row {
     pub low: f64,
     /// Upper end; `>= ratio`.
     pub high: f64,
-    /// Two-sided bootstrap p-value of "no change beyond the threshold".
+    /// Two-sided p-value of "no change beyond the threshold" (Welch's t-test
+    /// on logs, see [`crate::significance`]).
     pub p_value: f64,
     /// Its Benjamini-Hochberg adjusted value over every row.
     pub q_value: f64,
@@ -214,7 +218,8 @@ impl Comparison {
                 let ratio = t.new.0 / t.base.0;
                 let low = bench_core::stats::quantile_of_sorted(&t.ratios, tail).min(ratio);
                 let high = bench_core::stats::quantile_of_sorted(&t.ratios, 1.0 - tail).max(ratio);
-                let verdict = judge(t.metric, ratio, low, high, t.threshold);
+                let evidence = Evidence { discovered: q_value <= q, alone: t.p_value <= q };
+                let verdict = judge(t.metric, (low, high), evidence, t.threshold);
                 Row {
                     scenario: t.scenario,
                     metric: t.metric,
@@ -313,21 +318,18 @@ fn test_metrics(
         }
         let (bm, nm) = (bench_core::stats::median(&b), bench_core::stats::median(&n));
         if bm <= 0.0 {
-            skipped
-                .push(Skipped { scenario: id.to_owned(), why: format!("{metric}: base median is 0"), breaks_gate: false });
+            skipped.push(Skipped {
+                scenario: id.to_owned(),
+                why: format!("{metric}: base median is 0"),
+                breaks_gate: false,
+            });
             continue;
         }
-        let ratios = bench_core::stats::bootstrap_median_ratios(&n, &b, settings.resamples.max(1), seed_for(id, metric));
+        let ratios =
+            bench_core::stats::bootstrap_median_ratios(&n, &b, settings.resamples.max(1), seed_for(id, metric));
         let noise = settings.noise.as_ref().and_then(|p| p.floor(id, metric));
         let threshold = settings.threshold.max(noise.unwrap_or(0.0));
-        let (worse, better) = bounds(metric, threshold);
-        let resamples = ratios.len() as f64;
-        // The share of resamples not beyond each bound, with the +1 that
-        // keeps a bootstrap p-value from being 0.
-        let not_worse = ratios.iter().filter(|&&r| !worse(r)).count() as f64;
-        let not_better = ratios.iter().filter(|&&r| !better(r)).count() as f64;
-        let p_worse = (1.0 + not_worse) / (1.0 + resamples);
-        let p_better = (1.0 + not_better) / (1.0 + resamples);
+        let (p_worse, p_better) = significance::p_values(metric, &b, &n, threshold);
         out.push(Tested {
             scenario: id.to_owned(),
             metric,
@@ -351,15 +353,26 @@ fn bounds(metric: Metric, threshold: f64) -> (impl Fn(f64) -> bool, impl Fn(f64)
     (worse, better)
 }
 
-/// The verdict of a ratio and its interval against a threshold.
-fn judge(metric: Metric, ratio: f64, low: f64, high: f64, threshold: f64) -> Verdict {
+/// What the test says of one metric.
+#[derive(Debug, Clone, Copy)]
+struct Evidence {
+    /// Benjamini-Hochberg rejects it among every metric compared.
+    discovered: bool,
+    /// Its own p-value is below the false discovery rate: significant were
+    /// it the only metric compared.
+    alone: bool,
+}
+
+/// The verdict of an interval against a threshold: a change beyond it needs
+/// a Benjamini-Hochberg discovery and the whole interval beyond the
+/// threshold; evidence short of that is inconclusive; none is unchanged.
+fn judge(metric: Metric, (low, high): (f64, f64), evidence: Evidence, threshold: f64) -> Verdict {
     let (worse, better) = bounds(metric, threshold);
-    // The whole interval beyond: both ends are.
-    if worse(low) && worse(high) {
+    if evidence.discovered && worse(low) && worse(high) {
         Verdict::Regressed
-    } else if better(low) && better(high) {
+    } else if evidence.discovered && better(low) && better(high) {
         Verdict::Improved
-    } else if worse(ratio) || better(ratio) {
+    } else if evidence.discovered || evidence.alone {
         Verdict::Inconclusive
     } else {
         Verdict::Unchanged
@@ -382,18 +395,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn judging_is_directional() {
+    fn judging_is_directional_and_needs_both_the_test_and_the_interval() {
         let t = 0.05;
+        let found = Evidence { discovered: true, alone: true };
+        let alone = Evidence { discovered: false, alone: true };
+        let none = Evidence { discovered: false, alone: false };
         // Throughput: lower is worse.
-        assert_eq!(judge(Metric::Throughput, 0.7, 0.65, 0.75, t), Verdict::Regressed);
-        assert_eq!(judge(Metric::Throughput, 1.3, 1.25, 1.35, t), Verdict::Improved);
-        assert_eq!(judge(Metric::Throughput, 0.9, 0.8, 0.97, t), Verdict::Inconclusive);
-        assert_eq!(judge(Metric::Throughput, 1.01, 0.8, 1.2, t), Verdict::Unchanged);
+        assert_eq!(judge(Metric::Throughput, (0.65, 0.75), found, t), Verdict::Regressed);
+        assert_eq!(judge(Metric::Throughput, (1.25, 1.35), found, t), Verdict::Improved);
         // Latency: higher is worse.
-        assert_eq!(judge(Metric::LatencyP99, 1.3, 1.25, 1.35, t), Verdict::Regressed);
-        assert_eq!(judge(Metric::LatencyP50, 0.7, 0.65, 0.75, t), Verdict::Improved);
+        assert_eq!(judge(Metric::LatencyP99, (1.25, 1.35), found, t), Verdict::Regressed);
+        assert_eq!(judge(Metric::LatencyP50, (0.65, 0.75), found, t), Verdict::Improved);
         // The interval must clear the threshold, not only 1.
-        assert_eq!(judge(Metric::LatencyP50, 1.08, 1.02, 1.1, t), Verdict::Inconclusive);
+        assert_eq!(judge(Metric::LatencyP50, (1.02, 1.1), found, t), Verdict::Inconclusive);
+        // A test significant alone but not among every metric: inconclusive.
+        assert_eq!(judge(Metric::Throughput, (0.65, 0.75), alone, t), Verdict::Inconclusive);
+        // No evidence: unchanged, however wide the interval.
+        assert_eq!(judge(Metric::Throughput, (0.6, 1.3), none, t), Verdict::Unchanged);
     }
 
     #[test]

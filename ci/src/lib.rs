@@ -9,41 +9,42 @@
 //! from its per-repeat samples: each repeat is one independent process run,
 //! so repeats are the unit of evidence, never the samples inside one run.
 //!
-//! 1. **Ratio and its bootstrap.** The change is `median(new) / median(base)`.
-//!    Its distribution is estimated by the percentile bootstrap of the ratio
+//! 1. **Ratio and its interval.** The change is `median(new) /
+//!    median(base)`. Its interval is the percentile bootstrap of the ratio
 //!    of medians, both sides resampled independently
-//!    ([`bench_core::stats::bootstrap_median_ratios`], 10 000 resamples,
-//!    a seed derived from the scenario and metric, so every figure is
+//!    ([`bench_core::stats::bootstrap_median_ratios`], 10 000 resamples, a
+//!    seed derived from the scenario and metric, so every figure is
 //!    reproducible).
 //! 2. **Threshold.** A change matters only beyond a threshold `t`
 //!    (`--threshold`, 5% by default), raised for each metric to the noise an
 //!    A/A comparison measured for it ([`NoiseProfile`]) when one is given:
 //!    worse means throughput below `1 - t` of base or latency above `1 + t`;
 //!    better, the other way.
-//! 3. **p-values.** For each metric, the bootstrap share of ratios that are
-//!    *not* beyond the threshold on the worse side, and the same for the
-//!    better side; the two-sided p-value is twice the smaller of the two
-//!    (capped at 1). This is the test the percentile interval inverts: the
-//!    two-sided `1 - a` interval lies wholly beyond the threshold exactly
-//!    when `p < a`.
+//! 3. **p-values.** For each metric, Welch's t-test on the logs of the
+//!    repeats, against the threshold: one-sided for worse and for better,
+//!    the two-sided p-value twice the smaller. Not the bootstrap's own
+//!    p-value: with 2-5 repeats a side it is about 0 whenever the sides do
+//!    not overlap, which noise alone produces often enough to cry wolf
+//!    (`significance` says how often).
 //! 4. **Multiplicity.** Benjamini-Hochberg at a false discovery rate
 //!    `q = 5%` over every metric compared finds `R` discoveries ([`fdr`]).
-//!    Every interval is then stated at the FCR-adjusted level
+//!    Every interval is stated at the FCR-adjusted level
 //!    `1 - q * max(R, 1) / m` (Benjamini & Yekutieli, 2005: intervals for
 //!    the parameters a selection picked), so a suite of 300 metrics is not
 //!    read at 95% each.
 //! 5. **Verdict** per metric ([`Verdict`]): *regressed* or *improved* when
-//!    that whole interval lies beyond the threshold; otherwise *unchanged*
-//!    when the ratio itself is within the threshold, *inconclusive* when it
-//!    is beyond but the interval reaches back inside (more repeats would
-//!    tell).
+//!    Benjamini-Hochberg picks it *and* its whole interval lies beyond the
+//!    threshold; *inconclusive* when there is evidence short of that (its
+//!    own p-value below `q`, or the interval reaching back inside);
+//!    *unchanged* when there is none.
 //!
 //! With the 2-3 repeats a suite takes per scenario, the interval at such
 //! levels is the ratio of the extremes, `[min(new)/max(base),
-//! max(new)/min(base)]`: a regression then means every new repeat is worse
-//! than every base repeat by more than the threshold. Pooling interleaved
-//! runs of each side (a directory of results files) gives more repeats, and
-//! the between-run variation the repeats of one run do not show.
+//! max(new)/min(base)]`: a regression needs every new repeat worse than
+//! every base repeat by more than the threshold, and a t-test that three
+//! values make cautious. Pooling interleaved runs of each side (a
+//! directory of results files) gives more repeats, and the between-run
+//! variation the repeats of one run do not show.
 //!
 //! Scenarios missing on one side, not measured (`refused`, `unavailable`),
 //! failed, or whose status changed are listed as [`Skipped`], each with
@@ -65,6 +66,7 @@ pub mod fdr;
 pub mod metric;
 pub mod noise;
 pub mod side;
+mod significance;
 
 pub use compare::{Comparison, Row, Settings, Skipped, Verdict};
 pub use metric::Metric;

@@ -77,7 +77,8 @@ impl NoiseProfile {
                 if sa.is_empty() || sb.is_empty() {
                     continue;
                 }
-                let ratios = bench_core::stats::bootstrap_median_ratios(&sb, &sa, resamples.max(1), seed_for(id, metric));
+                let ratios =
+                    bench_core::stats::bootstrap_median_ratios(&sb, &sa, resamples.max(1), seed_for(id, metric));
                 if ratios.is_empty() {
                     continue;
                 }
@@ -116,8 +117,8 @@ impl NoiseProfile {
     pub fn read(path: &Path) -> Result<NoiseProfile, NoiseError> {
         let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|source| NoiseError::Io { path: shown.clone(), source })?;
-        let profile: NoiseProfile = serde_json::from_str(&text)
-            .map_err(|e| NoiseError::Format { path: shown.clone(), why: e.to_string() })?;
+        let profile: NoiseProfile =
+            serde_json::from_str(&text).map_err(|e| NoiseError::Format { path: shown.clone(), why: e.to_string() })?;
         if profile.format != FORMAT || profile.version != VERSION {
             return Err(NoiseError::Format {
                 path: shown,

@@ -78,7 +78,13 @@ fn method(c: &Comparison) -> String {
 /// A confidence level as a percentage with the digits it needs (99.96%).
 fn level(level: f64) -> String {
     let pct = level * 100.0;
-    let digits = if pct >= 99.99 { 3 } else if pct >= 99.9 { 2 } else { 1 };
+    let digits = if pct >= 99.99 {
+        3
+    } else if pct >= 99.9 {
+        2
+    } else {
+        1
+    };
     let text = format!("{pct:.digits$}");
     format!("{}%", text.trim_end_matches('0').trim_end_matches('.'))
 }

@@ -1,0 +1,248 @@
+//! The gate on synthetic results with known effects, drawn from fixed
+//! seeds: it says unchanged when nothing changed, unchanged under 3% noise,
+//! and regressed in exactly the one scenario slowed by 30% among 100; it
+//! lists what it could not compare and breaks on a scenario that failed.
+
+mod synthetic;
+
+use ci::export::{Format, export};
+use ci::{Comparison, Metric, NoiseProfile, Settings, Side, Verdict};
+use scenarios::results::Status;
+use synthetic::{Draw, pingpong_id, side, stream_id};
+
+/// A suite of 60 streams and 40 pingpongs (140 metrics), 5 repeats a side.
+fn draw(noise: f64, seed: u64) -> Draw {
+    Draw { streams: 60, pingpongs: 40, repeats: 5, noise, seed }
+}
+
+fn unchanged(_: &str) -> f64 {
+    1.0
+}
+
+fn count(c: &Comparison, v: Verdict) -> usize {
+    c.with(v).count()
+}
+
+#[test]
+fn no_change_is_unchanged_everywhere() {
+    let base = side("base", &draw(0.005, 1), unchanged);
+    let new = side("new", &draw(0.005, 2), unchanged);
+    let c = Comparison::new(&base, &new, &Settings::default());
+    assert_eq!(c.rows.len(), 140);
+    assert_eq!(count(&c, Verdict::Unchanged), 140, "{c:#?}");
+    assert!(c.skipped.is_empty() && c.differences.is_empty());
+    assert!(c.passes());
+}
+
+#[test]
+fn three_percent_noise_is_unchanged_everywhere() {
+    let base = side("base", &draw(0.03, 11), unchanged);
+    let new = side("new", &draw(0.03, 12), unchanged);
+    let c = Comparison::new(&base, &new, &Settings::default());
+    assert_eq!(
+        count(&c, Verdict::Unchanged),
+        140,
+        "{:#?}",
+        c.rows.iter().filter(|r| r.verdict != Verdict::Unchanged).collect::<Vec<_>>()
+    );
+    assert!(c.passes());
+    // The noise is there to see: some ratios move by more than 3%.
+    assert!(c.rows.iter().any(|r| r.change().abs() > 0.03));
+}
+
+#[test]
+fn a_thirty_percent_slowdown_in_one_scenario_among_a_hundred_is_the_one_regression() {
+    let slowed = stream_id(7);
+    let base = side("base", &draw(0.03, 21), unchanged);
+    let new = side("new", &draw(0.03, 22), |id| if id == slowed { 0.7 } else { 1.0 });
+    let c = Comparison::new(&base, &new, &Settings::default());
+    let regressed: Vec<_> = c.with(Verdict::Regressed).collect();
+    assert_eq!(regressed.len(), 1, "{regressed:#?}");
+    let r = regressed[0];
+    assert_eq!((r.scenario.as_str(), r.metric), (slowed.as_str(), Metric::Throughput));
+    assert!(r.low <= r.ratio && r.ratio <= r.high && r.high < 0.95, "{r:?}");
+    assert!((r.ratio - 0.7).abs() < 0.05, "{r:?}");
+    assert_eq!(count(&c, Verdict::Unchanged), 139);
+    assert_eq!(count(&c, Verdict::Improved) + count(&c, Verdict::Inconclusive), 0);
+    assert!(!c.passes());
+    assert_eq!(c.discoveries, 1);
+    // One discovery among 140: every interval at 1 - 0.05/140.
+    assert!((c.level - (1.0 - 0.05 / 140.0)).abs() < 1e-12, "{}", c.level);
+}
+
+#[test]
+fn latency_regresses_upwards_and_improves_downwards() {
+    let slower = pingpong_id(3);
+    let faster = pingpong_id(5);
+    let base = side("base", &draw(0.03, 31), unchanged);
+    let new = side("new", &draw(0.03, 32), |id| match id {
+        id if id == slower => 1.4,
+        id if id == faster => 0.6,
+        _ => 1.0,
+    });
+    let c = Comparison::new(&base, &new, &Settings::default());
+    let ids = |v| c.with(v).map(|r| (r.scenario.clone(), r.metric)).collect::<Vec<_>>();
+    assert_eq!(ids(Verdict::Regressed), [(slower.clone(), Metric::LatencyP50), (slower, Metric::LatencyP99)]);
+    assert_eq!(ids(Verdict::Improved), [(faster.clone(), Metric::LatencyP50), (faster, Metric::LatencyP99)]);
+}
+
+#[test]
+fn the_same_inputs_give_the_same_verdicts_and_intervals() {
+    let slowed = stream_id(2);
+    let run = || {
+        let base = side("base", &draw(0.03, 41), unchanged);
+        let new = side("new", &draw(0.03, 42), |id| if id == slowed { 0.7 } else { 1.0 });
+        serde_json::to_string(&Comparison::new(&base, &new, &Settings::default())).unwrap()
+    };
+    assert_eq!(run(), run());
+}
+
+#[test]
+fn aa_noise_sets_the_threshold_floor() {
+    let a = side("a", &draw(0.03, 51), unchanged);
+    let b = side("b", &draw(0.03, 52), unchanged);
+    let (aa, profile) = Comparison::aa(&a, &b, &Settings::default());
+    assert!(aa.aa && aa.passes());
+    assert_eq!(profile.figures().len(), 140, "every metric has its noise");
+    assert!(profile.figures().iter().all(|n| *n > 0.0 && *n < 0.2), "{:?}", profile.figures());
+    for row in &aa.rows {
+        let noise = profile.floor(&row.scenario, row.metric).unwrap();
+        assert_eq!(row.noise, Some(noise));
+        assert_eq!(row.threshold, noise.max(0.05), "the threshold is never below the noise");
+    }
+
+    // A machine whose A/A showed 40% noise on one scenario: a 30% slowdown
+    // there is within its noise, not a regression.
+    let slowed = stream_id(7);
+    let mut noisy = profile.clone();
+    noisy.noise.get_mut(&slowed).unwrap().insert("throughput".into(), 0.4);
+    let base = side("base", &draw(0.03, 53), unchanged);
+    let new = side("new", &draw(0.03, 54), |id| if id == slowed { 0.7 } else { 1.0 });
+    let plain = Comparison::new(&base, &new, &Settings::default());
+    assert_eq!(plain.with(Verdict::Regressed).count(), 1);
+    let floored = Comparison::new(&base, &new, &Settings { noise: Some(noisy), ..Settings::default() });
+    assert!(floored.passes(), "{:#?}", floored.with(Verdict::Regressed).collect::<Vec<_>>());
+    let row = floored.rows.iter().find(|r| r.scenario == slowed).unwrap();
+    assert_eq!((row.threshold, row.noise), (0.4, Some(0.4)));
+    assert!(floored.noise_source.as_deref().unwrap().starts_with("A/A of a"));
+}
+
+#[test]
+fn noise_profiles_round_trip_and_bad_ones_are_refused() {
+    let a = side("a", &draw(0.03, 61), unchanged);
+    let b = side("b", &draw(0.03, 62), unchanged);
+    let profile = NoiseProfile::measure(&a, &b, 1000);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("noise.json");
+    profile.write(&path).unwrap();
+    assert_eq!(NoiseProfile::read(&path).unwrap(), profile);
+    std::fs::write(&path, "{\"format\": \"other\"}").unwrap();
+    assert!(NoiseProfile::read(&path).unwrap_err().to_string().contains("not a ringside noise profile"));
+    assert!(NoiseProfile::read(&dir.path().join("missing.json")).is_err());
+}
+
+#[test]
+fn scenarios_not_compared_are_listed_and_a_new_failure_breaks_the_gate() {
+    let base_file = synthetic::results(&draw(0.03, 71), unchanged);
+    let mut new_file = synthetic::results(&draw(0.03, 72), unchanged);
+    let mut base_file2 = base_file.clone();
+    // Failed in new (ok in base): breaks the gate.
+    let failed = stream_id(0);
+    let s = new_file.scenarios.iter_mut().find(|s| s.id == failed).unwrap();
+    s.status = Status::Failed;
+    s.reason = Some("integrity: 3 messages lost".into());
+    // Refused on both sides: listed, harmless.
+    for file in [&mut base_file2, &mut new_file] {
+        let s = file.scenarios.iter_mut().find(|s| s.id == stream_id(1)).unwrap();
+        s.status = Status::Refused;
+        s.reason = Some("kernel.msgmnb is 16384".into());
+    }
+    // Only in base, only in new.
+    new_file.scenarios.retain(|s| s.id != stream_id(2));
+    base_file2.scenarios.retain(|s| s.id != stream_id(3));
+    // Another machine and build.
+    new_file.environment.hostname = "elsewhere".into();
+    new_file.environment.profile = "debug".into();
+
+    let c = Comparison::new(
+        &Side::from_runs("base", vec![base_file2]),
+        &Side::from_runs("new", vec![new_file]),
+        &Settings::default(),
+    );
+    let why = |id: String| c.skipped.iter().find(|s| s.scenario == id).map(|s| (s.why.clone(), s.breaks_gate));
+    let (text, breaks) = why(failed).unwrap();
+    assert!(breaks && text.contains("FAILED in new") && text.contains("3 messages lost"), "{text}");
+    let (text, breaks) = why(stream_id(1)).unwrap();
+    assert!(!breaks && text.contains("refused on both sides") && text.contains("msgmnb"), "{text}");
+    assert!(why(stream_id(2)).unwrap().0.contains("only in base"));
+    assert!(why(stream_id(3)).unwrap().0.contains("only in new"));
+    assert_eq!(c.rows.len(), 140 - 4);
+    assert!(!c.passes(), "a scenario that failed in new breaks the gate");
+    assert_eq!(c.with(Verdict::Regressed).count(), 0);
+    let differences = c.differences.join("\n");
+    assert!(differences.contains("machine: synthetic / elsewhere"), "{differences}");
+    assert!(differences.contains("build profile: release opt-level 3 / debug opt-level 3"), "{differences}");
+}
+
+#[test]
+fn folders_pool_their_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    for (k, seed) in [(1, 81), (2, 82)] {
+        let run = dir.path().join(format!("round-{k}"));
+        std::fs::create_dir_all(&run).unwrap();
+        let file = synthetic::results(&draw(0.03, seed), unchanged);
+        std::fs::write(run.join("results.json"), serde_json::to_string(&file).unwrap()).unwrap();
+    }
+    let pooled = Side::load(dir.path()).unwrap();
+    assert_eq!(pooled.runs.len(), 2);
+    let id = stream_id(4);
+    assert_eq!(pooled.pooled(&id).unwrap().samples(Metric::Throughput).len(), 10);
+    let single = Side::load(&dir.path().join("round-1/results.json")).unwrap();
+    assert_eq!(single.label, "round-1");
+    let c = Comparison::new(&single, &pooled, &Settings::default());
+    let row = c.rows.iter().find(|r| r.scenario == id).unwrap();
+    assert_eq!((row.base_repeats, row.new_repeats), (5, 10));
+
+    let empty = tempfile::tempdir().unwrap();
+    assert!(Side::load(empty.path()).unwrap_err().to_string().contains("no results.json"));
+}
+
+#[test]
+fn exports_carry_every_metric_with_its_interval() {
+    let new = side("new", &draw(0.03, 91), unchanged);
+    let dir = tempfile::tempdir().unwrap();
+
+    let written = export(Format::GithubActionBenchmark, &new, &dir.path().join("bench.json")).unwrap();
+    let names: Vec<String> = written.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, ["bench.bigger-is-better.json", "bench.smaller-is-better.json"]);
+    let read = |p: &std::path::Path| -> Vec<serde_json::Value> {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    let bigger = read(&written[0]);
+    let smaller = read(&written[1]);
+    assert_eq!((bigger.len(), smaller.len()), (60, 80));
+    for entry in bigger.iter().chain(&smaller) {
+        assert!(entry["name"].is_string() && entry["unit"].is_string() && entry["value"].as_f64().unwrap() > 0.0);
+        assert!(entry["range"].as_str().unwrap().starts_with("± "));
+    }
+    assert!(bigger.iter().all(|e| e["unit"] == "msgs/s") && smaller.iter().all(|e| e["unit"] == "ns"));
+
+    let path = dir.path().join("bmf.json");
+    assert_eq!(export(Format::Bencher, &new, &path).unwrap(), [path.clone()]);
+    let bmf: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let benchmarks = bmf.as_object().unwrap();
+    assert_eq!(benchmarks.len(), 100);
+    let measures: usize = benchmarks.values().map(|m| m.as_object().unwrap().len()).sum();
+    assert_eq!(measures, 140);
+    for measure in benchmarks.values().flat_map(|m| m.as_object().unwrap().values()) {
+        let (l, v, u) = (
+            measure["lower_value"].as_f64().unwrap(),
+            measure["value"].as_f64().unwrap(),
+            measure["upper_value"].as_f64().unwrap(),
+        );
+        assert!(l <= v && v <= u, "{measure}");
+    }
+    assert!(benchmarks[&pingpong_id(0)].get("latency-p99").is_some());
+    assert!(benchmarks[&stream_id(0)].get("throughput").is_some());
+    assert!("nope".parse::<Format>().unwrap_err().contains("github-action-benchmark, bencher"));
+}
