@@ -228,7 +228,7 @@ fn exports_carry_every_metric_with_its_interval() {
     assert!(bigger.iter().all(|e| e["unit"] == "msgs/s") && smaller.iter().all(|e| e["unit"] == "ns"));
 
     let path = dir.path().join("bmf.json");
-    assert_eq!(export(Format::Bencher, &new, &path).unwrap(), [path.clone()]);
+    assert_eq!(export(Format::Bencher, &new, &path).unwrap(), std::slice::from_ref(&path));
     let bmf: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     let benchmarks = bmf.as_object().unwrap();
     assert_eq!(benchmarks.len(), 100);
