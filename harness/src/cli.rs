@@ -35,6 +35,9 @@ pub enum Command {
         /// Narrow the suite.
         #[command(flatten)]
         filters: FilterArgs,
+        /// Baselines, the regression gate and exports.
+        #[command(flatten)]
+        gate: GateArgs,
     },
     /// Run a suite described in a TOML file (see scenarios/examples/suite.toml).
     Suite {
@@ -46,6 +49,9 @@ pub enum Command {
         /// Narrow the suite.
         #[command(flatten)]
         filters: FilterArgs,
+        /// Baselines, the regression gate and exports.
+        #[command(flatten)]
+        gate: GateArgs,
     },
     /// Measure one scenario.
     Run(RunArgs),
@@ -58,6 +64,34 @@ pub enum Command {
         /// Where the report goes (default: report.html beside the first results file).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Compare two results (or folders of them, pooled) scenario by scenario:
+    /// improved, regressed, unchanged or inconclusive. Exit status 3 when
+    /// something regressed or failed in NEW, 0 otherwise, 2 on bad input.
+    Compare {
+        /// The base: a results.json, or a folder whose results.json files pool into one side.
+        base: PathBuf,
+        /// The new side: likewise.
+        new: PathBuf,
+        /// BASE and NEW are runs of the same code: measure this machine's
+        /// noise per scenario (nothing can regress; see --save-noise).
+        #[arg(long, conflicts_with = "noise")]
+        aa: bool,
+        /// With --aa: write the noise measured, for later comparisons' --noise.
+        #[arg(long, requires = "aa")]
+        save_noise: Option<PathBuf>,
+        /// How to judge, and what to write.
+        #[command(flatten)]
+        judge: JudgeArgs,
+        /// List every metric compared, unchanged ones too.
+        #[arg(long)]
+        all_rows: bool,
+        /// Write the comparison as an HTML page.
+        #[arg(long, value_name = "FILE.html")]
+        report: Option<PathBuf>,
+        /// Export NEW's figures: `github-action-benchmark FILE` or `bencher FILE` (repeatable).
+        #[arg(long, num_args = 2, value_names = ["FORMAT", "FILE"], action = clap::ArgAction::Append)]
+        export: Vec<String>,
     },
     /// List the scenarios of a suite, the placements this machine offers and the transports.
     List {
@@ -131,6 +165,40 @@ pub struct RunArgs {
     pub out: Option<PathBuf>,
 }
 
+/// How a comparison judges, and the summary it writes.
+#[derive(Debug, Clone, Default, Args)]
+pub struct JudgeArgs {
+    /// The smallest change that counts, in percent (default 5); each
+    /// metric's is raised to its noise when --noise gives one.
+    #[arg(long, value_name = "PCT", value_parser = parse_threshold)]
+    pub threshold: Option<f64>,
+    /// A noise profile from `compare --aa --save-noise`: no metric's
+    /// threshold is below the noise measured for it.
+    #[arg(long, value_name = "FILE")]
+    pub noise: Option<PathBuf>,
+    /// Write a markdown summary (for a pull-request comment or job summary).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+}
+
+/// Named baselines, the gate against one, and exports of a run.
+#[derive(Debug, Clone, Default, Args)]
+pub struct GateArgs {
+    /// Compare this run with the baseline saved under NAME; exit status 3
+    /// when something regressed. Writes comparison.html beside the results.
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
+    /// Save this run as baseline NAME (after comparing with --baseline, if given).
+    #[arg(long, value_name = "NAME")]
+    pub save_baseline: Option<String>,
+    /// How to judge against --baseline.
+    #[command(flatten)]
+    pub judge: JudgeArgs,
+    /// Export this run's figures: `github-action-benchmark FILE` or `bencher FILE` (repeatable).
+    #[arg(long, num_args = 2, value_names = ["FORMAT", "FILE"], action = clap::ArgAction::Append)]
+    pub export: Vec<String>,
+}
+
 /// Filters that narrow any suite: comma-separated lists.
 #[derive(Debug, Clone, Default, Args)]
 pub struct FilterArgs {
@@ -149,6 +217,15 @@ pub struct FilterArgs {
     /// Only these placements.
     #[arg(long = "placement", value_delimiter = ',')]
     pub placements: Vec<Placement>,
+}
+
+fn parse_threshold(s: &str) -> Result<f64, String> {
+    let bad = || format!("threshold '{s}' must be a percentage between 0 and 100, e.g. 5 or 5%");
+    let pct: f64 = s.trim().trim_end_matches('%').parse().map_err(|_| bad())?;
+    if !(0.0..100.0).contains(&pct) {
+        return Err(bad());
+    }
+    Ok(pct / 100.0)
 }
 
 fn parse_capacity(s: &str) -> Result<Capacity, String> {
@@ -193,6 +270,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_command_line_is_consistent() {
+        // Clap checks its own definitions (conflicts, requires, value names)
+        // only in debug builds; the dev profile has no debug assertions.
+        <Cli as clap::CommandFactory>::command().debug_assert();
+    }
+
+    #[test]
     fn durations_cores_and_sizes_parse_or_say_why() {
         assert_eq!(parse_duration("200ms").unwrap(), Duration::from_millis(200));
         assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
@@ -202,5 +286,9 @@ mod tests {
         assert!(parse_cores("0").unwrap_err().contains("A,B"));
         assert!(parse_size("0").unwrap_err().contains("sequence number"));
         assert_eq!(parse_size("65536").unwrap(), 65536);
+        assert_eq!(parse_threshold("5").unwrap(), 0.05);
+        assert_eq!(parse_threshold("12.5%").unwrap(), 0.125);
+        assert!(parse_threshold("100").unwrap_err().contains("between 0 and 100"));
+        assert!(parse_threshold("-1").is_err() && parse_threshold("five").is_err());
     }
 }

@@ -1,6 +1,6 @@
 //! Each subcommand, from parsed arguments to printed output. Bad input is
-//! returned as [`BadInput`] (exit status 2); a suite with a failed
-//! scenario returns `Ok(false)` (exit status 1).
+//! returned as [`BadInput`] (exit status 2); otherwise the [`Outcome`]
+//! says how it went (exit status 0, 1 or 3).
 
 use std::path::PathBuf;
 
@@ -11,30 +11,54 @@ use bench_core::transport::objects::sweep_leftovers;
 use bench_core::transport::{Channel, ChannelSpec, TransportKind};
 use scenarios::{Filter, PlacementSpec, Scenario, Suite};
 
-use crate::cli::{Command, FilterArgs, RunArgs};
+use crate::cli::{Command, FilterArgs, GateArgs, RunArgs};
+use crate::gate::{self, RunGate};
 use crate::report;
 use crate::session::{BadInput, check_cores, check_cores_exist, default_out_dir, measure_floor, resolve, run_suite};
 use crate::summary::{duration_ns, si};
 use crate::supervisor::{self, RunSpec};
 
-/// Run `command`; `Ok(false)` when a measured scenario failed.
-pub fn run(command: Command) -> Result<bool> {
+/// How a command ended, beyond bad input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done (exit status 0).
+    Done,
+    /// A measured scenario failed (exit status 1).
+    ScenarioFailed,
+    /// The regression gate failed: a regression, or a scenario that failed
+    /// in the new run only (exit status 3).
+    Regressed,
+}
+
+impl Outcome {
+    fn of(ok: bool) -> Outcome {
+        if ok { Outcome::Done } else { Outcome::ScenarioFailed }
+    }
+}
+
+/// Run `command`.
+pub fn run(command: Command) -> Result<Outcome> {
     match command {
-        Command::All { quick, out, filters } => {
+        Command::All { quick, out, filters, gate } => {
             let available = available_placements();
             let mut suite = if quick { Suite::quick(&available) } else { Suite::all(&available) };
             narrow(&mut suite, &filters)?;
             let out = out.unwrap_or_else(|| default_out_dir(&suite.name));
-            run_suite(&suite, &out)
+            gated(&suite, &out, &gate)
         }
-        Command::Suite { file, out, filters } => {
+        Command::Suite { file, out, filters, gate } => {
             let mut suite = Suite::from_toml(&file, &available_placements()).map_err(|e| BadInput(e.to_string()))?;
             narrow(&mut suite, &filters)?;
             let out = out.unwrap_or_else(|| default_out_dir(&suite.name));
-            run_suite(&suite, &out)
+            gated(&suite, &out, &gate)
         }
-        Command::Run(args) => run_one(args),
-        Command::Report { files, out } => report(&files, out),
+        Command::Run(args) => run_one(args).map(Outcome::of),
+        Command::Report { files, out } => report(&files, out).map(Outcome::of),
+        Command::Compare { base, new, aa, save_noise, judge, all_rows, report, export } => {
+            let passes =
+                gate::compare(&base, &new, aa, save_noise.as_deref(), &judge, all_rows, report.as_deref(), &export)?;
+            Ok(if passes { Outcome::Done } else { Outcome::Regressed })
+        }
         Command::List { quick, suite, filters } => {
             let available = available_placements();
             let mut suite = match suite {
@@ -44,15 +68,26 @@ pub fn run(command: Command) -> Result<bool> {
             };
             narrow(&mut suite, &filters)?;
             list(&suite);
-            Ok(true)
+            Ok(Outcome::Done)
         }
-        Command::Floor { cores, placement } => floor(cores, placement),
+        Command::Floor { cores, placement } => floor(cores, placement).map(Outcome::of),
         Command::Transports { capacity, size } => {
             transports(capacity, size as usize);
-            Ok(true)
+            Ok(Outcome::Done)
         }
-        Command::Clean { dry_run } => clean(dry_run),
+        Command::Clean { dry_run } => clean(dry_run).map(Outcome::of),
     }
+}
+
+/// Run a suite with its gate: checked before, applied after.
+fn gated(suite: &Suite, out: &std::path::Path, args: &GateArgs) -> Result<Outcome> {
+    let gate = RunGate::prepare(args)?;
+    let measured_ok = run_suite(suite, out)?;
+    let passes = gate.finish(out)?;
+    Ok(match (passes, measured_ok) {
+        (false, _) => Outcome::Regressed,
+        (true, ok) => Outcome::of(ok),
+    })
 }
 
 /// The placements this machine offers.

@@ -2,14 +2,17 @@
 //! requested subcommand (`commands.rs`), reports errors once, here.
 //!
 //! Exit status: 0 done; 1 a scenario failed or the run could not complete;
-//! 2 bad input (one line naming the valid choices); 130 interrupted (every
-//! IPC object removed, finished results kept).
+//! 2 bad input (one line naming the valid choices); 3 the regression gate
+//! failed (`compare`, or `--baseline`: a regression, or a scenario that
+//! failed only in the new run); 130 interrupted (every IPC object removed,
+//! finished results kept).
 //!
 //! The binary doubles as its own measurement worker: started with
 //! `RINGSIDE_JOB` set it plays one side of a run (`worker.rs`) and exits.
 
 mod cli;
 mod commands;
+mod gate;
 mod measurement;
 mod progress;
 mod report;
@@ -39,10 +42,14 @@ fn main() {
         Err(e) => e.exit(), // --help, --version
     };
     match commands::run(cli.command) {
-        Ok(true) => {}
-        Ok(false) => {
+        Ok(commands::Outcome::Done) => {}
+        Ok(commands::Outcome::ScenarioFailed) => {
             eprintln!("harness: at least one scenario failed (see the table above)");
             std::process::exit(1);
+        }
+        Ok(commands::Outcome::Regressed) => {
+            eprintln!("harness: the regression gate failed (see the regressions above)");
+            std::process::exit(3);
         }
         Err(e) if e.downcast_ref::<session::BadInput>().is_some() => {
             eprintln!("harness: {e}");

@@ -1,5 +1,5 @@
-//! The HTML report as a file: render it from results files (the `reports`
-//! crate draws it) and put it in place atomically, written to a temporary
+//! The HTML report (and the comparison page) as a file: render it from
+//! results files (the `reports` crate draws it) and put it in place atomically, written to a temporary
 //! file in the destination's folder and renamed over the destination, so a
 //! reader never sees half a page and an old report survives a failed write.
 
@@ -20,7 +20,11 @@ pub fn default_path(first_results: &Path) -> PathBuf {
 
 /// Render `inputs` and write the page to `path`, replacing any file there.
 pub fn write(inputs: &[reports::Input], path: &Path) -> Result<()> {
-    let page = reports::render_html(inputs);
+    write_page(&reports::render_html(inputs), path)
+}
+
+/// Write an HTML page to `path` atomically, replacing any file there.
+pub fn write_page(page: &str, path: &Path) -> Result<()> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),

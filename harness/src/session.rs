@@ -79,16 +79,24 @@ fn list(cores: &[usize]) -> String {
     cores.iter().map(usize::to_string).collect::<Vec<_>>().join(",")
 }
 
+/// Cargo's target folder: `$CARGO_TARGET_DIR`, else the one this binary
+/// was built into, else `target`.
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .or_else(|| {
+            // The binary lives in target/<profile>/.
+            let exe = std::env::current_exe().ok()?;
+            Some(exe.parent()?.parent()?.to_path_buf())
+        })
+        .unwrap_or_else(|| PathBuf::from("target"))
+}
+
 /// The default results directory: `target/ringside/<suite>-<unix time>`.
 pub fn default_out_dir(suite: &str) -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).or_else(|| {
-        // The binary lives in target/<profile>/.
-        let exe = std::env::current_exe().ok()?;
-        Some(exe.parent()?.parent()?.to_path_buf())
-    });
     let stamp = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let safe: String = suite.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
-    target.unwrap_or_else(|| PathBuf::from("target")).join("ringside").join(format!("{safe}-{stamp}"))
+    target_dir().join("ringside").join(format!("{safe}-{stamp}"))
 }
 
 /// Measure the floor between two cores.

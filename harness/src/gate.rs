@@ -1,0 +1,169 @@
+//! The regression gate at the command line (the `ci` crate judges, the
+//! `reports` crate renders): `harness compare BASE NEW`, and what `harness
+//! all` and `suite` do with `--baseline`, `--save-baseline` and `--export`.
+//!
+//! Everything a run's gate needs is checked before the run starts (a
+//! missing baseline, an unreadable noise profile, an unknown export format
+//! are bad input, exit status 2, not a surprise after ten minutes of
+//! measuring). The baseline is read before the run, so `--baseline main
+//! --save-baseline main` compares with the old one and then replaces it.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use ci::baseline::{STORE_VARIABLE, Store};
+use ci::export::{Format, export};
+use ci::{Comparison, NoiseProfile, Settings, Side};
+
+use crate::cli::{GateArgs, JudgeArgs};
+use crate::report;
+use crate::session::{BadInput, target_dir};
+
+/// The comparison page `all --baseline` writes beside the results.
+pub const COMPARISON_PAGE: &str = "comparison.html";
+
+/// A run's gate, checked and ready.
+#[derive(Debug)]
+pub struct RunGate {
+    store: Store,
+    baseline: Option<Side>,
+    save_as: Option<String>,
+    settings: Settings,
+    markdown: Option<PathBuf>,
+    exports: Vec<(Format, PathBuf)>,
+}
+
+/// The baseline store: `$RINGSIDE_BASELINES`, else `target/ringside/baselines`.
+pub fn store() -> Store {
+    match std::env::var_os(STORE_VARIABLE) {
+        Some(dir) if !dir.is_empty() => Store::new(dir),
+        _ => Store::new(target_dir().join("ringside").join("baselines")),
+    }
+}
+
+impl RunGate {
+    /// Check a run's gate arguments before anything runs.
+    pub fn prepare(args: &GateArgs) -> Result<RunGate> {
+        let store = store();
+        if let Some(name) = &args.save_baseline {
+            Store::check_name(name).map_err(|e| BadInput(e.to_string()))?;
+        }
+        let judging = args.judge.threshold.is_some() || args.judge.noise.is_some() || args.judge.markdown.is_some();
+        if judging && args.baseline.is_none() {
+            return Err(BadInput(
+                "--threshold, --noise and --markdown judge against a baseline: add --baseline NAME".into(),
+            )
+            .into());
+        }
+        let baseline = match &args.baseline {
+            Some(name) => Some(store.load(name).map_err(|e| BadInput(e.to_string()))?),
+            None => None,
+        };
+        Ok(RunGate {
+            store,
+            baseline,
+            save_as: args.save_baseline.clone(),
+            settings: settings(&args.judge)?,
+            markdown: args.judge.markdown.clone(),
+            exports: exports(&args.export)?,
+        })
+    }
+
+    /// After a run wrote `dir/results.json`: export it, compare it with the
+    /// baseline, save it as one. True unless the comparison failed the gate.
+    pub fn finish(&self, dir: &Path) -> Result<bool> {
+        let json = dir.join("results.json");
+        let run = Side::load(&json).with_context(|| format!("reading back {}", json.display()))?;
+        write_exports(&self.exports, &run)?;
+        let mut passes = true;
+        if let Some(base) = &self.baseline {
+            let comparison = Comparison::new(base, &run, &self.settings);
+            println!("\n{}", reports::comparison::terminal(&comparison, false).trim_end());
+            let page = dir.join(COMPARISON_PAGE);
+            report::write_page(&reports::comparison::html(&comparison), &page)?;
+            println!("comparison: {}", page.display());
+            write_markdown(self.markdown.as_deref(), &comparison)?;
+            passes = comparison.passes();
+        }
+        if let Some(name) = &self.save_as {
+            let saved = self.store.save(name, &json)?;
+            println!("baseline {name} saved: {}", saved.display());
+        }
+        Ok(passes)
+    }
+}
+
+/// `harness compare`: print the comparison, write what was asked for;
+/// true unless something regressed or failed in new.
+#[allow(clippy::too_many_arguments)]
+pub fn compare(
+    base: &Path,
+    new: &Path,
+    aa: bool,
+    save_noise: Option<&Path>,
+    judge: &JudgeArgs,
+    all_rows: bool,
+    page: Option<&Path>,
+    export_args: &[String],
+) -> Result<bool> {
+    let settings = settings(judge)?;
+    let exports = exports(export_args)?;
+    let base = Side::load(base).map_err(|e| BadInput(e.to_string()))?;
+    let new = Side::load(new).map_err(|e| BadInput(e.to_string()))?;
+    let comparison = if aa {
+        let (comparison, profile) = Comparison::aa(&base, &new, &settings);
+        if let Some(path) = save_noise {
+            profile.write(path).with_context(|| format!("{}: cannot write the noise profile", path.display()))?;
+        }
+        comparison
+    } else {
+        Comparison::new(&base, &new, &settings)
+    };
+    print!("{}", reports::comparison::terminal(&comparison, all_rows));
+    if let Some(path) = save_noise {
+        println!("noise profile: {}", path.display());
+    }
+    if let Some(path) = page {
+        report::write_page(&reports::comparison::html(&comparison), path)?;
+        println!("comparison: {}", path.display());
+    }
+    write_markdown(judge.markdown.as_deref(), &comparison)?;
+    write_exports(&exports, &new)?;
+    Ok(aa || comparison.passes())
+}
+
+fn settings(judge: &JudgeArgs) -> Result<Settings> {
+    let noise = match &judge.noise {
+        Some(path) => Some(NoiseProfile::read(path).map_err(|e| BadInput(e.to_string()))?),
+        None => None,
+    };
+    Ok(Settings { threshold: judge.threshold.unwrap_or(ci::compare::DEFAULT_THRESHOLD), noise, ..Settings::default() })
+}
+
+/// `--export FORMAT FILE` pairs, checked.
+fn exports(args: &[String]) -> Result<Vec<(Format, PathBuf)>> {
+    args.chunks(2)
+        .map(|pair| match pair {
+            [format, file] => Ok((format.parse::<Format>().map_err(BadInput)?, PathBuf::from(file))),
+            _ => Err(BadInput("--export takes a format and a file".into()).into()),
+        })
+        .collect()
+}
+
+fn write_exports(exports: &[(Format, PathBuf)], side: &Side) -> Result<()> {
+    for (format, path) in exports {
+        for file in export(*format, side, path).with_context(|| format!("exporting {}", format.name()))? {
+            println!("{}: {}", format.name(), file.display());
+        }
+    }
+    Ok(())
+}
+
+fn write_markdown(path: Option<&Path>, comparison: &Comparison) -> Result<()> {
+    if let Some(path) = path {
+        std::fs::write(path, reports::comparison::markdown(comparison))
+            .with_context(|| format!("{}: cannot write the markdown summary", path.display()))?;
+        println!("markdown: {}", path.display());
+    }
+    Ok(())
+}
