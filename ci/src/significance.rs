@@ -10,9 +10,10 @@
 //! 140 metrics each, 3 repeats a side, 3% noise and no change at all, the
 //! bootstrap's p-values under the same Benjamini-Hochberg and interval rule
 //! gave 8 false regressions and 4 false improvements; Welch's gave none
-//! (`ci/tests/calibration.rs` measures it). Welch's test knows how little
-//! two or three values say about their spread (few degrees of freedom,
-//! heavy t tails) and keeps the false discovery rate where it is set.
+//! (measured while choosing this test; `ci/tests/calibration.rs` measures
+//! the gate as it is). Welch's test knows how little two or three values
+//! say about their spread (few degrees of freedom, heavy t tails) and keeps
+//! the false discovery rate where it is set.
 //!
 //! On logs, a ratio is a difference: `ln(new) - ln(base)`. For a change
 //! that is worse beyond the threshold the null hypothesis is "the mean log

@@ -10,6 +10,8 @@
 //! [`select`] picks scenarios out of a file, [`verdict`] computes section
 //! 1, [`spectrum`] reads latency histograms, [`palette`] gives each
 //! transport its colour, `sections` and `html` build the page.
+//! [`comparison`] renders the regression gate's verdicts (`ci::Comparison`)
+//! for a terminal, a pull request (markdown) and a browser.
 
 use std::path::{Path, PathBuf};
 
