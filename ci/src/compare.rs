@@ -129,8 +129,8 @@ pub struct Skipped {
     pub scenario: String,
     /// Why, in a sentence.
     pub why: String,
-    /// True when this breaks the gate as a regression does: the scenario was
-    /// measured in base and failed in new.
+    /// True when this breaks the gate as a regression does: the scenario
+    /// failed in new and did not in base.
     pub breaks_gate: bool,
 }
 
@@ -270,7 +270,7 @@ impl Comparison {
         self.rows.iter().filter(move |r| r.verdict == verdict)
     }
 
-    /// Scenarios that failed in new after being measured in base.
+    /// Scenarios that failed in new and did not in base.
     pub fn broken(&self) -> impl Iterator<Item = &Skipped> {
         self.skipped.iter().filter(|s| s.breaks_gate)
     }
