@@ -1,5 +1,6 @@
 //! HTML building blocks: escaping, the page's inline style sheet, figures
-//! (an inline SVG chart, or a note saying why it is missing) and tables.
+//! (an inline SVG chart, or a note saying why it is missing) and tables
+//! (rows optionally marked with a class, for highlights).
 
 use crate::charts::ChartError;
 
@@ -28,7 +29,24 @@ pub fn missing(why: &str) -> String {
 
 /// A table: header cells and rows of cells, all escaped here.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    if rows.is_empty() {
+    marked_table(header, rows.iter().map(|row| (None, row.as_slice())))
+}
+
+/// A table whose rows may each carry a CSS class (a highlight): header
+/// cells and `(class, cells)` rows, all escaped here.
+pub fn marked_table<'a>(header: &[&str], rows: impl IntoIterator<Item = (Option<&'a str>, &'a [String])>) -> String {
+    let mut body = String::new();
+    for (class, row) in rows {
+        match class {
+            Some(class) => body.push_str(&format!("<tr class=\"{}\">", escape(class))),
+            None => body.push_str("<tr>"),
+        }
+        for cell in row {
+            body.push_str(&format!("<td>{}</td>", escape(cell)));
+        }
+        body.push_str("</tr>\n");
+    }
+    if body.is_empty() {
         return missing("No rows to tabulate.");
     }
     let mut out = String::from("<div class=\"table\"><table>\n<thead><tr>");
@@ -36,13 +54,7 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
         out.push_str(&format!("<th>{}</th>", escape(h)));
     }
     out.push_str("</tr></thead>\n<tbody>\n");
-    for row in rows {
-        out.push_str("<tr>");
-        for cell in row {
-            out.push_str(&format!("<td>{}</td>", escape(cell)));
-        }
-        out.push_str("</tr>\n");
-    }
+    out.push_str(&body);
     out.push_str("</tbody></table></div>\n");
     out
 }

@@ -1,5 +1,5 @@
 //! Chart renderers: `plotters` drawing SVG into a string. Every chart is a
-//! plain description ([`BarChart`], [`LineChart`]) turned into SVG text
+//! plain description ([`BarChart`], [`LineChart`], [`RatioChart`]) turned into SVG text
 //! that a page can inline; axes spanning more than a decade are drawn on a
 //! log scale, legends sit beside the plot, never over it.
 //!
@@ -9,10 +9,12 @@
 mod axis;
 mod bars;
 mod lines;
+mod ratios;
 
 pub use axis::{Axis, Scale};
 pub use bars::{Bar, BarChart};
 pub use lines::{LineChart, Series};
+pub use ratios::{Ratio, RatioChart};
 
 /// Font family of every label.
 const FONT: &str = "sans-serif";

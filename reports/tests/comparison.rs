@@ -1,0 +1,216 @@
+//! The comparison page rendered from real results (the trimmed `harness
+//! all` run in tests/fixtures): a regression and an improvement made by
+//! scaling one stream scenario's repeats each, an A/A comparison of the
+//! file against itself, and a new side where every scenario failed. The
+//! page's charts parse, its banner and highlights follow the verdicts, its
+//! text is escaped, and it fetches nothing.
+
+use std::path::PathBuf;
+
+use ci::{Comparison, Settings, Side, Verdict};
+use scenarios::Status;
+use scenarios::results::ResultsFile;
+
+fn fixture() -> ResultsFile {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/all.json");
+    ResultsFile::read(&path).unwrap()
+}
+
+/// Ids of the stream scenarios measured with at least two repeats whose
+/// fastest repeat is within 30% of their slowest: scaled by 0.6 or 1.6,
+/// every repeat of new lands beyond every repeat of base.
+fn steady_streams(results: &ResultsFile) -> Vec<String> {
+    results
+        .scenarios
+        .iter()
+        .filter(|s| s.pattern == "stream" && s.status == Status::Ok && s.repeats.len() >= 2)
+        .filter(|s| {
+            let rates: Vec<f64> = s.repeats.iter().filter_map(|r| r.msgs_per_s).collect();
+            let (lo, hi) = rates.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+            rates.len() == s.repeats.len() && hi < 1.3 * lo
+        })
+        .map(|s| s.id.clone())
+        .collect()
+}
+
+/// `results` with every repeat of scenario `id` running at `factor` times its rate.
+fn scaled(mut results: ResultsFile, id: &str, factor: f64) -> ResultsFile {
+    let scenario = results.scenarios.iter_mut().find(|s| s.id == id).unwrap();
+    for repeat in &mut scenario.repeats {
+        repeat.msgs_per_s = repeat.msgs_per_s.map(|r| r * factor);
+    }
+    results
+}
+
+/// Every `<svg>...</svg>` in the page, each checked to parse as XML, with its text nodes.
+fn charts(page: &str) -> Vec<Vec<String>> {
+    page.match_indices("<svg")
+        .map(|(start, _)| {
+            let svg = &page[start..start + page[start..].find("</svg>").unwrap() + 6];
+            let doc = roxmltree::Document::parse(svg).unwrap_or_else(|e| panic!("SVG does not parse: {e}"));
+            doc.descendants()
+                .filter(|n| n.is_text())
+                .filter_map(|n| n.text())
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty())
+                .collect()
+        })
+        .collect()
+}
+
+/// The body of `<section id="id">`, if the page has it.
+fn section<'a>(page: &'a str, id: &str) -> Option<&'a str> {
+    let start = page.find(&format!("<section id=\"{id}\">"))?;
+    Some(&page[start..start + page[start..].find("</section>").unwrap()])
+}
+
+/// The table rows (`<tr ...>...</tr>`) of some HTML.
+fn table_rows(html: &str) -> Vec<&str> {
+    html.match_indices("<tr").map(|(start, _)| &html[start..start + html[start..].find("</tr>").unwrap()]).collect()
+}
+
+fn fetches_nothing(page: &str) {
+    let lower = page.to_lowercase();
+    for banned in ["<script", "http", "@import", "url(", "=\"//"] {
+        assert!(!lower.contains(banned), "page contains {banned}");
+    }
+}
+
+#[test]
+fn a_regression_is_highlighted_and_fails_the_banner() {
+    let base = fixture();
+    let steady = steady_streams(&base);
+    assert!(steady.len() >= 2, "the fixture has {} steady stream scenarios", steady.len());
+    let (slower, faster) = (&steady[0], &steady[1]);
+    let new = scaled(scaled(base.clone(), slower, 0.6), faster, 1.6);
+    let c =
+        Comparison::new(&Side::from_runs("base", vec![base]), &Side::from_runs("new", vec![new]), &Settings::default());
+    let regressed: Vec<&str> = c.with(Verdict::Regressed).map(|r| r.scenario.as_str()).collect();
+    let improved: Vec<&str> = c.with(Verdict::Improved).map(|r| r.scenario.as_str()).collect();
+    assert_eq!((regressed, improved), (vec![slower.as_str()], vec![faster.as_str()]));
+
+    let page = reports::comparison::html(&c);
+    fetches_nothing(&page);
+    assert!(page.contains("<h1>ringside comparison</h1>"));
+    assert!(page.contains("<div class=\"banner fail\">1 regression</div>"), "no failing banner");
+
+    let regressions = section(&page, "regressed").expect("a regressions table");
+    let rows = table_rows(regressions);
+    let row = rows.iter().find(|r| r.contains(&format!("<td>{slower}</td>"))).expect("the regression's row");
+    assert!(row.starts_with("<tr class=\"breaks-gate\">"), "{row}");
+    // The change is the scaling, as the table prints it.
+    assert!(row.contains("<td>-40.0%</td>"), "{row}");
+    let improvements = section(&page, "improved").expect("an improvements table");
+    let row = table_rows(improvements).into_iter().find(|r| r.contains(faster.as_str())).expect("improvement row");
+    assert!(row.starts_with("<tr>") && row.contains("<td>+60.0%</td>"), "{row}");
+    // Every metric is in the full table, the regression marked there too.
+    let all = section(&page, "all-metrics").expect("the table of all metrics");
+    assert_eq!(table_rows(all).len(), c.rows.len() + 1);
+    assert_eq!(all.matches("<tr class=\"breaks-gate\"><td>regressed</td>").count(), 1);
+
+    // The chart has the two that moved and nothing else.
+    let texts = charts(&page);
+    assert_eq!(texts.len(), 1);
+    let mut labels: Vec<&String> = texts[0].iter().filter(|t| t.ends_with(" throughput")).collect();
+    labels.sort();
+    let mut expected = [format!("{slower} throughput"), format!("{faster} throughput")];
+    expected.sort();
+    assert_eq!(labels, expected.iter().collect::<Vec<_>>());
+    for verdict in ["regressed", "improved", "inconclusive", "unchanged"] {
+        assert!(texts[0].iter().any(|t| t == verdict), "{verdict} not in the legend");
+    }
+    let svg_start = page.find("<svg").unwrap();
+    assert!(page[svg_start..].contains("#C62828") || page[svg_start..].contains("#c62828"), "no red in the chart");
+    assert!(page.contains("for throughput right is better, for latency left is better"));
+    assert!(page.contains(&format!("the {} unchanged", c.rows.len() - 2)));
+
+    // Scenarios without repeats in the trimmed fixture are listed, not compared.
+    let skipped = section(&page, "not-compared").expect("the not-compared table");
+    assert_eq!(table_rows(skipped).len(), c.skipped.len() + 1);
+
+    let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/comparison-preview.html");
+    std::fs::write(target, &page).unwrap();
+}
+
+#[test]
+fn an_aa_comparison_passes_and_charts_its_largest_changes() {
+    let side = Side::from_runs("all", vec![fixture()]);
+    let (c, _) = Comparison::aa(&side, &side, &Settings::default());
+    assert!(c.passes() && c.rows.len() > 30, "{} rows", c.rows.len());
+    let page = reports::comparison::html(&c);
+    fetches_nothing(&page);
+    let banner = format!("<div class=\"banner pass\">A/A: {} metrics measured for noise", c.rows.len());
+    assert!(page.contains(&banner), "no passing banner");
+    assert!(!page.contains("breaks-gate\">"), "a highlighted row in a passing comparison");
+    // Identical sides: every ratio is 1, nothing moved; the 30 widest intervals are charted.
+    assert!(c.rows.iter().all(|r| r.ratio == 1.0 && r.verdict == Verdict::Unchanged));
+    let texts = charts(&page);
+    assert_eq!(texts.len(), 1);
+    assert_eq!(texts[0].iter().filter(|t| t.ends_with(" throughput")).count(), 30);
+    assert!(page.contains("No metric moved beyond its threshold: charted are the 30 with the largest change"));
+    assert!(page.contains("noise over "), "no noise summary");
+    assert!(section(&page, "regressed").is_none() && section(&page, "all-metrics").is_some());
+
+    let plain = Comparison::new(&side, &side, &Settings::default());
+    assert!(reports::comparison::html(&plain).contains("<div class=\"banner pass\">no regression</div>"));
+}
+
+#[test]
+fn a_new_side_that_failed_everywhere_lists_every_scenario_as_not_compared() {
+    let base = fixture();
+    let mut new = base.clone();
+    for s in &mut new.scenarios {
+        s.status = Status::Failed;
+        s.reason = Some("consumer saw <lost> messages & gave up".into());
+    }
+    let c = Comparison::new(
+        &Side::from_runs("base", vec![base.clone()]),
+        &Side::from_runs("new", vec![new]),
+        &Settings::default(),
+    );
+    assert!(c.rows.is_empty());
+    let page = reports::comparison::html(&c);
+    fetches_nothing(&page);
+    let broken = c.broken().count();
+    assert!(broken > 0);
+    assert!(page.contains(&format!("<div class=\"banner fail\">{broken} scenarios failed in new</div>")));
+    assert!(charts(&page).is_empty());
+    assert!(page.contains("No ratio chart: no metric compared (every scenario was skipped)."));
+    let skipped = section(&page, "not-compared").expect("the not-compared table");
+    let rows = table_rows(skipped);
+    assert_eq!(rows.len(), base.scenarios.len() + 1);
+    for s in &base.scenarios {
+        assert!(rows.iter().any(|r| r.contains(&format!("<td>{}</td>", s.id))), "{} not listed", s.id);
+    }
+    // What breaks the gate comes first, highlighted; the reason is escaped.
+    let marked = rows.iter().filter(|r| r.starts_with("<tr class=\"breaks-gate\">")).count();
+    assert_eq!(marked, broken);
+    assert!(rows[1..=broken].iter().all(|r| r.contains("breaks the gate: FAILED in new")));
+    assert!(page.contains("consumer saw &lt;lost&gt; messages &amp; gave up") && !page.contains("<lost>"));
+}
+
+#[test]
+fn names_are_escaped_in_the_page_and_the_chart() {
+    let mut base = fixture();
+    let id = steady_streams(&base)[0].clone();
+    let odd = format!("{id}<&>\"'");
+    base.scenarios.iter_mut().find(|s| s.id == id).unwrap().id = odd.clone();
+    let new = scaled(base.clone(), &odd, 0.5);
+    let c = Comparison::new(
+        &Side::from_runs("base <b>", vec![base]),
+        &Side::from_runs("new", vec![new]),
+        &Settings::default(),
+    );
+    assert_eq!(c.with(Verdict::Regressed).count(), 1);
+    let page = reports::comparison::html(&c);
+    assert!(!page.contains("<&>") && !page.contains("<b>"));
+    assert!(page.contains("base &lt;b&gt;"));
+    assert!(page.contains(&format!("<td>{}</td>", reports_escape(&odd))));
+    let texts = charts(&page);
+    assert!(texts[0].contains(&format!("{odd} throughput")), "the chart's label lost its characters");
+}
+
+/// HTML escaping as the page does it.
+fn reports_escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
+}
