@@ -8,7 +8,6 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::process::{Command, Stdio};
 
 use serde::{Deserialize, Serialize};
 
@@ -43,8 +42,9 @@ pub struct Environment {
     pub opt_level: String,
     /// Whether debug assertions were compiled in.
     pub debug_assertions: bool,
-    /// `git rev-parse HEAD` of the checkout in the current directory, with
-    /// `-dirty` when a tracked file is modified; `None` outside a checkout.
+    /// `git rev-parse HEAD` of the checkout the binary was built from, with
+    /// `-dirty` when a tracked file differed from it; `None` when built
+    /// outside a checkout.
     pub git_commit: Option<String>,
     /// Kernel IPC limits ([`IPC_SYSCTLS`] the kernel has): sysctl name -> value.
     pub ipc_limits: BTreeMap<String, String>,
@@ -286,17 +286,11 @@ fn governor(cpus: &[usize]) -> Option<String> {
     (!governors.is_empty()).then(|| governors.join(","))
 }
 
-/// `git rev-parse HEAD` of the checkout in the current directory, with
-/// `-dirty` when a tracked file is modified (untracked files, such as
-/// results written into the tree, do not count).
+/// The commit the build script recorded (see `build.rs`): the source this
+/// binary was built from, not whatever checkout it runs in.
 fn git_commit() -> Option<String> {
-    let git = |args: &[&str]| {
-        let out = Command::new("git").args(args).stderr(Stdio::null()).output().ok()?;
-        out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
-    };
-    let head = git(&["rev-parse", "HEAD"])?;
-    let dirty = !git(&["status", "--porcelain", "--untracked-files=no"])?.is_empty();
-    Some(if dirty { format!("{head}-dirty") } else { head })
+    let commit = env!("RINGSIDE_GIT_COMMIT");
+    (!commit.is_empty()).then(|| commit.to_owned())
 }
 
 /// [`IPC_SYSCTLS`] that `/proc/sys` has, whitespace folded to one space.
