@@ -68,31 +68,7 @@ pub enum Command {
     /// Compare two results (or folders of them, pooled) scenario by scenario:
     /// improved, regressed, unchanged or inconclusive. Exit status 3 when
     /// something regressed or failed in NEW, 0 otherwise, 2 on bad input.
-    Compare {
-        /// The base: a results.json, or a folder whose results.json files pool into one side.
-        base: PathBuf,
-        /// The new side: likewise.
-        new: PathBuf,
-        /// BASE and NEW are runs of the same code: measure this machine's
-        /// noise per scenario (nothing can regress; see --save-noise).
-        #[arg(long, conflicts_with = "noise")]
-        aa: bool,
-        /// With --aa: write the noise measured, for later comparisons' --noise.
-        #[arg(long, requires = "aa")]
-        save_noise: Option<PathBuf>,
-        /// How to judge, and what to write.
-        #[command(flatten)]
-        judge: JudgeArgs,
-        /// List every metric compared, unchanged ones too.
-        #[arg(long)]
-        all_rows: bool,
-        /// Write the comparison as an HTML page.
-        #[arg(long, value_name = "FILE.html")]
-        report: Option<PathBuf>,
-        /// Export NEW's figures: `github-action-benchmark FILE` or `bencher FILE` (repeatable).
-        #[arg(long, num_args = 2, value_names = ["FORMAT", "FILE"], action = clap::ArgAction::Append)]
-        export: Vec<String>,
-    },
+    Compare(CompareArgs),
     /// List the scenarios of a suite, the placements this machine offers and the transports.
     List {
         /// List the quick suite instead of the full one.
@@ -163,6 +139,34 @@ pub struct RunArgs {
     /// Where results go.
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+/// `harness compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The base: a results.json, or a folder whose results.json files pool into one side.
+    pub base: PathBuf,
+    /// The new side: likewise.
+    pub new: PathBuf,
+    /// BASE and NEW are runs of the same code: measure this machine's
+    /// noise per scenario (nothing can regress; see --save-noise).
+    #[arg(long, conflicts_with = "noise")]
+    pub aa: bool,
+    /// With --aa: write the noise measured, for later comparisons' --noise.
+    #[arg(long, requires = "aa")]
+    pub save_noise: Option<PathBuf>,
+    /// How to judge, and what to write.
+    #[command(flatten)]
+    pub judge: JudgeArgs,
+    /// List every metric compared, unchanged ones too.
+    #[arg(long)]
+    pub all_rows: bool,
+    /// Write the comparison as an HTML page.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
+    /// Export NEW's figures: `github-action-benchmark FILE` or `bencher FILE` (repeatable).
+    #[arg(long, num_args = 2, value_names = ["FORMAT", "FILE"], action = clap::ArgAction::Append)]
+    pub export: Vec<String>,
 }
 
 /// How a comparison judges, and the summary it writes.

@@ -54,11 +54,7 @@ pub fn run(command: Command) -> Result<Outcome> {
         }
         Command::Run(args) => run_one(args).map(Outcome::of),
         Command::Report { files, out } => report(&files, out).map(Outcome::of),
-        Command::Compare { base, new, aa, save_noise, judge, all_rows, report, export } => {
-            let passes =
-                gate::compare(&base, &new, aa, save_noise.as_deref(), &judge, all_rows, report.as_deref(), &export)?;
-            Ok(if passes { Outcome::Done } else { Outcome::Regressed })
-        }
+        Command::Compare(args) => Ok(if gate::compare(&args)? { Outcome::Done } else { Outcome::Regressed }),
         Command::List { quick, suite, filters } => {
             let available = available_placements();
             let mut suite = match suite {

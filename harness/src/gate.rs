@@ -15,7 +15,7 @@ use ci::baseline::{STORE_VARIABLE, Store};
 use ci::export::{Format, export};
 use ci::{Comparison, NoiseProfile, Settings, Side};
 
-use crate::cli::{GateArgs, JudgeArgs};
+use crate::cli::{CompareArgs, GateArgs, JudgeArgs};
 use crate::report;
 use crate::session::{BadInput, target_dir};
 
@@ -95,22 +95,13 @@ impl RunGate {
 
 /// `harness compare`: print the comparison, write what was asked for;
 /// true unless something regressed or failed in new.
-#[allow(clippy::too_many_arguments)]
-pub fn compare(
-    base: &Path,
-    new: &Path,
-    aa: bool,
-    save_noise: Option<&Path>,
-    judge: &JudgeArgs,
-    all_rows: bool,
-    page: Option<&Path>,
-    export_args: &[String],
-) -> Result<bool> {
-    let settings = settings(judge)?;
-    let exports = exports(export_args)?;
-    let base = Side::load(base).map_err(|e| BadInput(e.to_string()))?;
-    let new = Side::load(new).map_err(|e| BadInput(e.to_string()))?;
-    let comparison = if aa {
+pub fn compare(args: &CompareArgs) -> Result<bool> {
+    let settings = settings(&args.judge)?;
+    let exports = exports(&args.export)?;
+    let base = Side::load(&args.base).map_err(|e| BadInput(e.to_string()))?;
+    let new = Side::load(&args.new).map_err(|e| BadInput(e.to_string()))?;
+    let save_noise = args.save_noise.as_deref();
+    let comparison = if args.aa {
         let (comparison, profile) = Comparison::aa(&base, &new, &settings);
         if let Some(path) = save_noise {
             profile.write(path).with_context(|| format!("{}: cannot write the noise profile", path.display()))?;
@@ -119,17 +110,17 @@ pub fn compare(
     } else {
         Comparison::new(&base, &new, &settings)
     };
-    print!("{}", reports::comparison::terminal(&comparison, all_rows));
+    print!("{}", reports::comparison::terminal(&comparison, args.all_rows));
     if let Some(path) = save_noise {
         println!("noise profile: {}", path.display());
     }
-    if let Some(path) = page {
+    if let Some(path) = &args.report {
         report::write_page(&reports::comparison::html(&comparison), path)?;
         println!("comparison: {}", path.display());
     }
-    write_markdown(judge.markdown.as_deref(), &comparison)?;
+    write_markdown(args.judge.markdown.as_deref(), &comparison)?;
     write_exports(&exports, &new)?;
-    Ok(aa || comparison.passes())
+    Ok(args.aa || comparison.passes())
 }
 
 fn settings(judge: &JudgeArgs) -> Result<Settings> {
