@@ -5,15 +5,14 @@
 //! page's charts parse, its banner and highlights follow the verdicts, its
 //! text is escaped, and it fetches nothing.
 
-use std::path::PathBuf;
+mod support;
 
 use ci::{Comparison, Settings, Side, Verdict};
 use scenarios::Status;
 use scenarios::results::ResultsFile;
 
 fn fixture() -> ResultsFile {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/all.json");
-    ResultsFile::read(&path).unwrap()
+    ResultsFile::read(&support::fixture("all.json")).unwrap()
 }
 
 /// Ids of the stream scenarios measured with at least two repeats whose
@@ -42,20 +41,9 @@ fn scaled(mut results: ResultsFile, id: &str, factor: f64) -> ResultsFile {
     results
 }
 
-/// Every `<svg>...</svg>` in the page, each checked to parse as XML, with its text nodes.
+/// The text nodes of every chart in the page, each checked to parse as XML.
 fn charts(page: &str) -> Vec<Vec<String>> {
-    page.match_indices("<svg")
-        .map(|(start, _)| {
-            let svg = &page[start..start + page[start..].find("</svg>").unwrap() + 6];
-            let doc = roxmltree::Document::parse(svg).unwrap_or_else(|e| panic!("SVG does not parse: {e}"));
-            doc.descendants()
-                .filter(|n| n.is_text())
-                .filter_map(|n| n.text())
-                .map(|t| t.trim().to_owned())
-                .filter(|t| !t.is_empty())
-                .collect()
-        })
-        .collect()
+    support::svgs(page).into_iter().map(support::svg_texts).collect()
 }
 
 /// The body of `<section id="id">`, if the page has it.
@@ -128,8 +116,7 @@ fn a_regression_is_highlighted_and_fails_the_banner() {
     let skipped = section(&page, "not-compared").expect("the not-compared table");
     assert_eq!(table_rows(skipped).len(), c.skipped.len() + 1);
 
-    let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/comparison-preview.html");
-    std::fs::write(target, &page).unwrap();
+    support::write_preview("comparison-preview.html", &page);
 }
 
 #[test]

@@ -4,40 +4,16 @@
 //! section and nothing from the network, the verdict matches figures
 //! computed here from the file, and several inputs render side by side.
 
-use std::path::PathBuf;
+mod support;
 
 use reports::charts::{Axis, BarChart, LineChart, Scale, Series};
 use reports::{Input, format, load_inputs, palette, render_html, verdict_table};
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
-}
+use support::{fixture, svg_texts, svgs, write_preview};
 
 fn all() -> Vec<Input> {
     let mut inputs = load_inputs(&[fixture("all.json")]).unwrap();
     inputs[0].label = "all".into();
     inputs
-}
-
-/// Every `<svg>...</svg>` in the page.
-fn svgs(page: &str) -> Vec<&str> {
-    page.match_indices("<svg")
-        .map(|(start, _)| &page[start..start + page[start..].find("</svg>").unwrap() + 6])
-        .collect()
-}
-
-/// All text nodes of an SVG, after checking it parses as XML.
-fn svg_texts(svg: &str) -> Vec<String> {
-    let doc = roxmltree::Document::parse(svg).unwrap_or_else(|e| panic!("SVG does not parse: {e}\n{svg}"));
-    let root = doc.root_element();
-    assert_eq!(root.tag_name().name(), "svg");
-    assert!(root.attribute("width").is_some() || root.attribute("viewBox").is_some());
-    doc.descendants()
-        .filter(|n| n.is_text())
-        .filter_map(|n| n.text())
-        .map(|t| t.trim().to_owned())
-        .filter(|t| !t.is_empty())
-        .collect()
 }
 
 #[test]
@@ -172,9 +148,8 @@ fn an_invalid_file_gets_a_banner_and_no_input_is_an_error() {
 /// Writes the full fixture's report where the lead can open it.
 #[test]
 fn preview_is_written() {
-    let target = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/report-preview.html");
     let inputs = load_inputs(&[fixture("all.json"), fixture("quick.json")]).unwrap();
-    std::fs::write(&target, render_html(&inputs[..1])).unwrap();
-    std::fs::write(target.with_file_name("report-preview-two-inputs.html"), render_html(&inputs)).unwrap();
+    write_preview("report-preview.html", &render_html(&inputs[..1]));
+    write_preview("report-preview-two-inputs.html", &render_html(&inputs));
     print!("{}", verdict_table(&inputs));
 }
