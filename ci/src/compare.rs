@@ -2,7 +2,7 @@
 //! of the matched ones tested, corrected for multiplicity, given a verdict.
 //! The crate documentation states the method; this module carries it out.
 
-use scenarios::results::Status;
+use scenarios::results::{Status, min_samples, percentile_name};
 use serde::Serialize;
 
 use crate::differences;
@@ -12,7 +12,7 @@ use crate::noise::NoiseProfile;
 use crate::side::{Pooled, Side};
 use crate::significance;
 
-/// The threshold when none is given: a change of 5%.
+/// The threshold when none is given: a change of 5%. The one place it is set.
 pub const DEFAULT_THRESHOLD: f64 = 0.05;
 /// The false discovery rate Benjamini-Hochberg holds the verdicts to.
 pub const FALSE_DISCOVERY_RATE: f64 = 0.05;
@@ -56,9 +56,11 @@ pub enum Verdict {
     Improved,
     /// Some evidence of a change beyond the threshold, short of a verdict:
     /// significant on its own but not among every metric compared, or its
-    /// interval reaches back inside the threshold. More repeats would tell.
+    /// interval reaches back inside the threshold. More trials would tell.
+    /// Also every metric of a scenario unstable on either side, whatever its
+    /// evidence ([`Row::note`] says why).
     Inconclusive,
-    /// No evidence of a change beyond the threshold. With few, noisy repeats
+    /// No evidence of a change beyond the threshold. With few, noisy trials
     /// a change may hide in the interval; its width says how large.
     Unchanged,
 }
@@ -86,10 +88,10 @@ pub struct Row {
     pub base: f64,
     /// Median of the new samples.
     pub new: f64,
-    /// Base samples (repeats, over every pooled run).
-    pub base_repeats: usize,
+    /// Base samples (used trials, over every pooled run).
+    pub base_trials: usize,
     /// New samples.
-    pub new_repeats: usize,
+    pub new_trials: usize,
     /// `new / base`.
     pub ratio: f64,
     /// Lower end of the ratio's interval at [`Comparison::level`]; `<= ratio`.
@@ -97,7 +99,7 @@ pub struct Row {
     /// Upper end; `>= ratio`.
     pub high: f64,
     /// Two-sided p-value of "no change beyond the threshold" (Welch's t-test
-    /// on logs, see [`crate::significance`]).
+    /// on logs, see the crate documentation).
     pub p_value: f64,
     /// Its Benjamini-Hochberg adjusted value over every row.
     pub q_value: f64,
@@ -108,6 +110,10 @@ pub struct Row {
     pub noise: Option<f64>,
     /// The verdict.
     pub verdict: Verdict,
+    /// Why the verdict is not the evidence's own, when it is not: the
+    /// scenario is unstable on a side (`unstable in base: two modes: ...`),
+    /// so the metric is tested and counted but never judged.
+    pub note: Option<String>,
 }
 
 impl Row {
@@ -172,6 +178,7 @@ struct Tested {
     p_value: f64,
     threshold: f64,
     noise: Option<f64>,
+    note: Option<String>,
 }
 
 impl Comparison {
@@ -219,14 +226,17 @@ impl Comparison {
                 let low = bench_core::stats::quantile_of_sorted(&t.ratios, tail).min(ratio);
                 let high = bench_core::stats::quantile_of_sorted(&t.ratios, 1.0 - tail).max(ratio);
                 let evidence = Evidence { discovered: q_value <= q, alone: t.p_value <= q };
-                let verdict = judge(t.metric, (low, high), evidence, t.threshold);
+                let verdict = match t.note {
+                    Some(_) => Verdict::Inconclusive,
+                    None => judge(t.metric, (low, high), evidence, t.threshold),
+                };
                 Row {
                     scenario: t.scenario,
                     metric: t.metric,
                     base: t.base.0,
                     new: t.new.0,
-                    base_repeats: t.base.1,
-                    new_repeats: t.new.1,
+                    base_trials: t.base.1,
+                    new_trials: t.new.1,
                     ratio,
                     low,
                     high,
@@ -235,6 +245,7 @@ impl Comparison {
                     threshold: t.threshold,
                     noise: t.noise,
                     verdict,
+                    note: t.note,
                 }
             })
             .collect();
@@ -281,7 +292,9 @@ impl Comparison {
     }
 }
 
-/// Whether two pooled scenarios can be compared; why not otherwise.
+/// Whether two pooled scenarios can be compared; why not otherwise. Only a
+/// scenario failed in new and not in base breaks the gate; one with too few
+/// trials on a side (`few-trials`) is not compared, with the reason.
 fn comparable(base: &Pooled<'_>, new: &Pooled<'_>) -> Result<(), Skipped> {
     let skip = |why: String, breaks_gate: bool| Err(Skipped { scenario: String::new(), why, breaks_gate });
     let why = |p: &Pooled<'_>| p.reason().map(|r| format!(": {r}")).unwrap_or_default();
@@ -290,6 +303,11 @@ fn comparable(base: &Pooled<'_>, new: &Pooled<'_>) -> Result<(), Skipped> {
         (Status::Failed, Status::Failed) => skip(format!("failed on both sides (new{})", why(new)), false),
         (b, Status::Failed) => skip(format!("FAILED in new, {} in base{}", b.name(), why(new)), true),
         (Status::Failed, n) => skip(format!("failed in base{}; {} in new", why(base), n.name()), false),
+        (Status::FewTrials, Status::FewTrials) => {
+            skip(format!("few-trials on both sides (base{}; new{})", why(base), why(new)), false)
+        }
+        (Status::FewTrials, n) => skip(format!("few-trials in base{}; {} in new", why(base), n.name()), false),
+        (b, Status::FewTrials) => skip(format!("few-trials in new{}; {} in base", why(new), b.name()), false),
         (b, n) if b == n => skip(format!("{} on both sides{}", b.name(), why(new)), false),
         (Status::Ok, n) => skip(format!("status changed: ok in base, {} in new{}", n.name(), why(new)), false),
         (b, n) => skip(format!("status changed: {} in base{}, {} in new", b.name(), why(base), n.name()), false),
@@ -304,16 +322,21 @@ fn test_metrics(
     settings: &Settings,
     skipped: &mut Vec<Skipped>,
 ) -> Vec<Tested> {
+    let note = unstable_note(base, new);
     let mut out = Vec::new();
     for metric in base.metrics() {
         let (b, n) = (base.samples(metric), new.samples(metric));
         if b.is_empty() || n.is_empty() {
-            let side = if b.is_empty() { "base" } else { "new" };
-            skipped.push(Skipped {
-                scenario: id.to_owned(),
-                why: format!("{metric}: no samples in {side}"),
-                breaks_gate: false,
-            });
+            let (side, pooled) = if b.is_empty() { ("base", base) } else { ("new", new) };
+            let why = match metric.quantile() {
+                Some(q) if pooled.used_trial_count() > 0 => format!(
+                    "{metric}: no used trial in {side} has one (a p{} needs {} samples in the trial)",
+                    percentile_name(q),
+                    min_samples(q)
+                ),
+                _ => format!("{metric}: no used trials in {side}"),
+            };
+            skipped.push(Skipped { scenario: id.to_owned(), why, breaks_gate: false });
             continue;
         }
         let (bm, nm) = (bench_core::stats::median(&b), bench_core::stats::median(&n));
@@ -339,9 +362,21 @@ fn test_metrics(
             p_value: (2.0 * p_worse.min(p_better)).min(1.0),
             threshold,
             noise,
+            note: note.clone(),
         });
     }
     out
+}
+
+/// Why a scenario's metrics are not judged: it is unstable on a side
+/// (`unstable in base: two modes: ...`), or `None` when it is stable on both.
+fn unstable_note(base: &Pooled<'_>, new: &Pooled<'_>) -> Option<String> {
+    match (base.unstable(), new.unstable()) {
+        (None, None) => None,
+        (Some(b), None) => Some(format!("unstable in base: {b}")),
+        (None, Some(n)) => Some(format!("unstable in new: {n}")),
+        (Some(b), Some(n)) => Some(format!("unstable in base: {b}; unstable in new: {n}")),
+    }
 }
 
 /// The tests "worse beyond the threshold" and "better beyond it" of a ratio new/base.

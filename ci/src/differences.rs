@@ -1,9 +1,12 @@
 //! What differs between the two sides (or between the pooled runs of one)
 //! that a reader must know before believing a verdict: another machine,
-//! kernel or compiler, another build profile, another method, or results
-//! marked invalid.
+//! kernel or compiler, another build profile, another method (rounds,
+//! trial lengths, warm-up, or the rules that select trials, mark a scenario
+//! unstable, give a percentile or an interval), another reference state of
+//! the machine (its cache-line round trip on the same cores, in ranges that
+//! do not meet), or results marked invalid.
 
-use scenarios::results::ResultsFile;
+use scenarios::results::{MachineState, ResultsFile};
 
 use crate::side::Side;
 
@@ -54,9 +57,39 @@ fn differ(a: &ResultsFile, b: &ResultsFile) -> Vec<String> {
     check("build profile", build(ea), build(eb));
     check("compiler", ea.rustc.clone(), eb.rustc.clone());
     let method = |r: &ResultsFile| {
-        format!("{} repeats of {} ms after {} warm-up", r.method.repeats, r.method.run_ms, r.method.warmup_runs)
+        let (m, ms) = (&r.method, &r.method.trial_ms);
+        format!(
+            "{} rounds of trials of {}/{}/{} ms (stream/pingpong/rate) after {} warm-up",
+            m.rounds, ms.stream, ms.pingpong, ms.rate, m.warmup_trials
+        )
     };
     check("method", method(a), method(b));
     check("suite", a.suite.clone(), b.suite.clone());
+    let (ma, mb) = (&a.method, &b.method);
+    for (what, field, x, y) in [
+        ("trial selection rule", "selection", &ma.selection, &mb.selection),
+        ("stability rule", "stability", &ma.stability, &mb.stability),
+        ("percentile rule", "percentiles", &ma.percentiles, &mb.percentiles),
+        ("interval method", "interval", &ma.interval, &mb.interval),
+    ] {
+        if x != y {
+            out.push(format!("{what} differs (method.{field}); the figures mean different things"));
+        }
+    }
+    for states in &a.machine {
+        let Some(other) = b.machine.iter().find(|o| o.cores == states.cores) else { continue };
+        let (Some(x), Some(y)) = (states.states.get(states.reference), other.states.get(other.reference)) else {
+            continue;
+        };
+        if !meet(x, y) {
+            let [c0, c1] = states.cores;
+            out.push(format!("machine reference state on cores {c0},{c1}: {} / {}", x.label(), y.label()));
+        }
+    }
     out
+}
+
+/// True when two machine states' ranges of round trips overlap.
+fn meet(a: &MachineState, b: &MachineState) -> bool {
+    a.low_ns <= b.high_ns && b.low_ns <= a.high_ns
 }

@@ -6,8 +6,12 @@
 //! # Method
 //! For every scenario measured `ok` on both sides, each [`Metric`] it has
 //! (stream: throughput; pingpong and rate: latency p50 and p99) is compared
-//! from its per-repeat samples: each repeat is one independent process run,
-//! so repeats are the unit of evidence, never the samples inside one run.
+//! from its per-trial samples: each trial is one run between fresh worker
+//! processes, so trials are the unit of evidence, never the samples inside
+//! one. Only the trials a results file *used* count (those that ran in the
+//! machine's reference state, `scenarios::selection`); a trial set aside
+//! never does, whatever its figures. A trial without the percentile (too
+//! few samples to support it) gives no sample of that metric.
 //!
 //! 1. **Ratio and its interval.** The change is `median(new) /
 //!    median(base)`. Its interval is the percentile bootstrap of the ratio
@@ -16,14 +20,14 @@
 //!    seed derived from the scenario and metric, so every figure is
 //!    reproducible).
 //! 2. **Threshold.** A change matters only beyond a threshold `t`
-//!    (`--threshold`, 5% by default), raised for each metric to the noise an
-//!    A/A comparison measured for it ([`NoiseProfile`]) when one is given:
-//!    worse means throughput below `1 - t` of base or latency above `1 + t`;
-//!    better, the other way.
+//!    (`--threshold`, [`compare::DEFAULT_THRESHOLD`] by default), raised
+//!    for each metric to the noise an A/A comparison measured for it
+//!    ([`NoiseProfile`]) when one is given: worse means throughput below
+//!    `1 - t` of base or latency above `1 + t`; better, the other way.
 //! 3. **p-values.** For each metric, Welch's t-test on the logs of the
-//!    repeats, against the threshold: one-sided for worse and for better,
+//!    trials, against the threshold: one-sided for worse and for better,
 //!    the two-sided p-value twice the smaller. Not the bootstrap's own
-//!    p-value: with 2-5 repeats a side it is about 0 whenever the sides do
+//!    p-value: with 2-5 trials a side it is about 0 whenever the sides do
 //!    not overlap, which noise alone produces often enough to cry wolf
 //!    (`significance` says how often).
 //! 4. **Multiplicity.** Benjamini-Hochberg at a false discovery rate
@@ -38,19 +42,30 @@
 //!    own p-value below `q`, or the interval reaching back inside);
 //!    *unchanged* when there is none.
 //!
-//! With the 2-3 repeats a suite takes per scenario, the interval at such
-//! levels is the ratio of the extremes, `[min(new)/max(base),
-//! max(new)/min(base)]`: a regression needs every new repeat worse than
-//! every base repeat by more than the threshold, and a t-test that three
-//! values make cautious. Pooling interleaved runs of each side (a
-//! directory of results files) gives more repeats, and the between-run
-//! variation the repeats of one run do not show.
+//! **Unstable scenarios.** A scenario a results file marks `unstable` (its
+//! used trials are not one population: two modes, a drift, a scatter) on
+//! either side is compared like any other and stays in the
+//! Benjamini-Hochberg family (it is one of the `m` tests, and may be one of
+//! the `R` discoveries, so the others are corrected as if it were judged),
+//! but each of its metrics is *inconclusive*, never regressed, improved or
+//! unchanged: a median of a mixture says nothing about either part. Its
+//! row's [`Row::note`] says why (`unstable in base: two modes: ...`).
+//!
+//! With the few trials a scenario has (ten rounds by default, at least
+//! three used for a figure), the interval at such levels reaches out to
+//! about the ratio of the extremes, `[min(new)/max(base),
+//! max(new)/min(base)]`: a regression needs nearly every new trial worse
+//! than every base trial by more than the threshold, and a t-test that few
+//! values make cautious. More rounds, or pooling interleaved runs of each
+//! side (a directory of results files), give more trials; pooling also
+//! shows the between-run variation the trials of one run do not.
 //!
 //! Scenarios missing on one side, not measured (`refused`, `unavailable`),
-//! failed, or whose status changed are listed as [`Skipped`], each with
-//! why; a scenario `ok` in base that *failed* in new breaks the gate as a
-//! regression does. Differences of machine, kernel, build or method between
-//! the sides are listed ([`Comparison::differences`]).
+//! with too few trials for a figure (`few-trials`), failed, or whose status
+//! changed are listed as [`Skipped`], each with why; only a scenario `ok`
+//! in base that *failed* in new breaks the gate as a regression does.
+//! Differences of machine, kernel, build, method or the machine's reference
+//! state between the sides are listed ([`Comparison::differences`]).
 //!
 //! Modules: [`metric`] reads samples, [`side`] pools results files,
 //! [`fdr`] is Benjamini-Hochberg, [`noise`] the A/A profile, [`compare`]

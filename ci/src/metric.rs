@@ -1,11 +1,15 @@
 //! What the gate compares in a scenario, and its samples: one value per
-//! repeat (one process run each), never the samples inside a run.
+//! *used* trial (one run between fresh worker processes each, kept for the
+//! headline figure by the results file's selection), never the samples
+//! inside a trial and never a trial set aside.
 //!
 //! A stream has one metric, its throughput (messages per second at the
 //! consumer; higher is better). A pingpong or rate:R scenario has two, its
-//! latency at p50 and at p99 (round trip or one way; lower is better).
+//! latency at p50 and at p99 (round trip or one way; lower is better). A
+//! trial whose percentile is absent (too few samples to support it, see
+//! [`scenarios::results::PERCENTILE_RULE`]) contributes no sample of it.
 
-use scenarios::results::ScenarioResult;
+use scenarios::results::{ScenarioResult, Trial};
 use serde::Serialize;
 
 /// One compared figure of a scenario.
@@ -51,30 +55,40 @@ impl Metric {
         }
     }
 
+    /// The latency quantile this metric is (0.5, 0.99); `None` for throughput.
+    pub fn quantile(self) -> Option<f64> {
+        match self {
+            Metric::Throughput => None,
+            Metric::LatencyP50 => Some(0.5),
+            Metric::LatencyP99 => Some(0.99),
+        }
+    }
+
     /// The metrics `scenario` has: throughput for a stream, p50 and p99
     /// for a scenario with a latency distribution.
     pub fn of(scenario: &ScenarioResult) -> Vec<Metric> {
         if scenario.pattern == "stream" {
             vec![Metric::Throughput]
-        } else if scenario.repeats.iter().any(|r| r.latency.is_some()) || scenario.latency.is_some() {
+        } else if scenario.trials.iter().any(|t| t.latency.is_some()) || scenario.latency.is_some() {
             vec![Metric::LatencyP50, Metric::LatencyP99]
         } else {
             Vec::new()
         }
     }
 
-    /// One value per measured repeat of `scenario` that has this metric.
+    /// This metric's value in one trial, if the trial has it.
+    pub fn of_trial(self, trial: &Trial) -> Option<f64> {
+        match self {
+            Metric::Throughput => trial.msgs_per_s,
+            Metric::LatencyP50 => trial.latency.and_then(|l| l.p50),
+            Metric::LatencyP99 => trial.latency.and_then(|l| l.p99),
+        }
+    }
+
+    /// One value per used trial of `scenario` that has this metric, in the
+    /// order run; set-aside trials never count.
     pub fn samples(self, scenario: &ScenarioResult) -> Vec<f64> {
-        scenario
-            .repeats
-            .iter()
-            .filter_map(|r| match self {
-                Metric::Throughput => r.msgs_per_s,
-                Metric::LatencyP50 => r.latency.map(|l| l.p50),
-                Metric::LatencyP99 => r.latency.map(|l| l.p99),
-            })
-            .filter(|v| v.is_finite())
-            .collect()
+        scenario.used_trials().filter_map(|t| self.of_trial(t)).filter(|v| v.is_finite()).collect()
     }
 }
 

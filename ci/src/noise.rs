@@ -6,7 +6,9 @@
 //! the A/A ratio admits, `max(high - 1, 1 - low)`: the furthest from "no
 //! change" that identical code reached with 95% confidence. A comparison
 //! given the profile uses, for each metric, the larger of its threshold and
-//! this noise. The profile is a small JSON file
+//! this noise. The samples are the used trials, as in a comparison; a
+//! scenario unstable on a side is measured too (its noise is real, and
+//! large). The profile is a small JSON file
 //! (`harness compare --aa A B --save-noise FILE`, then `--noise FILE`).
 
 use std::collections::BTreeMap;

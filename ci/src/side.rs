@@ -2,9 +2,15 @@
 //!
 //! Several runs of the same code (a directory of `results.json` files, as
 //! interleaved CI runs leave) pool into one side: a scenario's samples are
-//! the repeats of every run, so the comparison sees the variation between
-//! runs (another boot of the host's scheduler, another placement of the
-//! VM's cores) and not only the variation between repeats of one run.
+//! the used trials of every run, so the comparison sees the variation
+//! between runs (another boot of the host's scheduler, another placement of
+//! the VM's cores) and not only the variation between the trials of one run.
+//!
+//! A run in which a scenario had too few trials for a figure (`few-trials`)
+//! adds nothing to that scenario's pool when another run measured it `ok`;
+//! the scenario is `few-trials` on the side only when no run measured it.
+//! A scenario is unstable on the side when any run that adds to its pool
+//! marked it so.
 
 use std::path::{Path, PathBuf};
 
@@ -51,13 +57,18 @@ pub struct Pooled<'a> {
 }
 
 impl<'a> Pooled<'a> {
-    /// How the scenario ended on this side: `failed` if any run failed,
-    /// `ok` if every run was, else the first other status.
+    /// How the scenario ended on this side: `failed` if any run failed;
+    /// `ok` if every run was, or some were and the others had too few
+    /// trials; else the first status other than `ok`.
     pub fn status(&self) -> Status {
-        if self.results.iter().any(|s| s.status == Status::Failed) {
+        let statuses = || self.results.iter().map(|s| s.status);
+        if statuses().any(|s| s == Status::Failed) {
             return Status::Failed;
         }
-        self.results.iter().map(|s| s.status).find(|s| *s != Status::Ok).unwrap_or(Status::Ok)
+        if statuses().any(|s| s == Status::Ok) && statuses().all(|s| matches!(s, Status::Ok | Status::FewTrials)) {
+            return Status::Ok;
+        }
+        statuses().find(|s| *s != Status::Ok).unwrap_or(Status::Ok)
     }
 
     /// Why the scenario is not `ok`, from the first run that says.
@@ -66,9 +77,32 @@ impl<'a> Pooled<'a> {
         self.results.iter().filter(|s| s.status == status).find_map(|s| s.reason.as_deref())
     }
 
-    /// Every run's per-repeat samples of `metric`, concatenated.
+    /// The runs whose trials make the pool: every run but those with too
+    /// few trials for a figure.
+    fn pooled_runs(&self) -> impl Iterator<Item = &'a ScenarioResult> + '_ {
+        self.results.iter().copied().filter(|s| s.status != Status::FewTrials)
+    }
+
+    /// Every pooled run's samples of `metric` (one per used trial), concatenated.
     pub fn samples(&self, metric: Metric) -> Vec<f64> {
-        self.results.iter().flat_map(|s| metric.samples(s)).collect()
+        self.pooled_runs().flat_map(|s| metric.samples(s)).collect()
+    }
+
+    /// Used trials over the pooled runs.
+    pub fn used_trial_count(&self) -> usize {
+        self.pooled_runs().map(|s| s.used_trials().count()).sum()
+    }
+
+    /// Why the pooled trials are not one population, from the first run
+    /// that says (and how many more do), or `None` when no pooled run
+    /// marked the scenario unstable.
+    pub fn unstable(&self) -> Option<String> {
+        let reasons: Vec<&str> = self.pooled_runs().filter_map(|s| s.unstable.as_deref()).collect();
+        let first = reasons.first()?;
+        Some(match reasons.len() {
+            1 => (*first).to_owned(),
+            n => format!("{first} (and in {} more run{})", n - 1, if n == 2 { "" } else { "s" }),
+        })
     }
 
     /// The metrics this scenario has (from its first run).
@@ -131,17 +165,18 @@ impl Side {
         self.runs.iter().all(|r| r.environment.git_commit.as_deref() == Some(first)).then_some(first)
     }
 
-    /// A short description: label, runs, repeats.
+    /// A short description: label, runs, trials per scenario (one per
+    /// round, before any is set aside).
     pub fn describe(&self) -> String {
-        let repeats: u32 = self.runs.iter().map(|r| r.method.repeats).sum();
+        let trials: u32 = self.runs.iter().map(|r| r.method.rounds).sum();
         let runs = self.runs.len();
         let commit = self.commit().map(|c| format!(", commit {}", &c[..c.len().min(12)])).unwrap_or_default();
         format!(
-            "{} ({} run{}, {} repeats per scenario{commit})",
+            "{} ({} run{}, {} trials per scenario{commit})",
             self.label,
             runs,
             if runs == 1 { "" } else { "s" },
-            repeats
+            trials
         )
     }
 }

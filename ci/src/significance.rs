@@ -1,13 +1,13 @@
 //! The p-values behind Benjamini-Hochberg: Welch's t-test (Welch, 1947,
-//! *Biometrika* 34) on the logarithms of the per-repeat values, against
+//! *Biometrika* 34) on the logarithms of the per-trial values, against
 //! the threshold rather than against zero.
 //!
-//! Why not the bootstrap the intervals come from: with 2-5 repeats per side
+//! Why not the bootstrap the intervals come from: with 2-5 trials per side
 //! the percentile bootstrap has almost no support (its resampled medians
 //! are the samples themselves), so its p-value is about 0 whenever every new
-//! repeat lies beyond every base repeat, an ordering that pure noise
-//! produces 1 time in 20 with 3 repeats a side. On 20 synthetic suites of
-//! 140 metrics each, 3 repeats a side, 3% noise and no change at all, the
+//! trial lies beyond every base trial, an ordering that pure noise
+//! produces 1 time in 20 with 3 trials a side. On 20 synthetic suites of
+//! 140 metrics each, 3 trials a side, 3% noise and no change at all, the
 //! bootstrap's p-values under the same Benjamini-Hochberg and interval rule
 //! gave 8 false regressions and 4 false improvements; Welch's gave none
 //! (measured while choosing this test; `ci/tests/calibration.rs` measures

@@ -1,6 +1,6 @@
 //! How often the gate errs, over many seeds: false regressions and
 //! improvements under pure noise, and how often a 30% slowdown in one
-//! scenario among 100 is found, by repeats per side. Slow (about a minute
+//! scenario among 100 is found, by trials per side. Slow (about a minute
 //! in release); run by hand:
 //! `cargo test -p ci --release --test calibration -- --ignored --nocapture`.
 
@@ -11,10 +11,10 @@ use synthetic::{Draw, side, stream_id};
 
 #[test]
 #[ignore = "a minute of resampling; run by hand to see the gate's error rates"]
-fn error_rates_by_repeats() {
+fn error_rates_by_trials() {
     const SEEDS: u64 = 20;
-    for repeats in [3, 5, 10] {
-        let draw = |seed| Draw { streams: 60, pingpongs: 40, repeats, noise: 0.03, seed };
+    for trials in [3, 5, 10] {
+        let draw = |seed| Draw { streams: 60, pingpongs: 40, trials, noise: 0.03, seed };
         let (mut false_changes, mut inconclusive, mut found) = (0, 0, 0);
         for seed in 0..SEEDS {
             let base = side("base", &draw(seed * 3 + 1), |_| 1.0);
@@ -29,7 +29,7 @@ fn error_rates_by_repeats() {
             found += usize::from(regressed.len() == 1 && regressed[0].scenario == slowed);
         }
         println!(
-            "{repeats:>2} repeats a side, 3% noise, {SEEDS} suites of 140 metrics: {false_changes} false regressions or \
+            "{trials:>2} trials a side, 3% noise, {SEEDS} suites of 140 metrics: {false_changes} false regressions or \
              improvements, {inconclusive} inconclusive; 30% slowdown found alone in {found} of {SEEDS}"
         );
         assert_eq!(false_changes, 0, "the gate cried wolf");

@@ -1,18 +1,20 @@
 //! The gate on synthetic results with known effects, drawn from fixed
-//! seeds: it says unchanged when nothing changed, unchanged under 3% noise,
-//! and regressed in exactly the one scenario slowed by 30% among 100; it
-//! lists what it could not compare and breaks on a scenario that failed.
+//! seeds: it says unchanged when nothing changed, unchanged under 3% and 5%
+//! noise, and regressed in exactly the one scenario slowed among many; it
+//! judges only used trials, never judges a scenario unstable on a side,
+//! lists what it could not compare (few trials among it) and breaks only
+//! on a scenario that failed in new.
 
 mod synthetic;
 
 use ci::export::{Format, export};
 use ci::{Comparison, Metric, NoiseProfile, Settings, Side, Verdict};
-use scenarios::results::Status;
+use scenarios::results::{MachineState, ResultsFile, ScenarioResult, Status, Trial};
 use synthetic::{Draw, pingpong_id, side, stream_id};
 
-/// A suite of 60 streams and 40 pingpongs (140 metrics), 5 repeats a side.
+/// A suite of 60 streams and 40 pingpongs (140 metrics), 5 trials a side.
 fn draw(noise: f64, seed: u64) -> Draw {
-    Draw { streams: 60, pingpongs: 40, repeats: 5, noise, seed }
+    Draw { streams: 60, pingpongs: 40, trials: 5, noise, seed }
 }
 
 fn unchanged(_: &str) -> f64 {
@@ -21,6 +23,25 @@ fn unchanged(_: &str) -> f64 {
 
 fn count(c: &Comparison, v: Verdict) -> usize {
     c.with(v).count()
+}
+
+/// The scenario `id` of `file`, to change.
+fn scenario<'a>(file: &'a mut ResultsFile, id: &str) -> &'a mut ScenarioResult {
+    file.scenarios.iter_mut().find(|s| s.id == id).unwrap_or_else(|| panic!("no scenario {id}"))
+}
+
+/// A copy of `trial` set aside for `why`, its figures replaced by `absurd`
+/// (throughput, p50 and p99 alike).
+fn set_aside(trial: &Trial, why: &str, absurd: f64) -> Trial {
+    let mut t = trial.clone();
+    t.used = false;
+    t.set_aside = Some(why.to_owned());
+    t.msgs_per_s = t.msgs_per_s.map(|_| absurd);
+    if let Some(l) = &mut t.latency {
+        l.p50 = Some(absurd);
+        l.p99 = Some(absurd);
+    }
+    t
 }
 
 #[test]
@@ -163,6 +184,8 @@ fn scenarios_not_compared_are_listed_and_a_new_failure_breaks_the_gate() {
     // Another machine and build.
     new_file.environment.hostname = "elsewhere".into();
     new_file.environment.profile = "debug".into();
+    // Another state of the machine under the same cores.
+    new_file.machine[0].states = vec![MachineState { low_ns: 480.0, high_ns: 610.0, probes: 10 }];
 
     let c = Comparison::new(
         &Side::from_runs("base", vec![base_file2]),
@@ -182,6 +205,10 @@ fn scenarios_not_compared_are_listed_and_a_new_failure_breaks_the_gate() {
     let differences = c.differences.join("\n");
     assert!(differences.contains("machine: synthetic / elsewhere"), "{differences}");
     assert!(differences.contains("build profile: release opt-level 3 / debug opt-level 3"), "{differences}");
+    assert!(
+        differences.contains("machine reference state on cores 0,1: floor 50-60 ns / floor 480-610 ns"),
+        "{differences}"
+    );
 }
 
 #[test]
@@ -201,7 +228,7 @@ fn folders_pool_their_runs() {
     assert_eq!(single.label, "round-1");
     let c = Comparison::new(&single, &pooled, &Settings::default());
     let row = c.rows.iter().find(|r| r.scenario == id).unwrap();
-    assert_eq!((row.base_repeats, row.new_repeats), (5, 10));
+    assert_eq!((row.base_trials, row.new_trials), (5, 10));
 
     let empty = tempfile::tempdir().unwrap();
     assert!(Side::load(empty.path()).unwrap_err().to_string().contains("no results.json"));
@@ -209,7 +236,9 @@ fn folders_pool_their_runs() {
 
 #[test]
 fn exports_carry_every_metric_with_its_interval() {
-    let new = side("new", &draw(0.03, 91), unchanged);
+    let mut file = synthetic::results(&draw(0.03, 91), unchanged);
+    scenario(&mut file, &stream_id(0)).unstable = Some("scatter: spread 31%".into());
+    let new = Side::from_runs("new", vec![file]);
     let dir = tempfile::tempdir().unwrap();
 
     let written = export(Format::GithubActionBenchmark, &new, &dir.path().join("bench.json")).unwrap();
@@ -226,6 +255,12 @@ fn exports_carry_every_metric_with_its_interval() {
         assert!(entry["range"].as_str().unwrap().starts_with("± "));
     }
     assert!(bigger.iter().all(|e| e["unit"] == "msgs/s") && smaller.iter().all(|e| e["unit"] == "ns"));
+    for entry in bigger.iter().chain(&smaller) {
+        let extra = entry["extra"].as_str().unwrap();
+        assert!(extra.starts_with("median of 5 used trials; 95% interval ["), "{extra}");
+        let shaky = entry["name"].as_str().unwrap().starts_with(&stream_id(0));
+        assert_eq!(extra.ends_with("; unstable: scatter: spread 31%"), shaky, "{extra}");
+    }
 
     let path = dir.path().join("bmf.json");
     assert_eq!(export(Format::Bencher, &new, &path).unwrap(), std::slice::from_ref(&path));
@@ -245,4 +280,187 @@ fn exports_carry_every_metric_with_its_interval() {
     assert!(benchmarks[&pingpong_id(0)].get("latency-p99").is_some());
     assert!(benchmarks[&stream_id(0)].get("throughput").is_some());
     assert!("nope".parse::<Format>().unwrap_err().contains("github-action-benchmark, bencher"));
+}
+
+/// A suite of 24 streams and 20 pingpongs (44 scenarios, 64 metrics), 10
+/// used trials a side, 5% lognormal noise.
+fn draw44(seed: u64) -> Draw {
+    Draw { streams: 24, pingpongs: 20, trials: 10, noise: 0.05, seed }
+}
+
+/// Rows that are not unchanged, to show when an assertion fails.
+fn moved(c: &Comparison) -> Vec<&ci::Row> {
+    c.rows.iter().filter(|r| r.verdict != Verdict::Unchanged).collect()
+}
+
+#[test]
+fn aa_of_forty_four_scenarios_at_five_percent_noise_passes() {
+    let base = side("base", &draw44(101), unchanged);
+    let new = side("new", &draw44(102), unchanged);
+    let c = Comparison::new(&base, &new, &Settings::default());
+    assert_eq!(c.rows.len(), 24 + 2 * 20);
+    assert_eq!(count(&c, Verdict::Regressed) + count(&c, Verdict::Improved), 0, "{:#?}", moved(&c));
+    assert_eq!(count(&c, Verdict::Unchanged), c.rows.len(), "{:#?}", moved(&c));
+    assert!(c.rows.iter().all(|r| (r.base_trials, r.new_trials) == (10, 10) && r.note.is_none()));
+    assert!(c.skipped.is_empty() && c.passes());
+}
+
+#[test]
+fn halved_throughput_in_one_scenario_is_the_one_regression() {
+    let halved = stream_id(9);
+    let base = side("base", &draw44(111), unchanged);
+    let new = side("new", &draw44(112), |id| if id == halved { 0.5 } else { 1.0 });
+    let c = Comparison::new(&base, &new, &Settings::default());
+    let regressed: Vec<_> = c.with(Verdict::Regressed).map(|r| (r.scenario.as_str(), r.metric)).collect();
+    assert_eq!(regressed, [(halved.as_str(), Metric::Throughput)]);
+    assert_eq!(count(&c, Verdict::Improved) + count(&c, Verdict::Inconclusive), 0, "{:#?}", moved(&c));
+    assert!(!c.passes());
+}
+
+#[test]
+fn doubled_latency_in_one_scenario_regresses_both_its_percentiles() {
+    let doubled = pingpong_id(4);
+    let base = side("base", &draw44(121), unchanged);
+    let new = side("new", &draw44(122), |id| if id == doubled { 2.0 } else { 1.0 });
+    let c = Comparison::new(&base, &new, &Settings::default());
+    let regressed: Vec<_> = c.with(Verdict::Regressed).map(|r| (r.scenario.clone(), r.metric)).collect();
+    assert_eq!(regressed, [(doubled.clone(), Metric::LatencyP50), (doubled, Metric::LatencyP99)]);
+    assert_eq!(count(&c, Verdict::Improved) + count(&c, Verdict::Inconclusive), 0, "{:#?}", moved(&c));
+    assert!(!c.passes());
+}
+
+#[test]
+fn an_unstable_scenario_is_inconclusive_even_when_twice_as_slow() {
+    let shaky = stream_id(5);
+    let why = "two modes: 5 trials near 1.0 M msgs/s, 5 near 1.5 M msgs/s";
+    let mut base_file = synthetic::results(&draw44(131), unchanged);
+    scenario(&mut base_file, &shaky).unstable = Some(why.into());
+    let slower = synthetic::results(&draw44(132), |id| if id == shaky { 0.5 } else { 1.0 });
+    let base = Side::from_runs("base", vec![base_file.clone()]);
+    let c = Comparison::new(&base, &Side::from_runs("new", vec![slower.clone()]), &Settings::default());
+    let row = c.rows.iter().find(|r| r.scenario == shaky).unwrap();
+    assert_eq!(row.verdict, Verdict::Inconclusive);
+    assert_eq!(row.note.as_deref(), Some(format!("unstable in base: {why}").as_str()));
+    assert!((row.ratio - 0.5).abs() < 0.1, "still compared: {row:?}");
+    // Still tested and counted among the metrics Benjamini-Hochberg corrects for.
+    assert_eq!((c.rows.len(), c.discoveries), (64, 1));
+    assert_eq!(count(&c, Verdict::Regressed) + count(&c, Verdict::Improved), 0);
+    assert!(c.passes());
+    // The note is in the serialised comparison.
+    assert!(serde_json::to_string(&c).unwrap().contains(&format!("\"note\":\"unstable in base: {why}\"")));
+
+    // Unstable in new, or on both sides: the same, said of that side.
+    let mut new_file = slower;
+    scenario(&mut new_file, &shaky).unstable = Some("drift: tau 0.8".into());
+    let c = Comparison::new(&base, &Side::from_runs("new", vec![new_file.clone()]), &Settings::default());
+    let row = c.rows.iter().find(|r| r.scenario == shaky).unwrap();
+    assert_eq!(row.verdict, Verdict::Inconclusive);
+    assert_eq!(row.note.as_deref(), Some(format!("unstable in base: {why}; unstable in new: drift: tau 0.8").as_str()));
+    let stable_base = side("base", &draw44(131), unchanged);
+    let c = Comparison::new(&stable_base, &Side::from_runs("new", vec![new_file]), &Settings::default());
+    let row = c.rows.iter().find(|r| r.scenario == shaky).unwrap();
+    assert_eq!((row.verdict, row.note.as_deref()), (Verdict::Inconclusive, Some("unstable in new: drift: tau 0.8")));
+    assert!(c.passes());
+}
+
+#[test]
+fn set_aside_trials_change_nothing() {
+    let base = side("base", &draw44(141), unchanged);
+    let clean = synthetic::results(&draw44(142), unchanged);
+    let mut dirty = clean.clone();
+    // Every scenario gains two set-aside trials, one absurdly fast, one absurdly slow.
+    for s in &mut dirty.scenarios {
+        let first = s.trials[0].clone();
+        s.trials.push(set_aside(&first, "probe 600 ns before: outside the reference state", 1e15));
+        s.trials.insert(0, set_aside(&first, "probe 580 ns after: outside the reference state", 1e-3));
+        s.selection.set_aside = 2;
+    }
+    let id = stream_id(0);
+    let dirty_side = Side::from_runs("new", vec![dirty]);
+    assert_eq!(dirty_side.pooled(&id).unwrap().samples(Metric::Throughput).len(), 10);
+    let compare = |new: &Side| serde_json::to_string(&Comparison::new(&base, new, &Settings::default())).unwrap();
+    assert_eq!(compare(&dirty_side), compare(&Side::from_runs("new", vec![clean])));
+    let c = Comparison::new(&base, &dirty_side, &Settings::default());
+    assert!(c.passes() && c.with(Verdict::Unchanged).count() == c.rows.len(), "{:#?}", moved(&c));
+}
+
+#[test]
+fn a_scenario_with_few_trials_is_skipped_and_the_gate_passes() {
+    let few = stream_id(3);
+    let why = "2 trials in the reference state (floor 50-60 ns), 3 needed";
+    let base_file = synthetic::results(&draw44(151), unchanged);
+    // Halved, too: never judged.
+    let mut new_file = synthetic::results(&draw44(152), |id| if id == few { 0.5 } else { 1.0 });
+    let s = scenario(&mut new_file, &few);
+    s.status = Status::FewTrials;
+    s.reason = Some(why.into());
+    for t in s.trials.iter_mut().skip(2) {
+        t.used = false;
+        t.set_aside = Some("probe 600 ns before: outside the reference state".into());
+    }
+    let base = Side::from_runs("base", vec![base_file.clone()]);
+    let c = Comparison::new(&base, &Side::from_runs("new", vec![new_file.clone()]), &Settings::default());
+    let skipped: Vec<_> = c.skipped.iter().map(|s| (s.scenario.as_str(), s.why.as_str(), s.breaks_gate)).collect();
+    assert_eq!(skipped, [(few.as_str(), format!("few-trials in new: {why}; ok in base").as_str(), false)]);
+    assert!(c.rows.iter().all(|r| r.scenario != few));
+    assert_eq!(c.rows.len(), 63);
+    assert!(c.passes(), "{:#?}", moved(&c));
+
+    // Few trials in base: skipped the same way; a failure in new still breaks the gate.
+    let mut failed = base_file.clone();
+    let s = scenario(&mut failed, &few);
+    s.status = Status::Failed;
+    s.reason = Some("integrity: 3 messages lost".into());
+    let c = Comparison::new(&Side::from_runs("base", vec![new_file.clone()]), &base, &Settings::default());
+    assert_eq!(c.skipped[0].why, format!("few-trials in base: {why}; ok in new"));
+    assert!(c.passes());
+    let c = Comparison::new(
+        &Side::from_runs("base", vec![new_file]),
+        &Side::from_runs("new", vec![failed]),
+        &Settings::default(),
+    );
+    assert!(c.skipped[0].breaks_gate && c.skipped[0].why.starts_with("FAILED in new, few-trials in base"));
+    assert!(!c.passes());
+}
+
+#[test]
+fn a_run_with_few_trials_adds_nothing_to_a_pool() {
+    let id = stream_id(2);
+    let ok = synthetic::results(&draw44(161), unchanged);
+    let mut few = synthetic::results(&draw44(162), unchanged);
+    let s = scenario(&mut few, &id);
+    s.status = Status::FewTrials;
+    s.reason = Some("1 trial in the reference state, 3 needed".into());
+    let pooled = Side::from_runs("pool", vec![ok, few.clone()]);
+    let p = pooled.pooled(&id).unwrap();
+    assert_eq!((p.status(), p.samples(Metric::Throughput).len()), (Status::Ok, 10));
+    assert_eq!(pooled.pooled(&stream_id(1)).unwrap().samples(Metric::Throughput).len(), 20);
+    let alone = Side::from_runs("alone", vec![few]);
+    assert_eq!(alone.pooled(&id).unwrap().status(), Status::FewTrials);
+}
+
+#[test]
+fn a_trial_without_a_percentile_gives_no_sample_of_it() {
+    let id = pingpong_id(1);
+    let base = side("base", &draw44(171), unchanged);
+    let mut new_file = synthetic::results(&draw44(172), unchanged);
+    // Three trials too short for a p99: seven p99 samples, ten p50.
+    for t in scenario(&mut new_file, &id).trials.iter_mut().take(3) {
+        t.latency.as_mut().unwrap().p99 = None;
+    }
+    let new = Side::from_runs("new", vec![new_file.clone()]);
+    let c = Comparison::new(&base, &new, &Settings::default());
+    let trials = |m| c.rows.iter().find(|r| r.scenario == id && r.metric == m).map(|r| r.new_trials);
+    assert_eq!((trials(Metric::LatencyP50), trials(Metric::LatencyP99)), (Some(10), Some(7)));
+
+    // No trial with a p99: p99 is not compared, and says why; p50 is.
+    for t in &mut scenario(&mut new_file, &id).trials {
+        t.latency.as_mut().unwrap().p99 = None;
+    }
+    let c = Comparison::new(&base, &Side::from_runs("new", vec![new_file]), &Settings::default());
+    assert!(c.rows.iter().any(|r| r.scenario == id && r.metric == Metric::LatencyP50));
+    assert!(c.rows.iter().all(|r| !(r.scenario == id && r.metric == Metric::LatencyP99)));
+    let skipped: Vec<_> = c.skipped.iter().map(|s| (s.scenario.as_str(), s.why.as_str())).collect();
+    assert_eq!(skipped, [(id.as_str(), "p99: no used trial in new has one (a p99 needs 1000 samples in the trial)")]);
+    assert!(c.passes());
 }

@@ -48,7 +48,7 @@
 //! cross-core wake-ups about 10% faster on this VM, pipe included). Both are compiled here with `gcc -O2` into
 //! the target directory; without gcc the bench says so and stops. The
 //! harness is this package's binary (`CARGO_BIN_EXE_harness`), run with
-//! `--cores A,B --repeat 1 --out <temporary directory>`; its figures are
+//! `--cores A,B --trials 3 --out <temporary directory>`; its figures are
 //! read back from `results.json` (stream: `msgs_per_s.median`; pingpong:
 //! `latency.merged.p50`/`p99`, round trips), and a scenario whose status is
 //! not `ok` fails the bench.
@@ -370,8 +370,8 @@ impl Case {
             pattern.to_owned(),
             "--cores".to_owned(),
             format!("{a},{b}"),
-            "--repeat".to_owned(),
-            "1".to_owned(),
+            "--trials".to_owned(),
+            "3".to_owned(),
             "--duration".to_owned(),
             duration.to_owned(),
             "--out".to_owned(),
@@ -423,7 +423,9 @@ impl Case {
             _ => {
                 let latency =
                     scenario.latency.as_ref().ok_or_else(|| format!("harness: {} has no latency", scenario.id))?;
-                Ok(vec![latency.merged.p50, latency.merged.p99])
+                let (p50, p99) = (latency.merged.p50, latency.merged.p99);
+                let missing = |q| format!("harness: {} has too few samples for {q}", scenario.id);
+                Ok(vec![p50.ok_or_else(|| missing("p50"))?, p99.ok_or_else(|| missing("p99"))?])
             }
         }
     }

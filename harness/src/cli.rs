@@ -35,6 +35,9 @@ pub enum Command {
         /// Narrow the suite.
         #[command(flatten)]
         filters: FilterArgs,
+        /// How many trials, in which order.
+        #[command(flatten)]
+        trials: TrialArgs,
         /// Baselines, the regression gate and exports.
         #[command(flatten)]
         gate: GateArgs,
@@ -49,6 +52,9 @@ pub enum Command {
         /// Narrow the suite.
         #[command(flatten)]
         filters: FilterArgs,
+        /// How many trials, in which order.
+        #[command(flatten)]
+        trials: TrialArgs,
         /// Baselines, the regression gate and exports.
         #[command(flatten)]
         gate: GateArgs,
@@ -130,12 +136,21 @@ pub struct RunArgs {
     /// A named placement (default: cross-core where the machine has it).
     #[arg(long)]
     pub placement: Option<Placement>,
-    /// Measured process runs (after one discarded warm-up).
-    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=1000))]
-    pub repeat: u32,
-    /// How long the producer sends in each run (`200ms`, `2s`).
-    #[arg(long, default_value = "200ms", value_parser = parse_duration)]
+    /// Trials: separate runs between fresh processes, each framed by
+    /// machine-state probes (a figure needs 3 in the machine's reference state).
+    #[arg(long, alias = "repeat", default_value_t = scenarios::suite::DEFAULT_TRIALS,
+          value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub trials: u32,
+    /// How long the producer sends in each trial (`100ms`, `2s`).
+    #[arg(long, default_value = "100ms", value_parser = parse_duration)]
     pub duration: Duration,
+    /// Discarded warm-up trials (10 ms each) before the first measured one.
+    #[arg(long, default_value_t = scenarios::suite::DEFAULT_WARMUP_TRIALS,
+          value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub warmup_trials: u32,
+    /// The seed of the trials' order (default: a fresh one, recorded).
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Where results go.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -183,6 +198,18 @@ pub struct JudgeArgs {
     /// Write a markdown summary (for a pull-request comment or job summary).
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+}
+
+/// How many trials a suite runs, and the seed of their order.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TrialArgs {
+    /// Trials per scenario (rounds), instead of the suite's own count.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub trials: Option<u32>,
+    /// The seed of every round's order (default: a fresh one, recorded in
+    /// the results): the same seed runs the same order again.
+    #[arg(long)]
+    pub seed: Option<u64>,
 }
 
 /// Named baselines, the gate against one, and exports of a run.

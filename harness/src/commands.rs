@@ -9,6 +9,7 @@ use bench_core::ring::Capacity;
 use bench_core::topology::{Placement, Topology};
 use bench_core::transport::objects::sweep_leftovers;
 use bench_core::transport::{Channel, ChannelSpec, TransportKind};
+use scenarios::results::TrialLengths;
 use scenarios::{Filter, PlacementSpec, Scenario, Suite};
 
 use crate::cli::{Command, FilterArgs, GateArgs, RunArgs};
@@ -39,18 +40,20 @@ impl Outcome {
 /// Run `command`.
 pub fn run(command: Command) -> Result<Outcome> {
     match command {
-        Command::All { quick, out, filters, gate } => {
+        Command::All { quick, out, filters, trials, gate } => {
             let available = available_placements();
             let mut suite = if quick { Suite::quick(&available) } else { Suite::all(&available) };
             narrow(&mut suite, &filters)?;
+            suite.trials = trials.trials.unwrap_or(suite.trials);
             let out = out.unwrap_or_else(|| default_out_dir(&suite.name));
-            gated(&suite, &out, &gate)
+            gated(&suite, &out, trials.seed, &gate)
         }
-        Command::Suite { file, out, filters, gate } => {
+        Command::Suite { file, out, filters, trials, gate } => {
             let mut suite = Suite::from_toml(&file, &available_placements()).map_err(|e| BadInput(e.to_string()))?;
             narrow(&mut suite, &filters)?;
+            suite.trials = trials.trials.unwrap_or(suite.trials);
             let out = out.unwrap_or_else(|| default_out_dir(&suite.name));
-            gated(&suite, &out, &gate)
+            gated(&suite, &out, trials.seed, &gate)
         }
         Command::Run(args) => run_one(args).map(Outcome::of),
         Command::Report { files, out } => report(&files, out).map(Outcome::of),
@@ -76,9 +79,9 @@ pub fn run(command: Command) -> Result<Outcome> {
 }
 
 /// Run a suite with its gate: checked before, applied after.
-fn gated(suite: &Suite, out: &std::path::Path, args: &GateArgs) -> Result<Outcome> {
+fn gated(suite: &Suite, out: &std::path::Path, seed: Option<u64>, args: &GateArgs) -> Result<Outcome> {
     let gate = RunGate::prepare(args)?;
-    let measured_ok = run_suite(suite, out)?;
+    let measured_ok = run_suite(suite, out, seed)?;
     let passes = gate.finish(out)?;
     Ok(match (passes, measured_ok) {
         (false, _) => Outcome::Regressed,
@@ -126,9 +129,9 @@ fn run_one(args: RunArgs) -> Result<bool> {
     let suite = Suite {
         name: "run".into(),
         scenarios: vec![scenario],
-        repeats: args.repeat,
-        warmup_runs: 1,
-        run_ms: args.duration.as_millis() as u64,
+        trials: args.trials,
+        warmup_trials: args.warmup_trials,
+        trial_ms: TrialLengths::all(args.duration.as_millis() as u64),
     };
     check_cores(&suite)?;
     let cores =
@@ -144,7 +147,7 @@ fn run_one(args: RunArgs) -> Result<bool> {
     supervisor::probe(&spec)
         .map_err(|e| BadInput(format!("{} cannot run {}: {e}", scenario.transport, scenario.id())))?;
     let out = args.out.unwrap_or_else(|| default_out_dir("run"));
-    run_suite(&suite, &out)
+    run_suite(&suite, &out, args.seed)
 }
 
 /// `harness report`: render saved results; prints the report's path.
@@ -165,13 +168,17 @@ fn list(suite: &Suite) {
             Err(why) => println!("  {:<13} unavailable: {why}", p.name()),
         }
     }
+    let ms = suite.trial_ms;
     println!(
-        "\nsuite {}: {} scenarios, {} runs of {} ms each after {} warm-up",
+        "\nsuite {}: {} scenarios, {} rounds of one trial each ({} ms stream, {} ms pingpong, {} ms rate) after {} \
+         warm-up",
         suite.name,
         suite.scenarios.len(),
-        suite.repeats,
-        suite.run_ms,
-        suite.warmup_runs
+        suite.trials,
+        ms.stream,
+        ms.pingpong,
+        ms.rate,
+        suite.warmup_trials
     );
     for s in &suite.scenarios {
         println!("  {}", s.id());

@@ -16,6 +16,7 @@ mod gate;
 mod measurement;
 mod progress;
 mod report;
+mod scheduler;
 mod session;
 mod summary;
 mod supervisor;

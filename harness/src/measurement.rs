@@ -1,32 +1,22 @@
-//! One scenario, measured: a discarded warm-up run, then separate process
-//! runs (see `supervisor.rs`), combined into a [`ScenarioResult`] with every
-//! repeat's raw figures, medians with their intervals, merged latency
-//! histograms, CPU cost, integrity and the distance from the floor.
-
-use std::time::Duration;
+//! One scenario's figures from its trials: which trials are used (the
+//! selection rule, `scenarios::selection`), the medians of the used ones
+//! with their intervals, merged latency histograms, CPU cost, integrity,
+//! stability (`scenarios::stability`) and the distance from the floor.
 
 use bench_core::workload::histogram;
 use bench_core::workload::{Integrity, Pattern, SideCpu};
 use scenarios::Scenario;
 use scenarios::results::{
-    CpuCost, Estimate, Floor, FloorDistance, Latency, Percentiles, RateCheck, Repeat, ScenarioResult, Status,
+    CpuCost, Estimate, Floor, FloorDistance, Latency, MachineStates, Percentiles, Probe, RateCheck, ScenarioResult,
+    Selection, Status, Trial,
 };
+use scenarios::{selection, stability};
 
-use crate::supervisor::{self, RunError, RunReport, RunSpec};
+use crate::summary::{duration_ns, si};
+use crate::supervisor::RunReport;
 
-/// A rate counts as kept when every repeat sent at least this share of it.
+/// A rate counts as kept when every used trial sent at least this share of it.
 const RATE_KEPT: f64 = 0.95;
-
-/// How many runs, how long.
-#[derive(Debug, Clone, Copy)]
-pub struct Plan {
-    /// Measured runs.
-    pub repeats: u32,
-    /// Discarded runs before them.
-    pub warmup_runs: u32,
-    /// How long the producer sends in each.
-    pub run: Duration,
-}
 
 /// Where a scenario runs.
 #[derive(Debug, Clone)]
@@ -39,7 +29,8 @@ pub struct Placed {
     pub floor: Option<Floor>,
 }
 
-/// A result for a scenario that was not measured (`Unavailable`, `Refused`).
+/// A result for a scenario that was not measured (`Unavailable`, `Refused`),
+/// or the frame a measured one is filled into.
 pub fn not_measured(scenario: &Scenario, placed: Option<&Placed>, status: Status, reason: String) -> ScenarioResult {
     ScenarioResult {
         id: scenario.id(),
@@ -54,6 +45,8 @@ pub fn not_measured(scenario: &Scenario, placed: Option<&Placed>, status: Status
         relation: placed.and_then(|p| p.relation.clone()),
         status,
         reason: Some(reason),
+        selection: Selection::default(),
+        unstable: None,
         msgs_per_s: None,
         bytes_per_s: None,
         latency: None,
@@ -61,54 +54,13 @@ pub fn not_measured(scenario: &Scenario, placed: Option<&Placed>, status: Status
         integrity: Integrity::default(),
         floor: None,
         rate: None,
-        repeats: Vec::new(),
+        trials: Vec::new(),
     }
 }
 
-/// Measure `scenario` on `placed` cores.
-pub fn measure(scenario: &Scenario, placed: &Placed, plan: &Plan) -> ScenarioResult {
-    let spec = RunSpec {
-        kind: scenario.transport,
-        capacity: scenario.capacity,
-        size: scenario.size,
-        pattern: scenario.pattern,
-        cores: placed.cores,
-        run: plan.run,
-    };
-    let realised = match supervisor::probe(&spec) {
-        Ok(r) => r,
-        Err(e) => return not_measured(scenario, Some(placed), Status::Refused, e.to_string()),
-    };
-    let mut result = not_measured(scenario, Some(placed), Status::Ok, String::new());
-    result.reason = None;
-    result.realised_capacity = realised.messages;
-    result.realised_detail = realised.detail;
-    for _ in 0..plan.warmup_runs {
-        if let Err(e) = supervisor::run(&spec) {
-            return failed(result, "warm-up run", e);
-        }
-    }
-    let mut reports = Vec::new();
-    for i in 0..plan.repeats {
-        match supervisor::run(&spec) {
-            Ok(r) => reports.push(r),
-            Err(e) => return failed(result, &format!("repeat {}", i + 1), e),
-        }
-    }
-    summarise(result, scenario, placed, &reports)
-}
-
-fn failed(mut result: ScenarioResult, which: &str, e: RunError) -> ScenarioResult {
-    result.status = match e {
-        RunError::Refused(_) => Status::Refused,
-        RunError::Failed(_) => Status::Failed,
-    };
-    result.reason = Some(format!("{which}: {e}"));
-    result
-}
-
-/// One repeat's figures from both sides' reports.
-fn repeat_of(scenario: &Scenario, r: &RunReport) -> Repeat {
+/// One trial's figures from both sides' reports; it counts as used until
+/// [`summarise`] applies the selection rule.
+pub fn trial_of(scenario: &Scenario, r: &RunReport, round: u32, started_ms: f64, probe: Option<Probe>) -> Trial {
     let size = scenario.size as f64;
     let (p, c) = (&r.producer, &r.consumer);
     let mut integrity = c.integrity;
@@ -133,7 +85,12 @@ fn repeat_of(scenario: &Scenario, r: &RunReport) -> Repeat {
         }
         _ => None,
     };
-    Repeat {
+    Trial {
+        round,
+        started_ms,
+        probe,
+        used: true,
+        set_aside: None,
         messages: c.messages,
         elapsed_ns: c.elapsed_ns,
         msgs_per_s,
@@ -149,47 +106,89 @@ fn repeat_of(scenario: &Scenario, r: &RunReport) -> Repeat {
     }
 }
 
-fn summarise(
+/// `frame` (from [`not_measured`], with the realised capacity) filled with
+/// the figures of `trials`, the selection rule applied with the machine's
+/// states `machine`.
+pub fn summarise(
     mut result: ScenarioResult,
     scenario: &Scenario,
     placed: &Placed,
-    reports: &[RunReport],
+    mut trials: Vec<Trial>,
+    machine: &[MachineStates],
 ) -> ScenarioResult {
-    let repeats: Vec<Repeat> = reports.iter().map(|r| repeat_of(scenario, r)).collect();
-    let values = |f: &dyn Fn(&Repeat) -> Option<f64>| -> Vec<f64> { repeats.iter().filter_map(f).collect() };
-    result.msgs_per_s = Estimate::of(&values(&|r| r.msgs_per_s));
-    result.bytes_per_s = Estimate::of(&values(&|r| r.bytes_per_s));
+    result.status = Status::Ok;
+    result.reason = None;
+    for t in &mut trials {
+        let verdict = selection::judge(t.probe.as_ref(), machine);
+        t.used = verdict.is_ok();
+        t.set_aside = verdict.err();
+    }
+    let used: Vec<&Trial> = trials.iter().filter(|t| t.used).collect();
+    let state = trials.iter().find_map(|t| {
+        let p = t.probe.as_ref()?;
+        let m = machine.iter().find(|m| m.cores == p.cores)?;
+        Some(m.states[m.reference].label())
+    });
+    result.selection =
+        Selection { used: used.len() as u32, set_aside: (trials.len() - used.len()) as u32, state: state.clone() };
+    for t in &trials {
+        result.integrity.add(&t.integrity);
+    }
+    if !result.integrity.is_clean() {
+        result.status = Status::Failed;
+        result.reason = Some(format!("integrity: {}", result.integrity.problems()));
+        result.trials = trials;
+        return result;
+    }
+    if (used.len() as u32) < selection::MIN_TRIALS {
+        result.status = Status::FewTrials;
+        result.reason = Some(format!(
+            "{} of {} trials ran in the reference state{}; a figure needs {}",
+            used.len(),
+            trials.len(),
+            state.map(|s| format!(" ({s})")).unwrap_or_default(),
+            selection::MIN_TRIALS
+        ));
+        result.trials = trials;
+        return result;
+    }
 
-    // Latency: all repeats' histograms merged exactly.
+    let values = |f: &dyn Fn(&Trial) -> Option<f64>| -> Vec<f64> { used.iter().filter_map(|t| f(t)).collect() };
+    let throughput = values(&|t| t.msgs_per_s);
+    result.msgs_per_s = Estimate::of(&throughput);
+    result.bytes_per_s = Estimate::of(&values(&|t| t.bytes_per_s));
+
+    // Latency: the used trials' histograms merged exactly.
     let mut merged = histogram::new();
     let mut any = false;
-    for r in &repeats {
-        if let Some(h) = r.histogram.as_deref().and_then(|h| histogram::decode(h).ok()) {
+    for t in &used {
+        if let Some(h) = t.histogram.as_deref().and_then(|h| histogram::decode(h).ok()) {
             merged.add(h).ok();
             any = true;
         }
     }
-    if any {
-        let p50 = Estimate::of(&values(&|r| r.latency.map(|l| l.p50)));
-        let p99 = Estimate::of(&values(&|r| r.latency.map(|l| l.p99)));
-        if let (Some(p50), Some(p99)) = (p50, p99) {
-            result.latency = Some(Latency {
-                kind: if scenario.pattern == Pattern::PingPong { "round-trip" } else { "one-way" }.to_owned(),
-                merged: Percentiles::of_histogram(&merged),
-                p50,
-                p99,
-                histogram: histogram::encode(&merged),
-            });
-        }
+    let p50s = values(&|t| t.latency.and_then(|l| l.p50));
+    if any && let Some(p50) = Estimate::of(&p50s) {
+        result.latency = Some(Latency {
+            kind: if scenario.pattern == Pattern::PingPong { "round-trip" } else { "one-way" }.to_owned(),
+            merged: Percentiles::of_histogram(&merged),
+            p50,
+            p99: Estimate::of(&values(&|t| t.latency.and_then(|l| l.p99))),
+            histogram: histogram::encode(&merged),
+        });
     }
+    result.unstable = match scenario.pattern {
+        Pattern::Stream => stability::assess(&throughput, &|v| format!("{}msgs/s", si(v))),
+        _ => stability::assess(&p50s, &|v| format!("{} p50", duration_ns(v))),
+    };
 
-    // CPU: summed over repeats, per million messages moved.
+    // CPU: summed over the used trials, per million messages moved.
     let (mut producer, mut consumer) = (SideCpu::default(), SideCpu::default());
     let mut moved = 0u64;
-    for r in &repeats {
-        producer.add(&r.producer);
-        consumer.add(&r.consumer);
-        moved += r.integrity.sent.max(r.messages);
+    for t in &used {
+        producer.add(&t.producer);
+        consumer.add(&t.consumer);
+        moved += t.integrity.sent.max(t.messages);
     }
     let per_million = |cpu: &SideCpu| if moved > 0 { cpu.total_s() * 1e6 / moved as f64 } else { 0.0 };
     result.cpu = Some(CpuCost {
@@ -198,17 +197,13 @@ fn summarise(
         producer_s_per_million: per_million(&producer),
         consumer_s_per_million: per_million(&consumer),
     });
-
-    for r in &repeats {
-        result.integrity.add(&r.integrity);
-    }
     result.floor = floor_distance(&result, placed);
 
     if let Pattern::Rate(target) = scenario.pattern {
-        let rates = values(&|r| r.send_rate);
+        let rates = values(&|t| t.send_rate);
         let kept = rates.iter().all(|&a| a >= RATE_KEPT * target as f64);
         let achieved = Estimate::of(&rates).map_or(0.0, |e| e.median);
-        let max_send_lag_ns = repeats.iter().filter_map(|r| r.max_send_lag_ns).max().unwrap_or(0);
+        let max_send_lag_ns = used.iter().filter_map(|t| t.max_send_lag_ns).max().unwrap_or(0);
         result.rate = Some(RateCheck { target, achieved, max_send_lag_ns, sustained: kept });
         if !kept {
             result.status = Status::Unsustained;
@@ -222,14 +217,10 @@ fn summarise(
         Pattern::Stream => result.msgs_per_s.is_none(),
         _ => result.latency.as_ref().is_none_or(|l| l.merged.count == 0),
     };
-    result.repeats = repeats;
+    result.trials = trials;
     if empty {
         result.status = Status::Failed;
-        result.reason = Some("no sample: nothing was timed in the run's duration (raise --duration)".into());
-    }
-    if !result.integrity.is_clean() {
-        result.status = Status::Failed;
-        result.reason = Some(format!("integrity: {}", result.integrity.problems()));
+        result.reason = Some("no sample: nothing was timed in the trials' duration (raise the trial length)".into());
     }
     result
 }
@@ -304,35 +295,95 @@ mod tests {
         }
     }
 
-    fn base(s: &Scenario, p: &Placed) -> ScenarioResult {
+    fn frame(s: &Scenario, p: &Placed) -> ScenarioResult {
         not_measured(s, Some(p), Status::Ok, String::new())
     }
 
+    /// `runs` as trials of rounds 0, 1, ..., probed at `probes[i]` ns (both probes).
+    fn trials(s: &Scenario, runs: &[RunReport], probes: Option<&[f64]>) -> Vec<Trial> {
+        runs.iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let probe = probes.map(|p| Probe { cores: [0, 1], before_ns: p[i], after_ns: p[i] });
+                trial_of(s, r, i as u32, i as f64 * 10.0, probe)
+            })
+            .collect()
+    }
+
     #[test]
-    fn stream_throughput_is_per_repeat_with_a_median_and_floor_distance() {
+    fn stream_throughput_is_per_trial_with_a_median_and_floor_distance() {
         let s = scenario(Pattern::Stream);
         let p = placed(Some(200.0));
         // 1001 messages in 1 ms, 2001 in 1 ms, 3001 in 1 ms: 1, 2, 3 M msgs/s.
         let runs: Vec<RunReport> = [1001, 2001, 3001].iter().map(|&n| stream_run(n, 1_000_000)).collect();
-        let r = summarise(base(&s, &p), &s, &p, &runs);
+        let r = summarise(frame(&s, &p), &s, &p, trials(&s, &runs, None), &[]);
         assert_eq!(r.status, Status::Ok, "{:?}", r.reason);
         let m = r.msgs_per_s.unwrap();
         assert!((m.median - 2e6).abs() < 1.0 && m.low <= m.median && m.median <= m.high);
         assert!((r.bytes_per_s.unwrap().median - 2e8).abs() < 100.0);
-        assert_eq!(r.repeats.len(), 3);
+        assert_eq!((r.trials.len(), r.selection.used, r.selection.set_aside), (3, 3, 0));
         assert_eq!(r.integrity, clean(6003));
         let f = r.floor.unwrap();
         assert!(f.metric.contains("copy bandwidth") && (f.ratio - 0.02).abs() < 1e-9);
     }
 
     #[test]
-    fn a_lost_message_in_any_repeat_fails_the_scenario_loudly() {
+    fn trials_in_another_machine_state_are_set_aside_and_kept() {
+        let s = scenario(Pattern::Stream);
+        let p = placed(None);
+        // Six trials at 2 M msgs/s in the prevailing state (~55 ns), three at
+        // 0.5 M in the other (~600 ns).
+        let runs: Vec<RunReport> =
+            [2001, 2001, 501, 2001, 501, 2001, 2001, 501, 2001].iter().map(|&n| stream_run(n, 1_000_000)).collect();
+        let probes = [55.0, 54.0, 600.0, 56.0, 610.0, 55.0, 53.0, 590.0, 57.0];
+        let machine = scenarios::selection::machine_states([0, 1], &[probes, probes].concat()).unwrap();
+        assert_eq!(machine.states.len(), 2);
+        let r = summarise(frame(&s, &p), &s, &p, trials(&s, &runs, Some(&probes)), &[machine]);
+        assert_eq!(r.status, Status::Ok, "{:?}", r.reason);
+        assert_eq!((r.selection.used, r.selection.set_aside), (6, 3));
+        assert_eq!(r.selection.state.as_deref(), Some("floor 53-57 ns"));
+        assert!((r.msgs_per_s.unwrap().median - 2e6).abs() < 1.0, "only the used trials count");
+        assert_eq!(r.trials.len(), 9, "set-aside trials are kept");
+        let aside = r.trials.iter().filter(|t| !t.used).collect::<Vec<_>>();
+        assert!(aside.iter().all(|t| t.set_aside.as_deref().is_some_and(|w| w.contains("floor 590-610 ns"))));
+        assert_eq!(r.unstable, None);
+    }
+
+    #[test]
+    fn too_few_trials_in_the_reference_state_give_no_figure() {
+        let s = scenario(Pattern::Stream);
+        let p = placed(None);
+        let runs: Vec<RunReport> = (0..5).map(|_| stream_run(2001, 1_000_000)).collect();
+        // The scenario ran twice in the reference state; other scenarios made it the reference.
+        let probes = [55.0, 600.0, 600.0, 55.0, 600.0];
+        let others = [55.0; 40];
+        let machine = scenarios::selection::machine_states([0, 1], &[&probes[..], &others[..]].concat()).unwrap();
+        let r = summarise(frame(&s, &p), &s, &p, trials(&s, &runs, Some(&probes)), &[machine]);
+        assert_eq!(r.status, Status::FewTrials);
+        assert!(r.reason.as_deref().unwrap().starts_with("2 of 5 trials"), "{:?}", r.reason);
+        assert!(r.msgs_per_s.is_none(), "no figure printed");
+        assert_eq!(r.trials.len(), 5);
+    }
+
+    #[test]
+    fn a_bimodal_scenario_is_marked_unstable() {
+        let s = scenario(Pattern::Stream);
+        let p = placed(None);
+        let runs: Vec<RunReport> =
+            [2001, 8001, 2001, 2051, 8001, 1981, 7901, 2001].iter().map(|&n| stream_run(n, 1_000_000)).collect();
+        let r = summarise(frame(&s, &p), &s, &p, trials(&s, &runs, None), &[]);
+        assert_eq!(r.status, Status::Ok);
+        assert!(r.unstable.as_deref().is_some_and(|w| w.starts_with("two modes")), "{:?}", r.unstable);
+    }
+
+    #[test]
+    fn a_lost_message_in_any_trial_fails_the_scenario_loudly() {
         let s = scenario(Pattern::Stream);
         let p = placed(None);
         let mut bad = stream_run(100, 1000);
         bad.consumer.integrity.lost = 1;
         bad.consumer.integrity.received = 99;
-        let r = summarise(base(&s, &p), &s, &p, &[stream_run(100, 1000), bad]);
+        let r = summarise(frame(&s, &p), &s, &p, trials(&s, &[stream_run(100, 1000), bad], None), &[]);
         assert_eq!(r.status, Status::Failed);
         assert!(r.reason.unwrap().contains("1 lost"));
     }
@@ -357,12 +408,16 @@ mod tests {
                 consumer: SideReport { messages: n, integrity: clean(n), ..Default::default() },
             }
         };
-        let r = summarise(base(&s, &p), &s, &p, &[run(&[1000, 1000, 3000]), run(&[2000, 2000])]);
-        assert_eq!(r.status, Status::Ok);
-        assert_eq!(r.integrity, clean(10), "both directions count");
+        let low = [1000u64; 30];
+        let high = [2000u64; 30];
+        let r = summarise(frame(&s, &p), &s, &p, trials(&s, &[run(&low), run(&high), run(&low)], None), &[]);
+        assert_eq!(r.status, Status::Ok, "{:?}", r.reason);
+        assert_eq!(r.integrity, clean(180), "both directions count");
         let l = r.latency.unwrap();
-        assert_eq!((l.kind.as_str(), l.merged.count), ("round-trip", 5));
-        assert!((l.merged.p50 - 2000.0).abs() < 10.0, "{:?}", l.merged);
+        assert_eq!((l.kind.as_str(), l.merged.count), ("round-trip", 90));
+        assert!((l.merged.p50.unwrap() - 1000.0).abs() < 10.0, "{:?}", l.merged);
+        assert_eq!(l.merged.p99, None, "90 samples do not support a p99");
+        assert_eq!(l.p99, None);
         let f = r.floor.unwrap();
         assert!((f.ratio - l.p50.median / 100.0).abs() < 1e-9 && f.metric.contains("round-trip"));
     }
@@ -373,27 +428,30 @@ mod tests {
         let p = placed(None);
         let run = |rate: f64| {
             let mut h = histogram::new();
-            histogram::record(&mut h, 5000);
+            for _ in 0..30 {
+                histogram::record(&mut h, 5000);
+            }
             RunReport {
                 producer: SideReport {
-                    messages: 10,
-                    integrity: Integrity { sent: 10, ..Default::default() },
+                    messages: 30,
+                    integrity: Integrity { sent: 30, ..Default::default() },
                     send_rate: Some(rate),
                     max_send_lag_ns: Some(7_000_000),
                     ..Default::default()
                 },
                 consumer: SideReport {
-                    messages: 10,
-                    integrity: Integrity { received: 10, ..Default::default() },
+                    messages: 30,
+                    integrity: Integrity { received: 30, ..Default::default() },
                     histogram: Some(histogram::encode(&h)),
                     ..Default::default()
                 },
             }
         };
-        let kept = summarise(base(&s, &p), &s, &p, &[run(9_990.0), run(10_001.0)]);
-        assert_eq!(kept.status, Status::Ok);
+        let kept =
+            summarise(frame(&s, &p), &s, &p, trials(&s, &[run(9_990.0), run(10_001.0), run(9_995.0)], None), &[]);
+        assert_eq!(kept.status, Status::Ok, "{:?}", kept.reason);
         assert!(kept.rate.unwrap().sustained);
-        let lost = summarise(base(&s, &p), &s, &p, &[run(9_990.0), run(6_000.0)]);
+        let lost = summarise(frame(&s, &p), &s, &p, trials(&s, &[run(9_990.0), run(6_000.0), run(9_995.0)], None), &[]);
         assert_eq!(lost.status, Status::Unsustained);
         assert!(lost.reason.unwrap().contains("10000 msgs/s"));
         assert_eq!(lost.latency.unwrap().kind, "one-way");

@@ -1,67 +1,104 @@
-//! Progress while a suite runs: a bar with ETA (indicatif) when stderr is a
-//! terminal, one plain line per scenario otherwise (CI logs, pipes).
+//! Progress while a suite runs: a bar over every trial with ETA (indicatif)
+//! when stderr is a terminal; otherwise (CI logs, pipes) one plain line per
+//! round, saying how long it took and which states the machine was in.
 
 use std::io::IsTerminal;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use scenarios::results::{ScenarioResult, Status};
-use scenarios::{Scenario, Suite};
+use scenarios::Suite;
+use scenarios::results::MachineStates;
 
-use crate::measurement::Plan;
-use crate::summary::headline;
+use crate::scheduler::{Measured, Schedule};
+
+/// Per-trial cost beyond its length (two processes started and stopped,
+/// channels, two probes), for the estimate printed at the start.
+const TRIAL_OVERHEAD: Duration = Duration::from_millis(25);
 
 /// Shows how far a suite has got.
 pub struct Progress {
     bar: Option<ProgressBar>,
-    total: usize,
-    done: usize,
+    round: u32,
+    rounds: u32,
+    round_started: Instant,
+    trials_in_round: usize,
 }
 
 impl Progress {
-    /// For `suite`, run with `plan`.
-    pub fn new(suite: &Suite, plan: &Plan) -> Self {
-        let total = suite.scenarios.len();
-        let per = plan.run + Duration::from_millis(60);
-        let estimate = per * (plan.repeats + plan.warmup_runs) * total as u32;
+    /// For `suite`, run on `schedule`, of which `measured` scenarios run trials.
+    pub fn new(suite: &Suite, schedule: &Schedule, measured: usize) -> Self {
+        let estimate = suite.estimated_duration(TRIAL_OVERHEAD);
         eprintln!(
-            "{total} scenarios, {} runs each of {} ms (+{} warm-up): about {:.1} s",
-            plan.repeats,
-            plan.run.as_millis(),
-            plan.warmup_runs,
+            "{} scenarios ({measured} measured): {} rounds of one trial each ({} ms stream, {} ms pingpong, {} ms \
+             rate; +{} warm-up), in a new order each round (seed {}): about {:.0} s",
+            suite.scenarios.len(),
+            schedule.rounds,
+            schedule.trial_ms.stream,
+            schedule.trial_ms.pingpong,
+            schedule.trial_ms.rate,
+            schedule.warmup_trials,
+            schedule.seed,
             estimate.as_secs_f64()
         );
+        let total = measured as u64 * u64::from(schedule.rounds);
         let bar = std::io::stderr().is_terminal().then(|| {
-            let bar = ProgressBar::new(total as u64);
+            let bar = ProgressBar::new(total);
             bar.set_style(
-                ProgressStyle::with_template("{bar:30} {pos}/{len} eta {eta} {msg}")
+                ProgressStyle::with_template("{bar:30} {pos}/{len} trials, eta {eta} {msg}")
                     .expect("a valid template")
                     .progress_chars("=> "),
             );
             bar
         });
-        Self { bar, total, done: 0 }
+        Self { bar, round: 0, rounds: schedule.rounds, round_started: Instant::now(), trials_in_round: 0 }
     }
 
-    /// A scenario starts.
-    pub fn start(&mut self, scenario: &Scenario) {
+    /// A round starts.
+    pub fn round(&mut self, round: u32, rounds: u32) {
+        (self.round, self.rounds, self.round_started, self.trials_in_round) = (round, rounds, Instant::now(), 0);
+    }
+
+    /// A trial of `m` ended (or failed: then its scenario stops).
+    pub fn trial(&mut self, m: &Measured) {
+        self.trials_in_round += 1;
+        // The scheduler runs no trial of a failed scenario: a failure now is this trial's.
+        if let Some((status, reason)) = &m.failure {
+            self.say(format!("{} {}: {reason}", status.name().to_uppercase(), m.frame.id));
+        }
         if let Some(bar) = &self.bar {
-            bar.set_message(scenario.id());
+            bar.set_message(format!("round {}/{} {}", self.round + 1, self.rounds, m.frame.id));
+            bar.inc(1);
         }
     }
 
-    /// A scenario ended.
-    pub fn finish(&mut self, result: &ScenarioResult) {
-        self.done += 1;
-        let line = format!("[{}/{}] {:<48} {}", self.done, self.total, result.id, headline(result));
+    /// A round ended; `machine` is what the probes say so far.
+    pub fn round_done(&mut self, machine: &[MachineStates]) {
+        let states: Vec<String> = machine
+            .iter()
+            .map(|m| {
+                let total: usize = m.states.iter().map(|s| s.probes).sum();
+                let each: Vec<String> = m
+                    .states
+                    .iter()
+                    .map(|s| format!("{} {:.0}%", s.label(), 100.0 * s.probes as f64 / total.max(1) as f64))
+                    .collect();
+                format!("cores {},{}: {}", m.cores[0], m.cores[1], each.join(", "))
+            })
+            .collect();
+        self.say(format!(
+            "round {}/{}: {} trials in {:.1} s; {}",
+            self.round + 1,
+            self.rounds,
+            self.trials_in_round,
+            self.round_started.elapsed().as_secs_f64(),
+            if states.is_empty() { "no probes (one core)".to_owned() } else { states.join("; ") }
+        ));
+    }
+
+    fn say(&self, line: String) {
         match &self.bar {
-            Some(bar) => {
-                if !matches!(result.status, Status::Ok) {
-                    bar.println(line);
-                }
-                bar.inc(1);
-            }
-            None => println!("{line}"),
+            Some(bar) => bar.println(line),
+            None => eprintln!("{line}"),
         }
     }
 

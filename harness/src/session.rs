@@ -1,10 +1,13 @@
 //! Running a suite: place every scenario on this machine's cores, measure
-//! the floor of each pair used, measure each scenario (see
-//! `measurement.rs`), and write each result the moment it is known, so an
-//! interrupted run keeps what it measured. A finished run also writes
-//! `report.html` (see `report.rs`) and prints the verdict.
+//! the floor of each pair used, run the trials in rounds (see
+//! `scheduler.rs`), keep every finished trial on disk and the results up to
+//! date after every round, so an interrupted run keeps what it measured. A
+//! finished run also writes `report.html` (see `report.rs`) and prints the
+//! verdict.
 
 use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -15,14 +18,17 @@ use bench_core::pin::available_cores;
 use bench_core::stats::quantile_ns;
 use bench_core::topology::{Placement, Topology};
 use scenarios::results::{
-    Estimate, Floor, INTERVAL_METHOD, Method, ResultsFile, SCHEMA_VERSION, ScenarioResult, Status,
+    Estimate, Floor, INTERVAL_METHOD, MachineStates, Method, PERCENTILE_RULE, ResultsFile, SCHEMA_VERSION,
+    ScenarioResult, Status,
 };
-use scenarios::{PlacementSpec, ResultsWriter, Scenario, Suite};
+use scenarios::{PlacementSpec, ResultsWriter, Scenario, Suite, selection, stability};
 
-use crate::measurement::{self, Placed, Plan};
+use crate::measurement::{self, Placed};
 use crate::progress::Progress;
 use crate::report;
+use crate::scheduler::{self, Measured, Observer, Schedule};
 use crate::summary;
+use crate::supervisor::{self, RunSpec};
 
 /// Cache-line round trips per floor measurement (after a tenth as many untimed).
 const FLOOR_SAMPLES: usize = 50_000;
@@ -119,13 +125,20 @@ pub fn measure_floor(placement: &str, cores: [usize; 2]) -> Result<Floor> {
     })
 }
 
-/// Run `suite`, writing results under `out`; true when no scenario failed.
-pub fn run_suite(suite: &Suite, out: &Path) -> Result<bool> {
+/// Run `suite`, writing results under `out`, its rounds' orders drawn
+/// from `seed` (a fresh one when `None`); true when no scenario failed.
+pub fn run_suite(suite: &Suite, out: &Path, seed: Option<u64>) -> Result<bool> {
     check_cores(suite)?;
     let topology = Topology::detect();
     let mut environment = Environment::capture();
     let cpu_before = CpuTimes::read();
     let started_unix = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let schedule = Schedule {
+        rounds: suite.trials,
+        warmup_trials: suite.warmup_trials,
+        trial_ms: suite.trial_ms,
+        seed: seed.unwrap_or_else(scheduler::fresh_seed),
+    };
 
     // Place every scenario.
     let placed: Vec<(&Scenario, Result<[usize; 2], String>)> =
@@ -157,48 +170,92 @@ pub fn run_suite(suite: &Suite, out: &Path) -> Result<bool> {
         warnings: [environment.warnings(), placement_warnings.clone()].concat(),
         environment: environment.clone(),
         method: Method {
-            repeats: suite.repeats,
-            warmup_runs: suite.warmup_runs,
-            run_ms: suite.run_ms,
+            rounds: schedule.rounds,
+            warmup_trials: schedule.warmup_trials,
+            trial_ms: schedule.trial_ms,
+            seed: schedule.seed,
+            order: scheduler::ORDER.into(),
+            probe: PROBE.into(),
+            selection: selection::RULE.into(),
+            stability: stability::RULE.into(),
+            percentiles: PERCENTILE_RULE.into(),
             clock: "CLOCK_MONOTONIC (vDSO clock_gettime), one clock for every process and core".into(),
             clock_read_ns: bench_core::workload::clock::read_cost_ns(),
             interval: INTERVAL_METHOD.into(),
         },
         floors: floors.values().cloned().collect(),
+        machine: Vec::new(),
         scenarios: Vec::new(),
     };
-    let mut writer =
-        ResultsWriter::create(out, file).with_context(|| format!("writing results to {}", out.display()))?;
+    let writer = ResultsWriter::create(out, file).with_context(|| format!("writing results to {}", out.display()))?;
     bench_core::transport::objects::set_interrupt_note(Some(format!(
-        "harness: interrupted; the scenarios finished so far are in {}",
-        out.display()
+        "harness: interrupted; every finished trial is in {} (whole rounds also in {})",
+        out.join(TRIALS_NAME).display(),
+        out.join("results.json").display()
     )));
 
-    let plan =
-        Plan { repeats: suite.repeats, warmup_runs: suite.warmup_runs, run: Duration::from_millis(suite.run_ms) };
-    let mut progress = Progress::new(suite, &plan);
-    let mut any_failed = false;
+    // What is not measured is known now; the rest is measured in rounds.
+    let mut slots = Vec::new();
+    let mut measured = Vec::new();
     for (scenario, cores) in &placed {
-        progress.start(scenario);
-        let result: ScenarioResult = match cores {
-            Err(why) => measurement::not_measured(scenario, None, Status::Unavailable, why.clone()),
+        let slot = match cores {
+            Err(why) => {
+                Slot::Fixed(Box::new(measurement::not_measured(scenario, None, Status::Unavailable, why.clone())))
+            }
             Ok(cores) => {
                 let relation = topology.relation(cores[0], cores[1]).map(|p| p.name().to_owned());
                 let here = Placed { cores: *cores, relation, floor: floors.get(cores).cloned() };
-                measurement::measure(scenario, &here, &plan)
+                let spec = RunSpec {
+                    kind: scenario.transport,
+                    capacity: scenario.capacity,
+                    size: scenario.size,
+                    pattern: scenario.pattern,
+                    cores: *cores,
+                    run: Duration::from_millis(schedule.trial_ms.of(scenario.pattern)),
+                };
+                match supervisor::probe(&spec) {
+                    Err(e) => Slot::Fixed(Box::new(measurement::not_measured(
+                        scenario,
+                        Some(&here),
+                        Status::Refused,
+                        e.to_string(),
+                    ))),
+                    Ok(realised) => {
+                        let mut frame = measurement::not_measured(scenario, Some(&here), Status::Ok, String::new());
+                        frame.realised_capacity = realised.messages;
+                        frame.realised_detail = realised.detail;
+                        measured.push(Measured::new(**scenario, here, spec, frame));
+                        Slot::Measured(measured.len() - 1)
+                    }
+                }
             }
         };
-        any_failed |= result.status == Status::Failed;
-        progress.finish(&result);
-        writer.push(result).with_context(|| format!("writing results to {}", out.display()))?;
+        slots.push(slot);
     }
-    progress.done();
+
+    let trials_path = out.join(TRIALS_NAME);
+    let trials_log = File::create(&trials_path).with_context(|| format!("writing {}", trials_path.display()))?;
+    let mut observer = SuiteObserver {
+        writer,
+        slots,
+        trials_log: BufWriter::new(trials_log),
+        trials_path,
+        progress: Progress::new(suite, &schedule, measured.len()),
+    };
+    scheduler::run(&mut measured, &schedule, &mut observer)?;
+    observer.progress.done();
+    let machine = scheduler::machine_states(&measured);
+    let results = observer.results(&measured, &machine);
+    let any_failed = results.iter().any(|r| r.status == Status::Failed);
+    let mut writer = observer.writer;
 
     environment.record_end(cpu_before.as_ref());
     {
         let file = writer.file_mut();
         file.warnings = [environment.warnings(), placement_warnings].concat();
         file.environment = environment;
+        file.machine = machine;
+        file.scenarios = results;
     }
     let file = writer.finish().with_context(|| format!("writing results to {}", out.display()))?;
     bench_core::transport::objects::set_interrupt_note(None);
@@ -218,4 +275,71 @@ pub fn run_suite(suite: &Suite, out: &Path) -> Result<bool> {
         Err(e) => return Err(e.context(format!("the report was not written (results kept in {})", out.display()))),
     }
     Ok(!any_failed)
+}
+
+/// The file every finished trial is appended to, one JSON line each
+/// (`{"scenario": id, "trial": {...}}`), so an interrupted run keeps them all.
+pub const TRIALS_NAME: &str = "trials.jsonl";
+
+/// What a machine-state probe is, in words.
+const PROBE: &str = "right before and right after every trial, the median of 2000 cache-line round trips \
+     between the trial's two cores (on a same-core trial, its core and the next allowed one); about 0.1 ms at \
+     50 ns a round trip, 1.3 ms at 600 ns";
+
+/// A scenario of the suite, in its order: known already, or being measured.
+enum Slot {
+    /// Not measured (unavailable, refused): its result is final.
+    Fixed(Box<ScenarioResult>),
+    /// Index into the measured scenarios.
+    Measured(usize),
+}
+
+/// Keeps the results on disk and the user informed while the rounds run.
+struct SuiteObserver {
+    writer: ResultsWriter,
+    slots: Vec<Slot>,
+    trials_log: BufWriter<File>,
+    trials_path: PathBuf,
+    progress: Progress,
+}
+
+impl SuiteObserver {
+    /// Every scenario's result in the suite's order, judged by `machine`.
+    fn results(&self, measured: &[Measured], machine: &[MachineStates]) -> Vec<ScenarioResult> {
+        self.slots
+            .iter()
+            .map(|slot| match slot {
+                Slot::Fixed(r) => (**r).clone(),
+                Slot::Measured(i) => measured[*i].result(machine),
+            })
+            .collect()
+    }
+}
+
+impl Observer for SuiteObserver {
+    fn round(&mut self, round: u32, rounds: u32) {
+        self.progress.round(round, rounds);
+    }
+
+    fn trial(&mut self, measured: &[Measured], index: usize) -> Result<()> {
+        let m = &measured[index];
+        if let Some(trial) = m.trials.last() {
+            let line = serde_json::json!({ "scenario": m.frame.id, "trial": trial });
+            writeln!(self.trials_log, "{line}")
+                .and_then(|()| self.trials_log.flush())
+                .with_context(|| format!("writing {}", self.trials_path.display()))?;
+        }
+        self.progress.trial(m);
+        Ok(())
+    }
+
+    fn round_done(&mut self, measured: &[Measured]) -> Result<()> {
+        let machine = scheduler::machine_states(measured);
+        let results = self.results(measured, &machine);
+        self.progress.round_done(&machine);
+        self.writer.file_mut().machine = machine;
+        self.writer
+            .set_scenarios(results)
+            .with_context(|| format!("writing results to {}", self.writer.dir().display()))
+    }
 }

@@ -1,5 +1,4 @@
-//! The terminal summary: one line per scenario while running
-//! ([`headline`]), and at the end tables a person can read in a minute:
+//! The terminal summary at the end of a run: tables a person can read in a minute:
 //! stream throughput per transport and capacity mode, round-trip and
 //! one-way latency per transport, then every scenario that did not
 //! measure cleanly, with its reason.
@@ -28,20 +27,9 @@ pub fn duration_ns(ns: f64) -> String {
     }
 }
 
-/// The one-line outcome of a scenario.
-pub fn headline(r: &ScenarioResult) -> String {
-    let figure = if let Some(m) = r.msgs_per_s {
-        format!("{}msgs/s [{} - {}]", si(m.median), si(m.low).trim_end(), si(m.high).trim_end())
-    } else if let Some(l) = &r.latency {
-        format!("{} p50 {} p99 {}", l.kind, duration_ns(l.merged.p50), duration_ns(l.merged.p99))
-    } else {
-        String::new()
-    };
-    match (r.status, &r.reason) {
-        (Status::Ok, _) => figure,
-        (status, Some(reason)) => format!("{}: {reason} {figure}", status.name().to_uppercase()),
-        (status, None) => status.name().to_uppercase(),
-    }
+/// A percentile, or `-` where the samples do not support it.
+pub fn percentile(ns: Option<f64>) -> String {
+    ns.map_or_else(|| "-".to_owned(), duration_ns)
 }
 
 /// Print the end-of-run tables.
@@ -61,6 +49,14 @@ pub fn print(file: &ResultsFile) {
         file.scenarios.iter().map(|s| s.pattern.as_str()).filter(|p| p.starts_with("rate:")).collect();
     for rate in rates {
         latency_table(file, rate, &format!("{rate}: one-way latency from the intended send time, p50 (p99)"));
+    }
+    trials_summary(file);
+    let unstable: Vec<&ScenarioResult> = file.scenarios.iter().filter(|s| s.unstable.is_some()).collect();
+    if !unstable.is_empty() {
+        println!("\nunstable (~ above; the figure is printed, the gate never judges it) ({}):", unstable.len());
+        for s in unstable {
+            println!("  {:<48} {}", s.id, s.unstable.as_deref().unwrap_or(""));
+        }
     }
     let bad: Vec<&ScenarioResult> = file.scenarios.iter().filter(|s| s.status != Status::Ok).collect();
     if !bad.is_empty() {
@@ -83,6 +79,31 @@ fn most_common<'a>(
     counts.into_iter().max_by_key(|(_, n)| *n).map(|(v, _)| v)
 }
 
+/// How many trials ran, how many were used, and the machine's states.
+fn trials_summary(file: &ResultsFile) {
+    let (used, set_aside): (u32, u32) =
+        file.scenarios.iter().fold((0, 0), |(u, a), s| (u + s.selection.used, a + s.selection.set_aside));
+    let m = &file.method;
+    println!(
+        "\ntrials: {} rounds (seed {}); {} trials used, {} set aside (they ran while the machine was in another \
+         state, see results.json)",
+        m.rounds, m.seed, used, set_aside
+    );
+    for pair in &file.machine {
+        let total: usize = pair.states.iter().map(|s| s.probes).sum();
+        let states: Vec<String> = pair
+            .states
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let mark = if i == pair.reference { " (reference)" } else { "" };
+                format!("{}: {:.0}% of probes{mark}", s.label(), 100.0 * s.probes as f64 / total.max(1) as f64)
+            })
+            .collect();
+        println!("machine states on cores {},{}: {}", pair.cores[0], pair.cores[1], states.join("; "));
+    }
+}
+
 fn stream_table(file: &ResultsFile) {
     let streams = || file.scenarios.iter().filter(|s| s.pattern == "stream");
     let Some(size) = most_common(streams(), |s| s.size) else { return };
@@ -95,7 +116,7 @@ fn stream_table(file: &ResultsFile) {
         }
     }
     columns.sort_by_key(|(cap, place)| (capacity_order(cap), place.clone()));
-    println!("\nstream throughput, {size}-byte messages, msgs/s (median of repeats)");
+    println!("\nstream throughput, {size}-byte messages, msgs/s (median of the trials used; ~ unstable)");
     print!("{:<18}", "transport");
     for (cap, place) in &columns {
         print!(" {:>24}", format!("{cap} {place}"));
@@ -113,9 +134,13 @@ fn stream_table(file: &ResultsFile) {
 
 fn stream_cell(r: &ScenarioResult) -> String {
     match (r.status, r.msgs_per_s) {
-        (Status::Ok, Some(m)) => si(m.median).trim_end().to_owned(),
+        (Status::Ok, Some(m)) => format!("{}{}", si(m.median).trim_end(), unstable_mark(r)),
         (status, _) => status.name().to_owned(),
     }
+}
+
+fn unstable_mark(r: &ScenarioResult) -> &'static str {
+    if r.unstable.is_some() { " ~" } else { "" }
 }
 
 fn latency_table(file: &ResultsFile, pattern: &str, title: &str) {
@@ -141,8 +166,8 @@ fn latency_table(file: &ResultsFile, pattern: &str, title: &str) {
             let text = match cell {
                 Some(r) => match (&r.latency, r.status) {
                     (Some(l), Status::Ok | Status::Unsustained) => {
-                        let mark = if r.status == Status::Unsustained { " !" } else { "" };
-                        format!("{} ({}){mark}", duration_ns(l.merged.p50), duration_ns(l.merged.p99))
+                        let mark = if r.status == Status::Unsustained { " !" } else { unstable_mark(r) };
+                        format!("{} ({}){mark}", percentile(l.merged.p50), percentile(l.merged.p99))
                     }
                     (_, s) => s.name().to_owned(),
                 },
@@ -202,11 +227,11 @@ fn single(r: &ScenarioResult) {
         println!(
             "  {:<15} p50 {}  p90 {}  p99 {}  p99.9 {}  p99.99 {}  max {}  mean {}  ({} samples)",
             l.kind,
-            duration_ns(m.p50),
-            duration_ns(m.p90),
-            duration_ns(m.p99),
-            duration_ns(m.p999),
-            duration_ns(m.p9999),
+            percentile(m.p50),
+            percentile(m.p90),
+            percentile(m.p99),
+            percentile(m.p999),
+            percentile(m.p9999),
             duration_ns(m.max),
             duration_ns(m.mean),
             m.count
@@ -240,5 +265,23 @@ fn single(r: &ScenarioResult) {
             if rate.sustained { "" } else { " (NOT sustained)" }
         );
     }
-    println!("  repeats         {}", r.repeats.len());
+    println!(
+        "  trials          {} used, {} set aside{}",
+        r.selection.used,
+        r.selection.set_aside,
+        r.selection.state.as_deref().map(|s| format!(" (reference state {s})")).unwrap_or_default()
+    );
+    if let Some(why) = &r.unstable {
+        println!("  UNSTABLE        {why}");
+    }
+    for (i, t) in r.trials.iter().enumerate() {
+        let figure = match (t.msgs_per_s, t.latency) {
+            (Some(m), _) => format!("{}msgs/s", si(m)),
+            (None, Some(l)) => format!("p50 {} p99 {}", percentile(l.p50), percentile(l.p99)),
+            _ => String::new(),
+        };
+        let probe = t.probe.map_or(String::new(), |p| format!("floor {:.0}/{:.0} ns", p.before_ns, p.after_ns));
+        let used = t.set_aside.as_deref().map_or("used".to_owned(), |why| format!("set aside: {why}"));
+        println!("    {:>3}  {figure:<28} {probe:<20} {used}", i + 1);
+    }
 }

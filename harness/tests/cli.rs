@@ -8,7 +8,7 @@ fn harness(args: &[&str]) -> std::process::Output {
 
 #[test]
 fn bad_input_is_one_line_and_status_2() {
-    for args in [&["bogus"][..], &["transports", "--capacity", "bounded:0"], &["all", "--repeat", "0"]] {
+    for args in [&["bogus"][..], &["transports", "--capacity", "bounded:0"], &["all", "--trials", "0"]] {
         let out = harness(args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8(out.stderr).unwrap();
@@ -40,7 +40,7 @@ fn clean_dry_run_succeeds() {
 
 /// `harness run` with these arguments after the common ones.
 fn run_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    let mut v = vec!["run", "--repeat", "1"];
+    let mut v = vec!["run", "--trials", "1"];
     v.extend_from_slice(extra);
     v
 }

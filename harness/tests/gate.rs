@@ -22,7 +22,7 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// The quick suite's real results (2 repeats per scenario).
+/// The quick suite's real results (10 trials per scenario).
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../reports/tests/fixtures/quick.json")
 }
@@ -31,42 +31,114 @@ fn read(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// A copy of the fixture in `dir/name/results.json` with every repeat's
-/// throughput of scenario `id` multiplied by `factor`.
-fn scaled(dir: &Path, name: &str, id: &str, factor: f64) -> PathBuf {
-    let mut results = read(&fixture());
-    let scenario = results["scenarios"].as_array_mut().unwrap().iter_mut().find(|s| s["id"] == id).unwrap();
-    for repeat in scenario["repeats"].as_array_mut().unwrap() {
-        let v = repeat["msgs_per_s"].as_f64().unwrap();
-        repeat["msgs_per_s"] = Value::from(v * factor);
-    }
+/// Write `results` to `dir/name/results.json`.
+fn write(dir: &Path, name: &str, results: &Value) -> PathBuf {
     let path = dir.join(name).join("results.json");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, serde_json::to_string(&results).unwrap()).unwrap();
+    std::fs::write(&path, serde_json::to_string(results).unwrap()).unwrap();
     path
 }
 
-/// The fixture's stream scenario measured `ok` whose repeats agree best
-/// (some real ones differ a hundredfold between repeats).
+/// Scenario `id` of `results`.
+fn scenario<'a>(results: &'a mut Value, id: &str) -> &'a mut Value {
+    results["scenarios"].as_array_mut().unwrap().iter_mut().find(|s| s["id"] == id).unwrap()
+}
+
+/// A copy of the fixture in `dir/name/results.json` with every trial's
+/// throughput of scenario `id` multiplied by `factor`.
+fn scaled(dir: &Path, name: &str, id: &str, factor: f64) -> PathBuf {
+    let mut results = read(&fixture());
+    for trial in scenario(&mut results, id)["trials"].as_array_mut().unwrap() {
+        let v = trial["msgs_per_s"].as_f64().unwrap();
+        trial["msgs_per_s"] = Value::from(v * factor);
+    }
+    write(dir, name, &results)
+}
+
+/// The fixture's stream scenario measured `ok` and stable whose used
+/// trials agree best (some real ones differ a hundredfold between trials).
 fn a_stream_id() -> String {
     let results = read(&fixture());
     let spread = |s: &Value| {
-        let v: Vec<f64> = s["repeats"].as_array().unwrap().iter().map(|r| r["msgs_per_s"].as_f64().unwrap()).collect();
+        let used = s["trials"].as_array().unwrap().iter().filter(|t| t["used"] == true);
+        let v: Vec<f64> = used.map(|t| t["msgs_per_s"].as_f64().unwrap()).collect();
         v.iter().cloned().fold(f64::MIN, f64::max) / v.iter().cloned().fold(f64::MAX, f64::min)
     };
-    let streams =
-        results["scenarios"].as_array().unwrap().iter().filter(|s| s["pattern"] == "stream" && s["status"] == "ok");
+    let streams = results["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["pattern"] == "stream" && s["status"] == "ok" && s["unstable"].is_null());
     let best = streams.min_by(|a, b| spread(a).total_cmp(&spread(b))).unwrap();
     best["id"].as_str().unwrap().to_owned()
 }
 
+/// The fixture's pingpong scenario measured `ok` and stable with a p99 in
+/// every used trial.
+fn a_pingpong_id() -> String {
+    let results = read(&fixture());
+    let pingpongs = results["scenarios"].as_array().unwrap().iter().filter(|s| {
+        s["pattern"] == "pingpong"
+            && s["status"] == "ok"
+            && s["unstable"].is_null()
+            && s["trials"].as_array().unwrap().iter().filter(|t| t["used"] == true).all(|t| t["latency"]["p99"].is_f64())
+    });
+    pingpongs.map(|s| s["id"].as_str().unwrap().to_owned()).next().expect("a stable pingpong with p99s")
+}
+
 #[test]
-fn a_file_against_itself_passes_with_every_metric_unchanged() {
+fn a_scenario_twice_as_slow_fails_the_gate_and_an_unstable_one_never_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = fixture();
+    // Throughput halved.
+    let id = a_stream_id();
+    let halved = scaled(dir.path(), "halved", &id, 0.5);
+    let out = harness(&["compare", f.to_str().unwrap(), halved.to_str().unwrap()], None);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}{}", text(&out.stderr));
+    let regressed = stdout.split("REGRESSED (1):").nth(1).unwrap_or_else(|| panic!("one regression:\n{stdout}"));
+    assert!(regressed.lines().any(|l| l.contains(&id) && l.contains("-50.0%")), "{stdout}");
+
+    // Latency doubled: p50 and p99 both regress.
+    let ping = a_pingpong_id();
+    let mut results = read(&f);
+    for trial in scenario(&mut results, &ping)["trials"].as_array_mut().unwrap() {
+        for q in ["p50", "p99"] {
+            let v = trial["latency"][q].as_f64().unwrap();
+            trial["latency"][q] = Value::from(v * 2.0);
+        }
+    }
+    let doubled = write(dir.path(), "doubled", &results);
+    let out = harness(&["compare", f.to_str().unwrap(), doubled.to_str().unwrap()], None);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    assert!(stdout.contains("REGRESSED (2):") && stdout.matches(ping.as_str()).count() >= 2, "{stdout}");
+
+    // The halved scenario marked unstable in new: inconclusive, with the reason; the gate passes.
+    let mut results = read(&halved);
+    scenario(&mut results, &id)["unstable"] = Value::from("two modes: 5 trials near 1, 5 near 2");
+    let unstable = write(dir.path(), "unstable", &results);
+    let out = harness(&["compare", f.to_str().unwrap(), unstable.to_str().unwrap()], None);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let line = stdout.lines().find(|l| l.contains(&id)).unwrap_or_else(|| panic!("{id} not listed:\n{stdout}"));
+    assert!(line.contains("unstable in new: two modes"), "{line}");
+    assert!(stdout.contains("0 regressed"), "{stdout}");
+}
+
+#[test]
+fn a_file_against_itself_passes_with_every_stable_metric_unchanged() {
     let f = fixture();
     let out = harness(&["compare", f.to_str().unwrap(), f.to_str().unwrap()], None);
     assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("0 regressed, 0 improved, 0 inconclusive"), "{stdout}");
+    let counts = stdout.lines().find(|l| l.contains(" regressed, ")).unwrap_or_else(|| panic!("{stdout}"));
+    assert!(counts.starts_with("0 regressed, 0 improved, "), "{counts}");
+    // The only inconclusive metrics are those of the fixture's unstable scenarios.
+    let inconclusive = counts.split(" inconclusive").next().and_then(|s| s.rsplit(' ').next()).unwrap();
+    if inconclusive != "0" {
+        assert!(counts.contains(&format!("({inconclusive} of unstable scenarios")), "{counts}");
+    }
     assert!(stdout.trim_end().ends_with("no regression"), "{stdout}");
 }
 
@@ -208,7 +280,7 @@ fn a_run_saved_as_a_baseline_is_compared_with_the_next() {
     // Whether a real run regressed against the one before is the machine's
     // business (timing); that it was compared, and how it says so, is ours.
     assert!(matches!(out.status.code(), Some(0 | 3)), "{stdout}{}", text(&out.stderr));
-    assert!(stdout.contains("base  baseline main (1 run, 2 repeats per scenario"), "{stdout}");
+    assert!(stdout.contains("base  baseline main (1 run, 10 trials per scenario"), "{stdout}");
     assert!(stdout.contains("pipe/bounded:8/"), "{stdout}");
     assert!(second.join("comparison.html").is_file());
     assert!(read(&bmf).as_object().unwrap().keys().any(|k| k.starts_with("pipe/bounded:8/")));

@@ -158,7 +158,7 @@ fn every_pattern_writes_schema_results_with_clean_integrity() {
         let size = size.to_string();
         let output = harness()
             .args(["run", "--transport", transport, "--capacity", capacity, "--size", &size, "--pattern", pattern])
-            .args(["--repeat", "2", "--duration", "30ms", "--out"])
+            .args(["--trials", "4", "--duration", "30ms", "--out"])
             .arg(&out)
             .output()
             .expect("run harness");
@@ -173,9 +173,18 @@ fn every_pattern_writes_schema_results_with_clean_integrity() {
         let rate_missed = pattern.starts_with("rate:")
             && s.status == Status::Unsustained
             && s.reason.as_deref().is_some_and(|r| r.contains("asked for"));
-        assert!(s.status == Status::Ok || rate_missed, "{what}: {:?} {:?}", s.status, s.reason);
+        // So is a machine that changed state under too many trials: the
+        // status says so and every trial is kept.
+        let few = s.status == Status::FewTrials && s.reason.as_deref().is_some_and(|r| r.contains("reference state"));
+        assert!(s.status == Status::Ok || rate_missed || few, "{what}: {:?} {:?}", s.status, s.reason);
         assert!(s.integrity.is_clean() && s.integrity.sent > 0, "{what}: {:?}", s.integrity);
-        assert_eq!(s.repeats.len(), 2, "{what}");
+        assert_eq!(s.trials.len(), 4, "{what}");
+        assert_eq!(s.selection.used + s.selection.set_aside, 4, "{what}");
+        assert!(s.trials.iter().all(|t| t.probe.is_some() == (bench_core::pin::available_cores().len() > 1)));
+        assert!(s.trials.iter().all(|t| t.used == t.set_aside.is_none()), "{what}: every set-aside trial says why");
+        if few {
+            continue;
+        }
         assert!(s.cores.is_some() && s.relation.is_some(), "{what}");
         match pattern {
             "stream" => {
@@ -184,15 +193,15 @@ fn every_pattern_writes_schema_results_with_clean_integrity() {
             }
             _ => {
                 let l = s.latency.as_ref().expect("latency");
-                assert!(l.merged.count > 0 && l.merged.p50 > 0.0 && l.merged.p50 <= l.merged.p99, "{what}");
+                let p50 = l.merged.p50.expect("p50 of thousands of samples");
+                assert!(l.merged.count > 0 && p50 > 0.0 && l.merged.p90.is_none_or(|p90| p50 <= p90), "{what}");
                 assert_eq!(l.kind, if pattern == "pingpong" { "round-trip" } else { "one-way" });
                 let merged = bench_core::workload::histogram::decode(&l.histogram).expect("histogram decodes");
-                let per_repeat: u64 = s
-                    .repeats
-                    .iter()
-                    .map(|r| bench_core::workload::histogram::decode(r.histogram.as_ref().unwrap()).unwrap().len())
+                let per_trial: u64 = s
+                    .used_trials()
+                    .map(|t| bench_core::workload::histogram::decode(t.histogram.as_ref().unwrap()).unwrap().len())
                     .sum();
-                assert_eq!(merged.len(), per_repeat, "{what}: merged histogram holds every repeat's samples");
+                assert_eq!(merged.len(), per_trial, "{what}: merged histogram holds every used trial's samples");
             }
         }
         let cpu = s.cpu.expect("cpu");
@@ -206,15 +215,24 @@ fn every_pattern_writes_schema_results_with_clean_integrity() {
 fn results_json_has_exactly_the_documented_fields() {
     let _serial = serial();
     let (_dir, out) = out_dir("schema");
-    let status = harness()
-        .args(["run", "--transport", "pipe", "--capacity", "bounded:4", "--size", "16", "--pattern", "pingpong"])
-        .args(["--repeat", "1", "--duration", "20ms", "--out"])
-        .arg(&out)
-        .output()
-        .expect("run harness");
-    assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
-    let value: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    // A scenario with a figure has every field; on a machine that changes
+    // state, too few of its trials may make one (status few-trials): then
+    // it is measured again, at most five times.
+    let mut value = serde_json::Value::Null;
+    for _ in 0..5 {
+        let status = harness()
+            .args(["run", "--transport", "pipe", "--capacity", "bounded:4", "--size", "16", "--pattern", "pingpong"])
+            .args(["--trials", "5", "--duration", "20ms", "--out"])
+            .arg(&out)
+            .output()
+            .expect("run harness");
+        assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+        value = serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+        if value["scenarios"][0]["status"] == "ok" {
+            break;
+        }
+    }
+    assert_eq!(value["scenarios"][0]["status"], "ok", "{}", value["scenarios"][0]["reason"]);
     let keys = |v: &serde_json::Value| -> Vec<String> {
         let mut k: Vec<String> = v.as_object().expect("an object").keys().cloned().collect();
         k.sort();
@@ -234,8 +252,16 @@ fn results_json_has_exactly_the_documented_fields() {
         ("percentiles", &scenario["latency"]["merged"]),
         ("cpu", &scenario["cpu"]),
         ("integrity", &scenario["integrity"]),
-        ("repeat", &scenario["repeats"][0]),
+        ("selection", &scenario["selection"]),
+        ("trial", &scenario["trials"][0]),
+        ("probe", &scenario["trials"][0]["probe"]),
+        ("machine", &value["machine"][0]),
+        ("state", &value["machine"][0]["states"][0]),
     ] {
+        if v.is_null() && matches!(what, "probe" | "machine" | "state") && bench_core::pin::available_cores().len() < 2
+        {
+            continue; // nothing is probed on one core
+        }
         for k in keys(v) {
             assert!(doc.contains(&format!("`{k}`")), "{what} field `{k}` is not documented in docs/results-schema.md");
         }
@@ -248,7 +274,7 @@ fn a_killed_worker_fails_its_scenario_and_leaves_nothing_behind() {
     let _serial = serial();
     let (_dir, out) = out_dir("kill");
     let run = ["run", "--transport", "sysv-mq", "--capacity", "bounded:64", "--size", "64", "--pattern", "stream"];
-    let mut child = spawn_harness(&[&run[..], &["--repeat", "1", "--duration", "60s"]].concat(), &out, &[]);
+    let mut child = spawn_harness(&[&run[..], &["--trials", "1", "--warmup-trials", "0", "--duration", "60s"]].concat(), &out, &[]);
     let pid = child.id();
     let consumer = wait_for_worker(pid, "consumer");
     let producer = wait_for_worker(pid, "producer");
@@ -270,7 +296,7 @@ fn a_hung_worker_is_killed_at_its_deadline() {
     let _serial = serial();
     let (_dir, out) = out_dir("hang");
     let run = ["run", "--transport", "fifo", "--capacity", "bounded:8", "--size", "64", "--pattern", "stream"];
-    let args = [&run[..], &["--repeat", "1", "--duration", "100ms"]].concat();
+    let args = [&run[..], &["--trials", "1", "--warmup-trials", "0", "--duration", "100ms"]].concat();
     let mut child = spawn_harness(&args, &out, &[("RINGSIDE_DEADLINE_BASE_S", "2")]);
     let pid = child.id();
     let consumer = wait_for_worker(pid, "consumer");

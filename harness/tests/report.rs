@@ -137,7 +137,7 @@ fn run_one_scenario(out: &Path) -> Output {
         "64",
         "--pattern",
         "stream",
-        "--repeat",
+        "--trials",
         "1",
         "--duration",
         "20ms",

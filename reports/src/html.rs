@@ -1,6 +1,8 @@
 //! HTML building blocks: escaping, the page's inline style sheet, figures
-//! (an inline SVG chart, or a note saying why it is missing) and tables
-//! (rows optionally marked with a class, for highlights).
+//! (an inline SVG chart, or a note saying why it is missing), tables
+//! (rows optionally marked with a class, for highlights; cells optionally
+//! carrying a note shown on hover, such as why a figure is missing) and
+//! footnotes.
 
 use crate::charts::ChartError;
 
@@ -27,14 +29,62 @@ pub fn missing(why: &str) -> String {
     format!("<p class=\"missing\">{}</p>\n", escape(why))
 }
 
+/// A table cell: its text and, optionally, a note that the page shows
+/// when the pointer rests on the cell (why a figure is missing, why it is
+/// marked). Plain `String`s are cells without a note.
+pub trait Cell {
+    /// The text shown.
+    fn text(&self) -> &str;
+    /// The note, if any.
+    fn note(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl Cell for String {
+    fn text(&self) -> &str {
+        self
+    }
+}
+
+/// A cell with a note.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Noted {
+    /// The text shown.
+    pub text: String,
+    /// Shown on hover; `None` for none.
+    pub note: Option<String>,
+}
+
+impl Noted {
+    /// A cell without a note.
+    pub fn plain(text: impl Into<String>) -> Noted {
+        Noted { text: text.into(), note: None }
+    }
+}
+
+impl Cell for Noted {
+    fn text(&self) -> &str {
+        &self.text
+    }
+
+    fn note(&self) -> Option<&str> {
+        self.note.as_deref()
+    }
+}
+
 /// A table: header cells and rows of cells, all escaped here.
-pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+pub fn table<C: Cell>(header: &[&str], rows: &[Vec<C>]) -> String {
     marked_table(header, rows.iter().map(|row| (None, row.as_slice())))
 }
 
 /// A table whose rows may each carry a CSS class (a highlight): header
-/// cells and `(class, cells)` rows, all escaped here.
-pub fn marked_table<'a>(header: &[&str], rows: impl IntoIterator<Item = (Option<&'a str>, &'a [String])>) -> String {
+/// cells and `(class, cells)` rows, all escaped here. A cell's note is its
+/// `title`.
+pub fn marked_table<'a, C: Cell + 'a>(
+    header: &[&str],
+    rows: impl IntoIterator<Item = (Option<&'a str>, &'a [C])>,
+) -> String {
     let mut body = String::new();
     for (class, row) in rows {
         match class {
@@ -42,7 +92,10 @@ pub fn marked_table<'a>(header: &[&str], rows: impl IntoIterator<Item = (Option<
             None => body.push_str("<tr>"),
         }
         for cell in row {
-            body.push_str(&format!("<td>{}</td>", escape(cell)));
+            match cell.note() {
+                Some(note) => body.push_str(&format!("<td title=\"{}\">{}</td>", escape(note), escape(cell.text()))),
+                None => body.push_str(&format!("<td>{}</td>", escape(cell.text()))),
+            }
         }
         body.push_str("</tr>\n");
     }
@@ -57,6 +110,16 @@ pub fn marked_table<'a>(header: &[&str], rows: impl IntoIterator<Item = (Option<
     out.push_str(&body);
     out.push_str("</tbody></table></div>\n");
     out
+}
+
+/// Footnotes to a figure or table: one line each, escaped here; nothing
+/// when there are none.
+pub fn notes(lines: &[String]) -> String {
+    if lines.is_empty() {
+        return String::new();
+    }
+    let items: String = lines.iter().map(|l| format!("<li>{}</li>\n", escape(l))).collect();
+    format!("<ul class=\"notes\">\n{items}</ul>\n")
 }
 
 /// A `<section id>` with its `<h2>` title and body.
@@ -79,6 +142,8 @@ table { border-collapse: collapse; font-size: 0.85rem; margin: 0.6rem 0 1.2rem; 
 th, td { border: 1px solid #ccd; padding: 0.2rem 0.5rem; text-align: left; vertical-align: top; }
 th { background: #eef0f6; }
 td { font-variant-numeric: tabular-nums; }
+td[title] { text-decoration: underline dotted; cursor: help; }
+ul.notes { font-size: 0.85rem; color: #444; margin: -0.6rem 0 1.2rem; padding-left: 1.2rem; }
 p.missing { color: #7a4b00; background: #fff6e0; border-left: 4px solid #e0a400; padding: 0.4rem 0.7rem; }
 div.banner { background: #fde2e2; border: 2px solid #c62828; color: #8e0000; padding: 0.7rem 1rem; font-weight: 600; }
 ul.warnings li { color: #8e0000; }
@@ -99,5 +164,14 @@ mod tests {
     fn escapes_markup() {
         assert_eq!(escape("<a href=\"x\">&'"), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
         assert!(figure("f", "A chart", Err(ChartError::Empty)).starts_with("<p class=\"missing\">"));
+    }
+
+    #[test]
+    fn a_cell_note_is_its_title_and_notes_are_a_list() {
+        let rows = vec![vec![Noted { text: "—".into(), note: Some("p99.9 needs 10000 samples, 3000 taken".into()) }]];
+        assert!(table(&["p99.9"], &rows).contains("<td title=\"p99.9 needs 10000 samples, 3000 taken\">—</td>"));
+        assert!(table(&["a"], &[vec!["<b>".to_owned()]]).contains("<td>&lt;b&gt;</td>"));
+        assert_eq!(notes(&[]), "");
+        assert!(notes(&["a & b".into()]).contains("<li>a &amp; b</li>"));
     }
 }

@@ -8,8 +8,11 @@
 //! The page has no script and fetches nothing: charts are SVG drawn by
 //! `plotters` ([`charts`]) and inlined, the style sheet is inline. Modules:
 //! [`select`] picks scenarios out of a file, [`verdict`] computes section
-//! 1, [`spectrum`] reads latency histograms, [`palette`] gives each
-//! transport its colour, `sections` and `html` build the page.
+//! 1, [`headline`] shows a scenario's figure the same way everywhere
+//! (marked when unstable, replaced by its status when there is none, a
+//! percentile withheld when too few samples support it), [`spectrum`]
+//! reads latency histograms, [`palette`] gives each transport its colour,
+//! `sections` and `html` build the page.
 //! [`comparison`] renders the regression gate's verdicts (`ci::Comparison`)
 //! for a terminal, a pull request (markdown) and a browser.
 
@@ -20,6 +23,7 @@ use scenarios::results::ResultsFile;
 pub mod charts;
 pub mod comparison;
 pub mod format;
+pub mod headline;
 mod html;
 pub mod palette;
 mod sections;
@@ -96,10 +100,11 @@ pub fn render_html(inputs: &[Input]) -> String {
     for input in inputs {
         let r = &input.results;
         page.push_str(&format!(
-            "<li><strong>{}</strong>: suite {}, {} scenarios, {} on {} ({}), {}</li>\n",
+            "<li><strong>{}</strong>: suite {}, {} scenarios, {} rounds of trials, {} on {} ({}), {}</li>\n",
             html::escape(&input.label),
             html::escape(&r.suite),
             r.scenarios.len(),
+            r.method.rounds,
             html::escape(&r.tool),
             html::escape(&r.environment.hostname),
             html::escape(&r.environment.cpu_model),
@@ -131,12 +136,16 @@ pub fn verdict_table(inputs: &[Input]) -> String {
             if input.results.valid { "" } else { " (INVALID: do not quote)" }
         ));
         let mut rows: Vec<Vec<String>> = vec![header.iter().map(|h| (*h).to_owned()).collect()];
-        rows.extend(verdict::verdicts(&input.results).iter().map(sections::verdict_row));
+        let verdicts = verdict::verdicts(&input.results);
+        rows.extend(verdicts.iter().map(sections::verdict_row));
         if rows.len() == 1 {
             out.push_str("  no measured stream or pingpong scenario at the primary placement\n");
             continue;
         }
         out.push_str(&format::aligned(&rows, "  "));
+        for note in sections::verdict_notes(&verdicts) {
+            out.push_str(&format!("  {note}\n"));
+        }
     }
     out
 }

@@ -1,6 +1,8 @@
 //! One fixed colour per transport, the same in every chart: the ring
 //! family in blues, eventfd and crossbeam in greens, the kernel transports
-//! in warm and neutral hues; an unknown name is grey.
+//! in warm and neutral hues; an unknown name is grey. Also the colours of
+//! the machine-state timeline: trials used and set aside, the reference
+//! state and the others.
 
 use plotters::style::RGBColor;
 
@@ -26,6 +28,18 @@ pub fn colour(transport: &str) -> RGBColor {
 
 /// Colour of figures that belong to no transport (the physical floor).
 pub const NEUTRAL: RGBColor = RGBColor(0x70, 0x70, 0x70);
+
+/// A trial that makes the headline figures, on the machine timeline.
+pub const USED: RGBColor = RGBColor(0x1b, 0x3a, 0x6b);
+
+/// A trial set aside by the selection rule, on the machine timeline.
+pub const SET_ASIDE: RGBColor = RGBColor(0xe0, 0x3c, 0x1f);
+
+/// The band of the reference machine state (whose trials are used).
+pub const REFERENCE_STATE: RGBColor = RGBColor(0xb9, 0xd7, 0xf2);
+
+/// The band of any other machine state.
+pub const OTHER_STATE: RGBColor = RGBColor(0xe2, 0xe2, 0xe2);
 
 /// `#rrggbb` of a colour, for HTML swatches.
 pub fn hex(c: RGBColor) -> String {

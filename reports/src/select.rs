@@ -50,10 +50,12 @@ pub fn capacity_key(capacity: &str) -> (u8, u64) {
     }
 }
 
-/// Whether figures were measured for the scenario (`ok`, or an open-loop
-/// rate that was not kept, whose latencies are those of a backlog).
+/// Whether the scenario's trials ran: `ok`; an open-loop rate that was not
+/// kept, whose latencies are those of a backlog; or too few trials in the
+/// machine's reference state for a figure (`few-trials`: tables show the
+/// status, charts its trials, in place of a figure).
 pub fn measured(s: &ScenarioResult) -> bool {
-    matches!(s.status, Status::Ok | Status::Unsustained)
+    matches!(s.status, Status::Ok | Status::Unsustained | Status::FewTrials)
 }
 
 /// The measured scenarios matching `keep`, in transport order (then
@@ -83,7 +85,7 @@ pub fn distinct<T: PartialEq + Clone>(scenarios: &[&ScenarioResult], field: impl
     out
 }
 
-/// The stream throughput samples of a scenario, one per repeat.
+/// The stream throughput samples of a scenario, one per used trial.
 pub fn throughput_samples(s: &ScenarioResult) -> Vec<f64> {
-    s.repeats.iter().filter_map(|r| r.msgs_per_s).collect()
+    s.used_trials().filter_map(|t| t.msgs_per_s).collect()
 }

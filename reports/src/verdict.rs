@@ -1,9 +1,12 @@
 //! Section 1's verdict: for each capacity mode, the fastest transport by
 //! throughput and by p99 latency, and how many times faster the ring is
-//! than the best kernel-backed transport, with a bootstrap interval.
+//! than the best kernel-backed transport, with a bootstrap interval over
+//! the trials used. Only scenarios with a figure compete; an unstable one
+//! competes and is marked where the verdict is shown.
 
 use scenarios::results::{ResultsFile, ScenarioResult, Status};
 
+use crate::headline;
 use crate::select::{self, DEFAULT_SIZE};
 
 /// Bootstrap resamples of the ring-to-kernel ratio.
@@ -27,13 +30,28 @@ pub struct Verdict<'a> {
     /// rate runs that kept their rate (`all` runs pingpong at bounded:1
     /// only, and rate:R across the capacity sweep).
     pub lowest_p99: Option<&'a ScenarioResult>,
-    /// The ring's (`shm-ring`) stream scenario.
+    /// The ring's (`shm-ring`) stream scenario, with a figure or with too
+    /// few trials for one (`few-trials`).
     pub ring: Option<&'a ScenarioResult>,
     /// The kernel-backed stream scenario with the highest median throughput.
     pub best_kernel: Option<&'a ScenarioResult>,
-    /// median(ring) / median(kernel) of per-repeat throughput, with its
-    /// 95% bootstrap interval (`ratio`, `low`, `high`).
+    /// median(ring) / median(kernel) of the used trials' throughputs, with
+    /// its 95% bootstrap interval (`ratio`, `low`, `high`); `None` unless
+    /// both have a figure.
     pub ring_vs_kernel: Option<(f64, f64, f64)>,
+}
+
+impl<'a> Verdict<'a> {
+    /// The scenarios the verdict names, each once.
+    pub fn scenarios(&self) -> Vec<&'a ScenarioResult> {
+        let mut out: Vec<&'a ScenarioResult> = Vec::new();
+        for s in [self.fastest, self.lowest_p99, self.ring, self.best_kernel].into_iter().flatten() {
+            if !out.iter().any(|o| o.id == s.id) {
+                out.push(s);
+            }
+        }
+        out
+    }
 }
 
 /// One verdict per capacity mode with a stream or pingpong scenario at
@@ -46,15 +64,13 @@ pub fn verdicts(results: &ResultsFile) -> Vec<Verdict<'_>> {
     capacities
         .into_iter()
         .filter_map(|capacity| {
-            let stream: Vec<&ScenarioResult> = base
-                .iter()
-                .copied()
-                .filter(|s| s.capacity == capacity && s.pattern == "stream" && s.msgs_per_s.is_some())
-                .collect();
+            let streams: Vec<&ScenarioResult> =
+                base.iter().copied().filter(|s| s.capacity == capacity && s.pattern == "stream").collect();
+            let stream: Vec<&ScenarioResult> = streams.iter().copied().filter(|s| s.msgs_per_s.is_some()).collect();
             let latency = |pattern: fn(&str) -> bool| -> Vec<&ScenarioResult> {
                 base.iter()
                     .copied()
-                    .filter(|s| s.capacity == capacity && pattern(&s.pattern) && s.latency.is_some())
+                    .filter(|s| s.capacity == capacity && pattern(&s.pattern) && headline::p99(s).is_ok())
                     .filter(|s| s.status == Status::Ok)
                     .collect()
             };
@@ -62,20 +78,20 @@ pub fn verdicts(results: &ResultsFile) -> Vec<Verdict<'_>> {
             if timed.is_empty() {
                 timed = latency(|p| p.starts_with("rate:"));
             }
-            if stream.is_empty() && timed.is_empty() {
+            if streams.is_empty() && timed.is_empty() {
                 return None;
             }
             let by_throughput = |s: &&ScenarioResult| s.msgs_per_s.map(|e| e.median).unwrap_or(f64::NAN);
             let fastest = stream.iter().copied().max_by(|a, b| by_throughput(a).total_cmp(&by_throughput(b)));
-            let p99 = |s: &&ScenarioResult| s.latency.as_ref().map(|l| l.p99.median).unwrap_or(f64::NAN);
+            let p99 = |s: &&ScenarioResult| headline::p99(s).map(|e| e.median).unwrap_or(f64::NAN);
             let lowest_p99 = timed.iter().copied().min_by(|a, b| p99(a).total_cmp(&p99(b)));
-            let ring = stream.iter().copied().find(|s| s.transport == "shm-ring");
+            let ring = streams.iter().copied().find(|s| s.transport == "shm-ring");
             let best_kernel = stream
                 .iter()
                 .copied()
                 .filter(|s| select::is_kernel(&s.transport))
                 .max_by(|a, b| by_throughput(a).total_cmp(&by_throughput(b)));
-            let ring_vs_kernel = match (ring, best_kernel) {
+            let ring_vs_kernel = match (ring.filter(|r| r.msgs_per_s.is_some()), best_kernel) {
                 (Some(r), Some(k)) => ratio_interval(&select::throughput_samples(r), &select::throughput_samples(k)),
                 _ => None,
             };
@@ -86,7 +102,7 @@ pub fn verdicts(results: &ResultsFile) -> Vec<Verdict<'_>> {
 
 /// median(a) / median(b) and its 95% percentile-bootstrap interval:
 /// `RESAMPLES` times, resample each side with replacement (they are
-/// independent process runs) and take the ratio of the medians. `None`
+/// independent trials) and take the ratio of the medians. `None`
 /// when a side has no samples or b's median is not positive.
 pub fn ratio_interval(a: &[f64], b: &[f64]) -> Option<(f64, f64, f64)> {
     if a.is_empty() || b.is_empty() {

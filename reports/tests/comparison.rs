@@ -1,7 +1,8 @@
 //! The comparison page rendered from real results (the trimmed `harness
 //! all` run in tests/fixtures): a regression and an improvement made by
-//! scaling one stream scenario's repeats each, an A/A comparison of the
-//! file against itself, and a new side where every scenario failed. The
+//! scaling one stream scenario's trials each, an A/A comparison of the
+//! file against itself, a new side where every scenario failed, and a
+//! scenario unstable in base, whose note every rendering shows. The
 //! page's charts parse, its banner and highlights follow the verdicts, its
 //! text is escaped, and it fetches nothing.
 
@@ -15,28 +16,29 @@ fn fixture() -> ResultsFile {
     ResultsFile::read(&support::fixture("all.json")).unwrap()
 }
 
-/// Ids of the stream scenarios measured with at least two repeats whose
-/// fastest repeat is within 30% of their slowest: scaled by 0.6 or 1.6,
-/// every repeat of new lands beyond every repeat of base.
+/// Ids of the stable stream scenarios measured with at least two used
+/// trials whose fastest is within 30% of their slowest: scaled by 0.6 or
+/// 1.6, every used trial of new lands beyond every used trial of base.
 fn steady_streams(results: &ResultsFile) -> Vec<String> {
     results
         .scenarios
         .iter()
-        .filter(|s| s.pattern == "stream" && s.status == Status::Ok && s.repeats.len() >= 2)
+        .filter(|s| s.pattern == "stream" && s.status == Status::Ok && s.unstable.is_none())
         .filter(|s| {
-            let rates: Vec<f64> = s.repeats.iter().filter_map(|r| r.msgs_per_s).collect();
+            let used = s.used_trials().count();
+            let rates: Vec<f64> = s.used_trials().filter_map(|t| t.msgs_per_s).collect();
             let (lo, hi) = rates.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
-            rates.len() == s.repeats.len() && hi < 1.3 * lo
+            used >= 2 && rates.len() == used && hi < 1.3 * lo
         })
         .map(|s| s.id.clone())
         .collect()
 }
 
-/// `results` with every repeat of scenario `id` running at `factor` times its rate.
+/// `results` with every trial of scenario `id` running at `factor` times its rate.
 fn scaled(mut results: ResultsFile, id: &str, factor: f64) -> ResultsFile {
     let scenario = results.scenarios.iter_mut().find(|s| s.id == id).unwrap();
-    for repeat in &mut scenario.repeats {
-        repeat.msgs_per_s = repeat.msgs_per_s.map(|r| r * factor);
+    for trial in &mut scenario.trials {
+        trial.msgs_per_s = trial.msgs_per_s.map(|r| r * factor);
     }
     results
 }
@@ -112,7 +114,10 @@ fn a_regression_is_highlighted_and_fails_the_banner() {
     assert!(page.contains("for throughput right is better, for latency left is better"));
     assert!(page.contains(&format!("the {} unchanged", c.rows.len() - 2)));
 
-    // Scenarios without repeats in the trimmed fixture are listed, not compared.
+    // No table needs a note column: no scenario is unstable.
+    assert!(!page.contains("<th>note</th>"));
+
+    // Scenarios without trials in the trimmed fixture are listed, not compared.
     let skipped = section(&page, "not-compared").expect("the not-compared table");
     assert_eq!(table_rows(skipped).len(), c.skipped.len() + 1);
 
@@ -195,6 +200,51 @@ fn names_are_escaped_in_the_page_and_the_chart() {
     assert!(page.contains(&format!("<td>{}</td>", reports_escape(&odd))));
     let texts = charts(&page);
     assert!(texts[0].contains(&format!("{odd} throughput")), "the chart's label lost its characters");
+}
+
+#[test]
+fn an_unstable_scenario_is_inconclusive_with_its_note_in_every_rendering() {
+    let mut base = fixture();
+    let id = steady_streams(&base)[0].clone();
+    // Half the speed in new: a regression, were the scenario stable in base.
+    let new = scaled(base.clone(), &id, 0.5);
+    let why = "two modes: 2 trials near 1.2 M msgs/s, 1 near <2.0> M msgs/s";
+    base.scenarios.iter_mut().find(|s| s.id == id).unwrap().unstable = Some(why.into());
+    let c =
+        Comparison::new(&Side::from_runs("base", vec![base]), &Side::from_runs("new", vec![new]), &Settings::default());
+    let note = format!("unstable in base: {why}");
+    let noted: Vec<_> = c.rows.iter().filter(|r| r.note.is_some()).collect();
+    assert_eq!(noted.len(), 1);
+    assert_eq!((noted[0].scenario.as_str(), noted[0].verdict), (id.as_str(), Verdict::Inconclusive));
+    assert_eq!(noted[0].note.as_deref(), Some(note.as_str()));
+    assert!(c.passes());
+
+    let text = reports::comparison::terminal(&c, false);
+    let inconclusive = &text[text.find("INCONCLUSIVE (").expect("an inconclusive table")..];
+    let header = inconclusive.lines().nth(1).unwrap();
+    assert!(header.trim_start().starts_with("scenario") && header.trim_end().ends_with("note"), "{header}");
+    let line = inconclusive.lines().find(|l| l.contains(id.as_str())).unwrap();
+    assert!(line.trim_end().ends_with(&note), "{line}");
+    assert!(text.contains("inconclusive (1 of unstable scenarios, never judged)"), "{text}");
+    assert!(text.ends_with("no regression\n"), "{text}");
+
+    let markdown = reports::comparison::markdown(&c);
+    assert!(markdown.contains("| scenario | metric | base | new | change | interval | threshold | note |"));
+    let escaped = note.replace('<', "&lt;").replace('>', "&gt;");
+    let line = markdown.lines().find(|l| l.starts_with(&format!("| `{id}`"))).unwrap();
+    assert!(line.ends_with(&format!("| {escaped} |")), "{line}");
+
+    let page = reports::comparison::html(&c);
+    fetches_nothing(&page);
+    assert!(page.contains("<div class=\"banner pass\">no regression</div>"));
+    let inconclusive = section(&page, "inconclusive").expect("an inconclusive table");
+    assert!(inconclusive.contains("<th>note</th>"));
+    let row = table_rows(inconclusive).into_iter().find(|r| r.contains(&format!("<td>{id}</td>"))).unwrap();
+    assert!(row.starts_with("<tr>") && row.contains(&format!("<td>{}</td>", reports_escape(&note))), "{row}");
+    assert!(!page.contains(why), "the note is escaped");
+    assert!(page.contains("One charted metric is of a scenario unstable on a side: never judged"));
+    let all = section(&page, "all-metrics").expect("the table of all metrics");
+    assert!(all.contains("<th>note</th>") && all.contains(&format!("<td>{}</td>", reports_escape(&note))));
 }
 
 /// HTML escaping as the page does it.

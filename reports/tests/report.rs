@@ -1,5 +1,6 @@
 //! The report rendered from real results files (trimmed copies of a full
-//! `harness all` run and a quick run, with one scenario marked failed):
+//! `harness all` run and a quick run, with one scenario marked failed;
+//! see the support module):
 //! every chart's SVG parses and carries its series, the page has every
 //! section and nothing from the network, the verdict matches figures
 //! computed here from the file, and several inputs render side by side.
@@ -21,6 +22,7 @@ fn the_page_has_every_section_and_nothing_from_the_network() {
     let page = render_html(&all());
     for id in [
         "verdict",
+        "machine",
         "throughput",
         "spectrum",
         "sizes",
@@ -70,13 +72,24 @@ fn renderers_emit_their_series_and_refuse_empty_data() {
         y_label: "rate".into(),
         y_ticks: format::si,
         series: vec![
-            Series { name: "pipe".into(), colour: palette::colour("pipe"), points: vec![(8.0, 1e6), (65536.0, 1e3)] },
-            Series { name: "tcp & <co>".into(), colour: palette::colour("tcp"), points: vec![(8.0, 5e5)] },
+            Series {
+                name: "pipe".into(),
+                colour: palette::colour("pipe"),
+                points: vec![(8.0, 1e6), (65536.0, 1e3)],
+                unstable: vec![1],
+            },
+            Series {
+                name: "tcp & <co>".into(),
+                colour: palette::colour("tcp"),
+                points: vec![(8.0, 5e5)],
+                unstable: vec![],
+            },
         ],
     };
     let svg = line.svg().unwrap();
     let texts = svg_texts(&svg);
     assert!(texts.iter().any(|t| t == "pipe") && texts.iter().any(|t| t == "tcp & <co>"), "{texts:?}");
+    assert!(texts.iter().any(|t| t == reports::charts::RING_NAME), "the ring of an unstable point is not explained");
     let colour = palette::hex(palette::colour("pipe"));
     assert!(svg.to_lowercase().contains(&colour), "pipe's colour {colour} not used");
     let empty = BarChart { value_label: "x".into(), ticks: format::si, bars: vec![] };

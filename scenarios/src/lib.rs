@@ -3,12 +3,15 @@
 //! named suites (`all`, `quick`, user TOML) built from it ([`Suite`]), the
 //! command-line [`Filter`]s that narrow them, and the results file every
 //! run writes ([`results`], kept up to date by [`ResultsWriter`], with its
-//! spreadsheet form in [`csv`]).
+//! spreadsheet form in [`csv`]), and the rules that make a headline figure
+//! of a scenario's trials ([`selection`], [`stability`]).
 
 pub mod csv;
 pub mod filter;
 pub mod results;
 pub mod scenario;
+pub mod selection;
+pub mod stability;
 pub mod suite;
 pub mod writer;
 

@@ -1,5 +1,6 @@
 //! The results file: what one run of the harness measured, scenario by
-//! scenario, with every repeat's raw samples. Versioned by
+//! scenario, with every trial's raw figures and the machine-state probes
+//! taken around it. Versioned by
 //! [`SCHEMA_VERSION`]; `docs/results-schema.md` documents each field.
 //!
 //! Readers (the report, the regression gate) refuse a file whose
@@ -12,7 +13,7 @@ pub use bench_core::workload::{Integrity, SideCpu};
 use serde::{Deserialize, Serialize};
 
 /// The version of this schema; bumped on any change a reader must know about.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// One `results.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -38,6 +39,9 @@ pub struct ResultsFile {
     pub method: Method,
     /// The physical floor for each placement measured.
     pub floors: Vec<Floor>,
+    /// The states the machine was found in, per probed pair of cores, from
+    /// the probes taken around every trial (see [`crate::selection`]).
+    pub machine: Vec<MachineStates>,
     /// One entry per scenario, in the order run.
     pub scenarios: Vec<ScenarioResult>,
 }
@@ -45,12 +49,26 @@ pub struct ResultsFile {
 /// How the figures were taken.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Method {
-    /// Measured process runs per scenario (after the warm-up).
-    pub repeats: u32,
-    /// Discarded warm-up runs per scenario.
-    pub warmup_runs: u32,
-    /// How long each measured run sends, in milliseconds.
-    pub run_ms: u64,
+    /// Rounds: each measures every scenario once, as one trial (one run
+    /// between fresh worker processes), in an order of its own.
+    pub rounds: u32,
+    /// Discarded warm-up trials per scenario (10 ms each), before the first round.
+    pub warmup_trials: u32,
+    /// How long the producer sends in one trial, per pattern.
+    pub trial_ms: TrialLengths,
+    /// The seed of the rounds' orders: the same seed and suite give the
+    /// same order (`--seed`).
+    pub seed: u64,
+    /// How the order is drawn, in words.
+    pub order: String,
+    /// What a machine-state probe is, in words.
+    pub probe: String,
+    /// Which trials make a headline figure ([`crate::selection::RULE`]).
+    pub selection: String,
+    /// When a scenario is marked unstable ([`crate::stability::RULE`]).
+    pub stability: String,
+    /// When a percentile is given ([`PERCENTILE_RULE`]).
+    pub percentiles: String,
     /// The clock one-way latencies are read with (`CLOCK_MONOTONIC`).
     pub clock: String,
     /// Cost of one clock read, ns (median of several measurements).
@@ -75,10 +93,87 @@ pub struct Floor {
     pub copy_bytes_per_s: f64,
 }
 
-/// A median over repeats and its 95% confidence interval.
+/// How long the producer sends in one trial, in milliseconds, per pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrialLengths {
+    /// `stream` trials.
+    pub stream: u64,
+    /// `pingpong` trials.
+    pub pingpong: u64,
+    /// `rate:R` trials.
+    pub rate: u64,
+}
+
+impl TrialLengths {
+    /// The same length for every pattern.
+    pub fn all(ms: u64) -> TrialLengths {
+        TrialLengths { stream: ms, pingpong: ms, rate: ms }
+    }
+
+    /// The length for `pattern`, in milliseconds.
+    pub fn of(&self, pattern: bench_core::workload::Pattern) -> u64 {
+        use bench_core::workload::Pattern;
+        match pattern {
+            Pattern::Stream => self.stream,
+            Pattern::PingPong => self.pingpong,
+            Pattern::Rate(_) => self.rate,
+        }
+    }
+}
+
+/// The states the machine was in for one pair of probed cores: the probes'
+/// cache-line round trips, grouped where they cluster.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MachineStates {
+    /// The probed cores.
+    pub cores: [usize; 2],
+    /// The states, fastest first.
+    pub states: Vec<MachineState>,
+    /// Index in [`MachineStates::states`] of the state whose trials make
+    /// the headline figures (the prevailing one).
+    pub reference: usize,
+}
+
+/// One state of the machine: a cluster of probe round trips.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MachineState {
+    /// Fastest probe in the state, ns.
+    pub low_ns: f64,
+    /// Slowest probe in the state, ns.
+    pub high_ns: f64,
+    /// Probes in the state (two per trial).
+    pub probes: usize,
+}
+
+impl MachineState {
+    /// `floor 51-60 ns`.
+    pub fn label(&self) -> String {
+        format!("floor {:.0}-{:.0} ns", self.low_ns, self.high_ns)
+    }
+
+    /// True when `ns` lies in the state.
+    pub fn holds(&self, ns: f64) -> bool {
+        self.low_ns <= ns && ns <= self.high_ns
+    }
+}
+
+/// The cache-line round trip on a trial's cores right before and right
+/// after it: the machine's state around the trial.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Probe {
+    /// The probed cores: the trial's two, or its one and another on a
+    /// same-core trial.
+    pub cores: [usize; 2],
+    /// Round trip right before the trial, ns (median of its batches).
+    pub before_ns: f64,
+    /// Round trip right after it, ns.
+    pub after_ns: f64,
+}
+
+/// A median over trials and its 95% confidence interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
-    /// Median of the per-repeat values.
+    /// Median of the per-trial values.
     pub median: f64,
     /// Lower end of the 95% interval.
     pub low: f64,
@@ -96,9 +191,9 @@ pub const INTERVAL_SEED: u64 = 0x7269_6e67_7369_6465; // "ringside"
 
 /// How [`Estimate::of`] computes an interval; the text a results file's
 /// `method.interval` carries.
-pub const INTERVAL_METHOD: &str = "median over repeats (mean of the middle two for an even count); 95% percentile \
+pub const INTERVAL_METHOD: &str = "median over the trials used (mean of the middle two for an even count); 95% percentile \
      bootstrap interval of the median: 10000 resamples with replacement, fixed seed, nearest-rank 2.5% and 97.5% \
-     quantiles of the resampled medians; one repeat gives a zero-width interval";
+     quantiles of the resampled medians; one trial gives a zero-width interval";
 
 impl Estimate {
     /// The median of `values` and its interval as [`INTERVAL_METHOD`]
@@ -128,6 +223,9 @@ pub enum Status {
     Refused,
     /// This machine lacks the placement (see `reason`).
     Unavailable,
+    /// Measured, but too few trials ran in the machine's reference state
+    /// to give a figure (see `reason`; the trials are all kept).
+    FewTrials,
     /// A worker crashed, hung, was killed or found broken integrity.
     Failed,
 }
@@ -140,6 +238,7 @@ impl Status {
             Status::Unsustained => "unsustained",
             Status::Refused => "refused",
             Status::Unavailable => "unavailable",
+            Status::FewTrials => "few-trials",
             Status::Failed => "failed",
         }
     }
@@ -173,23 +272,49 @@ pub struct ScenarioResult {
     pub status: Status,
     /// Why, when not `ok`.
     pub reason: Option<String>,
-    /// Messages per second at the consumer (stream).
+    /// Which trials make the figures: how many were used, how many set
+    /// aside and why.
+    pub selection: Selection,
+    /// Why the used trials' figures are not one population (several modes,
+    /// a drift, a spread too wide), or `None` when they are, or when too
+    /// few were used to tell. An unstable figure is printed, marked, and
+    /// never judged by the regression gate.
+    pub unstable: Option<String>,
+    /// Messages per second at the consumer (stream), over the trials used.
     pub msgs_per_s: Option<Estimate>,
     /// Payload bytes per second at the consumer (stream).
     pub bytes_per_s: Option<Estimate>,
-    /// Latency distribution, all repeats merged (pingpong: round trip;
+    /// Latency distribution, the used trials merged (pingpong: round trip;
     /// rate: one way from the intended send time).
     pub latency: Option<Latency>,
-    /// CPU cost per side, summed over repeats.
+    /// CPU cost per side, summed over the trials used.
     pub cpu: Option<CpuCost>,
-    /// Integrity counts, summed over repeats.
+    /// Integrity counts, summed over every trial.
     pub integrity: Integrity,
     /// Distance from the floor (see [`FloorDistance`]).
     pub floor: Option<FloorDistance>,
     /// The open-loop check (rate only).
     pub rate: Option<RateCheck>,
-    /// Every measured repeat, raw.
-    pub repeats: Vec<Repeat>,
+    /// Every measured trial, raw, used or set aside, in the order run.
+    pub trials: Vec<Trial>,
+}
+
+impl ScenarioResult {
+    /// The trials that make the headline figures.
+    pub fn used_trials(&self) -> impl Iterator<Item = &Trial> {
+        self.trials.iter().filter(|t| t.used)
+    }
+}
+
+/// Which trials of a scenario make its figures.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Selection {
+    /// Trials used.
+    pub used: u32,
+    /// Trials set aside (reported in [`ScenarioResult::trials`] with their reasons).
+    pub set_aside: u32,
+    /// The machine state the used trials ran in (`floor 51-60 ns`), if probed.
+    pub state: Option<String>,
 }
 
 /// A latency distribution.
@@ -199,29 +324,58 @@ pub struct Latency {
     pub kind: String,
     /// Percentiles and mean, ns, of the merged histogram.
     pub merged: Percentiles,
-    /// Median over repeats of each repeat's p50, with its interval.
+    /// Median over the used trials of each trial's p50, with its interval.
     pub p50: Estimate,
-    /// Median over repeats of each repeat's p99, with its interval.
-    pub p99: Estimate,
+    /// Median over the used trials of each trial's p99, with its interval;
+    /// `None` when no trial had the samples a p99 needs.
+    pub p99: Option<Estimate>,
     /// The merged histogram: HdrHistogram V2, base64.
     pub histogram: String,
 }
 
-/// Percentiles of one distribution, in ns.
+/// When a percentile is given, in words: the text a results file's
+/// `method.percentiles` carries.
+pub const PERCENTILE_RULE: &str = "a percentile p is given only from at least 10/(1-p) samples (p50: 20, p90: \
+     100, p99: 1000, p99.9: 10000, p99.99: 100000), so that at least ten samples lie beyond it; below that it is \
+     null, and every table and chart says why";
+
+/// The fewest samples that support percentile `q` (0 < q < 1): `10/(1-q)`,
+/// rounded up, so that at least ten samples lie beyond it.
+pub fn min_samples(q: f64) -> u64 {
+    let exact = 10.0 / (1.0 - q);
+    // 1 - 0.9999 is not exact in binary: 10 / it lands a hair above 100000.
+    let near = exact.round();
+    if (exact - near).abs() <= 1e-6 * near { near as u64 } else { exact.ceil() as u64 }
+}
+
+/// Why percentile `q` of `count` samples is not given, or `None` when it is.
+pub fn percentile_absent(q: f64, count: u64) -> Option<String> {
+    let need = min_samples(q);
+    (count < need).then(|| format!("p{} needs {need} samples, {count} taken", percentile_name(q)))
+}
+
+/// `50`, `99`, `99.9`, `99.99` for 0.5, 0.99, 0.999, 0.9999.
+pub fn percentile_name(q: f64) -> String {
+    let p = format!("{:.4}", q * 100.0);
+    p.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// Percentiles of one distribution, in ns. Each is `null` below the
+/// samples [`PERCENTILE_RULE`] asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct Percentiles {
     /// Samples.
     pub count: u64,
     /// 50th percentile.
-    pub p50: f64,
+    pub p50: Option<f64>,
     /// 90th.
-    pub p90: f64,
+    pub p90: Option<f64>,
     /// 99th.
-    pub p99: f64,
+    pub p99: Option<f64>,
     /// 99.9th.
-    pub p999: f64,
+    pub p999: Option<f64>,
     /// 99.99th.
-    pub p9999: f64,
+    pub p9999: Option<f64>,
     /// Largest sample.
     pub max: f64,
     /// Mean.
@@ -229,17 +383,24 @@ pub struct Percentiles {
 }
 
 impl Percentiles {
+    /// The quantiles each field holds, with the field's value.
+    pub fn quantiles(&self) -> [(f64, Option<f64>); 5] {
+        [(0.5, self.p50), (0.9, self.p90), (0.99, self.p99), (0.999, self.p999), (0.9999, self.p9999)]
+    }
+
     /// The percentiles, max, mean and count of a latency histogram
     /// recorded in ns. Each percentile is `value_at_quantile`: the highest
     /// value equivalent to the sample at that quantile, within the
-    /// histogram's precision. An empty histogram gives all zeros.
+    /// histogram's precision, and `None` below [`min_samples`]. An empty
+    /// histogram gives no percentiles and a zero max and mean.
     pub fn of_histogram(h: &hdrhistogram::Histogram<u64>) -> Percentiles {
         if h.is_empty() {
             return Percentiles::default();
         }
-        let at = |q: f64| h.value_at_quantile(q) as f64;
+        let count = h.len();
+        let at = |q: f64| (count >= min_samples(q)).then(|| h.value_at_quantile(q) as f64);
         Percentiles {
-            count: h.len(),
+            count,
             p50: at(0.5),
             p90: at(0.9),
             p99: at(0.99),
@@ -278,17 +439,27 @@ pub struct FloorDistance {
 pub struct RateCheck {
     /// Messages per second asked for.
     pub target: u64,
-    /// Messages per second the producer managed (median over repeats).
+    /// Messages per second the producer managed (median over the trials used).
     pub achieved: f64,
-    /// Largest lag of a send behind its intended time, ns (over repeats).
+    /// Largest lag of a send behind its intended time, ns (over the trials used).
     pub max_send_lag_ns: u64,
-    /// Achieved within 5% of the target on every repeat.
+    /// Achieved within 5% of the target on every trial used.
     pub sustained: bool,
 }
 
-/// One measured process run.
+/// One trial: one run of a scenario between fresh worker processes.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Repeat {
+pub struct Trial {
+    /// The round it ran in, from 0.
+    pub round: u32,
+    /// When it started, ms since the run started.
+    pub started_ms: f64,
+    /// The machine's state around it; `None` on a one-core machine.
+    pub probe: Option<Probe>,
+    /// True when it makes the headline figures.
+    pub used: bool,
+    /// Why it does not, when it does not.
+    pub set_aside: Option<String>,
     /// Messages the consumer received.
     pub messages: u64,
     /// Consumer time from first to last message, ns.
@@ -297,9 +468,9 @@ pub struct Repeat {
     pub msgs_per_s: Option<f64>,
     /// Payload bytes per second at the consumer (stream).
     pub bytes_per_s: Option<f64>,
-    /// Percentiles of this run's latencies (pingpong, rate).
+    /// Percentiles of this trial's latencies (pingpong, rate).
     pub latency: Option<Percentiles>,
-    /// This run's histogram, HdrHistogram V2 base64 (pingpong, rate).
+    /// This trial's histogram, HdrHistogram V2 base64 (pingpong, rate).
     pub histogram: Option<String>,
     /// Producer (initiator) CPU.
     pub producer: SideCpu,
@@ -377,7 +548,7 @@ mod tests {
     }
 
     #[test]
-    fn percentiles_of_a_known_histogram() {
+    fn percentiles_of_a_known_histogram_only_where_the_samples_support_them() {
         let mut h = hdrhistogram::Histogram::<u64>::new_with_bounds(1, 60_000_000_000, 3).unwrap();
         assert_eq!(Percentiles::of_histogram(&h), Percentiles::default());
         // 1..=1000 ns once each, then one outlier of 1 ms.
@@ -387,14 +558,33 @@ mod tests {
         h.record(1_000_000).unwrap();
         let p = Percentiles::of_histogram(&h);
         assert_eq!(p.count, 1001);
-        assert_eq!(p.p50, 501.0);
-        assert_eq!(p.p90, 901.0);
-        assert_eq!(p.p99, 991.0);
-        assert_eq!(p.p999, 1000.0);
+        assert_eq!(p.p50, Some(501.0));
+        assert_eq!(p.p90, Some(901.0));
+        assert_eq!(p.p99, Some(991.0));
+        assert_eq!((p.p999, p.p9999), (None, None), "1001 samples support neither");
         // The 1 ms sample, to the histogram's three significant digits.
-        assert!((p.p9999 - 1_000_000.0).abs() <= 1_000.0, "{}", p.p9999);
         assert!((p.max - 1_000_000.0).abs() <= 1_000.0, "{}", p.max);
         let exact_mean = (500_500.0 + 1_000_000.0) / 1001.0;
         assert!((p.mean - exact_mean).abs() / exact_mean < 0.001, "{} vs {exact_mean}", p.mean);
+        // Nine more thousand samples: p99.9 now, p99.99 still not.
+        for v in 1..=9000 {
+            h.record(v).unwrap();
+        }
+        let p = Percentiles::of_histogram(&h);
+        assert_eq!(p.count, 10_001);
+        assert!(p.p999.is_some() && p.p9999.is_none());
+    }
+
+    #[test]
+    fn the_percentile_rule_needs_ten_samples_beyond_the_percentile() {
+        assert_eq!(min_samples(0.5), 20);
+        assert_eq!(min_samples(0.9), 100);
+        assert_eq!(min_samples(0.99), 1_000);
+        assert_eq!(min_samples(0.999), 10_000);
+        assert_eq!(min_samples(0.9999), 100_000);
+        assert_eq!(percentile_absent(0.999, 10_000), None);
+        assert_eq!(percentile_absent(0.999, 9_999).as_deref(), Some("p99.9 needs 10000 samples, 9999 taken"));
+        assert_eq!(percentile_name(0.5), "50");
+        assert_eq!(percentile_name(0.9999), "99.99");
     }
 }

@@ -15,9 +15,9 @@
 //! # The TOML format
 //! ```toml
 //! name = "mine"          # optional; default: the file name without .toml
-//! repeats = 5            # optional, >= 1; default 3: measured runs per scenario
-//! warmup_runs = 1        # optional; default 1: discarded runs before them
-//! run_ms = 200           # optional, >= 1; default 100: how long each run sends
+//! trials = 10            # optional, >= 1; default 10: rounds, each one trial of every scenario
+//! warmup_trials = 1      # optional; default 1: discarded trials per scenario before them
+//! trial_ms = 100         # optional, >= 1; default 100: how long each trial sends
 //!
 //! [[scenarios]]          # each table is a cartesian product of its lists
 //! transports = ["pipe", "shm-ring"]          # required; "all" = every transport
@@ -42,14 +42,23 @@ use bench_core::transport::{TransportKind, UnknownTransport};
 use bench_core::workload::{Pattern, UnknownPattern};
 use serde::Deserialize;
 
+use crate::results::TrialLengths;
 use crate::scenario::{PlacementSpec, Scenario, UnknownPlacementSpec};
 
-/// Measured runs per scenario when a suite file does not say.
-pub const DEFAULT_REPEATS: u32 = 3;
-/// Discarded warm-up runs per scenario when a suite file does not say.
-pub const DEFAULT_WARMUP_RUNS: u32 = 1;
-/// Milliseconds each run sends when a suite file does not say.
-pub const DEFAULT_RUN_MS: u64 = 100;
+/// Trials per scenario (rounds) when a suite file does not say.
+pub const DEFAULT_TRIALS: u32 = 10;
+/// Discarded warm-up trials per scenario when a suite file does not say.
+pub const DEFAULT_WARMUP_TRIALS: u32 = 1;
+/// Milliseconds each trial sends when a suite file does not say.
+pub const DEFAULT_TRIAL_MS: u64 = 100;
+/// Trials per scenario in `all`.
+pub const ALL_TRIALS: u32 = 10;
+/// Trial lengths in `all`.
+pub const ALL_TRIAL_MS: TrialLengths = TrialLengths { stream: 25, pingpong: 50, rate: 200 };
+/// Trials per scenario in `quick`.
+pub const QUICK_TRIALS: u32 = 10;
+/// Trial lengths in `quick`.
+pub const QUICK_TRIAL_MS: TrialLengths = TrialLengths { stream: 25, pingpong: 50, rate: 100 };
 /// Message size of the comparisons that are not size sweeps, bytes.
 pub const DEFAULT_SIZE: usize = 64;
 
@@ -85,12 +94,12 @@ pub struct Suite {
     pub name: String,
     /// The scenarios, in the order they run; no two share an id.
     pub scenarios: Vec<Scenario>,
-    /// Measured process runs per scenario (>= 1).
-    pub repeats: u32,
-    /// Discarded warm-up runs per scenario, before the measured ones.
-    pub warmup_runs: u32,
-    /// How long each run sends, milliseconds (>= 1).
-    pub run_ms: u64,
+    /// Rounds, each measuring every scenario once: trials per scenario (>= 1).
+    pub trials: u32,
+    /// Discarded warm-up trials per scenario, before the first round.
+    pub warmup_trials: u32,
+    /// How long each trial sends, milliseconds (>= 1), per pattern.
+    pub trial_ms: TrialLengths,
 }
 
 impl Suite {
@@ -98,12 +107,12 @@ impl Suite {
     pub fn new(
         name: impl Into<String>,
         scenarios: impl IntoIterator<Item = Scenario>,
-        repeats: u32,
-        warmup_runs: u32,
-        run_ms: u64,
+        trials: u32,
+        warmup_trials: u32,
+        trial_ms: TrialLengths,
     ) -> Suite {
         let mut suite =
-            Suite { name: name.into(), scenarios: scenarios.into_iter().collect(), repeats, warmup_runs, run_ms };
+            Suite { name: name.into(), scenarios: scenarios.into_iter().collect(), trials, warmup_trials, trial_ms };
         suite.dedup();
         suite
     }
@@ -132,8 +141,12 @@ impl Suite {
     /// bounded:8 is the comparison's bounded mode because every transport
     /// realises it under default kernel limits (POSIX queues allow 10
     /// messages, a Unix datagram socket queues 11); a ping-pong has one
-    /// message in flight, so it runs at bounded:1. Three measured runs of
-    /// 100 ms after one warm-up run each.
+    /// message in flight, so it runs at bounded:1. Ten rounds after one
+    /// warm-up trial each ([`ALL_TRIALS`]): 25 ms trials for streams, 50 ms
+    /// for pingpongs (a thousand round trips of a kernel transport's 50 µs),
+    /// 200 ms for rate runs, so that ten of them collect 20,000 one-way
+    /// samples at 10,000 msgs/s and p99.9 (10,000) holds with half of them
+    /// set aside.
     pub fn all(available: &[Placement]) -> Suite {
         let every = offered(available);
         let primary = [primary_placement(available)];
@@ -158,13 +171,14 @@ impl Suite {
         let rate_sweep = [Capacity::Rendezvous, sweep[0], sweep[1], sweep[2], Capacity::Unbounded];
         scenarios.extend(product(&transports, &rate_sweep, &size, &[Pattern::Rate(10_000)], &primary));
         scenarios.extend(product(&rings, &[Capacity::Bounded(1024)], &[8], &both, &primary));
-        Suite::new("all", scenarios, 3, 1, 100)
+        Suite::new("all", scenarios, ALL_TRIALS, 1, ALL_TRIAL_MS)
     }
 
     /// CI's pass, within a minute: every transport x {rendezvous,
     /// bounded:8, unbounded} x 64 B x stream, and every transport x
-    /// bounded:1 x 64 B x pingpong, all at the primary placement; two
-    /// measured runs of 40 ms after one warm-up run each.
+    /// bounded:1 x 64 B x pingpong, all at the primary placement; ten
+    /// rounds of 25 ms trials (50 ms for pingpongs) after one warm-up trial
+    /// each.
     pub fn quick(available: &[Placement]) -> Suite {
         let primary = [primary_placement(available)];
         let transports = TransportKind::ALL;
@@ -177,7 +191,7 @@ impl Suite {
             &[Pattern::PingPong],
             &primary,
         ));
-        Suite::new("quick", scenarios, 2, 1, 40)
+        Suite::new("quick", scenarios, QUICK_TRIALS, 1, QUICK_TRIAL_MS)
     }
 
     /// Read a user suite (the format is in this module's documentation);
@@ -196,11 +210,14 @@ impl Suite {
         parse(name, name, text, available)
     }
 
-    /// How long running the suite takes if each process run costs
-    /// `run_ms` plus `per_run_overhead` (process start, setup, teardown).
-    pub fn estimated_duration(&self, per_run_overhead: Duration) -> Duration {
-        let runs = self.scenarios.len() as u32 * (self.warmup_runs + self.repeats);
-        (Duration::from_millis(self.run_ms) + per_run_overhead) * runs
+    /// How long running the suite takes if each trial costs its length
+    /// plus `per_trial_overhead` (process start, probes, setup, teardown).
+    pub fn estimated_duration(&self, per_trial_overhead: Duration) -> Duration {
+        let trials = self.warmup_trials + self.trials;
+        self.scenarios
+            .iter()
+            .map(|s| (Duration::from_millis(self.trial_ms.of(s.pattern)) + per_trial_overhead) * trials)
+            .sum()
     }
 }
 
@@ -308,9 +325,12 @@ pub enum TableError {
 #[serde(deny_unknown_fields)]
 struct SuiteFile {
     name: Option<String>,
-    repeats: Option<u32>,
-    warmup_runs: Option<u32>,
-    run_ms: Option<u64>,
+    #[serde(alias = "repeats")]
+    trials: Option<u32>,
+    #[serde(alias = "warmup_runs")]
+    warmup_trials: Option<u32>,
+    #[serde(alias = "run_ms")]
+    trial_ms: Option<u64>,
     #[serde(default)]
     scenarios: Vec<ScenarioTable>,
 }
@@ -332,13 +352,13 @@ fn parse(origin: &str, default_name: &str, text: &str, available: &[Placement]) 
     if name.trim().is_empty() {
         return Err(value_error("name is empty; leave it out to use the file name".to_owned()));
     }
-    let repeats = file.repeats.unwrap_or(DEFAULT_REPEATS);
-    if repeats < 1 {
-        return Err(value_error("repeats is 0; it must be at least 1".to_owned()));
+    let trials = file.trials.unwrap_or(DEFAULT_TRIALS);
+    if trials < 1 {
+        return Err(value_error("trials is 0; it must be at least 1".to_owned()));
     }
-    let run_ms = file.run_ms.unwrap_or(DEFAULT_RUN_MS);
-    if run_ms < 1 {
-        return Err(value_error("run_ms is 0; it must be at least 1 (milliseconds)".to_owned()));
+    let trial_ms = file.trial_ms.unwrap_or(DEFAULT_TRIAL_MS);
+    if trial_ms < 1 {
+        return Err(value_error("trial_ms is 0; it must be at least 1 (milliseconds)".to_owned()));
     }
     if file.scenarios.is_empty() {
         return Err(value_error(
@@ -355,7 +375,8 @@ fn parse(origin: &str, default_name: &str, text: &str, available: &[Placement]) 
         })?;
         scenarios.extend(expanded);
     }
-    Ok(Suite::new(name, scenarios, repeats, file.warmup_runs.unwrap_or(DEFAULT_WARMUP_RUNS), run_ms))
+    let warmup_trials = file.warmup_trials.unwrap_or(DEFAULT_WARMUP_TRIALS);
+    Ok(Suite::new(name, scenarios, trials, warmup_trials, TrialLengths::all(trial_ms)))
 }
 
 /// The scenarios of one table, in the order its lists give.
@@ -470,7 +491,7 @@ mod tests {
         for placement in TWO {
             covers_every_transport_and_mode(&all, placement);
         }
-        assert_eq!((all.repeats, all.warmup_runs, all.run_ms), (3, 1, 100));
+        assert_eq!((all.trials, all.warmup_trials, all.trial_ms), (10, 1, ALL_TRIAL_MS));
         // The sweeps run at the primary placement only.
         let rates: Vec<_> = all.scenarios.iter().filter(|s| matches!(s.pattern, Pattern::Rate(_))).collect();
         // bounded:8, and the capacity sweep's five modes.
@@ -500,7 +521,7 @@ mod tests {
         covers_every_transport_and_mode(&quick, Placement::CrossCore);
         assert!(quick.scenarios.iter().all(|s| s.placement == PlacementSpec::Named(Placement::CrossCore)));
         assert!(quick.scenarios.iter().any(|s| s.pattern == Pattern::PingPong));
-        assert_eq!((quick.repeats, quick.warmup_runs, quick.run_ms), (2, 1, 40));
+        assert_eq!((quick.trials, quick.warmup_trials, quick.trial_ms), (10, 1, QUICK_TRIAL_MS));
 
         let one_core = Suite::quick(&[Placement::SameCore]);
         covers_every_transport_and_mode(&one_core, Placement::SameCore);
@@ -520,7 +541,7 @@ mod tests {
     fn new_drops_repeated_ids_and_keeps_the_order() {
         let quick = Suite::quick(&TWO);
         let doubled = quick.scenarios.iter().chain(quick.scenarios.iter().rev()).copied();
-        let suite = Suite::new("twice", doubled, 1, 0, 1);
+        let suite = Suite::new("twice", doubled, 1, 0, TrialLengths::all(1));
         assert_eq!(suite.scenarios, quick.scenarios);
     }
 
@@ -546,15 +567,18 @@ mod tests {
     fn a_suite_file_is_the_product_of_each_table() {
         let suite = Suite::from_toml_str("good.toml", GOOD, &TWO).unwrap();
         assert_eq!(suite.name, "mine");
-        assert_eq!((suite.repeats, suite.warmup_runs, suite.run_ms), (5, DEFAULT_WARMUP_RUNS, 200));
+        assert_eq!(
+            (suite.trials, suite.warmup_trials, suite.trial_ms),
+            (5, DEFAULT_WARMUP_TRIALS, TrialLengths::all(200))
+        );
         assert_eq!(suite.scenarios.len(), 2 * 2 * 2 * 2 * 2 + TransportKind::ALL.len() * 2);
         assert_eq!(suite.scenarios[0].id(), "pipe/bounded:64/64B/stream/cross-core");
         assert_eq!(suite.scenarios[1].id(), "pipe/bounded:64/64B/stream/cores:0,1");
         assert!(suite.scenarios.iter().any(|s| s.id() == "crossbeam/bounded:64/64B/pingpong/same-core"));
-        // Defaults: name from the caller, three repeats, 100 ms.
+        // Defaults: name from the caller, ten trials, 100 ms.
         let minimal = Suite::from_toml_str("min", "[[scenarios]]\ntransports = [\"tcp\"]\n", &TWO).unwrap();
         assert_eq!(minimal.name, "min");
-        assert_eq!((minimal.repeats, minimal.warmup_runs, minimal.run_ms), (3, 1, 100));
+        assert_eq!((minimal.trials, minimal.warmup_trials, minimal.trial_ms), (10, 1, TrialLengths::all(100)));
         assert_eq!(ids(&minimal), ["tcp/bounded:64/64B/stream/cross-core"]);
     }
 
@@ -582,7 +606,7 @@ mod tests {
         assert!(unknown_key.contains("line 5") && unknown_key.contains("table 2"), "{unknown_key}");
         assert!(unknown_key.contains("transport") && unknown_key.contains("capacities"), "{unknown_key}");
         let top_key = error_of("repeat = 3\n[[scenarios]]\ntransports = [\"pipe\"]\n");
-        assert!(top_key.contains("line 1") && top_key.contains("warmup_runs"), "{top_key}");
+        assert!(top_key.contains("line 1") && top_key.contains("warmup_trials"), "{top_key}");
 
         let transport = error_of("[[scenarios]]\ntransports = [\"pipe\"]\n[[scenarios]]\ntransports = [\"carrier\"]\n");
         assert!(transport.contains("table 2") && transport.contains("carrier"), "{transport}");
@@ -598,8 +622,9 @@ mod tests {
         assert!(size.contains("at least 1"), "{size}");
         let empty = error_of("[[scenarios]]\ntransports = []\n");
         assert!(empty.contains("transports is an empty list"), "{empty}");
-        assert!(error_of("repeats = 0\n[[scenarios]]\ntransports = [\"pipe\"]\n").contains("repeats is 0"));
-        assert!(error_of("run_ms = 0\n[[scenarios]]\ntransports = [\"pipe\"]\n").contains("run_ms is 0"));
+        assert!(error_of("trials = 0\n[[scenarios]]\ntransports = [\"pipe\"]\n").contains("trials is 0"));
+        assert!(error_of("repeats = 0\n[[scenarios]]\ntransports = [\"pipe\"]\n").contains("trials is 0"));
+        assert!(error_of("trial_ms = 0\n[[scenarios]]\ntransports = [\"pipe\"]\n").contains("trial_ms is 0"));
         assert!(error_of("name = \"x\"\n").contains("no [[scenarios]] table"));
         assert!(error_of("[[scenarios]]\ntransports = \"pipe\"\n").contains("line 2"));
         let missing = error_of("[[scenarios]]\ntransports = [\"pipe\"]\n[[scenarios]]\nsizes = [8]\n");

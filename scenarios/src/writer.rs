@@ -1,18 +1,18 @@
 //! Writes a run's results as it goes: `results.json` and `results.csv` in
-//! one output directory, brought up to date after every scenario, so an
-//! interrupted run keeps everything it measured.
+//! one output directory, brought up to date after every trial, so an
+//! interrupted run keeps every trial it finished.
 //!
 //! `results.json` is replaced atomically each time: the whole file is
 //! written to `results.json.tmp` and renamed over it, so a reader (or a run
 //! killed mid-write) sees either the previous complete file or the new one,
 //! never half of one. `finished_unix` stays `None` until [`ResultsWriter::finish`],
-//! which is how a reader tells an interrupted run. `results.csv` gets one
-//! row appended and flushed per scenario. (The rename protects against
+//! which is how a reader tells an interrupted run. `results.csv` is
+//! replaced the same way. (The rename protects against
 //! the process dying, not against power loss: nothing is fsynced, so
 //! measuring is not slowed by the disk.)
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -34,10 +34,6 @@ pub fn now_unix() -> u64 {
 pub struct ResultsWriter {
     dir: PathBuf,
     file: ResultsFile,
-    /// `results.csv`, open for appending.
-    csv: File,
-    /// Scenarios of `file` already in `results.csv` (a prefix of them).
-    csv_rows: usize,
 }
 
 impl ResultsWriter {
@@ -47,12 +43,7 @@ impl ResultsWriter {
     /// replaced.
     pub fn create(dir: &Path, file: ResultsFile) -> io::Result<Self> {
         fs::create_dir_all(dir).map_err(|e| with_path(dir, e))?;
-        let csv_path = dir.join(CSV_NAME);
-        File::create(&csv_path)
-            .and_then(|mut f| f.write_all(csv::header().as_bytes()))
-            .map_err(|e| with_path(&csv_path, e))?;
-        let csv = OpenOptions::new().append(true).open(&csv_path).map_err(|e| with_path(&csv_path, e))?;
-        let mut writer = ResultsWriter { dir: dir.to_owned(), file, csv, csv_rows: 0 };
+        let mut writer = ResultsWriter { dir: dir.to_owned(), file };
         writer.save()?;
         Ok(writer)
     }
@@ -60,6 +51,13 @@ impl ResultsWriter {
     /// Add one scenario's result and bring both files up to date.
     pub fn push(&mut self, result: ScenarioResult) -> io::Result<()> {
         self.file.scenarios.push(result);
+        self.save()
+    }
+
+    /// Replace every scenario's result (a round of trials changes them
+    /// all) and bring both files up to date.
+    pub fn set_scenarios(&mut self, results: Vec<ScenarioResult>) -> io::Result<()> {
+        self.file.scenarios = results;
         self.save()
     }
 
@@ -76,29 +74,19 @@ impl ResultsWriter {
         &mut self.file
     }
 
-    /// Rewrite `results.json` now, and append to `results.csv` the
-    /// scenarios it lacks.
+    /// Rewrite `results.json` and `results.csv` now.
     pub fn save(&mut self) -> io::Result<()> {
-        self.write_json()?;
-        let rows: String =
-            self.file.scenarios[self.csv_rows.min(self.file.scenarios.len())..].iter().map(csv::row).collect();
-        if !rows.is_empty() {
-            let path = self.csv_path();
-            self.csv.write_all(rows.as_bytes()).and_then(|()| self.csv.flush()).map_err(|e| with_path(&path, e))?;
-        }
-        self.csv_rows = self.file.scenarios.len();
-        Ok(())
-    }
-
-    /// Mark the run finished (`finished_unix` = now), write both files
-    /// complete (the CSV rewritten from the final results), and hand back
-    /// the results.
-    pub fn finish(mut self) -> io::Result<ResultsFile> {
-        self.file.finished_unix = Some(now_unix());
         self.write_json()?;
         let mut text = csv::header();
         text.extend(self.file.scenarios.iter().map(csv::row));
-        replace(&self.csv_path(), text.as_bytes())?;
+        replace(&self.csv_path(), text.as_bytes())
+    }
+
+    /// Mark the run finished (`finished_unix` = now), write both files
+    /// complete, and hand back the results.
+    pub fn finish(mut self) -> io::Result<ResultsFile> {
+        self.file.finished_unix = Some(now_unix());
+        self.save()?;
         Ok(self.file)
     }
 
@@ -158,14 +146,21 @@ mod tests {
             warnings: Vec::new(),
             environment: Environment::default(),
             method: Method {
-                repeats: 3,
-                warmup_runs: 1,
-                run_ms: 100,
+                rounds: 3,
+                warmup_trials: 1,
+                trial_ms: crate::results::TrialLengths::all(100),
+                seed: 7,
+                order: crate::results::INTERVAL_METHOD.to_owned(),
+                probe: String::new(),
+                selection: crate::selection::RULE.to_owned(),
+                stability: crate::stability::RULE.to_owned(),
+                percentiles: crate::results::PERCENTILE_RULE.to_owned(),
                 clock: "CLOCK_MONOTONIC".to_owned(),
                 clock_read_ns: 20.0,
                 interval: crate::results::INTERVAL_METHOD.to_owned(),
             },
             floors: Vec::new(),
+            machine: Vec::new(),
             scenarios: Vec::new(),
         }
     }
@@ -184,20 +179,22 @@ mod tests {
             relation: Some("cross-core".to_owned()),
             status,
             reason: reason.map(str::to_owned),
+            selection: crate::results::Selection::default(),
+            unstable: None,
             msgs_per_s: Estimate::of(&[1.0e6, 1.1e6, 0.9e6]),
             bytes_per_s: None,
             latency: Some(Latency {
                 kind: "round-trip".to_owned(),
-                merged: Percentiles { count: 3, p50: 1500.0, ..Percentiles::default() },
+                merged: Percentiles { count: 30, p50: Some(1500.0), ..Percentiles::default() },
                 p50: Estimate { median: 1500.0, low: 1400.0, high: 1600.0 },
-                p99: Estimate { median: 3000.0, low: 2900.0, high: 3100.0 },
+                p99: Some(Estimate { median: 3000.0, low: 2900.0, high: 3100.0 }),
                 histogram: String::new(),
             }),
             cpu: None,
             integrity: Integrity { sent: 10, received: 10, ..Integrity::default() },
             floor: None,
             rate: None,
-            repeats: Vec::new(),
+            trials: Vec::new(),
         }
     }
 
@@ -267,7 +264,7 @@ mod tests {
         assert_eq!(read.scenarios.len(), 2);
         assert_eq!(read.scenarios[1].status, Status::Refused);
         assert_eq!(read.scenarios[0].msgs_per_s, Estimate::of(&[1.0e6, 1.1e6, 0.9e6]));
-        assert_eq!(read.scenarios[0].latency.as_ref().unwrap().merged.p50, 1500.0);
+        assert_eq!(read.scenarios[0].latency.as_ref().unwrap().merged.p50, Some(1500.0));
         assert_eq!(parse_csv(&fs::read_to_string(dir.path().join(CSV_NAME)).unwrap()).len(), 3);
     }
 

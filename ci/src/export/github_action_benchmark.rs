@@ -5,6 +5,8 @@
 //! `customSmallerIsBetter`), so throughput and latency go to two files
 //! named from the path given: `NAME.bigger-is-better.json` (throughput,
 //! msgs/s) and `NAME.smaller-is-better.json` (latency p50 and p99, ns).
+//! `extra` says how many used trials the median is of, its interval, and
+//! whether the scenario was unstable.
 
 use std::path::{Path, PathBuf};
 
@@ -45,11 +47,12 @@ impl Exporter for GithubActionBenchmark {
                             value: e.median,
                             range: format!("± {:.4}", (e.high - e.median).max(e.median - e.low)),
                             extra: format!(
-                                "median of {} repeats; 95% interval [{:.4}, {:.4}] {}",
-                                f.repeats,
+                                "median of {} used trials; 95% interval [{:.4}, {:.4}] {}{}",
+                                f.trials,
                                 e.low,
                                 e.high,
-                                f.metric.unit()
+                                f.metric.unit(),
+                                f.unstable.as_ref().map(|u| format!("; unstable: {u}")).unwrap_or_default()
                             ),
                         }
                     })

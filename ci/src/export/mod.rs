@@ -1,7 +1,10 @@
 //! Exports of one side's figures for the dashboards teams already run:
 //! one file per format, behind a small private trait, each writing the
-//! median of every metric over the side's repeats with its 95% bootstrap
-//! interval ([`scenarios::Estimate`]), for every scenario measured `ok`.
+//! median of every metric over the side's used trials (pooled over its
+//! runs) with its 95% bootstrap interval ([`scenarios::Estimate`]), for
+//! every scenario measured `ok`. A scenario marked unstable is exported
+//! too (a dashboard draws what it is given); where a format has room for
+//! words, it says so.
 
 mod bencher;
 mod github_action_benchmark;
@@ -61,7 +64,10 @@ struct Figure {
     scenario: String,
     metric: Metric,
     estimate: Estimate,
-    repeats: usize,
+    /// Used trials behind the estimate.
+    trials: usize,
+    /// Why the scenario's trials are not one population, if they are not.
+    unstable: Option<String>,
 }
 
 /// A format: what files it writes for `path`, and their text.
@@ -87,10 +93,12 @@ fn figures(side: &Side) -> Vec<Figure> {
         if pooled.status() != Status::Ok {
             continue;
         }
+        let unstable = pooled.unstable();
         for metric in pooled.metrics() {
             let samples = pooled.samples(metric);
             if let Some(estimate) = Estimate::of(&samples) {
-                out.push(Figure { scenario: id.to_owned(), metric, estimate, repeats: samples.len() });
+                let (scenario, trials, unstable) = (id.to_owned(), samples.len(), unstable.clone());
+                out.push(Figure { scenario, metric, estimate, trials, unstable });
             }
         }
     }

@@ -1,7 +1,10 @@
 //! Synthetic results files with known effects, drawn from fixed seeds: a
 //! suite of stream scenarios (throughput) and pingpong scenarios (p50 and
-//! p99 latency), each repeat a true value times `1 + noise * N(0, 1)`.
-//! Only the fields the gate reads carry meaning; the rest are plausible.
+//! p99 latency), each with its trials, every one used, each trial a true
+//! value times `exp(noise * N(0, 1))` (lognormal noise of relative spread
+//! about `noise`). Only the fields the gate reads carry meaning; the rest
+//! are plausible. Tests change what they need (a status, a trial set
+//! aside, a scenario marked unstable) on the file [`results`] returns.
 
 use ci::Side;
 use scenarios::results::ResultsFile;
@@ -13,9 +16,9 @@ pub struct Draw {
     pub streams: usize,
     /// Pingpong scenarios (two metrics each).
     pub pingpongs: usize,
-    /// Repeats per scenario.
-    pub repeats: usize,
-    /// Relative standard deviation of each repeat (0.03 = 3%).
+    /// Trials per scenario, all used.
+    pub trials: usize,
+    /// Relative spread of each trial: the standard deviation of its log (0.03 = about 3%).
     pub noise: f64,
     /// The seed of this side's draws.
     pub seed: u64,
@@ -48,27 +51,21 @@ pub fn side(label: &str, draw: &Draw, effect: impl Fn(&str) -> f64) -> Side {
 /// One results file.
 pub fn results(draw: &Draw, effect: impl Fn(&str) -> f64) -> ResultsFile {
     let mut rng = fastrand::Rng::with_seed(draw.seed);
+    let mut noisy = |truth: f64| truth * (draw.noise * normal(&mut rng)).exp();
     let mut scenarios = Vec::new();
     for i in 0..draw.streams {
         let id = stream_id(i);
         // True throughputs spread over decades, as a real suite's do.
         let truth = 1e5 * 10f64.powf(i as f64 % 4.0) * effect(&id);
-        let repeats: Vec<Value> =
-            (0..draw.repeats).map(|_| repeat(Some(truth * (1.0 + draw.noise * normal(&mut rng))), None)).collect();
-        scenarios.push(scenario(&id, "stream", repeats));
+        let trials: Vec<Value> = (0..draw.trials).map(|k| trial(k, Some(noisy(truth)), None)).collect();
+        scenarios.push(scenario_json(&id, "stream", trials));
     }
     for i in 0..draw.pingpongs {
         let id = pingpong_id(i);
         let (p50, p99) =
             (2_000.0 * (1.0 + i as f64 % 5.0) * effect(&id), 9_000.0 * (1.0 + i as f64 % 5.0) * effect(&id));
-        let repeats: Vec<Value> = (0..draw.repeats)
-            .map(|_| {
-                let a = p50 * (1.0 + draw.noise * normal(&mut rng));
-                let b = p99 * (1.0 + draw.noise * normal(&mut rng));
-                repeat(None, Some((a, b)))
-            })
-            .collect();
-        scenarios.push(scenario(&id, "pingpong", repeats));
+        let trials: Vec<Value> = (0..draw.trials).map(|k| trial(k, None, Some((noisy(p50), noisy(p99))))).collect();
+        scenarios.push(scenario_json(&id, "pingpong", trials));
     }
     let file = json!({
         "schema_version": scenarios::results::SCHEMA_VERSION,
@@ -86,33 +83,42 @@ pub fn results(draw: &Draw, effect: impl Fn(&str) -> f64) -> ResultsFile {
             "steal_fraction": null, "hostname": "synthetic"
         },
         "method": {
-            "repeats": draw.repeats, "warmup_runs": 1, "run_ms": 100, "clock": "synthetic",
-            "clock_read_ns": 20.0, "interval": "synthetic"
+            "rounds": draw.trials, "warmup_trials": 1,
+            "trial_ms": {"stream": 100, "pingpong": 100, "rate": 100}, "seed": 1,
+            "order": "synthetic", "probe": "synthetic", "selection": "synthetic", "stability": "synthetic",
+            "percentiles": "synthetic", "clock": "synthetic", "clock_read_ns": 20.0, "interval": "synthetic"
         },
         "floors": [],
+        "machine": [{"cores": [0, 1], "states": [{"low_ns": 50.0, "high_ns": 60.0, "probes": 2 * draw.trials}],
+                     "reference": 0}],
         "scenarios": scenarios,
     });
     serde_json::from_value(file).expect("a synthetic results file matches the schema")
 }
 
-fn scenario(id: &str, pattern: &str, repeats: Vec<Value>) -> Value {
+fn scenario_json(id: &str, pattern: &str, trials: Vec<Value>) -> Value {
     let transport = id.split('/').next().unwrap();
     let zero_integrity = json!({"sent": 0, "received": 0, "lost": 0, "duplicated": 0, "reordered": 0, "corrupted": 0});
     json!({
         "id": id, "transport": transport, "capacity": "bounded:8", "realised_capacity": 8,
         "realised_detail": "", "size": 64, "pattern": pattern, "placement": "cross-core",
         "cores": [0, 1], "relation": "cross-core", "status": "ok", "reason": null,
+        "selection": {"used": trials.len(), "set_aside": 0, "state": "floor 50-60 ns"}, "unstable": null,
         "msgs_per_s": null, "bytes_per_s": null, "latency": null, "cpu": null,
-        "integrity": zero_integrity, "floor": null, "rate": null, "repeats": repeats,
+        "integrity": zero_integrity, "floor": null, "rate": null, "trials": trials,
     })
 }
 
-fn repeat(msgs_per_s: Option<f64>, latency: Option<(f64, f64)>) -> Value {
+/// Trial `k` (round `k`): 1000 latency samples, enough for p50 and p99,
+/// not for p99.9.
+fn trial(k: usize, msgs_per_s: Option<f64>, latency: Option<(f64, f64)>) -> Value {
     let side = json!({"user_s": 0.0, "sys_s": 0.0, "voluntary_switches": 0, "involuntary_switches": 0});
     let percentiles = latency.map(|(p50, p99)| {
-        json!({"count": 1000, "p50": p50, "p90": p50, "p99": p99, "p999": p99, "p9999": p99, "max": p99, "mean": p50})
+        json!({"count": 1000, "p50": p50, "p90": p50, "p99": p99, "p999": null, "p9999": null, "max": p99, "mean": p50})
     });
     json!({
+        "round": k, "started_ms": 100.0 * k as f64,
+        "probe": {"cores": [0, 1], "before_ns": 55.0, "after_ns": 55.0}, "used": true, "set_aside": null,
         "messages": 1000, "elapsed_ns": 1_000_000, "msgs_per_s": msgs_per_s,
         "bytes_per_s": msgs_per_s.map(|m| m * 64.0), "latency": percentiles, "histogram": null,
         "producer": side, "consumer": side,

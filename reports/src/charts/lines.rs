@@ -1,11 +1,13 @@
 //! Line charts: one line with points per transport, against a numeric,
 //! percentile or categorical x axis, with the legend in a column to the
-//! right of the plot.
+//! right of the plot. A point whose figure is unstable (its trials are
+//! not one population) is ringed, and the legend says what a ring means.
 
 use plotters::prelude::*;
 
 use super::axis::Ticked;
 use super::{Axis, ChartError, FONT, WIDTH, inline, legend};
+use crate::palette::NEUTRAL;
 
 /// One line.
 #[derive(Debug, Clone)]
@@ -17,7 +19,12 @@ pub struct Series {
     /// Points in data space (x as the x axis takes it: a value, a
     /// percentile 0..1, or a category index).
     pub points: Vec<(f64, f64)>,
+    /// Indices in `points` of unstable figures, drawn ringed.
+    pub unstable: Vec<usize>,
 }
+
+/// The legend's name for a ring.
+pub const RING_NAME: &str = "ringed: unstable figure";
 
 /// A chart of lines.
 #[derive(Debug, Clone)]
@@ -46,7 +53,7 @@ impl LineChart {
         let ys: Vec<f64> = series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).collect();
         let y_axis = Axis::numeric(self.y_label.clone(), &ys, self.y_ticks);
         let (x_layout, y_layout) = (self.x.layout(&xs), y_axis.layout(&ys));
-        let height = (380u32).max(60 + 20 * series.len() as u32);
+        let height = (380u32).max(80 + 20 * series.len() as u32);
         let mut svg = String::new();
         {
             let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
@@ -76,6 +83,12 @@ impl LineChart {
                 chart
                     .draw_series(LineSeries::new(points.clone(), s.colour.stroke_width(2)))
                     .map_err(|e| ChartError::Draw(e.to_string()))?;
+                let rings = s
+                    .unstable
+                    .iter()
+                    .filter_map(|k| points.get(*k))
+                    .map(|p| Circle::new(*p, 7, s.colour.stroke_width(2)));
+                chart.draw_series(rings).map_err(|e| ChartError::Draw(e.to_string()))?;
                 if points.len() <= 12 {
                     chart
                         .draw_series(points.into_iter().map(|p| Circle::new(p, 3, s.colour.filled())))
@@ -84,6 +97,13 @@ impl LineChart {
             }
             let entries: Vec<(String, RGBColor)> = series.iter().map(|s| (s.name.clone(), s.colour)).collect();
             legend(&side, &entries)?;
+            if series.iter().any(|s| !s.unstable.is_empty()) {
+                let y = 40 + 20 * entries.len() as i32 + 6;
+                side.draw(&Circle::new((13, y), 6, NEUTRAL.stroke_width(2)))
+                    .map_err(|e| ChartError::Draw(e.to_string()))?;
+                side.draw(&Text::new(RING_NAME, (26, y - 7), (FONT, 13).into_font()))
+                    .map_err(|e| ChartError::Draw(e.to_string()))?;
+            }
             root.present()?;
         }
         Ok(inline(svg))

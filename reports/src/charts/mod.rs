@@ -1,5 +1,6 @@
 //! Chart renderers: `plotters` drawing SVG into a string. Every chart is a
-//! plain description ([`BarChart`], [`LineChart`], [`RatioChart`]) turned into SVG text
+//! plain description ([`BarChart`], [`LineChart`], [`RatioChart`],
+//! [`Timeline`]) turned into SVG text
 //! that a page can inline; axes spanning more than a decade are drawn on a
 //! log scale, legends sit beside the plot, never over it.
 //!
@@ -10,11 +11,13 @@ mod axis;
 mod bars;
 mod lines;
 mod ratios;
+mod timeline;
 
 pub use axis::{Axis, Scale};
-pub use bars::{Bar, BarChart};
-pub use lines::{LineChart, Series};
+pub use bars::{Bar, BarChart, DOT_NAMES, Dot};
+pub use lines::{LineChart, RING_NAME, Series};
 pub use ratios::{Ratio, RatioChart};
+pub use timeline::{TRIAL_NAMES, Timeline, TrialMark};
 
 /// Font family of every label.
 const FONT: &str = "sans-serif";

@@ -1,10 +1,11 @@
 //! The comparison as GitHub-flavoured markdown for a pull-request comment
-//! or a job summary: the verdict as a heading, the listed rows as a table,
-//! every row in a collapsed section.
+//! or a job summary: the verdict as a heading, the listed rows as a table
+//! (with a note column where a row has a note), every row in a collapsed
+//! section.
 
 use ci::{Comparison, Row, Verdict};
 
-use super::{COLUMNS, LISTED, cells, counts, headline, method, noise_summary};
+use super::{LISTED, cells, counts, header, headline, method, noise_summary, noted};
 
 /// The comparison as markdown.
 pub fn markdown(c: &Comparison) -> String {
@@ -44,25 +45,29 @@ pub fn markdown(c: &Comparison) -> String {
 }
 
 fn table(rows: &[&Row]) -> String {
-    let mut out = format!("| {} |\n|{}\n", COLUMNS.join(" | "), "---|".repeat(COLUMNS.len()));
+    let with_note = noted(rows);
+    let columns = header(with_note);
+    let mut out = format!("| {} |\n|{}\n", columns.join(" | "), "---|".repeat(columns.len()));
     for row in rows {
-        out.push_str(&line(None, row));
+        out.push_str(&line(None, row, with_note));
     }
     out
 }
 
 fn table_with_verdict(rows: &[&Row]) -> String {
-    let mut out = format!("| verdict | {} |\n|{}\n", COLUMNS.join(" | "), "---|".repeat(COLUMNS.len() + 1));
+    let with_note = noted(rows);
+    let columns = header(with_note);
+    let mut out = format!("| verdict | {} |\n|{}\n", columns.join(" | "), "---|".repeat(columns.len() + 1));
     for row in rows {
-        out.push_str(&line(Some(row.verdict.name()), row));
+        out.push_str(&line(Some(row.verdict.name()), row, with_note));
     }
     out
 }
 
-/// One table line: the verdict when asked for, then the row's cells with
-/// the scenario id as code.
-fn line(verdict: Option<&str>, row: &Row) -> String {
-    let mut cells: Vec<String> = cells(row).iter().map(|c| escape(c)).collect();
+/// One table line: the verdict when asked for, then the row's cells (its
+/// note last when asked) with the scenario id as code.
+fn line(verdict: Option<&str>, row: &Row, with_note: bool) -> String {
+    let mut cells: Vec<String> = cells(row, with_note).iter().map(|c| escape(c)).collect();
     cells[0] = format!("`{}`", cells[0]);
     if let Some(v) = verdict {
         cells.insert(0, v.to_owned());

@@ -6,7 +6,10 @@
 //! All three say the same things in the same order: what was compared, the
 //! threshold and the confidence level, differences between the sides,
 //! regressions (each with its change and interval), improvements,
-//! inconclusive metrics, what was not compared and why, and the counts.
+//! inconclusive metrics, what was not compared and why, and the counts. A
+//! row whose verdict is not its evidence's own (a scenario unstable on a
+//! side: never judged, always inconclusive) carries a note saying why, in
+//! a last column that tables have only when one of their rows has a note.
 
 mod markdown;
 mod page;
@@ -20,8 +23,11 @@ pub use markdown::markdown;
 pub use page::html;
 pub use terminal::terminal;
 
-/// The columns every rendering of rows uses.
+/// The columns every rendering of rows uses; [`NOTE`] follows them in a
+/// table where a row has a note.
 const COLUMNS: [&str; 7] = ["scenario", "metric", "base", "new", "change", "interval", "threshold"];
+/// The heading of the notes column.
+const NOTE: &str = "note";
 
 /// The verdicts listed row by row, in the order shown; unchanged metrics
 /// are counted (and listed in full only where asked).
@@ -35,9 +41,24 @@ fn value(metric: Metric, v: f64) -> String {
     }
 }
 
-/// The cells of one row, in [`COLUMNS`] order.
-fn cells(row: &Row) -> Vec<String> {
-    vec![
+/// True when a table of `rows` needs the [`NOTE`] column.
+fn noted(rows: &[&Row]) -> bool {
+    rows.iter().any(|r| r.note.is_some())
+}
+
+/// The header of a table of rows: [`COLUMNS`], then [`NOTE`] when asked.
+fn header(with_note: bool) -> Vec<&'static str> {
+    let mut header = COLUMNS.to_vec();
+    if with_note {
+        header.push(NOTE);
+    }
+    header
+}
+
+/// The cells of one row, in [`header`] order: [`COLUMNS`], then the
+/// row's note (empty when it has none) when asked.
+fn cells(row: &Row, with_note: bool) -> Vec<String> {
+    let mut cells = vec![
         row.scenario.clone(),
         row.metric.to_string(),
         value(row.metric, row.base),
@@ -45,7 +66,11 @@ fn cells(row: &Row) -> Vec<String> {
         format::percent_change(row.change()),
         format!("[{}, {}]", format::percent_change(row.low - 1.0), format::percent_change(row.high - 1.0)),
         threshold(row),
-    ]
+    ];
+    if with_note {
+        cells.push(row.note.clone().unwrap_or_default());
+    }
+    cells
 }
 
 /// A row's threshold, saying when its noise raised it.
@@ -104,11 +129,16 @@ fn headline(c: &Comparison) -> String {
     }
 }
 
-/// The counts line.
+/// The counts line; the inconclusive count says how many are of unstable
+/// scenarios.
 fn counts(c: &Comparison) -> String {
     let n = |v| c.with(v).count();
+    let unstable = match c.rows.iter().filter(|r| r.note.is_some()).count() {
+        0 => String::new(),
+        k => format!(" ({k} of unstable scenarios, never judged)"),
+    };
     format!(
-        "{} regressed, {} improved, {} inconclusive, {} unchanged; {} scenario{} not compared",
+        "{} regressed, {} improved, {} inconclusive{unstable}, {} unchanged; {} scenario{} not compared",
         n(Verdict::Regressed),
         n(Verdict::Improved),
         n(Verdict::Inconclusive),

@@ -3,7 +3,8 @@
 //! otherwise), what was compared and how, differences between the sides,
 //! a chart of the ratios new/base with their intervals and thresholds,
 //! then the tables: regressions (highlighted), improvements, inconclusive
-//! metrics, what was not compared and why, and every metric.
+//! metrics (with a note where a scenario was unstable, so never judged),
+//! what was not compared and why, and every metric.
 //!
 //! The chart shows the metrics that moved (regressed, improved,
 //! inconclusive), at most [`CHARTED_AT_MOST`] of them; when none moved, the
@@ -15,7 +16,7 @@
 use ci::{Comparison, Row, Verdict};
 use plotters::style::RGBColor;
 
-use super::{COLUMNS, LISTED, cells, counts, headline, level, method, noise_summary};
+use super::{LISTED, cells, counts, header, headline, level, method, noise_summary, noted};
 use crate::charts::{Ratio, RatioChart};
 use crate::html;
 
@@ -123,10 +124,20 @@ fn chart(c: &Comparison) -> String {
         1 => " One interval runs past the edge and ends in an arrow head; the tables give it in full.".to_owned(),
         n => format!(" {n} intervals run past the edge and end in an arrow head; the tables give them in full."),
     };
+    let unstable = match rows.iter().filter(|r| r.note.is_some()).count() {
+        0 => String::new(),
+        1 => " One charted metric is of a scenario unstable on a side: never judged, inconclusive whatever its \
+               ratio; its note in the tables says why."
+            .to_owned(),
+        n => format!(
+            " {n} charted metrics are of scenarios unstable on a side: never judged, inconclusive whatever their \
+             ratio; their notes in the tables say why."
+        ),
+    };
     let caption = format!(
         "Each metric's ratio new/base on a log scale: the dot is the ratio, the whisker its interval at {} \
          confidence, the shaded band its threshold, the line 1x no change; the colour is the verdict. Reading the \
-         ratio new/base: for throughput right is better, for latency left is better. {selection}{cut}",
+         ratio new/base: for throughput right is better, for latency left is better. {selection}{cut}{unstable}",
         level(c.level)
     );
     html::figure("ratio-chart", &caption, chart.svg())
@@ -201,16 +212,18 @@ fn title(verdict: Verdict) -> &'static str {
     }
 }
 
-/// Rows as a table (with a verdict column when asked), regressions marked.
+/// Rows as a table (with a verdict column when asked, and a note column
+/// when a row has a note), regressions marked.
 fn rows_table(rows: &[&Row], with_verdict: bool) -> String {
-    let mut header: Vec<&str> = COLUMNS.to_vec();
+    let with_note = noted(rows);
+    let mut header = header(with_note);
     if with_verdict {
         header.insert(0, "verdict");
     }
     let lines: Vec<(Option<&str>, Vec<String>)> = rows
         .iter()
         .map(|row| {
-            let mut line = cells(row);
+            let mut line = cells(row, with_note);
             if with_verdict {
                 line.insert(0, row.verdict.name().to_owned());
             }

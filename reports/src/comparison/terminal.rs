@@ -1,10 +1,10 @@
 //! The comparison as a terminal table: regressions first, each named with
 //! its change and interval; unchanged metrics counted (listed with
-//! `every_row`).
+//! `every_row`); a note (why a metric was not judged) in the last column.
 
-use ci::{Comparison, Verdict};
+use ci::{Comparison, Row, Verdict};
 
-use super::{COLUMNS, LISTED, cells, counts, headline, method, noise_summary};
+use super::{LISTED, cells, counts, header, headline, method, noise_summary, noted};
 use crate::format;
 
 /// The comparison as plain text.
@@ -24,13 +24,14 @@ pub fn terminal(c: &Comparison, every_row: bool) -> String {
         listed.push(Verdict::Unchanged);
     }
     for verdict in listed {
-        let rows: Vec<Vec<String>> = c.with(verdict).map(cells).collect();
+        let rows: Vec<&Row> = c.with(verdict).collect();
         if rows.is_empty() {
             continue;
         }
         out.push_str(&format!("\n{} ({}):\n", verdict.name().to_uppercase(), rows.len()));
-        let mut table = vec![COLUMNS.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>()];
-        table.extend(rows);
+        let with_note = noted(&rows);
+        let mut table = vec![header(with_note).iter().map(|h| (*h).to_owned()).collect::<Vec<_>>()];
+        table.extend(rows.iter().map(|r| cells(r, with_note)));
         out.push_str(&format::aligned(&table, "  "));
     }
     if !c.skipped.is_empty() {

@@ -1,15 +1,17 @@
-//! Sections 7, 8 and 9: CPU cost per million messages, the ring ablation
-//! (textbook -> padded -> ring) and the physical floor with how close the
-//! ring gets to it.
+//! Sections 8, 9 and 10: CPU cost per million messages (over the trials
+//! used), the ring ablation (textbook -> padded -> ring) and the physical
+//! floor with how close the ring gets to it.
 
 use scenarios::results::ScenarioResult;
 
-use super::{bar, bars, caption, na, per_input};
+use super::{DOTS_SAY, bar, bars, caption, na, per_input, scenario_bar, scenario_notes};
 use crate::charts::Bar;
+use crate::headline::{self, Figure};
+use crate::html::Noted;
 use crate::select::{self, DEFAULT_SIZE};
 use crate::{Input, format, html, palette};
 
-/// Section 7.
+/// Section 8.
 pub fn cpu(inputs: &[Input]) -> String {
     per_input(inputs, |i, input| {
         let primary = select::primary_placement(&input.results);
@@ -33,6 +35,7 @@ pub fn cpu(inputs: &[Input]) -> String {
             chart_bars.push(consumer);
             rows.push(vec![
                 s.transport.clone(),
+                headline::trials(s),
                 format::three_digits(c.producer_s_per_million),
                 format::three_digits(c.consumer_s_per_million),
                 c.producer.voluntary_switches.to_string(),
@@ -55,6 +58,7 @@ pub fn cpu(inputs: &[Input]) -> String {
         out.push_str(&html::table(
             &[
                 "transport",
+                "trials used",
                 "producer s / M msgs",
                 "consumer s / M msgs",
                 "producer voluntary switches",
@@ -85,7 +89,7 @@ fn ablation_point(rings: &[&ScenarioResult]) -> Option<(String, usize)> {
     })
 }
 
-/// Section 8.
+/// Section 9.
 pub fn ablation(inputs: &[Input]) -> String {
     per_input(inputs, |i, input| {
         let primary = select::primary_placement(&input.results);
@@ -114,28 +118,17 @@ pub fn ablation(inputs: &[Input]) -> String {
             size,
             html::escape(&primary)
         );
-        let throughput: Vec<Bar> = stream
-            .iter()
-            .filter_map(|s| s.msgs_per_s.map(|e| bar(&s.transport, &s.transport, e.median, Some((e.low, e.high)))))
-            .collect();
+        let throughput: Vec<Bar> = stream.iter().map(|s| scenario_bar(&s.transport, s, Figure::Throughput)).collect();
         out.push_str(&html::figure(
             &format!("ablation-{i}-stream"),
-            &caption(inputs, input, &format!("Ring designs: stream throughput, {capacity}, {size} B (95% interval)")),
+            &caption(inputs, input, &format!("Ring designs: stream throughput, {capacity}, {size} B; {DOTS_SAY}")),
             bars("messages per second", format::si, throughput).svg(),
         ));
-        let mut latency: Vec<Bar> = pingpong
-            .iter()
-            .filter_map(|s| {
-                s.latency.as_ref().map(|l| bar(&s.transport, &s.transport, l.p50.median, Some((l.p50.low, l.p50.high))))
-            })
-            .collect();
+        let mut latency: Vec<Bar> = pingpong.iter().map(|s| scenario_bar(&s.transport, s, Figure::P50)).collect();
         if let Some(e) = input.results.floors.iter().find(|f| f.placement == primary).and_then(|f| f.cache_line_rtt) {
             latency.push(Bar {
-                label: "floor: cache-line round trip".into(),
                 colour: palette::NEUTRAL,
-                faded: false,
-                value: e.median,
-                interval: Some((e.low, e.high)),
+                ..bar("floor: cache-line round trip", "", e.median, Some((e.low, e.high)))
             });
         }
         out.push_str(&html::figure(
@@ -143,28 +136,35 @@ pub fn ablation(inputs: &[Input]) -> String {
             &caption(
                 inputs,
                 input,
-                &format!("Ring designs: pingpong round-trip p50, {capacity}, {size} B, against the floor"),
+                &format!("Ring designs: pingpong round-trip p50, {capacity}, {size} B, against the floor; {DOTS_SAY}"),
             ),
             bars("round-trip p50, ns", format::si, latency).svg(),
         ));
-        let rows: Vec<Vec<String>> = stream
+        let rows: Vec<Vec<Noted>> = stream
             .iter()
             .chain(pingpong.iter())
             .map(|s| {
                 let figure = match (&s.msgs_per_s, &s.latency) {
-                    (Some(e), _) => format!("{} msgs/s", format::estimate(e, format::si)),
-                    (None, Some(l)) => format!("p50 {}", format::estimate(&l.p50, format::ns)),
-                    _ => na("not measured"),
+                    (Some(e), _) => Ok(format!("{} msgs/s", format::estimate(e, format::si))),
+                    (None, Some(l)) => Ok(format!("p50 {}", format::estimate(&l.p50, format::ns))),
+                    _ => Err("not measured".to_owned()),
                 };
                 let floor = s
                     .floor
                     .as_ref()
                     .map(|f| format!("{}: {}", f.metric, format::three_digits(f.ratio)))
                     .unwrap_or_else(|| na("no floor for this placement"));
-                vec![s.transport.clone(), s.pattern.clone(), figure, floor]
+                vec![
+                    Noted::plain(s.transport.clone()),
+                    Noted::plain(s.pattern.clone()),
+                    Noted::plain(headline::trials(s)),
+                    headline::cell(s, figure),
+                    Noted::plain(floor),
+                ]
             })
             .collect();
-        out.push_str(&html::table(&["design", "pattern", "figure [95%]", "against the floor"], &rows));
+        out.push_str(&html::table(&["design", "pattern", "trials used", "figure [95%]", "against the floor"], &rows));
+        out.push_str(&scenario_notes(&[stream.as_slice(), pingpong.as_slice()].concat()));
         out
     })
 }
@@ -182,7 +182,7 @@ fn percent_of_floor(s: &ScenarioResult) -> Option<f64> {
     }
 }
 
-/// Section 9.
+/// Section 10.
 pub fn floor(inputs: &[Input]) -> String {
     per_input(inputs, |i, input| {
         let floors = &input.results.floors;

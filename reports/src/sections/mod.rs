@@ -1,16 +1,20 @@
 //! The report's sections, each a `<section>` with its charts and the table
 //! of the numbers behind them. With several inputs, every section shows
-//! each input in turn under its label.
+//! each input in turn under its label. A scenario's headline figure is
+//! shown, marked or replaced by its status through [`crate::headline`].
 
 mod cost;
 mod latency;
+mod machine;
 mod overview;
 mod sweeps;
 
-pub use overview::row as verdict_row;
+pub use overview::{row as verdict_row, verdict_notes};
+use scenarios::results::ScenarioResult;
 
 use crate::Input;
-use crate::charts::{Bar, BarChart};
+use crate::charts::{Bar, BarChart, Dot};
+use crate::headline::{self, Figure, na};
 use crate::html;
 use crate::palette;
 
@@ -18,15 +22,16 @@ use crate::palette;
 pub fn all(inputs: &[Input]) -> Vec<(&'static str, &'static str, String)> {
     vec![
         ("verdict", "1. Verdict", overview::verdict(inputs)),
-        ("throughput", "2. Throughput by transport", overview::throughput(inputs)),
-        ("spectrum", "3. Latency percentile spectrum", latency::spectrum(inputs)),
-        ("sizes", "4. Message size", sweeps::sizes(inputs)),
-        ("capacity", "5. Capacity sweep", sweeps::capacity(inputs)),
-        ("placement", "6. Placement", sweeps::placement(inputs)),
-        ("cpu", "7. CPU cost", cost::cpu(inputs)),
-        ("ablation", "8. Ring ablation", cost::ablation(inputs)),
-        ("floor", "9. The physical floor", cost::floor(inputs)),
-        ("environment", "10. Environment and method", overview::environment(inputs)),
+        ("machine", "2. The machine during the run", machine::timeline(inputs)),
+        ("throughput", "3. Throughput by transport", overview::throughput(inputs)),
+        ("spectrum", "4. Latency percentile spectrum", latency::spectrum(inputs)),
+        ("sizes", "5. Message size", sweeps::sizes(inputs)),
+        ("capacity", "6. Capacity sweep", sweeps::capacity(inputs)),
+        ("placement", "7. Placement", sweeps::placement(inputs)),
+        ("cpu", "8. CPU cost", cost::cpu(inputs)),
+        ("ablation", "9. Ring ablation", cost::ablation(inputs)),
+        ("floor", "10. The physical floor", cost::floor(inputs)),
+        ("environment", "11. Environment and method", overview::environment(inputs)),
         ("failures", "Failed, refused and unavailable scenarios", overview::failures(inputs)),
     ]
 }
@@ -51,15 +56,43 @@ fn caption(inputs: &[Input], input: &Input, text: &str) -> String {
 
 /// A bar in the transport's colour.
 fn bar(label: impl Into<String>, transport: &str, value: f64, interval: Option<(f64, f64)>) -> Bar {
-    Bar { label: label.into(), colour: palette::colour(transport), faded: false, value, interval }
+    Bar {
+        label: label.into(),
+        colour: palette::colour(transport),
+        faded: false,
+        value: Some(value),
+        interval,
+        dots: vec![],
+    }
 }
+
+/// A scenario's headline figure as a bar labelled `name` (tagged when
+/// unstable or few-trials): the median of its used trials with the 95%
+/// interval, and every trial's own figure as a dot (hollow when set
+/// aside). A few-trials scenario has its dots and no bar.
+fn scenario_bar(name: &str, s: &ScenarioResult, figure: Figure) -> Bar {
+    let estimate = figure.estimate(s);
+    Bar {
+        label: headline::label(name, s),
+        colour: palette::colour(&s.transport),
+        faded: false,
+        value: estimate.map(|e| e.median),
+        interval: estimate.map(|e| (e.low, e.high)),
+        dots: s.trials.iter().filter_map(|t| Some(Dot { value: figure.of_trial(t)?, used: t.used })).collect(),
+    }
+}
+
+/// The sentence a caption of bars with trial dots ends with.
+const DOTS_SAY: &str = "bar: median of the trials used, whisker: its 95% interval; dots: each trial's own figure \
+     (hollow: set aside)";
 
 /// A horizontal bar chart with the given value axis.
 fn bars(value_label: &str, ticks: fn(f64) -> String, bars: Vec<Bar>) -> BarChart {
     BarChart { value_label: value_label.to_owned(), ticks, bars }
 }
 
-/// "n/a" and why, for a figure that is missing.
-fn na(why: &str) -> String {
-    format!("n/a ({why})")
+/// The notes under a block of scenarios: each unstable or few-trials
+/// scenario with its reason.
+fn scenario_notes(scenarios: &[&ScenarioResult]) -> String {
+    html::notes(&headline::notes(scenarios))
 }

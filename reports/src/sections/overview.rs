@@ -1,13 +1,16 @@
-//! Sections 1, 2 and 10, and the list of scenarios that were not
+//! Sections 1, 3 and 11, and the list of scenarios that were not
 //! measured: the verdict, throughput per capacity mode, the environment
-//! and method, and failures with their reasons.
+//! and method (with the rules that pick, mark and withhold figures, and
+//! the scenarios marked unstable), and failures with their reasons.
 
-use scenarios::results::{ResultsFile, ScenarioResult, Status};
+use scenarios::results::{ScenarioResult, Status};
 
-use super::{bar, bars, caption, na, per_input};
+use super::{DOTS_SAY, bar, bars, caption, na, per_input, scenario_bar, scenario_notes};
 use crate::charts::Bar;
+use crate::headline::{self, Figure};
+use crate::html::Noted;
 use crate::select::{self, DEFAULT_SIZE};
-use crate::verdict::verdicts;
+use crate::verdict::{Verdict, verdicts};
 use crate::{Input, format, html};
 
 /// Section 1.
@@ -22,7 +25,8 @@ pub fn verdict(inputs: &[Input]) -> String {
             "<p>Stream, pingpong and rate scenarios of {} B messages at the primary placement ({}); latency is \
              the pingpong round trip where a capacity mode has one, else the one-way latency of rate runs that \
              kept their rate. Ring = shm-ring; kernel-backed = pipes, sockets and message queues. The ratio's 95% interval is a seeded bootstrap of \
-             median(ring) / median(kernel) over the repeats' throughputs.</p>\n",
+             median(ring) / median(kernel) over the used trials' throughputs. A figure marked unstable comes \
+             from trials that are not one population (see the notes).</p>\n",
             DEFAULT_SIZE,
             html::escape(&primary)
         );
@@ -40,42 +44,80 @@ pub fn verdict(inputs: &[Input]) -> String {
         ));
         let rows: Vec<Vec<String>> = vs.iter().map(|v| row(v)).collect();
         out.push_str(&html::table(&crate::verdict::COLUMNS, &rows));
+        out.push_str(&html::notes(&verdict_notes(&vs)));
         out
     })
 }
 
+/// `transport (figure)`, with the scenario's tags after the figure:
+/// `pipe (1.2M msgs/s; unstable)`.
+fn named(s: &ScenarioResult, figure: &str) -> String {
+    let tags = headline::tags(s);
+    if tags.is_empty() {
+        format!("{} ({figure})", s.transport)
+    } else {
+        format!("{} ({figure}; {})", s.transport, tags.join(", "))
+    }
+}
+
 /// One verdict row of the table (shared with the terminal table).
-pub fn row(v: &crate::verdict::Verdict<'_>) -> Vec<String> {
+pub fn row(v: &Verdict<'_>) -> Vec<String> {
     let throughput = |s: &ScenarioResult| {
-        s.msgs_per_s.map(|e| format!("{} ({} msgs/s)", s.transport, format::si(e.median))).unwrap_or_default()
+        s.msgs_per_s.map(|e| named(s, &format!("{} msgs/s", format::si(e.median)))).unwrap_or_default()
+    };
+    let ratio = |(r, lo, hi): (f64, f64, f64)| {
+        let text = format!("{}x [{}, {}]", format::three_digits(r), format::three_digits(lo), format::three_digits(hi));
+        let unstable: Vec<&str> = [v.ring, v.best_kernel]
+            .into_iter()
+            .flatten()
+            .filter(|s| s.unstable.is_some())
+            .map(|s| s.transport.as_str())
+            .collect();
+        if unstable.is_empty() { text } else { format!("{text} (unstable: {})", unstable.join(", ")) }
     };
     vec![
         v.capacity.clone(),
-        v.fastest.map(throughput).unwrap_or_else(|| na("no stream scenario")),
+        v.fastest.map(throughput).unwrap_or_else(|| na("no stream scenario with a figure")),
         v.lowest_p99
             .and_then(|s| {
                 let kind =
                     if s.pattern == "pingpong" { "round trip".to_owned() } else { format!("one-way, {}", s.pattern) };
-                s.latency.as_ref().map(|l| format!("{} ({} {kind})", s.transport, format::ns(l.p99.median)))
+                headline::p99(s).ok().map(|e| named(s, &format!("{} {kind}", format::ns(e.median))))
             })
-            .unwrap_or_else(|| na("no pingpong or sustained rate scenario at this capacity")),
+            .unwrap_or_else(|| na("no pingpong or sustained rate scenario with a p99 at this capacity")),
         v.best_kernel.map(throughput).unwrap_or_else(|| na("no kernel-backed stream")),
         match (v.ring_vs_kernel, v.ring) {
-            (Some((r, lo, hi)), _) => {
-                format!("{}x [{}, {}]", format::three_digits(r), format::three_digits(lo), format::three_digits(hi))
-            }
+            (Some(r), _) => ratio(r),
             (None, None) => na("no shm-ring stream"),
+            (None, Some(ring)) if ring.msgs_per_s.is_none() => {
+                na(&format!("shm-ring: {}", ring.reason.as_deref().unwrap_or(ring.status.name())))
+            }
             (None, Some(_)) => na("no kernel-backed stream to compare"),
         },
     ]
 }
 
-/// Section 2.
+/// The notes under a verdict table: each scenario it names that is
+/// unstable or has too few trials, with the reason.
+pub fn verdict_notes(vs: &[Verdict<'_>]) -> Vec<String> {
+    let mut named: Vec<&ScenarioResult> = Vec::new();
+    for s in vs.iter().flat_map(Verdict::scenarios) {
+        if !named.iter().any(|n| n.id == s.id) {
+            named.push(s);
+        }
+    }
+    headline::notes(&named)
+}
+
+/// Section 3.
 pub fn throughput(inputs: &[Input]) -> String {
     per_input(inputs, |i, input| {
         let primary = select::primary_placement(&input.results);
         let stream = select::pick(&input.results, |s| {
-            s.pattern == "stream" && s.placement == primary && s.size == DEFAULT_SIZE && s.msgs_per_s.is_some()
+            s.pattern == "stream"
+                && s.placement == primary
+                && s.size == DEFAULT_SIZE
+                && (s.msgs_per_s.is_some() || s.status == Status::FewTrials)
         });
         if stream.is_empty() {
             return html::missing("No measured stream scenario at the primary placement and 64 B.");
@@ -87,14 +129,14 @@ pub fn throughput(inputs: &[Input]) -> String {
             let chart_bars: Vec<Bar> = stream
                 .iter()
                 .filter(|s| &s.capacity == capacity)
-                .filter_map(|s| s.msgs_per_s.map(|e| bar(&s.transport, &s.transport, e.median, Some((e.low, e.high)))))
+                .map(|s| scenario_bar(&s.transport, s, Figure::Throughput))
                 .collect();
             out.push_str(&html::figure(
                 &format!("throughput-{i}-{k}"),
                 &caption(
                     inputs,
                     input,
-                    &format!("Stream throughput, {capacity}, {DEFAULT_SIZE} B, {primary}: median and 95% interval"),
+                    &format!("Stream throughput, {capacity}, {DEFAULT_SIZE} B, {primary}; {DOTS_SAY}"),
                 ),
                 bars("messages per second", format::si, chart_bars).svg(),
             ));
@@ -102,29 +144,37 @@ pub fn throughput(inputs: &[Input]) -> String {
         let transports = select::distinct(&stream, |s| s.transport.clone());
         let mut header = vec!["transport"];
         header.extend(capacities.iter().map(String::as_str));
-        let rows: Vec<Vec<String>> = transports
+        let rows: Vec<Vec<Noted>> = transports
             .iter()
             .map(|t| {
-                let mut row = vec![t.clone()];
+                let mut row = vec![Noted::plain(t.clone())];
                 for c in &capacities {
-                    let cell = stream
-                        .iter()
-                        .find(|s| &s.transport == t && &s.capacity == c)
-                        .and_then(|s| s.msgs_per_s)
-                        .map(|e| format::estimate(&e, format::si))
-                        .unwrap_or_else(|| na("not measured; see the failures list"));
+                    let cell = match stream.iter().find(|s| &s.transport == t && &s.capacity == c) {
+                        Some(s) => headline::cell_with_trials(
+                            s,
+                            s.msgs_per_s
+                                .map(|e| format::estimate(&e, format::si))
+                                .ok_or_else(|| "no throughput".to_owned()),
+                        ),
+                        None => Noted::plain(na("not measured; see the failures list")),
+                    };
                     row.push(cell);
                 }
                 row
             })
             .collect();
-        out.push_str("<p>Messages per second: median [95% interval].</p>\n");
+        out.push_str(&format!(
+            "<p>Messages per second: median [95% interval] of the trials used, then trials used / run; \
+             {} marks an unstable figure.</p>\n",
+            headline::UNSTABLE
+        ));
         out.push_str(&html::table(&header, &rows));
+        out.push_str(&scenario_notes(&stream));
         out
     })
 }
 
-/// Section 10.
+/// Section 11.
 pub fn environment(inputs: &[Input]) -> String {
     per_input(inputs, |_, input| {
         let r = &input.results;
@@ -159,9 +209,26 @@ pub fn environment(inputs: &[Input]) -> String {
                     .map(|f| format!("{}%", format::three_digits(f * 100.0)))
                     .unwrap_or_else(|| na("not recorded")),
             ),
-            ("repeats per scenario", m.repeats.to_string()),
-            ("warm-up runs per scenario", m.warmup_runs.to_string()),
-            ("run length", format!("{} ms", m.run_ms)),
+            (
+                "trials",
+                format!(
+                    "{} rounds x 1 trial of every scenario (each trial a run between fresh processes), after {} \
+                     warm-up trial(s) per scenario",
+                    m.rounds, m.warmup_trials
+                ),
+            ),
+            (
+                "trial length",
+                format!(
+                    "stream {} ms, pingpong {} ms, rate {} ms",
+                    m.trial_ms.stream, m.trial_ms.pingpong, m.trial_ms.rate
+                ),
+            ),
+            ("order", format!("seed {}: {}", m.seed, m.order)),
+            ("machine-state probe", m.probe.clone()),
+            ("which trials are used", m.selection.clone()),
+            ("when a figure is unstable", m.stability.clone()),
+            ("when a percentile is given", m.percentiles.clone()),
             ("clock", m.clock.clone()),
             ("clock read cost", format::ns(m.clock_read_ns)),
             ("intervals", m.interval.clone()),
@@ -185,44 +252,28 @@ pub fn environment(inputs: &[Input]) -> String {
             }
             out.push_str("</ul>\n");
         }
-        out.push_str(&format!(
-            "<h4>Spread between repeats</h4>\n<p>Scenarios whose per-repeat throughput (stream) or p50 \
-             (pingpong, rate) varies by more than {}% (max / min): their figures are noisy.</p>\n",
-            format::three_digits((NOISY - 1.0) * 100.0)
-        ));
-        let noisy: Vec<Vec<String>> = noisy(r)
-            .into_iter()
-            .map(|(s, what, spread)| vec![s.id.clone(), what.to_owned(), format!("{}x", format::three_digits(spread))])
+        out.push_str("<h4>Unstable figures</h4>\n");
+        let unstable: Vec<Vec<String>> = r
+            .scenarios
+            .iter()
+            .filter_map(|s| {
+                let why = s.unstable.as_ref()?;
+                let figure = if s.pattern == "stream" { "throughput" } else { "p50 latency" };
+                Some(vec![s.id.clone(), figure.to_owned(), headline::trials(s), why.clone()])
+            })
             .collect();
-        if noisy.is_empty() {
-            out.push_str("<p>None: every measured scenario is within that spread.</p>\n");
+        if unstable.is_empty() {
+            out.push_str("<p>None: every figure's used trials are one population.</p>\n");
         } else {
-            out.push_str(&html::table(&["scenario", "figure", "max / min"], &noisy));
+            out.push_str(&format!(
+                "<p>Scenarios whose used trials are not one population: their figures are printed, marked {}, \
+                 and the regression gate does not judge them.</p>\n",
+                headline::UNSTABLE
+            ));
+            out.push_str(&html::table(&["scenario", "figure", "trials used", "why"], &unstable));
         }
         out
     })
-}
-
-/// The max/min spread above which a scenario counts as noisy.
-pub const NOISY: f64 = 1.10;
-
-/// Measured scenarios whose repeats spread by more than [`NOISY`]: the
-/// scenario, the figure, and max / min.
-pub fn noisy(r: &ResultsFile) -> Vec<(&ScenarioResult, &'static str, f64)> {
-    let mut out = Vec::new();
-    for s in r.scenarios.iter().filter(|s| select::measured(s)) {
-        let (what, values): (&str, Vec<f64>) = if s.pattern == "stream" {
-            ("throughput", select::throughput_samples(s))
-        } else {
-            ("p50 latency", s.repeats.iter().filter_map(|r| r.latency.map(|l| l.p50)).collect())
-        };
-        let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = values.iter().copied().fold(0.0, f64::max);
-        if values.len() >= 2 && lo > 0.0 && hi / lo > NOISY {
-            out.push((s, what, hi / lo));
-        }
-    }
-    out
 }
 
 /// Every scenario that was not `ok`, with its reason.
@@ -246,7 +297,7 @@ pub fn failures(inputs: &[Input]) -> String {
         }
         format!(
             "<p>{} of {} scenarios did not end <code>ok</code>. Unsustained rates are measured but charted as \
-             such; the others have no figures.</p>\n{}",
+             such; few-trials scenarios show their trials and no figure; the others have no figures.</p>\n{}",
             rows.len(),
             input.results.scenarios.len(),
             html::table(&["scenario", "status", "reason"], &rows)

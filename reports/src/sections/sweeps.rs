@@ -1,22 +1,34 @@
-//! Sections 4, 5 and 6: throughput and latency against message size,
+//! Sections 5, 6 and 7: throughput and latency against message size,
 //! against capacity (bounded:N, with rendezvous and unbounded marked), and
-//! the same transport at each core placement.
+//! the same transport at each core placement. Unstable figures are ringed
+//! on the lines and marked in the tables; few-trials scenarios show their
+//! status in place of a figure.
 
 use scenarios::results::ScenarioResult;
 
-use super::{bar, bars, caption, na, per_input};
+use super::{DOTS_SAY, bars, caption, na, per_input, scenario_bar, scenario_notes};
 use crate::charts::{Axis, Bar, LineChart, Scale, Series};
+use crate::headline::{self, Figure};
+use crate::html::Noted;
 use crate::select::{self, DEFAULT_SIZE};
 use crate::{Input, format, html, palette};
 
-/// One line per transport from `scenarios`, x and y read by `point`.
+/// One line per transport from `scenarios`, x and y read by `point`;
+/// unstable figures ringed.
 fn lines(scenarios: &[&ScenarioResult], point: impl Fn(&ScenarioResult) -> Option<(f64, f64)>) -> Vec<Series> {
     select::distinct(scenarios, |s| s.transport.clone())
         .into_iter()
-        .map(|t| Series {
-            colour: palette::colour(&t),
-            points: scenarios.iter().filter(|s| s.transport == t).filter_map(|s| point(s)).collect(),
-            name: t,
+        .map(|t| {
+            let mut series = Series { colour: palette::colour(&t), points: vec![], unstable: vec![], name: t };
+            for s in scenarios.iter().filter(|s| s.transport == series.name) {
+                if let Some(p) = point(s) {
+                    if s.unstable.is_some() {
+                        series.unstable.push(series.points.len());
+                    }
+                    series.points.push(p);
+                }
+            }
+            series
         })
         .collect()
 }
@@ -26,10 +38,10 @@ fn p50(s: &ScenarioResult) -> Option<f64> {
 }
 
 fn p99(s: &ScenarioResult) -> Option<f64> {
-    s.latency.as_ref().map(|l| l.p99.median)
+    headline::p99(s).ok().map(|e| e.median)
 }
 
-/// Section 4.
+/// Section 5.
 pub fn sizes(inputs: &[Input]) -> String {
     per_input(inputs, |i, input| {
         let primary = select::primary_placement(&input.results);
@@ -75,20 +87,27 @@ pub fn sizes(inputs: &[Input]) -> String {
             ));
             let header: Vec<String> =
                 std::iter::once("transport".to_owned()).chain(sizes.iter().map(|s| format::bytes(*s as f64))).collect();
-            let rows: Vec<Vec<String>> = select::distinct(&swept, |s| s.transport.clone())
+            let rows: Vec<Vec<Noted>> = select::distinct(&swept, |s| s.transport.clone())
                 .into_iter()
                 .map(|t| {
-                    let mut row = vec![t.clone()];
+                    let mut row = vec![Noted::plain(t.clone())];
                     for size in &sizes {
                         let s = swept.iter().find(|s| s.transport == t && s.size == *size);
                         row.push(match s {
-                            Some(s) if pattern == "stream" => s
-                                .msgs_per_s
-                                .zip(s.bytes_per_s)
-                                .map(|(m, b)| format!("{} msgs/s, {}B/s", format::si(m.median), format::si(b.median)))
-                                .unwrap_or_else(|| na("no throughput")),
-                            Some(s) => p50(s).map(format::ns).unwrap_or_else(|| na("no latency")),
-                            None => na("not measured; see the failures list"),
+                            Some(s) if pattern == "stream" => headline::cell_with_trials(
+                                s,
+                                s.msgs_per_s
+                                    .zip(s.bytes_per_s)
+                                    .map(|(m, b)| {
+                                        format!("{} msgs/s, {}B/s", format::si(m.median), format::si(b.median))
+                                    })
+                                    .ok_or_else(|| "no throughput".to_owned()),
+                            ),
+                            Some(s) => headline::cell_with_trials(
+                                s,
+                                p50(s).map(format::ns).ok_or_else(|| "no latency".to_owned()),
+                            ),
+                            None => Noted::plain(na("not measured; see the failures list")),
                         });
                     }
                     row
@@ -96,12 +115,13 @@ pub fn sizes(inputs: &[Input]) -> String {
                 .collect();
             let header: Vec<&str> = header.iter().map(String::as_str).collect();
             out.push_str(&html::table(&header, &rows));
+            out.push_str(&scenario_notes(&swept));
         }
         out
     })
 }
 
-/// Section 5.
+/// Section 6.
 pub fn capacity(inputs: &[Input]) -> String {
     per_input(inputs, |i, input| {
         let primary = select::primary_placement(&input.results);
@@ -155,41 +175,47 @@ pub fn capacity(inputs: &[Input]) -> String {
                 chart.svg(),
             ));
             let header: Vec<&str> = std::iter::once("transport").chain(capacities.iter().map(String::as_str)).collect();
-            let rows: Vec<Vec<String>> = select::distinct(&swept, |s| s.transport.clone())
+            let rows: Vec<Vec<Noted>> = select::distinct(&swept, |s| s.transport.clone())
                 .into_iter()
                 .map(|t| {
-                    let mut row = vec![t.clone()];
+                    let mut row = vec![Noted::plain(t.clone())];
                     for c in &capacities {
                         let s = swept.iter().find(|s| s.transport == t && &s.capacity == c);
                         row.push(match s {
-                            Some(s) if pattern == "stream" => s
-                                .msgs_per_s
-                                .map(|e| format::estimate(&e, format::si))
-                                .unwrap_or_else(|| na("no throughput")),
-                            Some(s) if pattern == "pingpong" => {
-                                p50(s).map(format::ns).unwrap_or_else(|| na("no latency"))
+                            Some(s) if pattern == "stream" => headline::cell_with_trials(
+                                s,
+                                s.msgs_per_s
+                                    .map(|e| format::estimate(&e, format::si))
+                                    .ok_or_else(|| "no throughput".to_owned()),
+                            ),
+                            Some(s) if pattern == "pingpong" => headline::cell_with_trials(
+                                s,
+                                p50(s).map(format::ns).ok_or_else(|| "no latency".to_owned()),
+                            ),
+                            Some(s) if s.status == scenarios::Status::Unsustained => {
+                                Noted::plain(na(&format!("{}: fell behind its rate", s.status.name())))
                             }
-                            Some(s) if !kept(s) => na(&format!("{}: fell behind its rate", s.status.name())),
-                            Some(s) => p99(s).map(format::ns).unwrap_or_else(|| na("no latency")),
-                            None => na("not measured; see the failures list"),
+                            Some(s) => headline::cell_with_trials(s, headline::p99(s).map(|e| format::ns(e.median))),
+                            None => Noted::plain(na("not measured; see the failures list")),
                         });
                     }
                     row
                 })
                 .collect();
             let what = match pattern {
-                "stream" => "Messages per second: median [95% interval].".to_owned(),
-                "pingpong" => "Round trip p50.".to_owned(),
-                _ => format!("One-way p99 at {pattern}, from each message's intended send time."),
+                "stream" => "Messages per second: median [95% interval]".to_owned(),
+                "pingpong" => "Round trip p50".to_owned(),
+                _ => format!("One-way p99 at {pattern}, from each message's intended send time"),
             };
-            out.push_str(&format!("<p>{}</p>\n", html::escape(&what)));
+            out.push_str(&format!("<p>{}; then trials used / run.</p>\n", html::escape(&what)));
             out.push_str(&html::table(&header, &rows));
+            out.push_str(&scenario_notes(&swept));
         }
         out
     })
 }
 
-/// Section 6.
+/// Section 7.
 pub fn placement(inputs: &[Input]) -> String {
     per_input(inputs, |i, input| {
         let primary = select::primary_placement(&input.results);
@@ -216,20 +242,14 @@ pub fn placement(inputs: &[Input]) -> String {
                 continue;
             };
             let same: Vec<&ScenarioResult> = chosen.into_iter().filter(|s| s.capacity == capacity).collect();
-            let value = |s: &ScenarioResult| -> Option<(f64, Option<(f64, f64)>)> {
-                if pattern == "stream" {
-                    s.msgs_per_s.map(|e| (e.median, Some((e.low, e.high))))
-                } else {
-                    s.latency.as_ref().map(|l| (l.p50.median, Some((l.p50.low, l.p50.high))))
-                }
-            };
+            let figure = if pattern == "stream" { Figure::Throughput } else { Figure::P50 };
             let chart_bars: Vec<Bar> = same
                 .iter()
-                .filter_map(|s| {
-                    let (v, ci) = value(s)?;
-                    let mut b = bar(format!("{} @ {}", s.transport, s.placement), &s.transport, v, ci);
+                .filter(|s| figure.estimate(s).is_some() || s.status == scenarios::Status::FewTrials)
+                .map(|s| {
+                    let mut b = scenario_bar(&format!("{} @ {}", s.transport, s.placement), s, figure);
                     b.faded = s.placement != primary;
-                    Some(b)
+                    b
                 })
                 .collect();
             let (axis, what, ticks): (_, _, fn(f64) -> String) = if pattern == "stream" {
@@ -243,35 +263,38 @@ pub fn placement(inputs: &[Input]) -> String {
                     inputs,
                     input,
                     &format!(
-                        "{what} by placement, {capacity}, {DEFAULT_SIZE} B; {primary} solid, other placements lighter"
+                        "{what} by placement, {capacity}, {DEFAULT_SIZE} B; {primary} solid, other placements \
+                         lighter; {DOTS_SAY}"
                     ),
                 ),
                 bars(axis, ticks, chart_bars).svg(),
             ));
             let header: Vec<&str> = std::iter::once("transport").chain(placements.iter().map(String::as_str)).collect();
-            let rows: Vec<Vec<String>> = select::distinct(&same, |s| s.transport.clone())
+            let rows: Vec<Vec<Noted>> = select::distinct(&same, |s| s.transport.clone())
                 .into_iter()
                 .map(|t| {
-                    let mut row = vec![t.clone()];
+                    let mut row = vec![Noted::plain(t.clone())];
                     for p in &placements {
-                        let cell =
-                            same.iter()
-                                .find(|s| s.transport == t && &s.placement == p)
-                                .and_then(|s| value(s))
-                                .map(|(v, _)| {
-                                    if pattern == "stream" {
-                                        format!("{} msgs/s", format::si(v))
-                                    } else {
-                                        format::ns(v)
-                                    }
-                                })
-                                .unwrap_or_else(|| na("not measured"));
+                        let cell = match same.iter().find(|s| s.transport == t && &s.placement == p) {
+                            Some(s) => headline::cell_with_trials(
+                                s,
+                                figure
+                                    .estimate(s)
+                                    .map(|e| match figure {
+                                        Figure::Throughput => format!("{} msgs/s", format::si(e.median)),
+                                        Figure::P50 => format::ns(e.median),
+                                    })
+                                    .ok_or_else(|| "no figure".to_owned()),
+                            ),
+                            None => Noted::plain(na("not measured")),
+                        };
                         row.push(cell);
                     }
                     row
                 })
                 .collect();
             out.push_str(&html::table(&header, &rows));
+            out.push_str(&scenario_notes(&same));
         }
         out
     })

@@ -4,7 +4,14 @@
 
 use std::path::PathBuf;
 
-/// A results file of `tests/fixtures` (trimmed real runs).
+/// A results file of `tests/fixtures`: trimmed real schema-2 runs on a
+/// 2-vCPU VM. `all.json`: a full `harness all` run (10 rounds; the machine
+/// in two states), every trial's histogram dropped, trials kept only for the
+/// 64-byte cross-core streams and pingpongs at the comparison's capacities,
+/// merged histograms only at 64 bytes. `quick.json`: a `harness all
+/// --quick` run, trials' histograms dropped, and one scenario
+/// (`shm-ring/bounded:8/64B/stream/cross-core`) marked failed by hand so
+/// that the failure paths render.
 pub fn fixture(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
 }
