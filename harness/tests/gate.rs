@@ -81,7 +81,12 @@ fn a_pingpong_id() -> String {
         s["pattern"] == "pingpong"
             && s["status"] == "ok"
             && s["unstable"].is_null()
-            && s["trials"].as_array().unwrap().iter().filter(|t| t["used"] == true).all(|t| t["latency"]["p99"].is_f64())
+            && s["trials"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|t| t["used"] == true)
+                .all(|t| t["latency"]["p99"].is_f64())
     });
     pingpongs.map(|s| s["id"].as_str().unwrap().to_owned()).next().expect("a stable pingpong with p99s")
 }

@@ -274,7 +274,8 @@ fn a_killed_worker_fails_its_scenario_and_leaves_nothing_behind() {
     let _serial = serial();
     let (_dir, out) = out_dir("kill");
     let run = ["run", "--transport", "sysv-mq", "--capacity", "bounded:64", "--size", "64", "--pattern", "stream"];
-    let mut child = spawn_harness(&[&run[..], &["--trials", "1", "--warmup-trials", "0", "--duration", "60s"]].concat(), &out, &[]);
+    let mut child =
+        spawn_harness(&[&run[..], &["--trials", "1", "--warmup-trials", "0", "--duration", "60s"]].concat(), &out, &[]);
     let pid = child.id();
     let consumer = wait_for_worker(pid, "consumer");
     let producer = wait_for_worker(pid, "producer");

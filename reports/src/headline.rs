@@ -67,7 +67,7 @@ pub fn label(name: &str, s: &ScenarioResult) -> String {
 
 /// `used/total`: the trials behind a scenario's figures.
 pub fn trials(s: &ScenarioResult) -> String {
-    format!("{}/{}", s.selection.used, s.trials.len())
+    format!("{}/{}", s.selection.used, s.selection.used + s.selection.set_aside)
 }
 
 /// "n/a" and why, for a figure that is missing.

@@ -3,8 +3,10 @@
 //! scaling one stream scenario's trials each, an A/A comparison of the
 //! file against itself, a new side where every scenario failed, and a
 //! scenario unstable in base, whose note every rendering shows. The
-//! page's charts parse, its banner and highlights follow the verdicts, its
-//! text is escaped, and it fetches nothing.
+//! fixture's own unstable scenarios are inconclusive, with their notes, in
+//! every comparison of it. The page's charts parse, its banner and
+//! highlights follow the verdicts, its text is escaped, and it fetches
+//! nothing.
 
 mod support;
 
@@ -32,6 +34,33 @@ fn steady_streams(results: &ResultsFile) -> Vec<String> {
         })
         .map(|s| s.id.clone())
         .collect()
+}
+
+/// Ids of the scenarios the file marks unstable.
+fn unstable_ids(results: &ResultsFile) -> Vec<&str> {
+    results.scenarios.iter().filter(|s| s.unstable.is_some()).map(|s| s.id.as_str()).collect()
+}
+
+/// `results` with no scenario marked unstable: for a test about one
+/// unstable scenario, or about metrics that are all judged.
+fn without_unstable(mut results: ResultsFile) -> ResultsFile {
+    for s in &mut results.scenarios {
+        s.unstable = None;
+    }
+    results
+}
+
+/// How the chart labels a row.
+fn chart_label(row: &ci::Row) -> String {
+    format!("{} {}", row.scenario, row.metric)
+}
+
+/// The text nodes of `texts` that label one of the comparison's rows, sorted.
+fn charted_labels(c: &Comparison, texts: &[String]) -> Vec<String> {
+    let labels: Vec<String> = c.rows.iter().map(chart_label).collect();
+    let mut charted: Vec<String> = texts.iter().filter(|t| labels.contains(t)).cloned().collect();
+    charted.sort();
+    charted
 }
 
 /// `results` with every trial of scenario `id` running at `factor` times its rate.
@@ -73,11 +102,27 @@ fn a_regression_is_highlighted_and_fails_the_banner() {
     assert!(steady.len() >= 2, "the fixture has {} steady stream scenarios", steady.len());
     let (slower, faster) = (&steady[0], &steady[1]);
     let new = scaled(scaled(base.clone(), slower, 0.6), faster, 1.6);
-    let c =
-        Comparison::new(&Side::from_runs("base", vec![base]), &Side::from_runs("new", vec![new]), &Settings::default());
+    let unstable = unstable_ids(&base);
+    let c = Comparison::new(
+        &Side::from_runs("base", vec![base.clone()]),
+        &Side::from_runs("new", vec![new]),
+        &Settings::default(),
+    );
     let regressed: Vec<&str> = c.with(Verdict::Regressed).map(|r| r.scenario.as_str()).collect();
     let improved: Vec<&str> = c.with(Verdict::Improved).map(|r| r.scenario.as_str()).collect();
     assert_eq!((regressed, improved), (vec![slower.as_str()], vec![faster.as_str()]));
+    // The fixture's own unstable scenarios are never judged: inconclusive,
+    // with a note; every other metric is unchanged.
+    let noted: Vec<&ci::Row> = c.rows.iter().filter(|r| r.note.is_some()).collect();
+    assert!(noted.len() > 1, "the fixture compares {} metrics of unstable scenarios", noted.len());
+    for row in &c.rows {
+        let judged = row.scenario != *slower && row.scenario != *faster;
+        match (unstable.contains(&row.scenario.as_str()), judged) {
+            (true, _) => assert!(row.verdict == Verdict::Inconclusive && row.note.is_some(), "{row:?}"),
+            (false, true) => assert!(row.verdict == Verdict::Unchanged && row.note.is_none(), "{row:?}"),
+            (false, false) => assert!(row.note.is_none(), "{row:?}"),
+        }
+    }
 
     let page = reports::comparison::html(&c);
     fetches_nothing(&page);
@@ -98,24 +143,34 @@ fn a_regression_is_highlighted_and_fails_the_banner() {
     assert_eq!(table_rows(all).len(), c.rows.len() + 1);
     assert_eq!(all.matches("<tr class=\"breaks-gate\"><td>regressed</td>").count(), 1);
 
-    // The chart has the two that moved and nothing else.
+    // The chart has the two that moved and the unstable scenarios'
+    // inconclusive metrics, and nothing else.
     let texts = charts(&page);
     assert_eq!(texts.len(), 1);
-    let mut labels: Vec<&String> = texts[0].iter().filter(|t| t.ends_with(" throughput")).collect();
-    labels.sort();
-    let mut expected = [format!("{slower} throughput"), format!("{faster} throughput")];
+    let mut expected = vec![format!("{slower} throughput"), format!("{faster} throughput")];
+    expected.extend(noted.iter().map(|r| chart_label(r)));
     expected.sort();
-    assert_eq!(labels, expected.iter().collect::<Vec<_>>());
+    assert_eq!(charted_labels(&c, &texts[0]), expected);
     for verdict in ["regressed", "improved", "inconclusive", "unchanged"] {
         assert!(texts[0].iter().any(|t| t == verdict), "{verdict} not in the legend");
     }
     let svg_start = page.find("<svg").unwrap();
     assert!(page[svg_start..].contains("#C62828") || page[svg_start..].contains("#c62828"), "no red in the chart");
     assert!(page.contains("for throughput right is better, for latency left is better"));
-    assert!(page.contains(&format!("the {} unchanged", c.rows.len() - 2)));
+    let unchanged = c.with(Verdict::Unchanged).count();
+    assert_eq!(unchanged, c.rows.len() - 2 - noted.len());
+    assert!(page.contains(&format!("the {unchanged} unchanged")));
+    assert!(page.contains(&format!("{} charted metrics are of scenarios unstable on a side", noted.len())));
 
-    // No table needs a note column: no scenario is unstable.
-    assert!(!page.contains("<th>note</th>"));
+    // Only the tables with an unstable scenario's metric have a note column.
+    assert!(!regressions.contains("<th>note</th>") && !improvements.contains("<th>note</th>"));
+    let inconclusive = section(&page, "inconclusive").expect("an inconclusive table");
+    assert!(inconclusive.contains("<th>note</th>"));
+    assert_eq!(table_rows(inconclusive).len(), noted.len() + 1);
+    for row in &noted {
+        let note = reports_escape(row.note.as_deref().unwrap());
+        assert!(inconclusive.contains(&format!("<td>{note}</td>")), "{} has no note", row.scenario);
+    }
 
     // Scenarios without trials in the trimmed fixture are listed, not compared.
     let skipped = section(&page, "not-compared").expect("the not-compared table");
@@ -126,7 +181,9 @@ fn a_regression_is_highlighted_and_fails_the_banner() {
 
 #[test]
 fn an_aa_comparison_passes_and_charts_its_largest_changes() {
-    let side = Side::from_runs("all", vec![fixture()]);
+    let results = fixture();
+    let unstable = unstable_ids(&results);
+    let side = Side::from_runs("all", vec![results.clone()]);
     let (c, _) = Comparison::aa(&side, &side, &Settings::default());
     assert!(c.passes() && c.rows.len() > 30, "{} rows", c.rows.len());
     let page = reports::comparison::html(&c);
@@ -134,13 +191,31 @@ fn an_aa_comparison_passes_and_charts_its_largest_changes() {
     let banner = format!("<div class=\"banner pass\">A/A: {} metrics measured for noise", c.rows.len());
     assert!(page.contains(&banner), "no passing banner");
     assert!(!page.contains("breaks-gate\">"), "a highlighted row in a passing comparison");
-    // Identical sides: every ratio is 1, nothing moved; the 30 widest intervals are charted.
-    assert!(c.rows.iter().all(|r| r.ratio == 1.0 && r.verdict == Verdict::Unchanged));
+    assert!(page.contains("noise over "), "no noise summary");
+    // Identical sides: every ratio is 1, nothing moved; the fixture's
+    // unstable scenarios are never judged, so inconclusive, and charted.
+    assert!(c.rows.iter().all(|r| r.ratio == 1.0));
+    let (noted, judged): (Vec<&ci::Row>, Vec<&ci::Row>) = c.rows.iter().partition(|r| r.note.is_some());
+    assert!(!noted.is_empty() && !judged.is_empty());
+    assert!(noted.iter().all(|r| unstable.contains(&r.scenario.as_str()) && r.verdict == Verdict::Inconclusive));
+    assert!(judged.iter().all(|r| !unstable.contains(&r.scenario.as_str()) && r.verdict == Verdict::Unchanged));
     let texts = charts(&page);
     assert_eq!(texts.len(), 1);
-    assert_eq!(texts[0].iter().filter(|t| t.ends_with(" throughput")).count(), 30);
+    let mut expected: Vec<String> = noted.iter().map(|r| chart_label(r)).collect();
+    expected.sort();
+    assert_eq!(charted_labels(&c, &texts[0]), expected);
+    assert!(page.contains(&format!("Charted: every regressed, improved or inconclusive metric ({})", noted.len())));
+
+    // Without unstable scenarios nothing moved: the 30 largest changes are charted.
+    let side = Side::from_runs("all", vec![without_unstable(results)]);
+    let (c, _) = Comparison::aa(&side, &side, &Settings::default());
+    assert!(c.passes() && c.rows.len() > 30, "{} rows", c.rows.len());
+    assert!(c.rows.iter().all(|r| r.ratio == 1.0 && r.verdict == Verdict::Unchanged && r.note.is_none()));
+    let page = reports::comparison::html(&c);
+    let texts = charts(&page);
+    assert_eq!(texts.len(), 1);
+    assert_eq!(charted_labels(&c, &texts[0]).len(), 30);
     assert!(page.contains("No metric moved beyond its threshold: charted are the 30 with the largest change"));
-    assert!(page.contains("noise over "), "no noise summary");
     assert!(section(&page, "regressed").is_none() && section(&page, "all-metrics").is_some());
 
     let plain = Comparison::new(&side, &side, &Settings::default());
@@ -204,7 +279,8 @@ fn names_are_escaped_in_the_page_and_the_chart() {
 
 #[test]
 fn an_unstable_scenario_is_inconclusive_with_its_note_in_every_rendering() {
-    let mut base = fixture();
+    // The fixture's own unstable scenarios left out: this one is the only one.
+    let mut base = without_unstable(fixture());
     let id = steady_streams(&base)[0].clone();
     // Half the speed in new: a regression, were the scenario stable in base.
     let new = scaled(base.clone(), &id, 0.5);

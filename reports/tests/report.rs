@@ -51,12 +51,35 @@ fn the_page_has_every_section_and_nothing_from_the_network() {
 
 #[test]
 fn charts_carry_every_transport_of_their_data() {
-    let page = render_html(&all());
+    let inputs = all();
+    let results = &inputs[0].results;
+    // The first throughput chart's data: the 64 B streams at rendezvous
+    // (the first capacity) and the primary placement that have a figure.
+    let primary = reports::select::primary_placement(results);
+    let data: Vec<&scenarios::results::ScenarioResult> = results
+        .scenarios
+        .iter()
+        .filter(|s| {
+            s.pattern == "stream"
+                && s.size == 64
+                && s.placement == primary
+                && s.capacity == "rendezvous"
+                && s.status == scenarios::Status::Ok
+                && s.msgs_per_s.is_some()
+        })
+        .collect();
+    for transport in ["shm-ring", "pipe", "tcp", "crossbeam", "sysv-mq"] {
+        assert!(data.iter().any(|s| s.transport == transport), "the fixture has no {transport} at rendezvous");
+    }
+    assert!(data.iter().any(|s| s.unstable.is_some()), "the fixture has no unstable stream at rendezvous");
+    let page = render_html(&inputs);
     let start = page.find("id=\"throughput-0-0\"").expect("first throughput chart");
     let svg = svgs(&page[start..])[0];
-    let texts = svg_texts(svg).join("\n");
-    for transport in ["shm-ring", "pipe", "tcp", "crossbeam", "sysv-mq"] {
-        assert!(texts.lines().any(|l| l == transport), "{transport} not in the throughput chart");
+    let texts = svg_texts(svg);
+    // Each is labelled by its transport, tagged when its figure is unstable.
+    for s in &data {
+        let label = if s.unstable.is_some() { format!("{} (unstable)", s.transport) } else { s.transport.clone() };
+        assert!(texts.contains(&label), "{label} not in the throughput chart: {texts:?}");
     }
     let start = page.find("id=\"spectrum-0-0\"").expect("pingpong spectrum");
     let texts = svg_texts(svgs(&page[start..])[0]);

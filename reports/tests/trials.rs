@@ -1,8 +1,9 @@
-//! The report on trials, from synthetic files built on the quick fixture:
-//! the machine timeline counts the trials and names the states, an
-//! unstable figure is marked wherever it appears, a few-trials scenario
-//! shows its status instead of a figure, each trial is a dot beside its
-//! bar, and a percentile without the samples it needs is never printed.
+//! The report on trials, from the quick fixture and synthetic files built
+//! on it: the machine timeline counts the trials and names the states, an
+//! unstable figure is marked wherever it appears, the fixture's few-trials
+//! scenario shows its status instead of a figure, each trial is a dot
+//! beside its bar, and a percentile without the samples it needs is never
+//! printed.
 
 mod support;
 
@@ -34,6 +35,30 @@ fn figure<'a>(html: &'a str, id: &str) -> &'a str {
 
 fn scenario<'a>(r: &'a mut ResultsFile, id: &str) -> &'a mut ScenarioResult {
     r.scenarios.iter_mut().find(|s| s.id == id).unwrap_or_else(|| panic!("no scenario {id}"))
+}
+
+/// Whether `s` is in the throughput section: a 64 B stream at the primary
+/// placement with a figure, or with too few trials for one.
+fn in_throughput(results: &ResultsFile, s: &ScenarioResult) -> bool {
+    s.pattern == "stream"
+        && s.size == 64
+        && s.placement == reports::select::primary_placement(results)
+        && (s.msgs_per_s.is_some() || s.status == Status::FewTrials)
+}
+
+/// The id of the throughput chart of `capacity`: its place among the
+/// section's capacities, rendezvous first, then bounded by size, then
+/// unbounded.
+fn throughput_figure(results: &ResultsFile, capacity: &str) -> String {
+    let mut capacities: Vec<&str> = Vec::new();
+    for s in results.scenarios.iter().filter(|s| in_throughput(results, s)) {
+        if !capacities.contains(&s.capacity.as_str()) {
+            capacities.push(&s.capacity);
+        }
+    }
+    capacities.sort_by_key(|c| reports::select::capacity_key(c));
+    let k = capacities.iter().position(|c| *c == capacity).unwrap_or_else(|| panic!("no chart of {capacity}"));
+    format!("throughput-0-{k}")
 }
 
 /// How [`two_states`] split the trials.
@@ -147,60 +172,92 @@ const WHY: &str = "two modes: 2 trials near 1.2M msgs/s, 2 near 600k msgs/s";
 fn an_unstable_scenario_is_marked_wherever_its_figure_appears() {
     let mut r = quick();
     let id = "shm-ring/unbounded/64B/stream/cross-core";
-    scenario(&mut r, id).unstable = Some(WHY.into());
+    let s = scenario(&mut r, id);
+    assert!(s.status == Status::Ok && s.unstable.is_none(), "{id} must be stable and ok in the fixture");
+    s.unstable = Some(WHY.into());
+    let (median, trials) = (s.msgs_per_s.unwrap().median, format!("{}/{}", s.selection.used, s.trials.len()));
+    // The ring is the fastest stream at unbounded: the verdict names it.
+    let fastest = r
+        .scenarios
+        .iter()
+        .filter(|s| s.capacity == "unbounded" && in_throughput(&r, s))
+        .max_by(|a, b| a.msgs_per_s.unwrap().median.total_cmp(&b.msgs_per_s.unwrap().median))
+        .unwrap();
+    assert_eq!(fastest.id, id);
+    let unbounded = throughput_figure(&r, "unbounded");
     let inputs = [Input { label: "synthetic".into(), results: r }];
     let page = render_html(&inputs);
     // The chart's label.
     let throughput = section(&page, "throughput");
-    let unbounded = figure(throughput, "throughput-0-2");
+    let unbounded = figure(throughput, &unbounded);
     assert!(svg_texts(svgs(unbounded)[0]).iter().any(|t| t == "shm-ring (unstable)"));
     // The table's cell, with the reason as its note, and the footnote.
     assert!(throughput.contains(&format!("<td title=\"unstable: {WHY}\">~")), "{throughput}");
     assert!(throughput.contains(&format!("<li>~ {id} is unstable: {WHY}.</li>")));
     // The verdict: the ring is the fastest at unbounded, and the ratio is its.
     let verdict = section(&page, "verdict");
-    assert!(verdict.contains("shm-ring (40.2M msgs/s; unstable)"), "{verdict}");
+    let named = format!("shm-ring ({} msgs/s; unstable)", reports::format::si(median));
+    assert!(verdict.contains(&named), "{named} not in {verdict}");
     assert!(verdict.contains("(unstable: shm-ring)"));
     assert!(verdict_table(&inputs).contains(&format!("~ {id} is unstable: {WHY}.")));
     // The method section lists it.
     assert!(
-        section(&page, "environment").contains(&format!("<td>{id}</td><td>throughput</td><td>2/2</td><td>{WHY}</td>"))
+        section(&page, "environment")
+            .contains(&format!("<td>{id}</td><td>throughput</td><td>{trials}</td><td>{WHY}</td>"))
     );
 }
 
 #[test]
 fn a_few_trials_scenario_shows_its_status_and_its_trials_not_a_figure() {
-    let mut r = quick();
-    let s = scenario(&mut r, "pipe/bounded:8/64B/stream/cross-core");
-    let reason = "1 of 2 trials ran in the reference state (floor 131-145 ns); a figure needs 3";
-    s.status = Status::FewTrials;
-    s.reason = Some(reason.into());
-    (s.msgs_per_s, s.bytes_per_s, s.cpu, s.floor) = (None, None, None, None);
-    s.trials[1].used = false;
-    s.trials[1].set_aside = Some("ran in floor 500-700 ns, not the reference floor 131-145 ns".into());
-    s.selection.used = 1;
-    s.selection.set_aside = 1;
+    let r = quick();
+    let s = r
+        .scenarios
+        .iter()
+        .find(|s| s.status == Status::FewTrials && in_throughput(&r, s))
+        .expect("the quick fixture has a few-trials stream at 64 B")
+        .clone();
+    assert!(s.msgs_per_s.is_none(), "{}: a few-trials scenario has no figure", s.id);
+    let reason = s.reason.clone().expect("a few-trials scenario says why");
+    assert!(!reason.contains(['<', '>', '&', '"', '\'']), "the test compares {reason} unescaped");
+    let (used, aside) = (s.trials.iter().filter(|t| t.used).count(), s.trials.iter().filter(|t| !t.used).count());
+    assert!(used > 0 && aside > 0, "{used} used, {aside} set aside");
+    let chart = throughput_figure(&r, &s.capacity);
     let page = page(r);
     let throughput = section(&page, "throughput");
-    assert!(throughput.contains(&format!("<td title=\"{reason}\">few-trials (1/2 trials used)</td>")), "{throughput}");
-    let bounded = figure(throughput, "throughput-0-1");
-    assert!(svg_texts(svgs(bounded)[0]).iter().any(|t| t == "pipe (few-trials)"));
-    assert!(section(&page, "failures").contains(reason));
+    let cell = format!("<td title=\"{reason}\">few-trials ({}/{} trials used)</td>", s.selection.used, s.trials.len());
+    assert!(throughput.contains(&cell), "{cell} not in {throughput}");
+    assert!(throughput.contains(&format!("<li>{} has too few trials for a figure: {reason}.</li>", s.id)));
+    // The chart: its label, no bar, and every trial a dot (hollow when set aside).
+    let svg = svgs(figure(throughput, &chart))[0];
+    let label = format!("{} (few-trials)", s.transport);
+    assert!(svg_texts(svg).contains(&label), "{label} not in the chart");
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    let colour = reports::palette::hex(reports::palette::colour(&s.transport));
+    let coloured = |n: &roxmltree::Node| {
+        [n.attribute("fill"), n.attribute("stroke")].into_iter().flatten().any(|c| c.eq_ignore_ascii_case(&colour))
+    };
+    assert!(!doc.descendants().any(|n| n.has_tag_name("rect") && coloured(&n)), "a bar for {}", s.id);
+    let dots: Vec<roxmltree::Node> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("circle") && n.attribute("r") == Some("3") && coloured(n))
+        .collect();
+    let hollow = dots.iter().filter(|n| n.attribute("fill") == Some("none")).count();
+    assert_eq!((dots.len() - hollow, hollow), (used, aside));
+    assert!(section(&page, "failures").contains(&reason));
 }
 
 #[test]
 fn each_trial_is_a_dot_beside_its_bar_hollow_when_set_aside() {
     let (results, _) = two_states();
-    let bars: Vec<&ScenarioResult> = results
-        .scenarios
-        .iter()
-        .filter(|s| s.pattern == "stream" && s.capacity == "rendezvous" && s.msgs_per_s.is_some())
-        .collect();
+    // Every scenario of the rendezvous chart, a few-trials one's dots too.
+    let bars: Vec<&ScenarioResult> =
+        results.scenarios.iter().filter(|s| s.capacity == "rendezvous" && in_throughput(&results, s)).collect();
     let used = bars.iter().flat_map(|s| &s.trials).filter(|t| t.used).count();
     let aside = bars.iter().flat_map(|s| &s.trials).filter(|t| !t.used).count();
     assert!(used > 0 && aside > 0, "{used} {aside}");
+    let rendezvous = throughput_figure(&results, "rendezvous");
     let page = page(results);
-    let chart = svgs(figure(section(&page, "throughput"), "throughput-0-0"))[0];
+    let chart = svgs(figure(section(&page, "throughput"), &rendezvous))[0];
     let texts = svg_texts(chart);
     for name in DOT_NAMES {
         assert!(texts.iter().any(|t| t == name), "{name} not in the legend");
