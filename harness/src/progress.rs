@@ -9,11 +9,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use scenarios::Suite;
 use scenarios::results::MachineStates;
 
-use crate::scheduler::{Measured, Schedule};
+use crate::scheduler::{Measured, Schedule, WARMUP_TRIAL_MS};
 
 /// Per-trial cost beyond its length (two processes started and stopped,
 /// channels, two probes), for the estimate printed at the start.
-const TRIAL_OVERHEAD: Duration = Duration::from_millis(25);
+const TRIAL_OVERHEAD: Duration = Duration::from_millis(8);
 
 /// Shows how far a suite has got.
 pub struct Progress {
@@ -25,9 +25,12 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// For `suite`, run on `schedule`, of which `measured` scenarios run trials.
-    pub fn new(suite: &Suite, schedule: &Schedule, measured: usize) -> Self {
-        let estimate = suite.estimated_duration(TRIAL_OVERHEAD);
+    /// For `suite`, run on `schedule`, of which the `measured` scenarios run trials.
+    pub fn new(suite: &Suite, schedule: &Schedule, measured: &[Measured]) -> Self {
+        let warmup = (Duration::from_millis(WARMUP_TRIAL_MS) + TRIAL_OVERHEAD) * schedule.warmup_trials;
+        let estimate: Duration =
+            measured.iter().map(|m| (m.spec.run + TRIAL_OVERHEAD) * schedule.rounds + warmup).sum();
+        let measured = measured.len();
         eprintln!(
             "{} scenarios ({measured} measured): {} rounds of one trial each ({} ms stream, {} ms pingpong, {} ms \
              rate; +{} warm-up), in a new order each round (seed {}): about {:.0} s",

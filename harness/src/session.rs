@@ -240,7 +240,7 @@ pub fn run_suite(suite: &Suite, out: &Path, seed: Option<u64>) -> Result<bool> {
         slots,
         trials_log: BufWriter::new(trials_log),
         trials_path,
-        progress: Progress::new(suite, &schedule, measured.len()),
+        progress: Progress::new(suite, &schedule, &measured),
     };
     scheduler::run(&mut measured, &schedule, &mut observer)?;
     observer.progress.done();

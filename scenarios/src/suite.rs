@@ -54,11 +54,11 @@ pub const DEFAULT_TRIAL_MS: u64 = 100;
 /// Trials per scenario in `all`.
 pub const ALL_TRIALS: u32 = 10;
 /// Trial lengths in `all`.
-pub const ALL_TRIAL_MS: TrialLengths = TrialLengths { stream: 25, pingpong: 60, rate: 200 };
+pub const ALL_TRIAL_MS: TrialLengths = TrialLengths { stream: 20, pingpong: 50, rate: 200 };
 /// Trials per scenario in `quick`.
 pub const QUICK_TRIALS: u32 = 10;
 /// Trial lengths in `quick`.
-pub const QUICK_TRIAL_MS: TrialLengths = TrialLengths { stream: 25, pingpong: 60, rate: 100 };
+pub const QUICK_TRIAL_MS: TrialLengths = TrialLengths { stream: 25, pingpong: 50, rate: 100 };
 /// Message size of the comparisons that are not size sweeps, bytes.
 pub const DEFAULT_SIZE: usize = 64;
 
@@ -142,9 +142,9 @@ impl Suite {
     /// realises it under default kernel limits (POSIX queues allow 10
     /// messages, a Unix datagram socket queues 11); a ping-pong has one
     /// message in flight, so it runs at bounded:1. Ten rounds after one
-    /// warm-up trial each ([`ALL_TRIALS`]): 25 ms trials for streams, 60 ms
-    /// for pingpongs (over a thousand round trips of a kernel transport's
-    /// 50 µs, so that each trial has its p99 for the gate),
+    /// warm-up trial each ([`ALL_TRIALS`]): 20 ms trials for streams, 50 ms
+    /// for pingpongs (which run on to 2,000 recorded round trips, so that
+    /// each trial has its p99 for the gate and ten a p99.9),
     /// 200 ms for rate runs, so that ten of them collect 20,000 one-way
     /// samples at 10,000 msgs/s and p99.9 (10,000) holds with half of them
     /// set aside.
@@ -178,8 +178,8 @@ impl Suite {
     /// CI's pass, within a minute: every transport x {rendezvous,
     /// bounded:8, unbounded} x 64 B x stream, and every transport x
     /// bounded:1 x 64 B x pingpong, all at the primary placement; ten
-    /// rounds of 25 ms trials (60 ms for pingpongs, so that each trial has
-    /// its p99 for the gate) after one warm-up trial each.
+    /// rounds of 25 ms trials (50 ms for pingpongs, which run on to 2,000
+    /// recorded round trips) after one warm-up trial each.
     pub fn quick(available: &[Placement]) -> Suite {
         let primary = [primary_placement(available)];
         let transports = TransportKind::ALL;

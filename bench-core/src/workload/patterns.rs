@@ -33,6 +33,17 @@ use crate::transport::TransportError;
 /// tenth of the run.
 pub const PINGPONG_UNRECORDED: u64 = 100;
 
+/// A pingpong runs past its duration until it has recorded this many round
+/// trips, so that one run supports its p99 (1,000 samples) and ten a p99.9
+/// (10,000), with a fifth of them set aside; at most until
+/// [`PINGPONG_MAX_STRETCH`] times its duration.
+pub const PINGPONG_MIN_RECORDED: u64 = 2_000;
+
+/// How far past its duration a pingpong may run for
+/// [`PINGPONG_MIN_RECORDED`]: a slow transport stops at this many times
+/// its duration with what it has.
+pub const PINGPONG_MAX_STRETCH: u64 = 4;
+
 /// Clock reads in the stream producer are spaced so they cost under ~1%:
 /// the stride (messages between reads) doubles while a stride takes less
 /// than this.
@@ -90,8 +101,9 @@ pub fn stream_consume(rx: &mut impl MessageSource, size: usize, who: Who) -> Res
     Ok(SideReport { messages: counts.received, elapsed_ns: last - first, cpu, integrity: counts, ..Default::default() })
 }
 
-/// Pingpong, initiating side: round trips for `run`, each recorded after
-/// the first [`PINGPONG_UNRECORDED`].
+/// Pingpong, initiating side: round trips for `run` (and on until
+/// [`PINGPONG_MIN_RECORDED`] are recorded, at most [`PINGPONG_MAX_STRETCH`]
+/// times `run`), each recorded after the first [`PINGPONG_UNRECORDED`].
 pub fn pingpong_initiate(
     mut tx: impl MessageSink,
     rx: &mut impl MessageSource,
@@ -128,7 +140,8 @@ pub fn pingpong_initiate(
         if seq > PINGPONG_UNRECORDED || since_start >= warm_ns {
             histogram::record(&mut hist, clock.delta_as_nanos(t0, t1));
         }
-        if since_start >= run_ns {
+        let enough = hist.len() >= PINGPONG_MIN_RECORDED || since_start >= PINGPONG_MAX_STRETCH * run_ns;
+        if since_start >= run_ns && enough {
             break;
         }
     }
