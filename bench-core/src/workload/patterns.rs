@@ -34,10 +34,10 @@ use crate::transport::TransportError;
 pub const PINGPONG_UNRECORDED: u64 = 100;
 
 /// A pingpong runs past its duration until it has recorded this many round
-/// trips, so that one run supports its p99 (1,000 samples) and ten a p99.9
-/// (10,000), with a fifth of them set aside; at most until
-/// [`PINGPONG_MAX_STRETCH`] times its duration.
-pub const PINGPONG_MIN_RECORDED: u64 = 2_000;
+/// trips, so that one run supports its p99 (1,000 samples) and ten collect
+/// more than a p99.9 needs (10,000); at most until [`PINGPONG_MAX_STRETCH`]
+/// times its duration.
+pub const PINGPONG_MIN_RECORDED: u64 = 1_500;
 
 /// How far past its duration a pingpong may run for
 /// [`PINGPONG_MIN_RECORDED`]: a slow transport stops at this many times
