@@ -5,8 +5,7 @@
 
 use plotters::prelude::*;
 
-use super::axis::Ticked;
-use super::{Axis, ChartError, FONT, WIDTH, inline, legend};
+use super::{Axis, ChartError, FONT, WIDTH, inline, legend, xy_frame};
 use crate::palette::NEUTRAL;
 
 /// One line.
@@ -52,31 +51,13 @@ impl LineChart {
         let xs: Vec<f64> = series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).collect();
         let ys: Vec<f64> = series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).collect();
         let y_axis = Axis::numeric(self.y_label.clone(), &ys, self.y_ticks);
-        let (x_layout, y_layout) = (self.x.layout(&xs), y_axis.layout(&ys));
         let height = (380u32).max(80 + 20 * series.len() as u32);
         let mut svg = String::new();
         {
             let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
             root.fill(&WHITE)?;
             let (plot, side) = root.split_horizontally(WIDTH - LEGEND_WIDTH);
-            let mut chart = ChartBuilder::on(&plot)
-                .margin(12)
-                .margin_right(20)
-                .x_label_area_size(45)
-                .y_label_area_size(75)
-                .build_cartesian_2d(Ticked::new(x_layout), Ticked::new(y_layout))
-                .map_err(|e| ChartError::Draw(e.to_string()))?;
-            chart
-                .configure_mesh()
-                .x_desc(self.x.label.as_str())
-                .y_desc(self.y_label.as_str())
-                .x_label_formatter(&|x| self.x.tick_label(*x))
-                .y_label_formatter(&|y| y_axis.tick_label(*y))
-                .label_style((FONT, 13))
-                .axis_desc_style((FONT, 14))
-                .light_line_style(WHITE.mix(0.0))
-                .draw()
-                .map_err(|e| ChartError::Draw(e.to_string()))?;
+            let mut chart = xy_frame(&plot, (&self.x, &xs), (&y_axis, &ys))?;
             for s in &series {
                 let points: Vec<(f64, f64)> =
                     s.points.iter().map(|(x, y)| (self.x.to_axis(*x), y_axis.to_axis(*y))).collect();

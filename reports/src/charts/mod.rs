@@ -13,9 +13,12 @@ mod lines;
 mod ratios;
 mod timeline;
 
+use axis::Ticked;
 pub use axis::{Axis, Scale};
 pub use bars::{Bar, BarChart, DOT_NAMES, Dot};
 pub use lines::{LineChart, RING_NAME, Series};
+use plotters::coord::Shift;
+use plotters::prelude::*;
 pub use ratios::{Ratio, RatioChart};
 pub use timeline::{TRIAL_NAMES, Timeline, TrialMark};
 
@@ -39,6 +42,35 @@ impl<E: std::error::Error + Send + Sync> From<plotters::drawing::DrawingAreaErro
     fn from(e: plotters::drawing::DrawingAreaErrorKind<E>) -> Self {
         ChartError::Draw(e.to_string())
     }
+}
+
+/// The frame every x-y chart shares: the plot (left of the legend column)
+/// with its mesh, tick labels and axis descriptions from `x` and `y` drawn,
+/// its coordinates laid out over `xs` and `ys` (data values).
+fn xy_frame<'a, 'b>(
+    plot: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    (x, xs): (&Axis, &[f64]),
+    (y, ys): (&Axis, &[f64]),
+) -> Result<ChartContext<'a, SVGBackend<'b>, Cartesian2d<Ticked, Ticked>>, ChartError> {
+    let mut chart = ChartBuilder::on(plot)
+        .margin(12)
+        .margin_right(20)
+        .x_label_area_size(45)
+        .y_label_area_size(75)
+        .build_cartesian_2d(Ticked::new(x.layout(xs)), Ticked::new(y.layout(ys)))
+        .map_err(|e| ChartError::Draw(e.to_string()))?;
+    chart
+        .configure_mesh()
+        .x_desc(x.label.as_str())
+        .y_desc(y.label.as_str())
+        .x_label_formatter(&|v| x.tick_label(*v))
+        .y_label_formatter(&|v| y.tick_label(*v))
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 14))
+        .light_line_style(WHITE.mix(0.0))
+        .draw()
+        .map_err(|e| ChartError::Draw(e.to_string()))?;
+    Ok(chart)
 }
 
 /// plotters' SVG with the namespace attribute removed: inline SVG in HTML

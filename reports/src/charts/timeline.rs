@@ -14,8 +14,7 @@
 
 use plotters::prelude::*;
 
-use super::axis::Ticked;
-use super::{Axis, ChartError, FONT, Scale, WIDTH, inline, legend};
+use super::{Axis, ChartError, Scale, WIDTH, inline, legend, xy_frame};
 use crate::{format, palette};
 use scenarios::results::MachineState;
 
@@ -78,32 +77,14 @@ impl Timeline {
         let x_axis =
             Axis { label: "seconds since the run started".into(), scale: Scale::Linear, ticks: format::three_digits };
         let y_axis = Axis { label: "probe: cache-line round trip".into(), scale: Scale::Log, ticks: format::ns };
-        let (x_layout, y_layout) = (x_axis.layout(&xs), y_axis.layout(&ys));
-        let x_range = x_layout.0.clone();
+        let x_range = x_axis.layout(&xs).0;
         let mut paths = [String::new(), String::new()];
         let mut svg = String::new();
         {
             let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
             root.fill(&WHITE)?;
             let (plot, side) = root.split_horizontally(WIDTH - LEGEND_WIDTH);
-            let mut chart = ChartBuilder::on(&plot)
-                .margin(12)
-                .margin_right(20)
-                .x_label_area_size(45)
-                .y_label_area_size(75)
-                .build_cartesian_2d(Ticked::new(x_layout), Ticked::new(y_layout))
-                .map_err(|e| ChartError::Draw(e.to_string()))?;
-            chart
-                .configure_mesh()
-                .x_desc(x_axis.label.as_str())
-                .y_desc(y_axis.label.as_str())
-                .x_label_formatter(&|x| x_axis.tick_label(*x))
-                .y_label_formatter(&|y| y_axis.tick_label(*y))
-                .label_style((FONT, 13))
-                .axis_desc_style((FONT, 14))
-                .light_line_style(WHITE.mix(0.0))
-                .draw()
-                .map_err(|e| ChartError::Draw(e.to_string()))?;
+            let mut chart = xy_frame(&plot, (&x_axis, &xs), (&y_axis, &ys))?;
             let bands = self.states.iter().enumerate().map(|(i, s)| {
                 let colour = if i == self.reference { palette::REFERENCE_STATE } else { palette::OTHER_STATE };
                 // A state of one value is drawn as a thin band, not nothing.
