@@ -175,7 +175,7 @@ pub fn run_suite(suite: &Suite, out: &Path, seed: Option<u64>) -> Result<bool> {
             trial_ms: schedule.trial_ms,
             seed: schedule.seed,
             order: scheduler::ORDER.into(),
-            probe: PROBE.into(),
+            probe: probe_method(),
             selection: selection::RULE.into(),
             stability: stability::RULE.into(),
             percentiles: PERCENTILE_RULE.into(),
@@ -282,9 +282,14 @@ pub fn run_suite(suite: &Suite, out: &Path, seed: Option<u64>) -> Result<bool> {
 pub const TRIALS_NAME: &str = "trials.jsonl";
 
 /// What a machine-state probe is, in words.
-const PROBE: &str = "right before and right after every trial, the median of 2000 cache-line round trips \
-     between the trial's two cores (on a same-core trial, its core and the next allowed one); about 0.1 ms at \
-     50 ns a round trip, 1.3 ms at 600 ns";
+fn probe_method() -> String {
+    format!(
+        "right before and right after every trial, the median of {} cache-line round trips between the trial's \
+         two cores (on a same-core trial, its core and the next allowed one, lower first); about 0.1 ms at 50 ns \
+         a round trip, 1.3 ms at 600 ns",
+        bench_core::floor::PROBE_ROUND_TRIPS
+    )
+}
 
 /// A scenario of the suite, in its order: known already, or being measured.
 enum Slot {

@@ -319,7 +319,7 @@ fn ctrl_c_keeps_finished_results_and_removes_every_object() {
     let (_dir, out) = out_dir("interrupt");
     let mut child = spawn_harness(&["all", "--quick", "--transport", "posix-mq,fifo,shm-ring,sysv-mq"], &out, &[]);
     let pid = child.id();
-    // Interrupt once the first scenario is written, in the middle of a later one.
+    // Interrupt once the first round is written, in the middle of a later trial.
     let until = Instant::now() + Duration::from_secs(120);
     loop {
         let finished = ResultsFile::read(&out.join("results.json")).map(|f| f.scenarios.len()).unwrap_or(0);
@@ -337,6 +337,13 @@ fn ctrl_c_keeps_finished_results_and_removes_every_object() {
     let file = read(&out);
     assert!(!file.scenarios.is_empty());
     assert!(file.finished_unix.is_none(), "an interrupted run must not claim to have finished");
+    // Every finished trial is kept, those of the unfinished round too: one
+    // line each in trials.jsonl, at least as many as results.json holds.
+    let log = std::fs::read_to_string(out.join("trials.jsonl")).expect("trials.jsonl");
+    let lines: Vec<serde_json::Value> = log.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+    let in_results: usize = file.scenarios.iter().map(|s| s.trials.len()).sum();
+    assert!(lines.len() >= in_results && in_results > 0, "{} lines, {in_results} trials in results.json", lines.len());
+    assert!(lines.iter().all(|l| l["scenario"].is_string() && l["trial"]["round"].is_u64()));
     for w in running {
         assert!(gone(w), "worker {w} outlived the interrupted harness");
     }
