@@ -14,8 +14,11 @@ pub fn median(values: &[f64]) -> f64 {
     median_of_sorted(&v)
 }
 
-/// The median of values already sorted ascending (not empty).
-fn median_of_sorted(v: &[f64]) -> f64 {
+/// The median of values already sorted ascending.
+///
+/// # Panics
+/// If `v` is empty.
+pub fn median_of_sorted(v: &[f64]) -> f64 {
     let mid = v.len() / 2;
     if v.len() % 2 == 1 { v[mid] } else { (v[mid - 1] + v[mid]) / 2.0 }
 }

@@ -11,6 +11,8 @@
 //! in the state the machine spent the most probes in. The other trials are
 //! kept in the results, each with the reason it was set aside.
 
+use bench_core::stats::median_of_sorted;
+
 use crate::results::{MachineState, MachineStates, Probe};
 
 /// The selection rule in words: the text a results file's
@@ -93,13 +95,8 @@ fn split(logs: &[f64]) -> Option<(usize, f64)> {
     }
     let (at, between) = best?;
     let eta = between / total;
-    let ratio = (median(&logs[at..]) - median(&logs[..at])).exp();
+    let ratio = (median_of_sorted(&logs[at..]) - median_of_sorted(&logs[..at])).exp();
     (eta >= SEPARATION && ratio >= STATE_RATIO).then_some((at, eta))
-}
-
-fn median(sorted: &[f64]) -> f64 {
-    let n = sorted.len();
-    if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 }
 }
 
 /// The states of one pair of cores and the reference among them, or

@@ -5,6 +5,8 @@
 //! Every check works on the logarithms of the per-trial figures (a
 //! throughput, or a latency percentile), in the order the trials ran.
 
+use bench_core::stats::median_of_sorted;
+
 /// The rule in words: the text a results file's `method.stability` carries.
 pub const RULE: &str = "with at least 4 used trials, a scenario is unstable when their figures (logarithms, in the \
      order run) form two modes (the largest gap between sorted values is at least a 1.3x step, wider than the \
@@ -42,11 +44,6 @@ fn sorted(logs: &[f64]) -> Vec<f64> {
     s
 }
 
-fn median(sorted: &[f64]) -> f64 {
-    let n = sorted.len();
-    if n % 2 == 1 { sorted[n / 2] } else { (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0 }
-}
-
 /// Two modes: the widest gap between neighbours splits the values into
 /// two groups of at least two, and is a real step, wider than either group.
 fn modes(logs: &[f64], show: &dyn Fn(f64) -> String) -> Option<String> {
@@ -59,9 +56,9 @@ fn modes(logs: &[f64], show: &dyn Fn(f64) -> String) -> Option<String> {
         format!(
             "two modes: {} trials near {}, {} near {}",
             low.len(),
-            show(median(low).exp()),
+            show(median_of_sorted(low).exp()),
             high.len(),
-            show(median(high).exp())
+            show(median_of_sorted(high).exp())
         )
     })
 }
@@ -80,8 +77,8 @@ fn drift(logs: &[f64], show: &dyn Fn(f64) -> String) -> Option<String> {
     }
     let tau = concordance as f64 / (n * (n - 1) / 2) as f64;
     let third = n / 3;
-    let first = median(&sorted(&logs[..third]));
-    let last = median(&sorted(&logs[n - third..]));
+    let first = median_of_sorted(&sorted(&logs[..third]));
+    let last = median_of_sorted(&sorted(&logs[n - third..]));
     ((tau.abs() >= DRIFT_TAU) && (last - first).abs() >= DRIFT_STEP.ln()).then(|| {
         format!(
             "drift: from {} in the first rounds to {} in the last (Kendall's tau {tau:.2})",
@@ -94,9 +91,9 @@ fn drift(logs: &[f64], show: &dyn Fn(f64) -> String) -> Option<String> {
 /// A scatter too wide for one figure to stand for it.
 fn scatter(logs: &[f64]) -> Option<String> {
     let s = sorted(logs);
-    let m = median(&s);
+    let m = median_of_sorted(&s);
     let deviations = sorted(&s.iter().map(|v| (v - m).abs()).collect::<Vec<_>>());
-    let spread = 1.4826 * median(&deviations);
+    let spread = 1.4826 * median_of_sorted(&deviations);
     (spread > SCATTER)
         .then(|| format!("scatter: trial to trial about +-{:.0}% (robust spread of the logs)", spread.exp_m1() * 100.0))
 }

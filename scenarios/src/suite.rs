@@ -34,7 +34,6 @@
 //! `scenarios/examples/suite.toml` is a complete example.
 
 use std::path::Path;
-use std::time::Duration;
 
 use bench_core::ring::{Capacity, ConfigError, Variant};
 use bench_core::topology::Placement;
@@ -208,16 +207,6 @@ impl Suite {
     /// suite name and what errors call the text.
     pub fn from_toml_str(name: &str, text: &str, available: &[Placement]) -> Result<Suite, SuiteError> {
         parse(name, name, text, available)
-    }
-
-    /// How long running the suite takes if each trial costs its length
-    /// plus `per_trial_overhead` (process start, probes, setup, teardown).
-    pub fn estimated_duration(&self, per_trial_overhead: Duration) -> Duration {
-        let trials = self.warmup_trials + self.trials;
-        self.scenarios
-            .iter()
-            .map(|s| (Duration::from_millis(self.trial_ms.of(s.pattern)) + per_trial_overhead) * trials)
-            .sum()
     }
 }
 
@@ -483,11 +472,6 @@ mod tests {
     #[test]
     fn all_covers_every_transport_and_capacity_mode_at_every_placement() {
         let all = Suite::all(&TWO);
-        println!(
-            "all on two placements: {} scenarios, about {:?} at 60 ms per process start",
-            all.scenarios.len(),
-            all.estimated_duration(Duration::from_millis(60))
-        );
         for placement in TWO {
             covers_every_transport_and_mode(&all, placement);
         }

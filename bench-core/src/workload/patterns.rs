@@ -122,6 +122,7 @@ pub fn pingpong_initiate(
     let cpu0 = usage(who);
     let start = clock.raw();
     let (run_ns, warm_ns) = (run.as_nanos() as u64, run.as_nanos() as u64 / 10);
+    let cap_ns = PINGPONG_MAX_STRETCH * run_ns;
     let mut seq = 0u64;
     loop {
         let t0 = clock.raw();
@@ -140,8 +141,7 @@ pub fn pingpong_initiate(
         if seq > PINGPONG_UNRECORDED || since_start >= warm_ns {
             histogram::record(&mut hist, clock.delta_as_nanos(t0, t1));
         }
-        let enough = hist.len() >= PINGPONG_MIN_RECORDED || since_start >= PINGPONG_MAX_STRETCH * run_ns;
-        if since_start >= run_ns && enough {
+        if since_start >= run_ns && (hist.len() >= PINGPONG_MIN_RECORDED || since_start >= cap_ns) {
             break;
         }
     }
