@@ -10,6 +10,7 @@ use bench_core::topology::Placement;
 use bench_core::transport::TransportKind;
 use bench_core::workload::Pattern;
 use clap::{Args, Parser, Subcommand};
+use scenarios::Wait;
 
 /// Measure inter-process communication on this machine.
 #[derive(Debug, Parser)]
@@ -35,6 +36,11 @@ pub enum Command {
         /// Narrow the suite.
         #[command(flatten)]
         filters: FilterArgs,
+        /// spin, yield or block: how every scenario of a transport that waits
+        /// in user space (the shm-ring designs, eventfd-shm) waits; auto
+        /// (the default) keeps the suite's own.
+        #[arg(long, default_value_t = Wait::Auto)]
+        wait: Wait,
         /// How many trials, in which order.
         #[command(flatten)]
         trials: TrialArgs,
@@ -52,6 +58,11 @@ pub enum Command {
         /// Narrow the suite.
         #[command(flatten)]
         filters: FilterArgs,
+        /// spin, yield or block: how every scenario of a transport that waits
+        /// in user space (the shm-ring designs, eventfd-shm) waits; auto
+        /// (the default) keeps the file's own `waits`.
+        #[arg(long, default_value_t = Wait::Auto)]
+        wait: Wait,
         /// How many trials, in which order.
         #[command(flatten)]
         trials: TrialArgs,
@@ -86,6 +97,9 @@ pub enum Command {
         /// Narrow the suite.
         #[command(flatten)]
         filters: FilterArgs,
+        /// List the suite as `--wait` would run it (see `harness all --help`).
+        #[arg(long, default_value_t = Wait::Auto)]
+        wait: Wait,
     },
     /// Measure only the floor: cache-line round trip and copy bandwidth.
     Floor {
@@ -136,6 +150,12 @@ pub struct RunArgs {
     /// A named placement (default: cross-core where the machine has it).
     #[arg(long)]
     pub placement: Option<Placement>,
+    /// How a waiting side waits, for the transports that wait in user space
+    /// (the shm-ring designs, eventfd-shm): spin, yield, block, or auto (the
+    /// harness's choice: a ring spins on two cores and blocks on one,
+    /// eventfd-shm blocks).
+    #[arg(long, default_value_t = Wait::Auto)]
+    pub wait: Wait,
     /// Trials: separate runs between fresh processes, each framed by
     /// machine-state probes (a figure needs 3 in the machine's reference state).
     #[arg(long, alias = "repeat", default_value_t = scenarios::suite::DEFAULT_TRIALS,

@@ -10,7 +10,7 @@ use bench_core::topology::{Placement, Topology};
 use bench_core::transport::objects::sweep_leftovers;
 use bench_core::transport::{Channel, ChannelSpec, TransportKind};
 use scenarios::results::TrialLengths;
-use scenarios::{Filter, PlacementSpec, Scenario, Suite};
+use scenarios::{Filter, PlacementSpec, Scenario, Suite, Wait};
 
 use crate::cli::{Command, FilterArgs, GateArgs, RunArgs};
 use crate::gate::{self, RunGate};
@@ -40,16 +40,18 @@ impl Outcome {
 /// Run `command`.
 pub fn run(command: Command) -> Result<Outcome> {
     match command {
-        Command::All { quick, out, filters, trials, gate } => {
+        Command::All { quick, out, filters, wait, trials, gate } => {
             let available = available_placements();
             let mut suite = if quick { Suite::quick(&available) } else { Suite::all(&available) };
+            suite.set_wait(wait);
             narrow(&mut suite, &filters)?;
             suite.trials = trials.trials.unwrap_or(suite.trials);
             let out = out.unwrap_or_else(|| default_out_dir(&suite.name));
             gated(&suite, &out, trials.seed, &gate)
         }
-        Command::Suite { file, out, filters, trials, gate } => {
+        Command::Suite { file, out, filters, wait, trials, gate } => {
             let mut suite = Suite::from_toml(&file, &available_placements()).map_err(|e| BadInput(e.to_string()))?;
+            suite.set_wait(wait);
             narrow(&mut suite, &filters)?;
             suite.trials = trials.trials.unwrap_or(suite.trials);
             let out = out.unwrap_or_else(|| default_out_dir(&suite.name));
@@ -58,13 +60,14 @@ pub fn run(command: Command) -> Result<Outcome> {
         Command::Run(args) => run_one(args).map(Outcome::of),
         Command::Report { files, out } => report(&files, out).map(Outcome::of),
         Command::Compare(args) => Ok(if gate::compare(&args)? { Outcome::Done } else { Outcome::Regressed }),
-        Command::List { quick, suite, filters } => {
+        Command::List { quick, suite, filters, wait } => {
             let available = available_placements();
             let mut suite = match suite {
                 Some(file) => Suite::from_toml(&file, &available).map_err(|e| BadInput(e.to_string()))?,
                 None if quick => Suite::quick(&available),
                 None => Suite::all(&available),
             };
+            suite.set_wait(wait);
             narrow(&mut suite, &filters)?;
             list(&suite);
             Ok(Outcome::Done)
@@ -110,6 +113,7 @@ fn narrow(suite: &mut Suite, f: &FilterArgs) -> Result<()> {
 
 /// `harness run`: one scenario, refused input rejected before anything starts.
 fn run_one(args: RunArgs) -> Result<bool> {
+    check_wait(args.wait, args.transport)?;
     let topology = Topology::detect();
     let placement = match (args.cores, args.placement) {
         (Some([a, b]), _) => PlacementSpec::Cores(a, b),
@@ -125,6 +129,7 @@ fn run_one(args: RunArgs) -> Result<bool> {
         size: args.size,
         pattern: args.pattern,
         placement,
+        wait: args.wait,
     };
     let suite = Suite {
         name: "run".into(),
@@ -136,18 +141,31 @@ fn run_one(args: RunArgs) -> Result<bool> {
     check_cores(&suite)?;
     let cores =
         resolve(&topology, &scenario.placement).map_err(|why| BadInput(format!("{}: {why}", scenario.placement)))?;
-    let spec = RunSpec {
-        kind: scenario.transport,
-        capacity: scenario.capacity,
-        size: scenario.size,
-        pattern: scenario.pattern,
-        cores,
-        run: args.duration,
-    };
+    let spec = RunSpec::of(&scenario, cores, args.duration);
     supervisor::probe(&spec)
         .map_err(|e| BadInput(format!("{} cannot run {}: {e}", scenario.transport, scenario.id())))?;
     let out = args.out.unwrap_or_else(|| default_out_dir("run"));
     run_suite(&suite, &out, args.seed)
+}
+
+/// An explicit `--wait` for a transport that does not wait in user space is
+/// bad input: it would change nothing, and the id would claim it did.
+fn check_wait(wait: Wait, transport: TransportKind) -> Result<(), BadInput> {
+    if wait == Wait::Auto || transport.waits_in_user_space() {
+        return Ok(());
+    }
+    let waits_where = if transport.is_threads() {
+        "waits inside crossbeam-channel (threads of one process)"
+    } else {
+        "waits in the kernel"
+    };
+    let takers: Vec<&str> =
+        TransportKind::ALL.into_iter().filter(|k| k.waits_in_user_space()).map(TransportKind::name).collect();
+    Err(BadInput(format!(
+        "--wait {wait}: {transport} {waits_where}, so no wait strategy applies; --wait takes effect on {} (or give \
+         --wait auto)",
+        takers.join(", ")
+    )))
 }
 
 /// `harness report`: render saved results; prints the report's path.

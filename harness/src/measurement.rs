@@ -43,6 +43,8 @@ pub fn not_measured(scenario: &Scenario, placed: Option<&Placed>, status: Status
         placement: scenario.placement.to_string(),
         cores: placed.map(|p| p.cores),
         relation: placed.and_then(|p| p.relation.clone()),
+        wait_asked: scenario.wait,
+        wait: scenario.wait_strategy(),
         status,
         reason: Some(reason),
         selection: Selection::default(),
@@ -261,6 +263,7 @@ mod tests {
             size: 100,
             pattern,
             placement: PlacementSpec::Cores(0, 1),
+            wait: scenarios::Wait::Auto,
         }
     }
 

@@ -205,14 +205,7 @@ pub fn run_suite(suite: &Suite, out: &Path, seed: Option<u64>) -> Result<bool> {
             Ok(cores) => {
                 let relation = topology.relation(cores[0], cores[1]).map(|p| p.name().to_owned());
                 let here = Placed { cores: *cores, relation, floor: floors.get(cores).cloned() };
-                let spec = RunSpec {
-                    kind: scenario.transport,
-                    capacity: scenario.capacity,
-                    size: scenario.size,
-                    pattern: scenario.pattern,
-                    cores: *cores,
-                    run: Duration::from_millis(schedule.trial_ms.of(scenario.pattern)),
-                };
+                let spec = RunSpec::of(scenario, *cores, Duration::from_millis(schedule.trial_ms.of(scenario.pattern)));
                 match supervisor::probe(&spec) {
                     Err(e) => Slot::Fixed(Box::new(measurement::not_measured(
                         scenario,

@@ -1,10 +1,14 @@
 //! The terminal summary at the end of a run: tables a person can read in a minute:
 //! stream throughput per transport and capacity mode, round-trip and
 //! one-way latency per transport, then every scenario that did not
-//! measure cleanly, with its reason.
+//! measure cleanly, with its reason. A scenario whose wait was chosen
+//! explicitly has a row of its own, `shm-ring (block)`, beside the
+//! transport's `auto` row.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use bench_core::transport::TransportKind;
+use scenarios::Wait;
 use scenarios::results::{ResultsFile, ScenarioResult, Status};
 
 /// A number with a unit prefix: `1.23 M`, `456 k`, `7.8`.
@@ -117,15 +121,17 @@ fn stream_table(file: &ResultsFile) {
     }
     columns.sort_by_key(|(cap, place)| (capacity_order(cap), place.clone()));
     println!("\nstream throughput, {size}-byte messages, msgs/s (median of the trials used; ~ unstable)");
-    print!("{:<18}", "transport");
+    let names = row_names(&rows);
+    let width = name_width(&names);
+    print!("{:<width$}", "transport");
     for (cap, place) in &columns {
         print!(" {:>24}", format!("{cap} {place}"));
     }
     println!();
-    for t in transports(&rows) {
-        print!("{t:<18}");
+    for t in names {
+        print!("{t:<width$}");
         for (cap, place) in &columns {
-            let cell = rows.iter().find(|r| r.transport == t && &r.capacity == cap && &r.placement == place);
+            let cell = rows.iter().find(|r| row_name(r) == t && &r.capacity == cap && &r.placement == place);
             print!(" {:>24}", cell.map_or("".into(), |r| stream_cell(r)));
         }
         println!();
@@ -154,15 +160,17 @@ fn latency_table(file: &ResultsFile, pattern: &str, title: &str) {
         }
     }
     println!("\n{title}, {size}-byte messages");
-    print!("{:<18}", "transport");
+    let names = row_names(&rows);
+    let width = name_width(&names);
+    print!("{:<width$}", "transport");
     for p in &places {
         print!(" {p:>26}");
     }
     println!();
-    for t in transports(&rows) {
-        print!("{t:<18}");
+    for t in names {
+        print!("{t:<width$}");
         for p in &places {
-            let cell = rows.iter().find(|r| r.transport == t && &r.placement == p);
+            let cell = rows.iter().find(|r| row_name(r) == t && &r.placement == p);
             let text = match cell {
                 Some(r) => match (&r.latency, r.status) {
                     (Some(l), Status::Ok | Status::Unsustained) => {
@@ -179,14 +187,46 @@ fn latency_table(file: &ResultsFile, pattern: &str, title: &str) {
     }
 }
 
-fn transports<'a>(rows: &[&'a ScenarioResult]) -> Vec<&'a str> {
+/// A table row's name: the transport, with the wait after it when it was
+/// chosen explicitly (`shm-ring (block)`), so that scenarios differing only
+/// in their wait never share a cell.
+fn row_name(r: &ScenarioResult) -> String {
+    match r.wait_asked {
+        Wait::Auto => r.transport.clone(),
+        explicit => format!("{} ({explicit})", r.transport),
+    }
+}
+
+/// The rows' names, each once, in first-seen order.
+fn row_names(rows: &[&ScenarioResult]) -> Vec<String> {
     let mut seen = Vec::new();
     for r in rows {
-        if !seen.contains(&r.transport.as_str()) {
-            seen.push(r.transport.as_str());
+        let name = row_name(r);
+        if !seen.contains(&name) {
+            seen.push(name);
         }
     }
     seen
+}
+
+/// The width of the name column: 18, or the longest name and a space.
+fn name_width(names: &[String]) -> usize {
+    names.iter().map(|n| n.chars().count() + 1).max().unwrap_or(0).max(18)
+}
+
+/// Where the scenario's sides wait: the strategy (`spin`, with `(auto)`
+/// when the harness chose it), or the place for transports that do not
+/// wait in user space.
+fn wait_line(r: &ScenarioResult) -> String {
+    match (r.wait, r.wait_asked) {
+        (Some(strategy), Wait::Auto) => format!("{strategy} (auto)"),
+        (Some(strategy), _) => strategy.to_string(),
+        (None, _) => match r.transport.parse::<TransportKind>() {
+            Ok(kind) if kind.is_threads() => "inside crossbeam-channel (no wait strategy)".to_owned(),
+            Ok(kind) if kind.is_kernel() => "in the kernel (no wait strategy)".to_owned(),
+            _ => "-".to_owned(),
+        },
+    }
 }
 
 fn capacity_order(cap: &str) -> (u8, usize) {
@@ -213,6 +253,7 @@ fn single(r: &ScenarioResult) {
         None => "-".into(),
     };
     println!("  capacity        {} (realised {realised}; {})", r.capacity, r.realised_detail);
+    println!("  wait            {}", wait_line(r));
     if let (Some(m), Some(b)) = (r.msgs_per_s, r.bytes_per_s) {
         println!(
             "  throughput      {}msgs/s [95% {} - {}], {}B/s",

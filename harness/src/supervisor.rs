@@ -20,6 +20,7 @@ use bench_core::ring::{Capacity, WaitStrategy};
 use bench_core::transport::{Channel, ChannelSpec, Realised, Role as End, TransportError, TransportKind};
 use bench_core::workload::clock::now_ns;
 use bench_core::workload::{Pattern, SideReport};
+use scenarios::Scenario;
 
 use crate::worker::{BACKWARD_ENV, FORWARD_ENV, JOB_ENV, Job, READY, RESULT, Role, WorkerResult};
 
@@ -41,11 +42,28 @@ pub struct RunSpec {
     pub pattern: Pattern,
     /// Producer (initiator) core, consumer (echo) core.
     pub cores: [usize; 2],
+    /// How a waiting side waits (the scenario's choice resolved,
+    /// [`Scenario::wait_strategy`]); `None` for transports that do not wait
+    /// in user space.
+    pub wait: Option<WaitStrategy>,
     /// How long the producer sends.
     pub run: Duration,
 }
 
 impl RunSpec {
+    /// One run of `scenario` on `cores`, the producer sending for `run`.
+    pub fn of(scenario: &Scenario, cores: [usize; 2], run: Duration) -> RunSpec {
+        RunSpec {
+            kind: scenario.transport,
+            capacity: scenario.capacity,
+            size: scenario.size,
+            pattern: scenario.pattern,
+            cores,
+            wait: scenario.wait_strategy(),
+            run,
+        }
+    }
+
     /// The longest a healthy run may take, sends and drain included: a
     /// sender in unbounded mode can queue far more than the receiver takes
     /// in the run's time, and draining that is part of the run.
@@ -90,15 +108,15 @@ pub fn probe(spec: &RunSpec) -> Result<Realised, TransportError> {
     Ok(Channel::create(&channel_spec(spec))?.realised())
 }
 
-/// The channel for a run. The shared-memory ring spins while it waits when
-/// its two sides have a core each (as a ring built for latency does; its
-/// `block` strategy would add a full fence to every send to check for a
-/// sleeping peer), and sleeps on a futex when they share one core, where
-/// spinning only delays the peer it waits for.
+/// The channel for a run, waiting by the run's strategy where the
+/// transport waits in user space (how a scenario's choice becomes one is
+/// `scenarios::wait`).
 fn channel_spec(spec: &RunSpec) -> ChannelSpec {
-    let wait = if spec.cores[0] == spec.cores[1] { WaitStrategy::Block } else { WaitStrategy::Spin };
     let base = ChannelSpec::new(spec.kind, spec.capacity, spec.size).timeout(TRANSPORT_TIMEOUT);
-    if spec.kind.name().starts_with("shm-ring") { base.wait(wait) } else { base }
+    match spec.wait {
+        Some(wait) => base.wait(wait),
+        None => base,
+    }
 }
 
 /// Run once: create, start, measure, collect.

@@ -76,6 +76,78 @@ fn bad_run_input_names_the_valid_choices() {
 }
 
 #[test]
+fn a_bad_wait_is_one_line_naming_the_choices_and_status_2() {
+    let run = ["run", "--transport", "shm-ring", "--capacity", "bounded:8", "--size", "64", "--pattern", "stream"];
+    let cases: [&[&str]; 5] = [
+        &[&run[..], &["--wait", "nap"]].concat(),
+        &["all", "--wait", "Spin"],
+        &["all", "--quick", "--wait", ""],
+        &["suite", "/nonexistent/suite.toml", "--wait", "sleep"],
+        &["list", "--wait", "busy"],
+    ];
+    for args in cases {
+        let out = harness(args);
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("harness: ") && err.contains("auto, spin, yield, block"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_wait_for_a_transport_that_waits_in_the_kernel_is_refused() {
+    for (transport, where_) in [("pipe", "pipe waits in the kernel"), ("crossbeam", "crossbeam waits inside")] {
+        let out = harness(&[
+            "run",
+            "--transport",
+            transport,
+            "--capacity",
+            "bounded:8",
+            "--size",
+            "64",
+            "--pattern",
+            "stream",
+            "--wait",
+            "spin",
+            "--duration",
+            "20ms",
+        ]);
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{transport}: {err}");
+        assert_eq!(err.lines().count(), 1, "{transport}: {err}");
+        assert!(err.contains(where_), "{err}");
+        assert!(err.contains("shm-ring, shm-ring:padded, shm-ring:textbook, eventfd-shm"), "{err}");
+    }
+}
+
+#[test]
+fn list_shows_explicit_waits_in_the_ids_and_wait_sets_them_where_they_apply() {
+    let out = harness(&["list"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for pattern in ["stream", "pingpong", "rate:10000"] {
+        for wait in ["spin", "yield", "block"] {
+            let id = format!("/64B/{pattern}/");
+            let suffix = format!("/wait:{wait}");
+            assert!(
+                text.lines().any(|l| l.trim().starts_with("shm-ring/") && l.contains(&id) && l.ends_with(&suffix)),
+                "all lacks shm-ring {pattern} {wait}:\n{text}"
+            );
+        }
+    }
+    let out = harness(&["list", "--quick", "--wait", "block", "--transport", "shm-ring,pipe,eventfd-shm"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    let ids: Vec<&str> = text.lines().map(str::trim).filter(|l| l.contains("B/")).collect();
+    assert!(!ids.is_empty(), "{text}");
+    for id in ids {
+        let user_space = id.starts_with("shm-ring/") || id.starts_with("eventfd-shm/");
+        assert_eq!(id.ends_with("/wait:block"), user_space, "{id}");
+        assert!(!id.contains("wait:") || user_space, "{id}");
+    }
+}
+
+#[test]
 fn a_missing_suite_file_or_a_filter_matching_nothing_is_bad_input() {
     for args in [&["suite", "/nonexistent/suite.toml"][..], &["list", "--transport", "pipe", "--size", "12345"]] {
         let out = harness(args);

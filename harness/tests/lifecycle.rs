@@ -212,6 +212,52 @@ fn every_pattern_writes_schema_results_with_clean_integrity() {
 }
 
 #[test]
+fn the_wait_strategy_is_recorded_in_the_results_and_the_csv() {
+    let _serial = serial();
+    let two_cores = bench_core::pin::available_cores().len() > 1;
+    // An explicit block, and the harness's own choice (spin on two cores, block on one).
+    for (wait, used, suffix) in
+        [("block", "block", "/wait:block"), ("auto", if two_cores { "spin" } else { "block" }, "")]
+    {
+        let (_dir, out) = out_dir(&format!("wait-{wait}"));
+        let output = harness()
+            .args(["run", "--transport", "shm-ring", "--capacity", "bounded:8", "--size", "64", "--pattern", "stream"])
+            .args(["--wait", wait, "--trials", "3", "--duration", "20ms", "--out"])
+            .arg(&out)
+            .output()
+            .expect("run harness");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let what = format!("--wait {wait}: {stdout}{}", String::from_utf8_lossy(&output.stderr));
+        assert!(output.status.success(), "{what}");
+        let value: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+        let s = &value["scenarios"][0];
+        let placement = s["placement"].as_str().unwrap();
+        assert_eq!(s["id"], format!("shm-ring/bounded:8/64B/stream/{placement}{suffix}"), "{what}");
+        assert_eq!((s["wait_asked"].as_str(), s["wait"].as_str()), (Some(wait), Some(used)), "{what}");
+        let csv = std::fs::read_to_string(out.join("results.csv")).expect("results.csv");
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0].split(',').next_back(), Some("wait"), "{csv}");
+        assert_eq!(lines[1].split(',').next_back(), Some(used), "{csv}");
+        // The terminal detail says it on a line of its own.
+        let line = stdout.lines().find(|l| l.trim_start().starts_with("wait ")).unwrap_or_else(|| panic!("{what}"));
+        assert!(line.contains(used), "{line}");
+    }
+    // A kernel transport records none.
+    let (_dir, out) = out_dir("wait-pipe");
+    let output = harness()
+        .args(["run", "--transport", "pipe", "--capacity", "bounded:8", "--size", "64", "--pattern", "stream"])
+        .args(["--trials", "3", "--duration", "20ms", "--out"])
+        .arg(&out)
+        .output()
+        .expect("run harness");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let file = read(&out);
+    assert_eq!((file.scenarios[0].wait, file.scenarios[0].wait_asked), (None, scenarios::Wait::Auto));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("in the kernel"));
+}
+
+#[test]
 fn results_json_has_exactly_the_documented_fields() {
     let _serial = serial();
     let (_dir, out) = out_dir("schema");

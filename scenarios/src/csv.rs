@@ -3,14 +3,16 @@
 //! a comma, a double quote or a line break is enclosed in double quotes,
 //! with each double quote inside doubled. Rows end in `\n`. A value that is
 //! absent (no throughput for a pingpong, no latency for a stream, a failed
-//! scenario) is an empty field. `docs/results-schema.md` lists the columns.
+//! scenario) is an empty field. `docs/results-schema.md` lists the columns;
+//! `wait`, added within schema version 2, is the last, so the others keep
+//! their positions.
 
 use std::borrow::Cow;
 
 use crate::results::ScenarioResult;
 
 /// The columns, in order.
-pub const COLUMNS: [&str; 38] = [
+pub const COLUMNS: [&str; 39] = [
     "id",
     "transport",
     "capacity",
@@ -49,6 +51,7 @@ pub const COLUMNS: [&str; 38] = [
     "corrupted",
     "floor_metric",
     "floor_ratio",
+    "wait",
 ];
 
 /// The header line, with its `\n`.
@@ -104,6 +107,7 @@ pub fn row(r: &ScenarioResult) -> String {
         r.integrity.corrupted.to_string(),
         r.floor.as_ref().map(|f| f.metric.clone()).unwrap_or_default(),
         opt(r.floor.as_ref().map(|f| f.ratio)),
+        opt(r.wait),
     ];
     let mut line = fields.iter().map(|f| quote(f)).collect::<Vec<_>>().join(",");
     line.push('\n');

@@ -1,5 +1,6 @@
 //! The scenario matrix: which transport, capacity mode, message size,
-//! pattern and core placement each measurement uses ([`Scenario`]), the
+//! pattern, core placement and wait strategy each measurement uses
+//! ([`Scenario`], [`Wait`]), the
 //! named suites (`all`, `quick`, user TOML) built from it ([`Suite`]), the
 //! command-line [`Filter`]s that narrow them, and the results file every
 //! run writes ([`results`], kept up to date by [`ResultsWriter`], with its
@@ -13,6 +14,7 @@ pub mod scenario;
 pub mod selection;
 pub mod stability;
 pub mod suite;
+pub mod wait;
 pub mod writer;
 
 pub use filter::{Filter, FilterError};
@@ -21,4 +23,5 @@ pub use results::{
 };
 pub use scenario::{PlacementSpec, Scenario, UnknownPlacementSpec};
 pub use suite::{Suite, SuiteError, TableError, primary_placement};
+pub use wait::{UnknownWait, Wait};
 pub use writer::ResultsWriter;

@@ -9,8 +9,11 @@
 use std::path::Path;
 
 use bench_core::environment::Environment;
+use bench_core::ring::WaitStrategy;
 pub use bench_core::workload::{Integrity, SideCpu};
 use serde::{Deserialize, Serialize};
+
+use crate::wait::Wait;
 
 /// The version of this schema; bumped on any change a reader must know about.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -247,7 +250,8 @@ impl Status {
 /// Everything measured for one scenario.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScenarioResult {
-    /// `transport/capacity/sizeB/pattern/placement`, unique in a file.
+    /// `transport/capacity/sizeB/pattern/placement`, then `/wait:STRATEGY`
+    /// when the wait was asked for explicitly; unique in a file.
     pub id: String,
     /// Transport name (`pipe`, `shm-ring`, ...).
     pub transport: String,
@@ -268,6 +272,15 @@ pub struct ScenarioResult {
     pub cores: Option<[usize; 2]>,
     /// The physical relation of those two cores, as detected.
     pub relation: Option<String>,
+    /// How a side waits, as asked (`auto` in files written before the
+    /// choice existed, which is what they ran).
+    #[serde(default)]
+    pub wait_asked: Wait,
+    /// The strategy its sides waited by (`spin`, `yield`, `block`); `None`
+    /// for transports that do not wait in user space (and in files written
+    /// before it was recorded).
+    #[serde(with = "crate::wait::strategy_name", default)]
+    pub wait: Option<WaitStrategy>,
     /// How it ended.
     pub status: Status,
     /// Why, when not `ok`.
@@ -423,6 +436,14 @@ pub struct CpuCost {
     pub producer_s_per_million: f64,
     /// Consumer CPU seconds per million messages.
     pub consumer_s_per_million: f64,
+}
+
+impl CpuCost {
+    /// Both sides' CPU seconds per million messages: what moving the
+    /// messages cost the machine, whoever paid it.
+    pub fn both_s_per_million(&self) -> f64 {
+        self.producer_s_per_million + self.consumer_s_per_million
+    }
 }
 
 /// How far a result is from the physical floor of its placement.

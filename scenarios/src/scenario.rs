@@ -1,7 +1,8 @@
-//! One scenario: the transport, capacity mode, message size, pattern and
-//! core placement of one measurement, and its id
+//! One scenario: the transport, capacity mode, message size, pattern, core
+//! placement and wait strategy of one measurement, and its id
 //! (`transport/capacity/sizeB/pattern/placement`, e.g.
-//! `pipe/bounded:64/64B/stream/cross-core`), the key a results file and the
+//! `pipe/bounded:64/64B/stream/cross-core`, with `/wait:STRATEGY` after it
+//! when the wait was chosen explicitly), the key a results file and the
 //! regression gate find it by.
 //!
 //! Every part prints as the name the command line takes, so an id is made
@@ -10,10 +11,12 @@
 use std::fmt;
 use std::str::FromStr;
 
-use bench_core::ring::Capacity;
+use bench_core::ring::{Capacity, WaitStrategy};
 use bench_core::topology::Placement;
 use bench_core::transport::TransportKind;
 use bench_core::workload::Pattern;
+
+use crate::wait::Wait;
 
 /// Where the two sides run: a named placement, resolved against this
 /// machine's topology when the scenario runs, or two explicit cores.
@@ -32,6 +35,15 @@ impl PlacementSpec {
         match self {
             PlacementSpec::Named(p) => p.name(),
             PlacementSpec::Cores(..) => "cores",
+        }
+    }
+
+    /// Whether the two sides run on one core: `same-core` (which the
+    /// topology resolves to one CPU twice), or the same CPU given twice.
+    pub fn shares_core(self) -> bool {
+        match self {
+            PlacementSpec::Named(p) => p == Placement::SameCore,
+            PlacementSpec::Cores(a, b) => a == b,
         }
     }
 }
@@ -77,7 +89,8 @@ impl FromStr for PlacementSpec {
 }
 
 /// One measurement to make: what carries the messages, how many may be in
-/// flight, how big they are, how they are driven and on which cores.
+/// flight, how big they are, how they are driven, on which cores, and how
+/// a side that cannot proceed waits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Scenario {
     /// The transport.
@@ -90,15 +103,31 @@ pub struct Scenario {
     pub pattern: Pattern,
     /// Where the two sides run.
     pub placement: PlacementSpec,
+    /// How a side waits, as asked; only transports that wait in user space
+    /// are given anything but [`Wait::Auto`].
+    pub wait: Wait,
 }
 
 impl Scenario {
     /// The unique key of this scenario: `transport/capacity/sizeB/pattern/placement`,
     /// e.g. `pipe/bounded:64/64B/stream/cross-core` or
-    /// `tcp/unbounded/8B/pingpong/cores:0,1`. Stable across versions: the
-    /// regression gate matches results by it.
+    /// `tcp/unbounded/8B/pingpong/cores:0,1`, followed by `/wait:STRATEGY`
+    /// when the wait was chosen explicitly
+    /// (`shm-ring/bounded:8/64B/stream/cross-core/wait:block`); an `auto`
+    /// scenario has no suffix. Stable across versions: the regression gate
+    /// matches results by it.
     pub fn id(&self) -> String {
-        format!("{}/{}/{}B/{}/{}", self.transport, self.capacity, self.size, self.pattern, self.placement)
+        let id = format!("{}/{}/{}B/{}/{}", self.transport, self.capacity, self.size, self.pattern, self.placement);
+        match self.wait {
+            Wait::Auto => id,
+            explicit => format!("{id}/wait:{explicit}"),
+        }
+    }
+
+    /// The strategy its runs wait by ([`Wait::resolve`] for this transport
+    /// and placement); `None` when the transport does not wait in user space.
+    pub fn wait_strategy(&self) -> Option<WaitStrategy> {
+        self.wait.resolve(self.transport, self.placement.shares_core())
     }
 }
 
@@ -120,6 +149,7 @@ mod tests {
             size: 64,
             pattern: Pattern::Stream,
             placement: PlacementSpec::Named(Placement::CrossCore),
+            wait: Wait::Auto,
         };
         assert_eq!(s.id(), "pipe/bounded:64/64B/stream/cross-core");
         let t = Scenario {
@@ -128,9 +158,34 @@ mod tests {
             size: 8,
             pattern: Pattern::Rate(10_000),
             placement: PlacementSpec::Cores(0, 1),
+            wait: Wait::Auto,
         };
         assert_eq!(t.id(), "tcp/unbounded/8B/rate:10000/cores:0,1");
         assert_eq!(t.to_string(), t.id());
+    }
+
+    #[test]
+    fn an_explicit_wait_ends_the_id_and_auto_leaves_it_as_it_was() {
+        let auto = Scenario {
+            transport: TransportKind::ShmRing(bench_core::ring::Variant::Ring),
+            capacity: Capacity::Bounded(8),
+            size: 64,
+            pattern: Pattern::Stream,
+            placement: PlacementSpec::Named(Placement::CrossCore),
+            wait: Wait::Auto,
+        };
+        assert_eq!(auto.id(), "shm-ring/bounded:8/64B/stream/cross-core");
+        assert_eq!(auto.wait_strategy(), Some(WaitStrategy::Spin));
+        let block = Scenario { wait: Wait::Block, ..auto };
+        assert_eq!(block.id(), "shm-ring/bounded:8/64B/stream/cross-core/wait:block");
+        assert_eq!(block.wait_strategy(), Some(WaitStrategy::Block));
+        assert_eq!(Scenario { wait: Wait::Yield, ..auto }.id(), "shm-ring/bounded:8/64B/stream/cross-core/wait:yield");
+        let one_core = Scenario { placement: PlacementSpec::Cores(1, 1), ..auto };
+        assert_eq!(one_core.wait_strategy(), Some(WaitStrategy::Block));
+        let same_core = Scenario { placement: PlacementSpec::Named(Placement::SameCore), ..auto };
+        assert_eq!(same_core.wait_strategy(), Some(WaitStrategy::Block));
+        let pipe = Scenario { transport: TransportKind::Pipe, ..auto };
+        assert_eq!(pipe.wait_strategy(), None);
     }
 
     #[test]

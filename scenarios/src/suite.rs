@@ -5,6 +5,13 @@
 //! A suite never holds a scenario twice: scenarios are deduplicated by
 //! [`Scenario::id`], the first occurrence kept, the order otherwise kept.
 //!
+//! # Wait strategies
+//! A wait other than `auto` is given only to scenarios whose transport
+//! waits in user space (the ring designs and `eventfd-shm`,
+//! [`TransportKind::waits_in_user_space`]); the others are kept at `auto`,
+//! and the repeats that makes are dropped. `harness all --wait block` sets
+//! every such scenario's wait ([`Suite::set_wait`]).
+//!
 //! # Placements
 //! The built-in suites take the placements this machine offers. The
 //! *primary* placement, where the sweeps run, is the first offered of
@@ -25,10 +32,15 @@
 //! sizes = [64, 4096]                         # optional, bytes >= 1; default [64]
 //! patterns = ["stream", "pingpong", "rate:10000"]  # optional; default ["stream"]
 //! placements = ["primary", "cores:0,1"]      # optional; default ["primary"]
+//! waits = ["spin", "block"]                  # optional; default ["auto"]
 //! ```
 //! In `placements`, `primary` is this machine's primary placement and
 //! `all` every placement it offers; a named placement the machine lacks is
-//! kept, and the harness records it as unavailable. Unknown keys are
+//! kept, and the harness records it as unavailable. `waits` are `auto`,
+//! `spin`, `yield` and `block`, part of the product for the transports that
+//! wait in user space; the others get `auto` alone (their scenario once,
+//! whatever `waits` lists), and an explicit wait ends the scenario's id
+//! (`.../cross-core/wait:block`). Unknown keys are
 //! errors. Every error is one line naming the file, the `[[scenarios]]`
 //! table (counted from 1) and the valid choices.
 //! `scenarios/examples/suite.toml` is a complete example.
@@ -43,6 +55,7 @@ use serde::Deserialize;
 
 use crate::results::TrialLengths;
 use crate::scenario::{PlacementSpec, Scenario, UnknownPlacementSpec};
+use crate::wait::{UnknownWait, Wait};
 
 /// Trials per scenario (rounds) when a suite file does not say.
 pub const DEFAULT_TRIALS: u32 = 10;
@@ -122,6 +135,22 @@ impl Suite {
         self.scenarios.retain(|s| seen.insert(s.id()));
     }
 
+    /// Every scenario whose transport waits in user space waits by `wait`
+    /// (`harness all --wait W`); the others keep `auto`. Repeats this
+    /// makes are dropped. `auto` changes nothing: explicit waits a suite
+    /// lists stay as they are.
+    pub fn set_wait(&mut self, wait: Wait) {
+        if wait == Wait::Auto {
+            return;
+        }
+        for s in &mut self.scenarios {
+            if s.transport.waits_in_user_space() {
+                s.wait = wait;
+            }
+        }
+        self.dedup();
+    }
+
     /// The full default comparison on a machine offering `available`
     /// placements (about 320 scenarios on a two-placement machine, some
     /// three minutes on a 2-core VM):
@@ -135,7 +164,10 @@ impl Suite {
     ///    x {rendezvous, bounded:1, bounded:64, bounded:1024, unbounded} x rate:10000 (latency
     ///    against N, with item 3's bounded:8), primary;
     /// 6. the ring ablation: shm-ring, shm-ring:padded, shm-ring:textbook x bounded:1024 x 8 B x
-    ///    {stream, pingpong}, primary.
+    ///    {stream, pingpong}, primary;
+    /// 7. what waiting costs: shm-ring x {spin, yield, block} x 64 B x stream (bounded:8),
+    ///    pingpong (bounded:1) and rate:10000 (bounded:8), primary: explicit waits, so ids of
+    ///    their own beside items 1 to 3's `auto` scenarios of the same cells.
     ///
     /// bounded:8 is the comparison's bounded mode because every transport
     /// realises it under default kernel limits (POSIX queues allow 10
@@ -170,6 +202,14 @@ impl Suite {
         let rate_sweep = [Capacity::Rendezvous, sweep[0], sweep[1], sweep[2], Capacity::Unbounded];
         scenarios.extend(product(&transports, &rate_sweep, &size, &[Pattern::Rate(10_000)], &primary));
         scenarios.extend(product(&rings, &[Capacity::Bounded(1024)], &[8], &both, &primary));
+        let ring = [TransportKind::ShmRing(Variant::Ring)];
+        let strategies = [Wait::Spin, Wait::Yield, Wait::Block];
+        let waiting = [
+            product(&ring, &bounded8, &size, &[Pattern::Stream], &primary),
+            product(&ring, &bounded1, &size, &[Pattern::PingPong], &primary),
+            product(&ring, &bounded8, &size, &[Pattern::Rate(10_000)], &primary),
+        ];
+        scenarios.extend(with_waits(waiting.concat(), &strategies));
         Suite::new("all", scenarios, ALL_TRIALS, 1, ALL_TRIAL_MS)
     }
 
@@ -235,10 +275,25 @@ fn product_of_specs(
             for &size in sizes {
                 for &pattern in patterns {
                     for &placement in placements {
-                        out.push(Scenario { transport, capacity, size, pattern, placement });
+                        out.push(Scenario { transport, capacity, size, pattern, placement, wait: Wait::Auto });
                     }
                 }
             }
+        }
+    }
+    out
+}
+
+/// Each scenario once per wait of `waits` when its transport waits in user
+/// space, and once at `auto` otherwise (the repeats that makes are dropped
+/// by [`Suite::new`]); in order, the waits innermost.
+fn with_waits(scenarios: Vec<Scenario>, waits: &[Wait]) -> Vec<Scenario> {
+    let mut out = Vec::new();
+    for s in scenarios {
+        if s.transport.waits_in_user_space() {
+            out.extend(waits.iter().map(|&wait| Scenario { wait, ..s }));
+        } else {
+            out.push(Scenario { wait: Wait::Auto, ..s });
         }
     }
     out
@@ -305,6 +360,9 @@ pub enum TableError {
     /// Not a placement.
     #[error("placements: {0}, primary (this machine's primary placement), all (every placement it offers)")]
     Placement(UnknownPlacementSpec),
+    /// Not a wait.
+    #[error("waits: {0}")]
+    Wait(UnknownWait),
     /// A list with nothing in it.
     #[error("{0} is an empty list; list at least one value")]
     Empty(&'static str),
@@ -332,6 +390,7 @@ struct ScenarioTable {
     sizes: Option<Vec<usize>>,
     patterns: Option<Vec<String>>,
     placements: Option<Vec<String>>,
+    waits: Option<Vec<String>>,
 }
 
 fn parse(origin: &str, default_name: &str, text: &str, available: &[Placement]) -> Result<Suite, SuiteError> {
@@ -351,7 +410,8 @@ fn parse(origin: &str, default_name: &str, text: &str, available: &[Placement]) 
     }
     if file.scenarios.is_empty() {
         return Err(value_error(
-            "no [[scenarios]] table; each lists transports (and optionally capacities, sizes, patterns, placements)"
+            "no [[scenarios]] table; each lists transports (and optionally capacities, sizes, patterns, placements, \
+             waits)"
                 .to_owned(),
         ));
     }
@@ -405,7 +465,11 @@ fn expand(table: &ScenarioTable, available: &[Placement]) -> Result<Vec<Scenario
             _ => placements.push(name.parse().map_err(TableError::Placement)?),
         }
     }
-    Ok(product_of_specs(&transports, &capacities, &sizes, &patterns, &placements))
+    let waits = non_empty("waits", table.waits.as_ref(), &["auto".to_owned()])?
+        .iter()
+        .map(|w| w.parse::<Wait>().map_err(TableError::Wait))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(with_waits(product_of_specs(&transports, &capacities, &sizes, &patterns, &placements), &waits))
 }
 
 /// A TOML error as one line, with its line number and, when inside one,
@@ -450,6 +514,7 @@ mod tests {
                     size: 64,
                     pattern: Pattern::Stream,
                     placement: PlacementSpec::Named(placement),
+                    wait: Wait::Auto,
                 };
                 assert!(suite.scenarios.contains(&wanted), "{} lacks {wanted}", suite.name);
             }
@@ -478,8 +543,8 @@ mod tests {
         assert_eq!((all.trials, all.warmup_trials, all.trial_ms), (10, 1, ALL_TRIAL_MS));
         // The sweeps run at the primary placement only.
         let rates: Vec<_> = all.scenarios.iter().filter(|s| matches!(s.pattern, Pattern::Rate(_))).collect();
-        // bounded:8, and the capacity sweep's five modes.
-        assert_eq!(rates.len(), 6 * TransportKind::ALL.len());
+        // bounded:8, and the capacity sweep's five modes; and the ring's three explicit waits.
+        assert_eq!(rates.len(), 6 * TransportKind::ALL.len() + 3);
         assert!(rates.iter().all(|s| s.placement == PlacementSpec::Named(Placement::CrossCore)));
         // The ring ablation.
         for variant in Variant::ALL {
@@ -490,6 +555,7 @@ mod tests {
                     size: 8,
                     pattern,
                     placement: PlacementSpec::Named(Placement::CrossCore),
+                    wait: Wait::Auto,
                 };
                 assert!(all.scenarios.contains(&wanted), "all lacks {wanted}");
             }
@@ -497,6 +563,47 @@ mod tests {
         for size in [8, 512, 4096, 65536] {
             assert!(all.scenarios.iter().any(|s| s.size == size && s.capacity == Capacity::Bounded(8)));
         }
+    }
+
+    #[test]
+    fn all_measures_what_waiting_costs_on_the_ring_at_the_primary_placement() {
+        for (available, primary) in [(&TWO[..], "cross-core"), (&[Placement::SameCore][..], "same-core")] {
+            let all = Suite::all(available);
+            let explicit: Vec<String> =
+                all.scenarios.iter().filter(|s| s.wait != Wait::Auto).map(Scenario::id).collect();
+            let mut wanted = Vec::new();
+            for (capacity, pattern) in [("bounded:8", "stream"), ("bounded:1", "pingpong"), ("bounded:8", "rate:10000")]
+            {
+                for wait in ["spin", "yield", "block"] {
+                    wanted.push(format!("shm-ring/{capacity}/64B/{pattern}/{primary}/wait:{wait}"));
+                }
+                // The auto scenario of the same cell is there too, under its own id.
+                let auto = format!("shm-ring/{capacity}/64B/{pattern}/{primary}");
+                assert!(ids(&all).contains(&auto), "all lacks {auto}");
+            }
+            assert_eq!(explicit, wanted);
+        }
+        assert!(Suite::quick(&TWO).scenarios.iter().all(|s| s.wait == Wait::Auto), "quick is unchanged");
+    }
+
+    #[test]
+    fn set_wait_gives_the_user_space_waiters_one_wait_and_drops_the_repeats() {
+        let mut all = Suite::all(&TWO);
+        let count = all.scenarios.len();
+        all.set_wait(Wait::Auto);
+        assert_eq!(all.scenarios.len(), count, "auto changes nothing");
+        all.set_wait(Wait::Block);
+        for s in &all.scenarios {
+            let expected = if s.transport.waits_in_user_space() { Wait::Block } else { Wait::Auto };
+            assert_eq!(s.wait, expected, "{}", s.id());
+        }
+        // The three trade-off scenarios of each cell became its block one.
+        assert_eq!(all.scenarios.len(), count - 9);
+        let unique: std::collections::HashSet<String> = ids(&all).into_iter().collect();
+        assert_eq!(unique.len(), all.scenarios.len());
+        assert!(unique.contains("shm-ring/bounded:8/64B/stream/cross-core/wait:block"));
+        assert!(unique.contains("eventfd-shm/bounded:8/64B/stream/cross-core/wait:block"));
+        assert!(unique.contains("pipe/bounded:8/64B/stream/cross-core"));
     }
 
     #[test]
@@ -567,6 +674,39 @@ mod tests {
     }
 
     #[test]
+    fn waits_multiply_only_the_transports_that_wait_in_user_space() {
+        let text = "[[scenarios]]\ntransports = [\"pipe\", \"shm-ring\", \"eventfd-shm\", \"crossbeam\"]\n\
+                    patterns = [\"stream\", \"pingpong\"]\nwaits = [\"spin\", \"block\", \"block\", \"auto\"]\n";
+        let suite = Suite::from_toml_str("waits", text, &TWO).unwrap();
+        assert_eq!(
+            ids(&suite),
+            [
+                "pipe/bounded:64/64B/stream/cross-core",
+                "pipe/bounded:64/64B/pingpong/cross-core",
+                "shm-ring/bounded:64/64B/stream/cross-core/wait:spin",
+                "shm-ring/bounded:64/64B/stream/cross-core/wait:block",
+                "shm-ring/bounded:64/64B/stream/cross-core",
+                "shm-ring/bounded:64/64B/pingpong/cross-core/wait:spin",
+                "shm-ring/bounded:64/64B/pingpong/cross-core/wait:block",
+                "shm-ring/bounded:64/64B/pingpong/cross-core",
+                "eventfd-shm/bounded:64/64B/stream/cross-core/wait:spin",
+                "eventfd-shm/bounded:64/64B/stream/cross-core/wait:block",
+                "eventfd-shm/bounded:64/64B/stream/cross-core",
+                "eventfd-shm/bounded:64/64B/pingpong/cross-core/wait:spin",
+                "eventfd-shm/bounded:64/64B/pingpong/cross-core/wait:block",
+                "eventfd-shm/bounded:64/64B/pingpong/cross-core",
+                "crossbeam/bounded:64/64B/stream/cross-core",
+                "crossbeam/bounded:64/64B/pingpong/cross-core",
+            ]
+        );
+        // A kernel transport asked for explicit waits only is measured once, at auto.
+        let kernel = "[[scenarios]]\ntransports = [\"tcp\"]\nwaits = [\"spin\", \"yield\"]\n";
+        assert_eq!(ids(&Suite::from_toml_str("k", kernel, &TWO).unwrap()), ["tcp/bounded:64/64B/stream/cross-core"]);
+        // Without the key, every scenario is auto.
+        assert!(Suite::from_toml_str("good.toml", GOOD, &TWO).unwrap().scenarios.iter().all(|s| s.wait == Wait::Auto));
+    }
+
+    #[test]
     fn the_example_file_parses_and_takes_its_name_from_the_file() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/suite.toml");
         let suite = Suite::from_toml(&path, &TWO).unwrap();
@@ -602,6 +742,13 @@ mod tests {
         assert!(pattern.contains("stream, pingpong, rate:R"), "{pattern}");
         let placement = error_of("[[scenarios]]\ntransports = [\"pipe\"]\nplacements = [\"moon\"]\n");
         assert!(placement.contains("cross-core") && placement.contains("primary"), "{placement}");
+        let wait = error_of("[[scenarios]]\ntransports = [\"shm-ring\"]\nwaits = [\"spin\", \"nap\"]\n");
+        assert!(
+            wait.contains("table 1") && wait.contains("'nap'") && wait.contains("auto, spin, yield, block"),
+            "{wait}"
+        );
+        let no_waits = error_of("[[scenarios]]\ntransports = [\"shm-ring\"]\nwaits = []\n");
+        assert!(no_waits.contains("waits is an empty list"), "{no_waits}");
         let size = error_of("[[scenarios]]\ntransports = [\"pipe\"]\nsizes = [64, 0]\n");
         assert!(size.contains("at least 1"), "{size}");
         let empty = error_of("[[scenarios]]\ntransports = []\n");

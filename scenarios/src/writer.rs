@@ -177,6 +177,8 @@ mod tests {
             placement: "cross-core".to_owned(),
             cores: Some([0, 1]),
             relation: Some("cross-core".to_owned()),
+            wait_asked: crate::Wait::Auto,
+            wait: None,
             status,
             reason: reason.map(str::to_owned),
             selection: crate::results::Selection::default(),
@@ -280,6 +282,42 @@ mod tests {
         assert_eq!(rows[0][csv::COLUMNS.iter().position(|&c| c == "p50_ns").unwrap()], "1500");
         assert_eq!(rows[0][csv::COLUMNS.iter().position(|&c| c == "bytes_per_s").unwrap()], "");
         assert_eq!(csv::quote("plain"), "plain");
+        assert_eq!(rows[0][csv::COLUMNS.iter().position(|&c| c == "wait").unwrap()], "", "pipe waits in the kernel");
+        let ring =
+            ScenarioResult { wait: Some(bench_core::ring::WaitStrategy::Yield), ..result("y", Status::Ok, None) };
+        let rows = parse_csv(&csv::row(&ring));
+        assert_eq!(rows[0][csv::COLUMNS.iter().position(|&c| c == "wait").unwrap()], "yield");
+    }
+
+    #[test]
+    fn the_wait_round_trips_and_a_file_written_before_it_reads_as_auto() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut writer = ResultsWriter::create(dir.path(), header_only()).unwrap();
+        let ring = ScenarioResult {
+            wait_asked: crate::Wait::Block,
+            wait: Some(bench_core::ring::WaitStrategy::Block),
+            ..result("ring/wait:block", Status::Ok, None)
+        };
+        writer.push(ring).unwrap();
+        writer.push(result("pipe", Status::Ok, None)).unwrap();
+        let path = writer.json_path();
+        let mut value: Value = serde_json::from_str(&fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(
+            (&value["scenarios"][0]["wait_asked"], &value["scenarios"][0]["wait"]),
+            (&"block".into(), &"block".into())
+        );
+        assert_eq!(value["scenarios"][1]["wait"], Value::Null);
+        let read = ResultsFile::read(&path).unwrap();
+        assert_eq!(read.scenarios[0].wait, Some(bench_core::ring::WaitStrategy::Block));
+        assert_eq!(read.scenarios[0].wait_asked, crate::Wait::Block);
+        for s in value["scenarios"].as_array_mut().unwrap() {
+            let s = s.as_object_mut().unwrap();
+            s.remove("wait");
+            s.remove("wait_asked");
+        }
+        fs::write(&path, value.to_string()).unwrap();
+        let old = ResultsFile::read(&path).unwrap();
+        assert!(old.scenarios.iter().all(|s| s.wait.is_none() && s.wait_asked == crate::Wait::Auto));
     }
 
     #[test]

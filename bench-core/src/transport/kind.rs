@@ -110,6 +110,16 @@ impl TransportKind {
         !matches!(self, TransportKind::ShmRing(_) | TransportKind::EventfdShm | TransportKind::Crossbeam)
     }
 
+    /// Whether a side that must wait (channel full, empty, or a rendezvous
+    /// not yet acknowledged) waits in user space, by a wait strategy of its
+    /// own (`spin`, `yield`, `block`, see [`crate::ring::WaitStrategy`]):
+    /// the three ring designs and `eventfd-shm`. The kernel transports wait
+    /// in the kernel, and `crossbeam` inside `crossbeam-channel`; no
+    /// strategy applies to them.
+    pub fn waits_in_user_space(self) -> bool {
+        matches!(self, TransportKind::ShmRing(_) | TransportKind::EventfdShm)
+    }
+
     /// Whether each end runs a watchdog thread beside the caller's (the
     /// message queues' `StallWatch`, since a queue gives no end-of-file when
     /// its peer dies). A second thread changes how fast the kernel wakes the
@@ -157,5 +167,14 @@ mod tests {
             assert_eq!(kind.name().parse::<TransportKind>(), Ok(kind));
         }
         assert!("carrier-pigeon".parse::<TransportKind>().unwrap_err().to_string().contains("pipe"));
+    }
+
+    #[test]
+    fn only_the_shared_memory_transports_wait_in_user_space() {
+        let waiting: Vec<&str> =
+            TransportKind::ALL.into_iter().filter(|k| k.waits_in_user_space()).map(TransportKind::name).collect();
+        assert_eq!(waiting, ["shm-ring", "shm-ring:padded", "shm-ring:textbook", "eventfd-shm"]);
+        assert!(TransportKind::ALL.into_iter().filter(|k| k.is_kernel()).all(|k| !k.waits_in_user_space()));
+        assert!(!TransportKind::Crossbeam.waits_in_user_space());
     }
 }
