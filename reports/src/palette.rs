@@ -1,9 +1,11 @@
 //! One fixed colour per transport, the same in every chart: the ring
 //! family in blues, eventfd and crossbeam in greens, the kernel transports
 //! in warm and neutral hues; an unknown name is grey. Also the colours of
-//! the machine-state timeline: trials used and set aside, the reference
-//! state and the others.
+//! the machine-state timeline (trials used and set aside, the reference
+//! state and the others) and of the wait strategies (spinning hot,
+//! yielding amber, blocking cool).
 
+use bench_core::ring::WaitStrategy;
 use plotters::style::RGBColor;
 
 /// The colour of a transport's bars, lines and points.
@@ -23,6 +25,16 @@ pub fn colour(transport: &str) -> RGBColor {
         "eventfd-shm" => RGBColor(0x2c, 0xa0, 0x2c),
         "crossbeam" => RGBColor(0x17, 0xbe, 0xcf),
         _ => NEUTRAL,
+    }
+}
+
+/// The colour of a wait strategy's points, where one transport's
+/// strategies are compared.
+pub fn wait_colour(strategy: WaitStrategy) -> RGBColor {
+    match strategy {
+        WaitStrategy::Spin => RGBColor(0xc6, 0x28, 0x28),
+        WaitStrategy::Yield => RGBColor(0xe0, 0x8e, 0x00),
+        WaitStrategy::Block => RGBColor(0x00, 0x79, 0x8c),
     }
 }
 

@@ -1,8 +1,16 @@
 //! Picking scenarios out of a results file: by transport, capacity, size,
 //! pattern and placement, in the order the report lists them.
+//!
+//! The sections that compare transports pick ([`pick`]) only scenarios at
+//! the harness's own wait (`auto`), so that one whose wait was chosen
+//! explicitly never takes the place of the `auto` scenario of the same
+//! transport, capacity, size, pattern and placement in a table cell or a
+//! bar; those scenarios are the matter of the section on waiting
+//! ([`pick_every_wait`]).
 
 use bench_core::topology::Placement;
 use bench_core::transport::TransportKind;
+use scenarios::Wait;
 use scenarios::results::{ResultsFile, ScenarioResult, Status};
 
 /// Message size of the comparisons that are not size sweeps, bytes.
@@ -58,9 +66,19 @@ pub fn measured(s: &ScenarioResult) -> bool {
     matches!(s.status, Status::Ok | Status::Unsustained | Status::FewTrials)
 }
 
-/// The measured scenarios matching `keep`, in transport order (then
-/// capacity, size, placement).
+/// The measured scenarios at the harness's own wait (`auto`) matching
+/// `keep`, in transport order (then capacity, size, placement).
 pub fn pick(results: &ResultsFile, keep: impl Fn(&ScenarioResult) -> bool) -> Vec<&ScenarioResult> {
+    pick_every_wait(results, |s| s.wait_asked == Wait::Auto && keep(s))
+}
+
+/// Whether any scenario of `results` had its wait chosen explicitly.
+pub fn has_explicit_waits(results: &ResultsFile) -> bool {
+    results.scenarios.iter().any(|s| s.wait_asked != Wait::Auto)
+}
+
+/// As [`pick`], whatever wait each scenario was asked to use.
+pub fn pick_every_wait(results: &ResultsFile, keep: impl Fn(&ScenarioResult) -> bool) -> Vec<&ScenarioResult> {
     let mut out: Vec<&ScenarioResult> = results.scenarios.iter().filter(|s| measured(s) && keep(s)).collect();
     out.sort_by(|a, b| {
         (transport_rank(&a.transport), capacity_key(&a.capacity), a.size, &a.placement).cmp(&(

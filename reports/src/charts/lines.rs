@@ -5,8 +5,7 @@
 
 use plotters::prelude::*;
 
-use super::{Axis, ChartError, FONT, WIDTH, inline, legend, xy_frame};
-use crate::palette::NEUTRAL;
+use super::{Axis, ChartError, WIDTH, inline, legend, ring_legend, xy_frame};
 
 /// One line.
 #[derive(Debug, Clone)]
@@ -21,9 +20,6 @@ pub struct Series {
     /// Indices in `points` of unstable figures, drawn ringed.
     pub unstable: Vec<usize>,
 }
-
-/// The legend's name for a ring.
-pub const RING_NAME: &str = "ringed: unstable figure";
 
 /// A chart of lines.
 #[derive(Debug, Clone)]
@@ -79,11 +75,7 @@ impl LineChart {
             let entries: Vec<(String, RGBColor)> = series.iter().map(|s| (s.name.clone(), s.colour)).collect();
             legend(&side, &entries)?;
             if series.iter().any(|s| !s.unstable.is_empty()) {
-                let y = 40 + 20 * entries.len() as i32 + 6;
-                side.draw(&Circle::new((13, y), 6, NEUTRAL.stroke_width(2)))
-                    .map_err(|e| ChartError::Draw(e.to_string()))?;
-                side.draw(&Text::new(RING_NAME, (26, y - 7), (FONT, 13).into_font()))
-                    .map_err(|e| ChartError::Draw(e.to_string()))?;
+                ring_legend(&side, entries.len())?;
             }
             root.present()?;
         }

@@ -1,6 +1,6 @@
 //! Chart renderers: `plotters` drawing SVG into a string. Every chart is a
 //! plain description ([`BarChart`], [`LineChart`], [`RatioChart`],
-//! [`Timeline`]) turned into SVG text
+//! [`ScatterChart`], [`Timeline`]) turned into SVG text
 //! that a page can inline; axes spanning more than a decade are drawn on a
 //! log scale, legends sit beside the plot, never over it.
 //!
@@ -11,19 +11,24 @@ mod axis;
 mod bars;
 mod lines;
 mod ratios;
+mod scatter;
 mod timeline;
 
 use axis::Ticked;
 pub use axis::{Axis, Scale};
 pub use bars::{Bar, BarChart, DOT_NAMES, Dot};
-pub use lines::{LineChart, RING_NAME, Series};
+pub use lines::{LineChart, Series};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 pub use ratios::{Ratio, RatioChart};
+pub use scatter::{Point, ScatterChart};
 pub use timeline::{TRIAL_NAMES, Timeline, TrialMark};
 
 /// Font family of every label.
 const FONT: &str = "sans-serif";
+/// The legend's name for a ring around a point: the line and scatter
+/// charts ring a point whose figure is unstable.
+pub const RING_NAME: &str = "ringed: unstable figure";
 /// Width of every chart, px.
 pub const WIDTH: u32 = 960;
 
@@ -92,5 +97,19 @@ fn legend<DB: plotters::prelude::DrawingBackend>(
         area.draw(&Text::new(name.clone(), (26, y - 7), (FONT, 13).into_font()))
             .map_err(|e| ChartError::Draw(e.to_string()))?;
     }
+    Ok(())
+}
+
+/// Below a legend of `entries` names in `area`, what a ring around a point
+/// means ([`RING_NAME`]).
+fn ring_legend<DB: plotters::prelude::DrawingBackend>(
+    area: &plotters::prelude::DrawingArea<DB, plotters::coord::Shift>,
+    entries: usize,
+) -> Result<(), ChartError> {
+    let y = 40 + 20 * entries as i32 + 6;
+    area.draw(&Circle::new((13, y), 6, crate::palette::NEUTRAL.stroke_width(2)))
+        .map_err(|e| ChartError::Draw(e.to_string()))?;
+    area.draw(&Text::new(RING_NAME, (26, y - 7), (FONT, 13).into_font()))
+        .map_err(|e| ChartError::Draw(e.to_string()))?;
     Ok(())
 }

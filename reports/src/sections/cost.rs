@@ -1,6 +1,7 @@
-//! Sections 8, 9 and 10: CPU cost per million messages (over the trials
-//! used), the ring ablation (textbook -> padded -> ring) and the physical
-//! floor with how close the ring gets to it.
+//! Sections 8, 9 and 10 (the floor is 11 when "What waiting costs" comes
+//! before it): CPU cost per million messages (over the trials used), the
+//! ring ablation (textbook -> padded -> ring) and the physical floor with
+//! how close the ring gets to it.
 
 use scenarios::results::ScenarioResult;
 
@@ -182,7 +183,7 @@ fn percent_of_floor(s: &ScenarioResult) -> Option<f64> {
     }
 }
 
-/// Section 10.
+/// Section 10 (11 when the report has "What waiting costs" before it).
 pub fn floor(inputs: &[Input]) -> String {
     per_input(inputs, |i, input| {
         let floors = &input.results.floors;

@@ -8,6 +8,7 @@ mod latency;
 mod machine;
 mod overview;
 mod sweeps;
+mod waiting;
 
 pub use overview::{row as verdict_row, verdict_notes};
 use scenarios::results::ScenarioResult;
@@ -18,22 +19,33 @@ use crate::headline::{self, Figure, na};
 use crate::html;
 use crate::palette;
 
-/// Every section, in the report's order, as (id, title, body).
-pub fn all(inputs: &[Input]) -> Vec<(&'static str, &'static str, String)> {
-    vec![
-        ("verdict", "1. Verdict", overview::verdict(inputs)),
-        ("machine", "2. The machine during the run", machine::timeline(inputs)),
-        ("throughput", "3. Throughput by transport", overview::throughput(inputs)),
-        ("spectrum", "4. Latency percentile spectrum", latency::spectrum(inputs)),
-        ("sizes", "5. Message size", sweeps::sizes(inputs)),
-        ("capacity", "6. Capacity sweep", sweeps::capacity(inputs)),
-        ("placement", "7. Placement", sweeps::placement(inputs)),
-        ("cpu", "8. CPU cost", cost::cpu(inputs)),
-        ("ablation", "9. Ring ablation", cost::ablation(inputs)),
-        ("floor", "10. The physical floor", cost::floor(inputs)),
-        ("environment", "11. Environment and method", overview::environment(inputs)),
-        ("failures", "Failed, refused and unavailable scenarios", overview::failures(inputs)),
-    ]
+/// Every section, in the report's order, as (id, title, body); the
+/// numbered ones are numbered in that order. "What waiting costs" is there
+/// only when some input chose a wait explicitly.
+pub fn all(inputs: &[Input]) -> Vec<(&'static str, String, String)> {
+    let mut numbered = vec![
+        ("verdict", "Verdict", overview::verdict(inputs)),
+        ("machine", "The machine during the run", machine::timeline(inputs)),
+        ("throughput", "Throughput by transport", overview::throughput(inputs)),
+        ("spectrum", "Latency percentile spectrum", latency::spectrum(inputs)),
+        ("sizes", "Message size", sweeps::sizes(inputs)),
+        ("capacity", "Capacity sweep", sweeps::capacity(inputs)),
+        ("placement", "Placement", sweeps::placement(inputs)),
+        ("cpu", "CPU cost", cost::cpu(inputs)),
+        ("ablation", "Ring ablation", cost::ablation(inputs)),
+    ];
+    if waiting::wanted(inputs) {
+        numbered.push(("waiting", "What waiting costs", waiting::costs(inputs)));
+    }
+    numbered.push(("floor", "The physical floor", cost::floor(inputs)));
+    numbered.push(("environment", "Environment and method", overview::environment(inputs)));
+    let mut sections: Vec<(&'static str, String, String)> = numbered
+        .into_iter()
+        .enumerate()
+        .map(|(k, (id, title, body))| (id, format!("{}. {title}", k + 1), body))
+        .collect();
+    sections.push(("failures", "Failed, refused and unavailable scenarios".to_owned(), overview::failures(inputs)));
+    sections
 }
 
 /// `body(index, input)` for each input, under an `<h3>` with its label
