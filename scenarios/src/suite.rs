@@ -152,8 +152,8 @@ impl Suite {
     }
 
     /// The full default comparison on a machine offering `available`
-    /// placements (about 320 scenarios on a two-placement machine, some
-    /// three minutes on a 2-core VM):
+    /// placements (340 scenarios on a two-placement machine, some four and
+    /// a half minutes on a 2-core VM):
     ///
     /// 1. every transport x {rendezvous, bounded:8, unbounded} x 64 B x stream x every placement;
     /// 2. every transport x bounded:1 x 64 B x pingpong x every placement;
