@@ -154,16 +154,12 @@ fn check_wait(wait: Wait, transport: TransportKind) -> Result<(), BadInput> {
     if wait == Wait::Auto || transport.waits_in_user_space() {
         return Ok(());
     }
-    let waits_where = if transport.is_threads() {
-        "waits inside crossbeam-channel (threads of one process)"
-    } else {
-        "waits in the kernel"
-    };
     let takers: Vec<&str> =
         TransportKind::ALL.into_iter().filter(|k| k.waits_in_user_space()).map(TransportKind::name).collect();
     Err(BadInput(format!(
-        "--wait {wait}: {transport} {waits_where}, so no wait strategy applies; --wait takes effect on {} (or give \
+        "--wait {wait}: {transport} waits {}, so no wait strategy applies; --wait takes effect on {} (or give \
          --wait auto)",
+        transport.where_it_waits(),
         takers.join(", ")
     )))
 }

@@ -222,9 +222,8 @@ fn wait_line(r: &ScenarioResult) -> String {
         (Some(strategy), Wait::Auto) => format!("{strategy} (auto)"),
         (Some(strategy), _) => strategy.to_string(),
         (None, _) => match r.transport.parse::<TransportKind>() {
-            Ok(kind) if kind.is_threads() => "inside crossbeam-channel (no wait strategy)".to_owned(),
-            Ok(kind) if kind.is_kernel() => "in the kernel (no wait strategy)".to_owned(),
-            _ => "-".to_owned(),
+            Ok(kind) if !kind.waits_in_user_space() => format!("{} (no wait strategy)", kind.where_it_waits()),
+            _ => "not recorded".to_owned(),
         },
     }
 }

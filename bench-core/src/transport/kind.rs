@@ -120,6 +120,19 @@ impl TransportKind {
         matches!(self, TransportKind::ShmRing(_) | TransportKind::EventfdShm)
     }
 
+    /// Where a waiting side waits, in words that follow "waits": `in user
+    /// space`, `in the kernel`, or `inside crossbeam-channel (threads of one
+    /// process)`.
+    pub fn where_it_waits(self) -> &'static str {
+        if self.waits_in_user_space() {
+            "in user space"
+        } else if self.is_threads() {
+            "inside crossbeam-channel (threads of one process)"
+        } else {
+            "in the kernel"
+        }
+    }
+
     /// Whether each end runs a watchdog thread beside the caller's (the
     /// message queues' `StallWatch`, since a queue gives no end-of-file when
     /// its peer dies). A second thread changes how fast the kernel wakes the
@@ -176,5 +189,8 @@ mod tests {
         assert_eq!(waiting, ["shm-ring", "shm-ring:padded", "shm-ring:textbook", "eventfd-shm"]);
         assert!(TransportKind::ALL.into_iter().filter(|k| k.is_kernel()).all(|k| !k.waits_in_user_space()));
         assert!(!TransportKind::Crossbeam.waits_in_user_space());
+        assert_eq!(TransportKind::Pipe.where_it_waits(), "in the kernel");
+        assert_eq!(TransportKind::EventfdShm.where_it_waits(), "in user space");
+        assert!(TransportKind::Crossbeam.where_it_waits().contains("crossbeam-channel"));
     }
 }
