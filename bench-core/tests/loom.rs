@@ -17,7 +17,10 @@
 //!   empty ring, the producer sleeps on a full one or on a rendezvous
 //!   acknowledgement, or a side sleeps while its peer closes;
 //! - the batch API (`reserve`/`commit`, `peek`/`ReadBatch`) keeps order and
-//!   never hands a slot to both sides at once.
+//!   never hands a slot to both sides at once;
+//! - the full design with fixed-size messages, whose slots share a stamp
+//!   word per block, keeps all of the above, also across a lap through a
+//!   block and through the burst API (`send_burst`/`recv_burst`).
 //!
 //! Run with
 //! `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test -p bench-core --test loom --release`;
@@ -47,8 +50,25 @@ use loom::thread;
 /// Every model uses 8-byte slots carrying little-endian `u64`s.
 const SLOT: usize = 8;
 
-fn config(capacity: Capacity, variant: Variant, wait: WaitStrategy) -> RingConfig {
-    RingConfig::new(capacity).variant(variant).wait(wait).slot_size(SLOT)
+/// The ring designs the models cover: the three variants, and the full
+/// design with fixed-size messages, whose slots share a stamp word per
+/// block of eight (the layout the harness streams through).
+#[derive(Debug, Clone, Copy)]
+enum Design {
+    Ring,
+    Packed,
+    Textbook,
+    Padded,
+}
+
+fn config(capacity: Capacity, design: Design, wait: WaitStrategy) -> RingConfig {
+    let (variant, fixed) = match design {
+        Design::Ring => (Variant::Ring, false),
+        Design::Packed => (Variant::Ring, true),
+        Design::Textbook => (Variant::Textbook, false),
+        Design::Padded => (Variant::Padded, false),
+    };
+    RingConfig::new(capacity).variant(variant).wait(wait).slot_size(SLOT).fixed_size(fixed)
 }
 
 fn msg(i: u64) -> [u8; SLOT] {
@@ -165,17 +185,17 @@ fn stream(cfg: RingConfig, n: u64, coverage: &Coverage) {
     coverage.record(sent.full_waits + sent.ack_waits > 0, consumer.stats().empty_waits > 0);
 }
 
-fn stream_model(capacity: Capacity, variant: Variant, wait: WaitStrategy, n: u64) {
+fn stream_model(capacity: Capacity, design: Design, wait: WaitStrategy, n: u64) {
     let coverage = std::sync::Arc::new(Coverage::default());
     let seen = coverage.clone();
-    model(move || stream(config(capacity, variant, wait), n, &seen));
+    model(move || stream(config(capacity, design, wait), n, &seen));
     coverage.assert_both_waited();
 }
 
 /// Rendezvous: after `send(i)` returns, the consumer has already run the
 /// closure that took message `i` (the slot is released after it returns).
-fn rendezvous(variant: Variant, wait: WaitStrategy, n: u64) {
-    let (mut producer, mut consumer) = ends(&config(Capacity::Rendezvous, variant, wait));
+fn rendezvous(design: Design, wait: WaitStrategy, n: u64) {
+    let (mut producer, mut consumer) = ends(&config(Capacity::Rendezvous, design, wait));
     let taken = LeakOnUnwind::new(Arc::new(AtomicUsize::new(0)));
     let seen = LeakOnUnwind::new(Arc::clone(&taken));
     let sender = thread::spawn(move || {
@@ -199,9 +219,9 @@ fn rendezvous(variant: Variant, wait: WaitStrategy, n: u64) {
 
 /// Batches: the producer writes `1..=4` as two reserved batches of two; the
 /// consumer drains them with `peek(2)`, however the batches split.
-fn batches(variant: Variant, wait: WaitStrategy) {
+fn batches(design: Design, wait: WaitStrategy) {
     const N: u64 = 4;
-    let (mut producer, mut consumer) = ends(&config(Capacity::Bounded(2), variant, wait));
+    let (mut producer, mut consumer) = ends(&config(Capacity::Bounded(2), design, wait));
     let sender = thread::spawn(move || {
         for first in (1..=N).step_by(2) {
             let mut batch = producer.reserve(2).unwrap();
@@ -228,9 +248,9 @@ fn batches(variant: Variant, wait: WaitStrategy) {
 
 /// `peek(2)` over messages sent one by one: a batch may count a message
 /// published after the one that ended the wait, which must be visible too.
-fn peek_singles(variant: Variant) {
+fn peek_singles(design: Design) {
     const N: u64 = 3;
-    let (mut producer, mut consumer) = ends(&config(Capacity::Bounded(2), variant, WaitStrategy::Spin));
+    let (mut producer, mut consumer) = ends(&config(Capacity::Bounded(2), design, WaitStrategy::Spin));
     let sender = thread::spawn(move || {
         for i in 1..=N {
             producer.send(&msg(i)).unwrap();
@@ -251,8 +271,8 @@ fn peek_singles(variant: Variant) {
 
 /// The consumer goes away while the producer waits (for room, or for a
 /// rendezvous acknowledgement): the producer must be woken and told.
-fn consumer_leaves(capacity: Capacity, variant: Variant) {
-    let (mut producer, consumer) = ends(&config(capacity, variant, WaitStrategy::Block));
+fn consumer_leaves(capacity: Capacity, design: Design) {
+    let (mut producer, consumer) = ends(&config(capacity, design, WaitStrategy::Block));
     let receiver = thread::spawn(move || drop(consumer));
     let first = producer.send(&msg(1));
     if capacity == Capacity::Rendezvous {
@@ -271,120 +291,210 @@ fn consumer_leaves(capacity: Capacity, variant: Variant) {
 
 #[test]
 fn ring_bounded_1_in_order_then_disconnected() {
-    stream_model(Capacity::Bounded(1), Variant::Ring, WaitStrategy::Spin, 3);
+    stream_model(Capacity::Bounded(1), Design::Ring, WaitStrategy::Spin, 3);
 }
 
 #[test]
 fn ring_bounded_2_in_order_then_disconnected() {
-    stream_model(Capacity::Bounded(2), Variant::Ring, WaitStrategy::Spin, 3);
+    stream_model(Capacity::Bounded(2), Design::Ring, WaitStrategy::Spin, 3);
+}
+
+/// A lap through a packed block: 32-byte messages pack two to a block, so
+/// with bound 2 the ring is one block, and message 3 reuses its word while
+/// the consumer may still be reading message 2 from the first lap.
+#[test]
+fn packed_bounded_2_in_order_across_a_lap() {
+    const SIZE: usize = 32;
+    const N: u8 = 3;
+    model(|| {
+        let cfg = RingConfig::new(Capacity::Bounded(2)).slot_size(SIZE).fixed_size(true);
+        assert_eq!(cfg.per_block(), 2);
+        let (mut producer, mut consumer) = ends(&cfg);
+        let sender = thread::spawn(move || {
+            for i in 1..=N {
+                producer.send(&[i; SIZE]).unwrap();
+            }
+        });
+        for i in 1..=N {
+            consumer.recv_with(|m| assert_eq!(m, &[i; SIZE], "message {i}")).unwrap();
+        }
+        assert!(matches!(consumer.recv_with(|_| ()), Err(RecvError::Disconnected)));
+        sender.join().unwrap();
+    });
+}
+
+#[test]
+fn packed_bounded_1_in_order_then_disconnected() {
+    stream_model(Capacity::Bounded(1), Design::Packed, WaitStrategy::Spin, 3);
+}
+
+/// The burst API the harness streams through (`send_burst`, `recv_burst`)
+/// over a packed ring of 32-byte messages (two to a block, bound 2: one
+/// block, so message 3 starts a second lap): in order, intact, then
+/// `Disconnected`, however the bursts split.
+fn bursts(wait: WaitStrategy) {
+    const SIZE: usize = 32;
+    const N: u64 = 3;
+    let cfg = RingConfig::new(Capacity::Bounded(2)).slot_size(SIZE).fixed_size(true).wait(wait);
+    let (mut producer, mut consumer) = ends(&cfg);
+    let sender = thread::spawn(move || {
+        let mut next = 1;
+        while next <= N {
+            let sent = producer.send_burst((N + 1 - next) as usize, SIZE, |i, dst| dst.fill((next + i) as u8)).unwrap();
+            assert!(sent >= 1);
+            next += sent as u64;
+        }
+    });
+    let mut next = 1u64;
+    while next <= N {
+        let got = consumer
+            .recv_burst(2, |m| {
+                assert_eq!(m, &[next as u8; SIZE], "message {next}");
+                next += 1;
+            })
+            .unwrap();
+        assert!((1..=2).contains(&got), "recv_burst(2) took {got}");
+    }
+    assert!(matches!(consumer.recv_burst(2, |_| ()), Err(RecvError::Disconnected)));
+    sender.join().unwrap();
+}
+
+#[test]
+fn packed_bursts_in_order_across_a_lap() {
+    model(|| bursts(WaitStrategy::Spin));
+}
+
+#[test]
+fn packed_block_bursts_no_lost_wakeup() {
+    model(|| bursts(WaitStrategy::Block));
 }
 
 // 2. The classic variants, bounded.
 
 #[test]
 fn textbook_bounded_1_in_order_then_disconnected() {
-    stream_model(Capacity::Bounded(1), Variant::Textbook, WaitStrategy::Spin, 3);
+    stream_model(Capacity::Bounded(1), Design::Textbook, WaitStrategy::Spin, 3);
 }
 
 #[test]
 fn textbook_bounded_2_in_order_then_disconnected() {
-    stream_model(Capacity::Bounded(2), Variant::Textbook, WaitStrategy::Spin, 3);
+    stream_model(Capacity::Bounded(2), Design::Textbook, WaitStrategy::Spin, 3);
 }
 
 #[test]
 fn padded_bounded_1_in_order_then_disconnected() {
-    stream_model(Capacity::Bounded(1), Variant::Padded, WaitStrategy::Spin, 3);
+    stream_model(Capacity::Bounded(1), Design::Padded, WaitStrategy::Spin, 3);
 }
 
 #[test]
 fn padded_bounded_2_in_order_then_disconnected() {
-    stream_model(Capacity::Bounded(2), Variant::Padded, WaitStrategy::Spin, 3);
+    stream_model(Capacity::Bounded(2), Design::Padded, WaitStrategy::Spin, 3);
 }
 
 // 3. Rendezvous handshake.
 
 #[test]
 fn ring_rendezvous_send_returns_after_take() {
-    model(|| rendezvous(Variant::Ring, WaitStrategy::Spin, 2));
+    model(|| rendezvous(Design::Ring, WaitStrategy::Spin, 2));
+}
+
+#[test]
+fn packed_rendezvous_send_returns_after_take() {
+    model(|| rendezvous(Design::Packed, WaitStrategy::Spin, 2));
 }
 
 #[test]
 fn textbook_rendezvous_send_returns_after_take() {
-    model(|| rendezvous(Variant::Textbook, WaitStrategy::Spin, 2));
+    model(|| rendezvous(Design::Textbook, WaitStrategy::Spin, 2));
 }
 
 // 4. Sleeping on the futex without losing a wake-up.
 
 #[test]
 fn ring_block_bounded_1_no_lost_wakeup() {
-    stream_model(Capacity::Bounded(1), Variant::Ring, WaitStrategy::Block, 3);
+    stream_model(Capacity::Bounded(1), Design::Ring, WaitStrategy::Block, 3);
+}
+
+#[test]
+fn packed_block_bounded_1_no_lost_wakeup() {
+    stream_model(Capacity::Bounded(1), Design::Packed, WaitStrategy::Block, 3);
 }
 
 #[test]
 fn textbook_block_bounded_1_no_lost_wakeup() {
-    stream_model(Capacity::Bounded(1), Variant::Textbook, WaitStrategy::Block, 3);
+    stream_model(Capacity::Bounded(1), Design::Textbook, WaitStrategy::Block, 3);
 }
 
 #[test]
 fn padded_block_bounded_1_no_lost_wakeup() {
-    stream_model(Capacity::Bounded(1), Variant::Padded, WaitStrategy::Block, 3);
+    stream_model(Capacity::Bounded(1), Design::Padded, WaitStrategy::Block, 3);
 }
 
 #[test]
 fn ring_block_rendezvous_no_lost_wakeup() {
-    model(|| rendezvous(Variant::Ring, WaitStrategy::Block, 2));
+    model(|| rendezvous(Design::Ring, WaitStrategy::Block, 2));
 }
 
 #[test]
 fn textbook_block_rendezvous_no_lost_wakeup() {
-    model(|| rendezvous(Variant::Textbook, WaitStrategy::Block, 2));
+    model(|| rendezvous(Design::Textbook, WaitStrategy::Block, 2));
 }
 
 #[test]
 fn ring_block_producer_woken_by_consumer_close() {
-    model(|| consumer_leaves(Capacity::Bounded(1), Variant::Ring));
-    model(|| consumer_leaves(Capacity::Rendezvous, Variant::Ring));
+    model(|| consumer_leaves(Capacity::Bounded(1), Design::Ring));
+    model(|| consumer_leaves(Capacity::Rendezvous, Design::Ring));
 }
 
 #[test]
 fn textbook_block_producer_woken_by_consumer_close() {
-    model(|| consumer_leaves(Capacity::Bounded(1), Variant::Textbook));
-    model(|| consumer_leaves(Capacity::Rendezvous, Variant::Textbook));
+    model(|| consumer_leaves(Capacity::Bounded(1), Design::Textbook));
+    model(|| consumer_leaves(Capacity::Rendezvous, Design::Textbook));
 }
 
 // 5. Batches.
 
 #[test]
 fn ring_batches_in_order() {
-    model(|| batches(Variant::Ring, WaitStrategy::Spin));
+    model(|| batches(Design::Ring, WaitStrategy::Spin));
 }
 
 #[test]
 fn textbook_batches_in_order() {
-    model(|| batches(Variant::Textbook, WaitStrategy::Spin));
+    model(|| batches(Design::Textbook, WaitStrategy::Spin));
 }
 
 #[test]
 fn padded_batches_in_order() {
-    model(|| batches(Variant::Padded, WaitStrategy::Spin));
+    model(|| batches(Design::Padded, WaitStrategy::Spin));
 }
 
 #[test]
 fn ring_block_batches_in_order() {
-    model(|| batches(Variant::Ring, WaitStrategy::Block));
+    model(|| batches(Design::Ring, WaitStrategy::Block));
+}
+
+#[test]
+fn packed_batches_in_order() {
+    model(|| batches(Design::Packed, WaitStrategy::Spin));
+}
+
+#[test]
+fn packed_peek_over_single_sends() {
+    model(|| peek_singles(Design::Packed));
 }
 
 #[test]
 fn ring_peek_over_single_sends() {
-    model(|| peek_singles(Variant::Ring));
+    model(|| peek_singles(Design::Ring));
 }
 
 #[test]
 fn textbook_peek_over_single_sends() {
-    model(|| peek_singles(Variant::Textbook));
+    model(|| peek_singles(Design::Textbook));
 }
 
 #[test]
 fn padded_peek_over_single_sends() {
-    model(|| peek_singles(Variant::Padded));
+    model(|| peek_singles(Design::Padded));
 }

@@ -112,7 +112,8 @@ pub fn probe(spec: &RunSpec) -> Result<Realised, TransportError> {
 /// transport waits in user space (how a scenario's choice becomes one is
 /// `scenarios::wait`).
 fn channel_spec(spec: &RunSpec) -> ChannelSpec {
-    let base = ChannelSpec::new(spec.kind, spec.capacity, spec.size).timeout(TRANSPORT_TIMEOUT);
+    // Every message of a scenario is exactly its size (`workload::message`).
+    let base = ChannelSpec::new(spec.kind, spec.capacity, spec.size).fixed_size(true).timeout(TRANSPORT_TIMEOUT);
     match spec.wait {
         Some(wait) => base.wait(wait),
         None => base,

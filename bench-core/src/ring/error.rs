@@ -49,6 +49,14 @@ pub enum SendError {
         /// The ring's slot size.
         max: usize,
     },
+    /// The ring carries messages of exactly one size, and this is another.
+    #[error("message of {len} bytes in a ring of fixed-size {size}-byte messages")]
+    WrongSize {
+        /// The message length.
+        len: usize,
+        /// The ring's message size.
+        size: usize,
+    },
     /// A batch asked for more slots than may ever be in flight.
     #[error("batch of {requested} slots exceeds the ring's bound of {bound} messages in flight")]
     BatchTooLarge {

@@ -8,7 +8,8 @@
 //! is perfectly predicted and everything inlines.
 //!
 //! # Stamped (the `ring` variant)
-//! Positions are monotonic `u64`; slot = `position & mask`. The producer
+//! Positions are monotonic `u64`; each side walks the slots with a
+//! [`Cursor`] (slot `position mod slot_count`, found without a division). The producer
 //! writes the payload, then stores the slot word `len << 32 | stamp` with
 //! Release, where `stamp = (position + 1) as u32`; the consumer polls that
 //! word with Acquire, so data and "it is there" travel in one cache line.
@@ -18,9 +19,17 @@
 //! waits, and the producer reloads it (Acquire) only when its cached copy
 //! says the ring is full. So in a stream the consumer's line crosses to the
 //! producer once per batch, not once per message (the batched control
-//! updates of MCRingBuffer / FastForward). A stale stamp
-//! cannot match: the slot last held position `p - slot_count`, whose stamp
-//! differs as long as `slot_count < 2^32` (it is at most 2^30).
+//! updates of MCRingBuffer / FastForward).
+//!
+//! With fixed-size small messages several slots share one word (a block,
+//! see `layout`): the word then carries the stamp of the block's newest
+//! message, and position `p` is published once the word's stamp is at or
+//! after `stamp(p)` in wrapping 32-bit order (the producer writes in
+//! order, so a newer message published means `p` was published before
+//! it). With one slot per block that test is the plain `== stamp(p)`: a
+//! stale word holds a stamp `slot_count` behind (at most 2^30), never at or
+//! after, and a peer's garbage can at worst hand over slot bytes, which the
+//! caller checks like any message.
 //! This is the sequence-stamp idea of Vyukov's bounded queue, specialised to
 //! one producer and one consumer, with the index caching of rigtorp's
 //! SPSCQueue and rtrb.
@@ -52,7 +61,8 @@ pub(crate) enum ConsumerLane {
 
 pub(crate) struct StampedProducer {
     slots: Slots,
-    mask: u64,
+    /// The slot of position `tail`.
+    at: Cursor,
     bound: u64,
     /// Next position to write; monotonic.
     tail: u64,
@@ -62,7 +72,8 @@ pub(crate) struct StampedProducer {
 
 pub(crate) struct StampedConsumer {
     slots: Slots,
-    mask: u64,
+    /// The slot of position `head`.
+    at: Cursor,
     /// Next position to read; monotonic.
     head: u64,
     /// The position last published to the producer; `head - published < publish_every`.
@@ -104,6 +115,13 @@ fn stamp_of(position: u64) -> u32 {
     position.wrapping_add(1) as u32
 }
 
+/// Whether a slot word says position `stamp`'s message is published: its
+/// stamp is `stamp` or a later one (wrapping; see the module doc).
+#[inline(always)]
+fn is_published(word: u64, stamp: u32) -> bool {
+    (word as u32).wrapping_sub(stamp) as i32 >= 0
+}
+
 impl ProducerLane {
     /// A producer at the start of a fresh segment.
     pub(crate) fn new(region: &Region) -> Self {
@@ -111,7 +129,7 @@ impl ProducerLane {
         match g.variant {
             Variant::Ring => Self::Stamped(StampedProducer {
                 slots: region.slots(),
-                mask: g.slot_count as u64 - 1,
+                at: Cursor::new(region),
                 bound: g.bound as u64,
                 tail: 0,
                 limit: g.bound as u64,
@@ -203,6 +221,7 @@ impl ProducerLane {
                 // Release: pairs with the consumer's Acquire load in `front`/`ready_at`.
                 slots.word(idx).store(word, Ordering::Release);
                 p.tail += 1;
+                p.at.advance(1);
             }
             Self::Classic(p) => {
                 // Ordered by the Release store of `in` below.
@@ -215,11 +234,73 @@ impl ProducerLane {
         }
     }
 
+    /// How many of the next `max` messages fit now: the cached room, and a
+    /// fresh load of the consumer's position only if that is less.
+    #[inline(always)]
+    pub(crate) fn room(&mut self, max: u64, region: &Region) -> u64 {
+        match self {
+            Self::Stamped(p) => {
+                if p.limit - p.tail < max {
+                    // Acquire: pairs with the consumer's Release store of its
+                    // position in `ConsumerLane::release`, as in `has_room`.
+                    p.limit = region.consumer().position.load(Ordering::Acquire) + p.bound;
+                }
+                (p.limit - p.tail).min(max)
+            }
+            Self::Classic(p) => {
+                // Acquire: pairs with the consumer's Release store of `out`.
+                let out = out_index(region, p.out_beside_in).load(Ordering::Acquire);
+                ((out + p.n - p.write - 1) % p.n).min(max)
+            }
+        }
+    }
+
+    /// Write and publish `k` messages of `len` bytes in place, message `i`
+    /// composed by `write(i, slot)`: [`push_with`](Self::push_with) `k`
+    /// times, with the full design's position and cursor in registers for
+    /// the whole burst (a stream's producer loop, at a few nanoseconds a
+    /// message, is otherwise bound by reloading them).
+    ///
+    /// # Safety
+    /// [`room`](Self::room) returned at least `k` since the last publish,
+    /// and `len <= slot_size`.
+    #[inline(always)]
+    pub(crate) unsafe fn push_burst(
+        &mut self,
+        k: u64,
+        len: usize,
+        mut write: impl FnMut(u64, &mut [u8]),
+        region: &Region,
+    ) {
+        let Self::Stamped(p) = self else {
+            for i in 0..k {
+                // SAFETY: `room` covered these `k` slots; forwarded from the caller.
+                unsafe { self.push_with(len, |dst| write(i, dst), region) };
+            }
+            return;
+        };
+        let (slots, mut tail, mut at) = (p.slots, p.tail, p.at);
+        for i in 0..k {
+            let idx = at.index;
+            slots.note_write(idx);
+            // SAFETY: as in `push_with`: `room` saw this slot free and the
+            // payload holds `slot_size >= len` bytes.
+            write(i, unsafe { std::slice::from_raw_parts_mut(slots.payload(idx), len) });
+            let word = ((len as u64) << 32) | u64::from(stamp_of(tail));
+            // Release: pairs with the consumer's Acquire load in `front`/`ready_at`/`take_burst`.
+            slots.word(idx).store(word, Ordering::Release);
+            tail += 1;
+            at.advance(1);
+        }
+        p.tail = tail;
+        p.at = at;
+    }
+
     /// Slot index of the `k`-th slot after the next one to write.
     #[inline(always)]
     pub(crate) fn slot_index(&self, k: u64) -> usize {
         match self {
-            Self::Stamped(p) => ((p.tail + k) & p.mask) as usize,
+            Self::Stamped(p) => p.at.ahead(k),
             Self::Classic(p) => ((p.write + k) % p.n) as usize,
         }
     }
@@ -244,7 +325,10 @@ impl ProducerLane {
     #[inline(always)]
     pub(crate) fn commit(&mut self, k: u64, region: &Region) {
         match self {
-            Self::Stamped(p) => p.tail += k,
+            Self::Stamped(p) => {
+                p.tail += k;
+                p.at.advance(k);
+            }
             Self::Classic(p) => {
                 p.write = (p.write + k) % p.n;
                 p.count += k;
@@ -282,7 +366,7 @@ impl ConsumerLane {
         match g.variant {
             Variant::Ring => Self::Stamped(StampedConsumer {
                 slots: region.slots(),
-                mask: g.slot_count as u64 - 1,
+                at: Cursor::new(region),
                 head: 0,
                 published: 0,
                 publish_every: (g.bound as u64 / 8).clamp(1, 64),
@@ -317,7 +401,7 @@ impl ConsumerLane {
     #[inline(always)]
     pub(crate) fn slot_index(&self, k: u64) -> usize {
         match self {
-            Self::Stamped(c) => ((c.head + k) & c.mask) as usize,
+            Self::Stamped(c) => c.at.ahead(k),
             Self::Classic(c) => ((c.read + k) % c.n) as usize,
         }
     }
@@ -334,10 +418,10 @@ impl ConsumerLane {
     pub(crate) fn front(&self, region: &Region) -> Option<(*const u8, u32)> {
         match self {
             Self::Stamped(c) => {
-                let idx = (c.head & c.mask) as usize;
+                let idx = c.at.index;
                 // Acquire: pairs with the producer's Release store in `push_with`/`publish`.
                 let word = c.slots.word(idx).load(Ordering::Acquire);
-                (word as u32 == stamp_of(c.head)).then(|| (c.slots.payload(idx) as *const u8, (word >> 32) as u32))
+                is_published(word, stamp_of(c.head)).then(|| (c.slots.payload(idx) as *const u8, (word >> 32) as u32))
             }
             Self::Classic(c) => {
                 // Acquire: pairs with the producer's Release store of `in` in `commit`.
@@ -358,14 +442,14 @@ impl ConsumerLane {
     pub(crate) fn spin_front(&self, region: &Region, spins: u32) -> Option<(*const u8, u32)> {
         match self {
             Self::Stamped(c) => {
-                let idx = (c.head & c.mask) as usize;
+                let idx = c.at.index;
                 let word = c.slots.word(idx);
                 let stamp = stamp_of(c.head);
                 for _ in 0..spins {
                     spin_hint();
                     // Acquire: pairs with the producer's Release store in `push_with`/`publish`.
                     let w = word.load(Ordering::Acquire);
-                    if w as u32 == stamp {
+                    if is_published(w, stamp) {
                         return Some((c.slots.payload(idx) as *const u8, (w >> 32) as u32));
                     }
                 }
@@ -419,6 +503,7 @@ impl ConsumerLane {
         match self {
             Self::Stamped(c) => {
                 c.head += k;
+                c.at.advance(k);
                 if c.head - c.published < c.publish_every {
                     return false;
                 }
@@ -433,6 +518,86 @@ impl ConsumerLane {
                 true
             }
         }
+    }
+
+    /// Hand every published message, up to `max`, to `take` in place and
+    /// release it, publishing the position as [`release`](Self::release)
+    /// would; stops early at a message longer than `slot_size` (counted,
+    /// not handed over, and returned as the second value). The full
+    /// design's position and cursor stay in registers for the whole burst.
+    /// Returns the messages taken and whether the position was published.
+    #[inline(always)]
+    pub(crate) fn take_burst(
+        &mut self,
+        max: u64,
+        slot_size: usize,
+        mut take: impl FnMut(&[u8]),
+        region: &Region,
+    ) -> (u64, Option<usize>, bool) {
+        let Self::Stamped(c) = self else {
+            let mut published = false;
+            for n in 0..max {
+                let Some((payload, len)) = self.front(region) else { return (n, None, published) };
+                let len = len as usize;
+                if len > slot_size {
+                    return (n, Some(len), published);
+                }
+                self.slots().note_read(self.slot_index(0));
+                // SAFETY: `front` observed the slot published; it stays ours
+                // until released below; `len <= slot_size`.
+                take(unsafe { std::slice::from_raw_parts(payload, len) });
+                published |= self.release(1, region);
+            }
+            return (max, None, published);
+        };
+        let (slots, mut head, mut at) = (c.slots, c.head, c.at);
+        let mut published = false;
+        let mut n = 0;
+        let mut corrupt = None;
+        while n < max {
+            let idx = at.index;
+            if at.in_block == 0 {
+                slots.prefetch(at.blocks_ahead(PREFETCH_BLOCKS));
+            }
+            // Acquire: pairs with the producer's Release store in `push_with`/`push_burst`/`publish`.
+            let word = slots.word(idx).load(Ordering::Acquire);
+            let stamp = stamp_of(head);
+            if !is_published(word, stamp) {
+                break;
+            }
+            let len = (word >> 32) as usize;
+            if len > slot_size {
+                corrupt = Some(len);
+                break;
+            }
+            // The word carries the stamp of its block's newest message: every
+            // slot of the block from ours up to that one is published (all of
+            // one length: only fixed-size rings share a word).
+            let newer = u64::from((word as u32).wrapping_sub(stamp));
+            let count = (newer + 1).min((at.per_block - at.in_block) as u64).min(max - n);
+            let first = slots.payload(idx) as *const u8;
+            for k in 0..count as usize {
+                slots.note_read(idx + k);
+                // SAFETY: the word says the producer published these slots
+                // (Acquire above); it does not write them again until we
+                // publish a position past them; each lies in this block, in
+                // `slots.size() >= slot_size >= len` bytes of its own.
+                take(unsafe { std::slice::from_raw_parts(first.add(k * slots.size()), len) });
+            }
+            head += count;
+            at.advance_in_block(count as usize);
+            n += count;
+            if head - c.published >= c.publish_every {
+                c.published = head;
+                // Release: pairs with the producer's Acquire load of this
+                // position in `has_room`/`room`/`in_flight`.
+                region.consumer().position.store(head, Ordering::Release);
+                published = true;
+            }
+        }
+        c.head = head;
+        c.at = at;
+        (n, corrupt, published)
     }
 
     /// Publish every released slot now (before waiting, so the producer is
@@ -462,8 +627,94 @@ impl StampedConsumer {
     fn ready_at(&self, k: u64) -> Option<u32> {
         let pos = self.head + k;
         // Acquire: pairs with the producer's Release store in `publish`.
-        let word = self.slots.word((pos & self.mask) as usize).load(Ordering::Acquire);
-        (word as u32 == stamp_of(pos)).then_some((word >> 32) as u32)
+        let word = self.slots.word(self.at.ahead(k)).load(Ordering::Acquire);
+        is_published(word, stamp_of(pos)).then_some((word >> 32) as u32)
+    }
+}
+
+/// Blocks ahead of its position that a draining consumer asks the cache to
+/// fetch: a stream's consumer is bound by fetching the producer's lines one
+/// after the other, as its per-message work (checking every message) keeps
+/// the processor from reaching the next line's load on its own.
+const PREFETCH_BLOCKS: usize = 16;
+
+/// Where one side of the full design is in the slot array: the slot index
+/// of its next position, kept up to date by counting, because a block of
+/// packed slots holds a number of them that need not be a power of two
+/// (seven 8-byte slots beside the word in 64 bytes) and a division per
+/// message would cost more than the message.
+#[derive(Clone, Copy)]
+pub(crate) struct Cursor {
+    /// Slot index (see `layout::Slots`) of the next position.
+    index: usize,
+    /// Block of the next position, in `0..blocks`.
+    block: usize,
+    /// Its slot within the block, in `0..per_block`.
+    in_block: usize,
+    per_block: usize,
+    /// log2 of the slot indices a block spans.
+    shift: u32,
+    blocks_mask: usize,
+}
+
+impl Cursor {
+    fn new(region: &Region) -> Self {
+        let slots = region.slots();
+        let g = region.geometry();
+        Self {
+            index: 0,
+            block: 0,
+            in_block: 0,
+            per_block: g.per_block,
+            shift: slots.shift(),
+            blocks_mask: g.blocks() - 1,
+        }
+    }
+
+    /// Move on by `k` positions.
+    #[inline(always)]
+    fn advance(&mut self, k: u64) {
+        if k == 1 {
+            self.in_block += 1;
+            if self.in_block == self.per_block {
+                self.in_block = 0;
+                self.block = (self.block + 1) & self.blocks_mask;
+            }
+        } else {
+            let j = self.in_block + k as usize;
+            self.block = (self.block + j / self.per_block) & self.blocks_mask;
+            self.in_block = j % self.per_block;
+        }
+        self.index = (self.block << self.shift) | self.in_block;
+    }
+
+    /// Move on by `k` positions that stay in the current block (the last
+    /// of them may end it).
+    #[inline(always)]
+    fn advance_in_block(&mut self, k: usize) {
+        debug_assert!(self.in_block + k <= self.per_block);
+        self.in_block += k;
+        if self.in_block == self.per_block {
+            self.in_block = 0;
+            self.block = (self.block + 1) & self.blocks_mask;
+        }
+        self.index = (self.block << self.shift) | self.in_block;
+    }
+
+    /// The first slot index of the block `blocks` blocks ahead.
+    #[inline(always)]
+    fn blocks_ahead(&self, blocks: usize) -> usize {
+        ((self.block + blocks) & self.blocks_mask) << self.shift
+    }
+
+    /// The slot index `k` positions ahead.
+    #[inline(always)]
+    fn ahead(&self, k: u64) -> usize {
+        if k == 0 {
+            return self.index;
+        }
+        let j = self.in_block + k as usize;
+        (((self.block + j / self.per_block) & self.blocks_mask) << self.shift) | (j % self.per_block)
     }
 }
 

@@ -6,18 +6,26 @@
 //! offset 256  ConsumerLine   head (ring) or `out` (padded) | closed | pid
 //! offset 384  producer wait  futex word the producer sleeps on (written only around sleeps)
 //! offset 512  consumer wait  futex word the consumer sleeps on
-//! offset 640  slots          slot_count x stride bytes
+//! offset 640  slots          slot_count / per_block blocks of `stride` bytes
 //! ```
 //!
 //! Lines are 128 bytes, not 64: x86-64 prefetchers pull cache lines in
 //! aligned pairs, so two hot words 64 bytes apart still interfere
 //! (crossbeam-utils' `CachePadded` documents the same choice).
 //!
-//! A slot is `[u64 word][payload; slot_size]`, padded to 8 bytes. In the full
-//! design the word is `len << 32 | stamp`, where `stamp` is the low 32 bits of
-//! `position + 1`; the consumer polls it instead of the producer's index, so a
-//! message costs one cache-line transfer, not two. The classic variants keep
-//! only the length in the word and synchronise on `in`/`out`.
+//! Slots come in blocks: `[u64 word][payload; slot_size] x per_block`. A
+//! block holds one slot (padded to 8 bytes) except in the full design with
+//! fixed-size messages of at most 28 bytes, whose blocks are one 64-byte
+//! cache line holding as many as fit beside the word (seven of 8 bytes), so
+//! a small message does not pay a word of its own, and the word and the
+//! messages it covers never straddle two lines. The number of blocks is a
+//! power of two; a slot's index is `block << shift | slot_in_block`, with
+//! `1 << shift >= per_block` (indices past `per_block` in a block are unused). In the full design the word
+//! is `len << 32 | stamp`, where `stamp` is the low 32 bits of `position + 1`
+//! of the block's newest message; the consumer polls it instead of the
+//! producer's index, so a message costs one cache-line transfer, not two.
+//! The classic variants keep only the length in the word and synchronise on
+//! `in`/`out`.
 //!
 //! The peer is another process that may be buggy or gone, so an attached
 //! header is checked field by field ([`Region::attach`]) and every field is an
@@ -32,7 +40,7 @@ use crate::sync::{AtomicU32, AtomicU64, FutexWord, Ordering};
 /// "RINGSIDE", little-endian.
 pub(crate) const MAGIC: u64 = u64::from_le_bytes(*b"RINGSIDE");
 /// Bumped whenever the meaning of any byte changes.
-pub(crate) const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 2;
 /// Value of `Header::initialised` once every other field is written.
 const READY: u32 = 0x5245_4459;
 /// Bytes in a padded line.
@@ -61,6 +69,10 @@ pub(crate) struct Header {
     timeout_ns: AtomicU64,
     /// 0 for the root segment, k for the k-th segment of an unbounded chain.
     chain_index: AtomicU64,
+    /// 1 when every message is exactly `slot_size` bytes.
+    fixed_size: AtomicU32,
+    /// Slots per block (per stamp word); a power of two.
+    per_block: AtomicU32,
     initialised: AtomicU32,
 }
 
@@ -109,6 +121,9 @@ pub(crate) struct Geometry {
     pub(crate) capacity: Capacity,
     pub(crate) wait: WaitStrategy,
     pub(crate) slot_size: usize,
+    pub(crate) fixed_size: bool,
+    /// Slots per block; `slot_count` is a multiple of it.
+    pub(crate) per_block: usize,
     pub(crate) slot_count: usize,
     pub(crate) bound: usize,
     pub(crate) timeout_ns: u64,
@@ -129,6 +144,8 @@ impl Geometry {
             capacity: config.capacity,
             wait: config.wait,
             slot_size: config.slot_size,
+            fixed_size: config.fixed_size,
+            per_block: config.per_block(),
             slot_count: 0,
             bound: 0,
             timeout_ns: u64::try_from(config.timeout.as_nanos()).unwrap_or(u64::MAX),
@@ -144,10 +161,10 @@ impl Geometry {
             // One slot is wasted by the classic full test.
             (Variant::Textbook | Variant::Padded, _) => (usable + 1, usable),
             (Variant::Ring, Capacity::Unbounded) => {
-                let s = usable.next_power_of_two();
+                let s = usable.div_ceil(self.per_block).next_power_of_two() * self.per_block;
                 (s, s)
             }
-            (Variant::Ring, _) => (usable.next_power_of_two(), usable),
+            (Variant::Ring, _) => (usable.div_ceil(self.per_block).next_power_of_two() * self.per_block, usable),
         };
         self.slot_count = slots;
         self.bound = bound;
@@ -156,21 +173,36 @@ impl Geometry {
     /// The geometry of the next segment of an unbounded chain with room for
     /// at least `need` messages: double the current size, up to the byte cap.
     pub(crate) fn next_segment(&self, need: usize) -> Self {
-        let cap_slots = (super::config::MAX_SEGMENT_BYTES / self.stride()).max(1);
+        let cap_slots = (super::config::MAX_SEGMENT_BYTES / self.stride()).max(1) * self.per_block;
         let usable = (self.bound.saturating_mul(2)).min(cap_slots).max(need).min(MAX_SLOTS);
         let mut g = Self { chain_index: self.chain_index + 1, ..*self };
         g.size_for(usable);
         g
     }
 
-    /// Bytes from one slot to the next.
+    /// Bytes from one block to the next.
     pub(crate) fn stride(&self) -> usize {
-        (SLOT_WORD + self.slot_size).next_multiple_of(8)
+        if self.per_block > 1 { super::config::BLOCK_BYTES } else { (SLOT_WORD + self.slot_size).next_multiple_of(8) }
+    }
+
+    /// log2 of the slot indices one block spans.
+    pub(crate) fn shift(&self) -> u32 {
+        self.per_block.next_power_of_two().trailing_zeros()
+    }
+
+    /// Slot indices (see [`Slots`]): blocks times the indices each spans.
+    pub(crate) fn indices(&self) -> usize {
+        self.blocks() << self.shift()
+    }
+
+    /// Blocks in the segment.
+    pub(crate) fn blocks(&self) -> usize {
+        self.slot_count / self.per_block
     }
 
     /// Bytes of the whole segment.
     pub(crate) fn segment_len(&self) -> usize {
-        SLOTS_OFFSET + self.slot_count * self.stride()
+        SLOTS_OFFSET + self.blocks() * self.stride()
     }
 
     fn requested(&self) -> u64 {
@@ -328,12 +360,11 @@ impl Region {
     /// A heap segment for loom models; clone it for the other side.
     #[cfg(loom)]
     pub(crate) fn heap(g: &Geometry) -> Self {
-        let n = g.slot_count;
         let mut heap = HeapRing {
             lines: Box::default(),
-            words: (0..n).map(|_| AtomicU64::new(0)).collect(),
-            cells: (0..n).map(|_| loom::cell::UnsafeCell::new(())).collect(),
-            bytes: (0..(n * g.stride()).div_ceil(8)).map(|_| std::cell::UnsafeCell::new(0)).collect(),
+            words: (0..g.blocks()).map(|_| AtomicU64::new(0)).collect(),
+            cells: (0..g.indices()).map(|_| loom::cell::UnsafeCell::new(())).collect(),
+            bytes: (0..(g.blocks() * g.stride()).div_ceil(8)).map(|_| std::cell::UnsafeCell::new(0)).collect(),
         };
         let base = &mut *heap.lines as *mut _ as *mut u8;
         let region = Self::from_backing(base, Backing::Heap(heap), *g);
@@ -348,7 +379,9 @@ impl Region {
             // validated attach length covers it).
             base: unsafe { base.add(SLOTS_OFFSET) },
             stride: geometry.stride(),
-            count: geometry.slot_count,
+            count: geometry.indices(),
+            shift: geometry.shift(),
+            size: geometry.slot_size,
         };
         #[cfg(loom)]
         let slots = {
@@ -356,7 +389,9 @@ impl Region {
             Slots {
                 base: h.bytes.as_ptr() as *mut u8,
                 stride: geometry.stride(),
-                count: geometry.slot_count,
+                count: geometry.indices(),
+                shift: geometry.shift(),
+                size: geometry.slot_size,
                 words: h.words.as_ptr(),
                 cells: h.cells.as_ptr(),
             }
@@ -379,6 +414,8 @@ impl Region {
         h.requested.store(g.requested(), Ordering::Relaxed);
         h.timeout_ns.store(g.timeout_ns, Ordering::Relaxed);
         h.chain_index.store(g.chain_index, Ordering::Relaxed);
+        h.fixed_size.store(u32::from(g.fixed_size), Ordering::Relaxed);
+        h.per_block.store(g.per_block as u32, Ordering::Relaxed);
         // Release: pairs with the Acquire load in `read_header`; every field
         // above is visible to whoever sees READY.
         h.initialised.store(READY, Ordering::Release);
@@ -480,11 +517,25 @@ fn read_header(h: &Header, name: &str, mapped_len: usize) -> Result<Geometry, Ri
     if slot_count == 0 || slot_count > MAX_SLOTS as u64 + 1 {
         return Err(bad(format!("slot count {slot_count} out of range")));
     }
+    let fixed_size = match h.fixed_size.load(Ordering::Relaxed) {
+        0 => false,
+        1 => true,
+        f => return Err(bad(format!("fixed-size flag {f} is neither 0 nor 1"))),
+    };
+    let per_block = h.per_block.load(Ordering::Relaxed) as usize;
+    let expected_per_block = super::config::per_block(variant, fixed_size, slot_size as usize);
+    if per_block != expected_per_block {
+        return Err(bad(format!(
+            "{per_block} slots per block, but a {variant} ring of {slot_size}-byte slots (fixed size: {fixed_size}) has {expected_per_block}"
+        )));
+    }
     let g = Geometry {
         variant,
         capacity,
         wait,
         slot_size: slot_size as usize,
+        fixed_size,
+        per_block,
         slot_count: slot_count as usize,
         bound: bound as usize,
         timeout_ns: h.timeout_ns.load(Ordering::Relaxed).max(1),
@@ -493,7 +544,12 @@ fn read_header(h: &Header, name: &str, mapped_len: usize) -> Result<Geometry, Ri
     let mut expect = g;
     expect.size_for(if variant == Variant::Ring { bound as usize } else { slot_count as usize - 1 });
     let consistent = match variant {
-        Variant::Ring => slot_count.is_power_of_two() && bound >= 1 && bound <= slot_count,
+        Variant::Ring => {
+            slot_count % per_block as u64 == 0
+                && (slot_count / per_block as u64).is_power_of_two()
+                && bound >= 1
+                && bound <= slot_count
+        }
         _ => bound >= 1 && bound == slot_count - 1,
     };
     if !consistent || (variant == Variant::Ring && expect.slot_count != g.slot_count) {
@@ -511,8 +567,14 @@ fn read_header(h: &Header, name: &str, mapped_len: usize) -> Result<Geometry, Ri
 #[derive(Clone, Copy)]
 pub(crate) struct Slots {
     base: *mut u8,
+    /// Bytes per block.
     stride: usize,
+    /// Slot indices (blocks << shift).
     count: usize,
+    /// Slot `i` is in block `i >> shift`, at `i & ((1 << shift) - 1)` in it.
+    shift: u32,
+    /// Bytes per slot's payload inside a block.
+    size: usize,
     #[cfg(loom)]
     words: *const AtomicU64,
     #[cfg(loom)]
@@ -525,21 +587,33 @@ pub(crate) struct Slots {
 unsafe impl Send for Slots {}
 
 impl Slots {
-    /// The word at the start of slot `idx`.
+    /// log2 of the slot indices one block spans.
+    #[inline(always)]
+    pub(crate) fn shift(&self) -> u32 {
+        self.shift
+    }
+
+    /// Bytes from one slot's payload to the next in a block.
+    #[inline(always)]
+    pub(crate) fn size(&self) -> usize {
+        self.size
+    }
+
+    /// The word at the start of slot `idx`'s block.
     #[inline(always)]
     pub(crate) fn word(&self, idx: usize) -> &AtomicU64 {
         debug_assert!(idx < self.count);
         #[cfg(not(loom))]
         // SAFETY: idx < count (the lanes mask or reduce modulo the validated
-        // slot count), the slot lies inside the region, and slots are
+        // slot count), so its block lies inside the region, and blocks are
         // 8-aligned (SLOTS_OFFSET and stride are multiples of 8).
         unsafe {
-            &*(self.base.add(idx * self.stride) as *const AtomicU64)
+            &*(self.base.add((idx >> self.shift) * self.stride) as *const AtomicU64)
         }
         #[cfg(loom)]
-        // SAFETY: idx < count, the length of the words array.
+        // SAFETY: idx < count, so its block is below the length of the words array.
         unsafe {
-            &*self.words.add(idx)
+            &*self.words.add(idx >> self.shift)
         }
     }
 
@@ -547,8 +621,24 @@ impl Slots {
     #[inline(always)]
     pub(crate) fn payload(&self, idx: usize) -> *mut u8 {
         debug_assert!(idx < self.count);
-        // SAFETY: idx < count, so the slot and its payload lie inside the region.
-        unsafe { self.base.add(idx * self.stride + SLOT_WORD) }
+        let in_block = idx & ((1 << self.shift) - 1);
+        // SAFETY: idx < count, so its block lies inside the region, and the
+        // lanes only form indices with `in_block < per_block`, whose slots
+        // lie inside their block (`per_block * size + SLOT_WORD <= stride`).
+        unsafe { self.base.add((idx >> self.shift) * self.stride + SLOT_WORD + in_block * self.size) }
+    }
+
+    /// Ask the cache to fetch slot `idx`'s block (a hint: no effect on
+    /// what any load returns, and nothing at all off x86-64 or under loom).
+    #[inline(always)]
+    pub(crate) fn prefetch(&self, _idx: usize) {
+        #[cfg(all(target_arch = "x86_64", not(loom)))]
+        // SAFETY: a prefetch never faults and reads nothing the program
+        // sees; the address is the block's word, inside the region anyway.
+        unsafe {
+            use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+            _mm_prefetch::<_MM_HINT_T0>(self.base.add((_idx >> self.shift) * self.stride) as *const i8);
+        }
     }
 
     /// Loom only: record a write access to slot `idx`'s payload.

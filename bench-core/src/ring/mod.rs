@@ -115,6 +115,7 @@ impl SharedRing {
             variant: g.variant,
             wait: g.wait,
             slot_size: g.slot_size,
+            fixed_size: g.fixed_size,
             timeout: std::time::Duration::from_nanos(g.timeout_ns),
             unbounded_initial_slots: match g.capacity {
                 Capacity::Unbounded => g.bound,

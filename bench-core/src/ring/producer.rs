@@ -41,6 +41,8 @@ pub struct Producer {
     /// The first segment: pids, closed flags, futex words, the chain counter.
     root: Region,
     slot_size: usize,
+    /// Every message is exactly `slot_size` bytes.
+    fixed_size: bool,
     capacity: Capacity,
     block: bool,
     /// `block || capacity == Rendezvous`: one predictable branch per send.
@@ -61,6 +63,7 @@ impl Producer {
             region: root.clone(),
             root,
             slot_size: g.slot_size,
+            fixed_size: g.fixed_size,
             capacity: g.capacity,
             block: g.wait == WaitStrategy::Block,
             after_send: g.wait == WaitStrategy::Block || g.capacity == Capacity::Rendezvous,
@@ -88,9 +91,7 @@ impl Producer {
     /// must fill them all. Waits as the capacity mode says, like [`send`](Self::send).
     #[inline(always)]
     pub fn send_with(&mut self, len: usize, write: impl FnOnce(&mut [u8])) -> Result<(), SendError> {
-        if len > self.slot_size {
-            return Err(SendError::TooLarge { len, max: self.slot_size });
-        }
+        self.check_len(len)?;
         // The fast path is `has_room` and `push_with`, inlined into the
         // caller. Waiting is out of line and is not handed the message, so
         // the caller's message need not be spilled to memory before every
@@ -108,14 +109,37 @@ impl Producer {
         Ok(())
     }
 
+    /// Send up to `n` messages of `len` bytes each, message `i` composed in
+    /// its slot by `write(i, slot)` (which must fill all `len` bytes):
+    /// waits until at least one fits, then sends as many as fit now, up to
+    /// `n`, and returns how many. The way to stream: one call moves a whole
+    /// burst with the ring's positions in registers, and a sleeping
+    /// consumer is woken once per burst.
+    #[inline]
+    pub fn send_burst(&mut self, n: usize, len: usize, write: impl FnMut(u64, &mut [u8])) -> Result<usize, SendError> {
+        self.check_len(len)?;
+        if n == 0 {
+            return Ok(0);
+        }
+        if !self.lane.has_room(1, &self.region) {
+            self.make_room(1)?;
+        }
+        let k = self.lane.room(n as u64, &self.region).max(1);
+        // SAFETY: `has_room(1)`/`make_room(1)` found room for one and `room`
+        // for `k`; `len <= slot_size` (checked above).
+        unsafe { self.lane.push_burst(k, len, write, &self.region) };
+        if self.after_send {
+            self.after_send()?;
+        }
+        Ok(k as usize)
+    }
+
     /// Send one message only if there is room now: `Ok(false)` when the
     /// ring is full. For bounded rings (a rendezvous send always waits for
     /// its acknowledgement, and an unbounded ring grows instead).
     pub fn try_send(&mut self, msg: &[u8]) -> Result<bool, SendError> {
         let len = msg.len();
-        if len > self.slot_size {
-            return Err(SendError::TooLarge { len, max: self.slot_size });
-        }
+        self.check_len(len)?;
         if !matches!(self.capacity, Capacity::Bounded(_)) {
             return Err(SendError::NotBounded);
         }
@@ -146,13 +170,32 @@ impl Producer {
             self.make_room(n as u64)?;
         }
         self.batch_lens.clear();
-        self.batch_lens.resize(n, 0);
+        // A fixed-size ring's messages need no `set_len`: they are all one size.
+        let len = if self.fixed_size { self.slot_size as u32 } else { 0 };
+        self.batch_lens.resize(n, len);
         Ok(WriteBatch { producer: self, n })
     }
 
-    /// The largest message this ring carries.
+    /// The largest message this ring carries (the only size, in a fixed-size ring).
     pub fn slot_size(&self) -> usize {
         self.slot_size
+    }
+
+    /// Whether every message must be exactly [`slot_size`](Self::slot_size) bytes.
+    pub fn fixed_size(&self) -> bool {
+        self.fixed_size
+    }
+
+    /// A message of `len` bytes fits this ring's slots.
+    #[inline(always)]
+    fn check_len(&self, len: usize) -> Result<(), SendError> {
+        if len > self.slot_size {
+            return Err(SendError::TooLarge { len, max: self.slot_size });
+        }
+        if self.fixed_size && len != self.slot_size {
+            return Err(SendError::WrongSize { len, size: self.slot_size });
+        }
+        Ok(())
     }
 
     /// The capacity mode.
@@ -342,18 +385,14 @@ impl WriteBatch<'_> {
 
     /// Set the length of the message in slot `i`.
     pub fn set_len(&mut self, i: usize, len: usize) -> Result<(), SendError> {
-        if len > self.producer.slot_size {
-            return Err(SendError::TooLarge { len, max: self.producer.slot_size });
-        }
+        self.producer.check_len(len)?;
         self.producer.batch_lens[i] = len as u32;
         Ok(())
     }
 
     /// Copy `msg` into slot `i` and set its length.
     pub fn write(&mut self, i: usize, msg: &[u8]) -> Result<(), SendError> {
-        if msg.len() > self.producer.slot_size {
-            return Err(SendError::TooLarge { len: msg.len(), max: self.producer.slot_size });
-        }
+        self.producer.check_len(msg.len())?;
         self.slot_mut(i)[..msg.len()].copy_from_slice(msg);
         self.set_len(i, msg.len())
     }

@@ -73,9 +73,13 @@ pub(crate) struct Waiter {
 
 impl Waiter {
     pub(crate) fn new(strategy: WaitStrategy, timeout: Duration) -> Self {
-        let one_cpu = cfg!(not(loom)) && crate::pin::available_cores().len() == 1;
-        let spins_before_backoff = if one_cpu { 0 } else { SPINS_BEFORE_BACKOFF };
+        let spins_before_backoff = if Self::one_cpu() { 0 } else { SPINS_BEFORE_BACKOFF };
         Self { strategy, timeout, spins_before_backoff, peer: Peer::default() }
+    }
+
+    /// Whether this process may run on one CPU only (never under loom).
+    pub(crate) fn one_cpu() -> bool {
+        cfg!(not(loom)) && crate::pin::available_cores().len() == 1
     }
 
     /// Poll until `poll` yields a value, waiting per the strategy between polls.

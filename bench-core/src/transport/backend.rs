@@ -22,6 +22,8 @@ pub struct OneWaySpec {
     pub capacity: Capacity,
     /// The largest message this channel carries (messages are 1..=this).
     pub message_size: usize,
+    /// Every message is exactly `message_size` bytes.
+    pub fixed_size: bool,
     /// For the shared-memory transports: how a side waits.
     pub wait: WaitStrategy,
     /// For `shm-ring`: which design.

@@ -32,6 +32,10 @@ pub struct ChannelSpec {
     pub capacity: Capacity,
     /// The largest message (messages carry 1..=this many bytes).
     pub message_size: usize,
+    /// Every message is exactly `message_size` bytes: a send of another
+    /// length is refused, and the shared-memory ring keeps no length per
+    /// message (it packs small ones several to a stamp word).
+    pub fixed_size: bool,
     /// How the shared-memory transports wait (`shm-ring`, `eventfd-shm` use it).
     pub wait: WaitStrategy,
     /// How long a blocked side waits without progress before it fails.
@@ -42,7 +46,20 @@ impl ChannelSpec {
     /// A channel of `kind` in `capacity` mode for messages of up to
     /// `message_size` bytes; shared-memory sides block when they must wait.
     pub fn new(kind: TransportKind, capacity: Capacity, message_size: usize) -> Self {
-        Self { kind, capacity, message_size, wait: WaitStrategy::Block, timeout: Duration::from_secs(30) }
+        Self {
+            kind,
+            capacity,
+            message_size,
+            fixed_size: false,
+            wait: WaitStrategy::Block,
+            timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// Declare every message exactly `message_size` bytes (see [`fixed_size`](Self::fixed_size)).
+    pub fn fixed_size(mut self, fixed: bool) -> Self {
+        self.fixed_size = fixed;
+        self
     }
 
     /// Set the wait strategy of the shared-memory transports.
@@ -77,6 +94,7 @@ impl ChannelSpec {
         OneWaySpec {
             capacity,
             message_size: self.message_size,
+            fixed_size: self.fixed_size,
             wait: self.wait,
             variant: self.variant(),
             timeout: self.timeout,
@@ -164,6 +182,7 @@ impl Channel {
             format!("kind={}", s.kind.name()),
             format!("cap={}", s.capacity),
             format!("size={}", s.message_size),
+            format!("fixed={}", u8::from(s.fixed_size)),
             format!("wait={}", s.wait),
             format!("timeout_ms={}", s.timeout.as_millis()),
         ];
@@ -294,9 +313,15 @@ fn parse_address(address: &str) -> Result<Address, TransportError> {
     let kind: TransportKind = get("kind")?.parse().map_err(|e| bad(&format!("{e}")))?;
     let capacity: Capacity = get("cap")?.parse().map_err(|_| bad("bad cap"))?;
     let message_size: usize = get("size")?.parse().map_err(|_| bad("bad size"))?;
+    let fixed_size = match get("fixed")? {
+        "0" => false,
+        "1" => true,
+        _ => return Err(bad("bad fixed")),
+    };
     let wait: WaitStrategy = get("wait")?.parse().map_err(|_| bad("bad wait"))?;
     let timeout_ms: u64 = get("timeout_ms")?.parse().map_err(|_| bad("bad timeout_ms"))?;
-    let spec = ChannelSpec { kind, capacity, message_size, wait, timeout: Duration::from_millis(timeout_ms) };
+    let spec =
+        ChannelSpec { kind, capacity, message_size, fixed_size, wait, timeout: Duration::from_millis(timeout_ms) };
     Ok(Address { spec, data, ack })
 }
 
@@ -362,6 +387,8 @@ pub struct Sender {
     raw: Box<dyn RawSender>,
     mode: Mode,
     max: usize,
+    /// Every message is exactly `max` bytes.
+    fixed: bool,
     bounded: bool,
     stats: SendStats,
 }
@@ -374,7 +401,7 @@ impl Sender {
             _ => Mode::Direct,
         };
         let bounded = matches!(spec.capacity, Capacity::Bounded(_));
-        Self { raw, mode, max: spec.message_size, bounded, stats: SendStats::default() }
+        Self { raw, mode, max: spec.message_size, fixed: spec.fixed_size, bounded, stats: SendStats::default() }
     }
 
     /// Send one message as the capacity mode says: wait while a bounded
@@ -475,6 +502,9 @@ impl Sender {
                 max: self.max,
                 limit: "the channel's message size".into(),
             });
+        }
+        if self.fixed && msg.len() != self.max {
+            return Err(TransportError::WrongSize { len: msg.len(), size: self.max });
         }
         Ok(())
     }

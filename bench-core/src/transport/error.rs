@@ -28,6 +28,14 @@ pub enum TransportError {
         /// What sets that size: the channel's message size or a kernel limit.
         limit: String,
     },
+    /// The channel carries messages of exactly one size, and this is another.
+    #[error("message of {len} bytes on a channel of fixed-size {size}-byte messages")]
+    WrongSize {
+        /// Size of the message.
+        len: usize,
+        /// The channel's one message size.
+        size: usize,
+    },
     /// Messages are never empty: an empty frame marks the end of a stream.
     #[error("empty message: every message carries at least one byte")]
     Empty,

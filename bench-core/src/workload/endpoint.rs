@@ -22,6 +22,14 @@ pub trait MessageSink {
     fn send_message(&mut self, writer: &mut MessageWriter, seq: u64) -> Result<(), TransportError> {
         self.send(writer.message(seq))
     }
+    /// Send messages `seq..seq + n` (`n >= 1`), or as many of them as the
+    /// end takes in one go (at least one); how many. By default one.
+    #[inline(always)]
+    fn send_messages(&mut self, writer: &mut MessageWriter, seq: u64, n: u64) -> Result<u64, TransportError> {
+        debug_assert!(n >= 1);
+        self.send_message(writer, seq)?;
+        Ok(1)
+    }
     /// Deliver anything queued and mark the clean end; messages the sender
     /// had to queue on its own side (unbounded kernel transports).
     fn finish(self) -> Result<u64, TransportError>;
@@ -31,6 +39,12 @@ pub trait MessageSink {
 pub trait MessageSource {
     /// Hand the next message to `f`; `Ok(None)` at the clean end.
     fn recv_with<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>, TransportError>;
+    /// Hand the next message, and any more the end holds ready, to `f`;
+    /// how many, or `Ok(None)` at the clean end. By default one.
+    #[inline(always)]
+    fn recv_many(&mut self, mut f: impl FnMut(&[u8])) -> Result<Option<u64>, TransportError> {
+        Ok(self.recv_with(|m| f(m))?.map(|()| 1))
+    }
 }
 
 impl MessageSink for Sender {
@@ -83,6 +97,13 @@ impl MessageSink for Producer {
         Ok(Producer::send_with(self, writer.size(), |dst| writer.write_into(dst, seq))?)
     }
 
+    /// A burst composed in place ([`Producer::send_burst`]).
+    #[inline(always)]
+    fn send_messages(&mut self, writer: &mut MessageWriter, seq: u64, n: u64) -> Result<u64, TransportError> {
+        let sent = Producer::send_burst(self, n as usize, writer.size(), |i, dst| writer.write_into(dst, seq + i))?;
+        Ok(sent as u64)
+    }
+
     fn finish(self) -> Result<u64, TransportError> {
         // Dropping the producer closes the ring: the consumer drains it,
         // then sees `Disconnected`.
@@ -100,4 +121,17 @@ impl MessageSource for Consumer {
             Err(e) => Err(e.into()),
         }
     }
+
+    /// A burst taken in place ([`Consumer::recv_burst`]).
+    #[inline(always)]
+    fn recv_many(&mut self, f: impl FnMut(&[u8])) -> Result<Option<u64>, TransportError> {
+        match Consumer::recv_burst(self, RECV_BURST, f) {
+            Ok(n) => Ok(Some(n as u64)),
+            Err(RecvError::Disconnected) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
 }
+
+/// Most messages one [`MessageSource::recv_many`] of the ring takes.
+const RECV_BURST: usize = 4096;

@@ -63,8 +63,7 @@ pub fn stream_produce(
     let end = start + run.as_nanos() as u64;
     let (mut seq, mut stride, mut next_check, mut last_check) = (0u64, 1u64, 1u64, start);
     loop {
-        tx.send_message(&mut writer, seq)?;
-        seq += 1;
+        seq += tx.send_messages(&mut writer, seq, next_check - seq)?;
         if seq == next_check {
             let now = now_ns();
             if now >= end {
@@ -94,7 +93,12 @@ pub fn stream_consume(rx: &mut impl MessageSource, size: usize, who: Who) -> Res
         return Ok(SideReport { integrity: checker.counts(), ..Default::default() });
     };
     let first = now_ns();
-    while rx.recv_with(|m| checker.check(m))?.is_some() {}
+    while rx
+        .recv_many(|m| {
+            checker.check(m);
+        })?
+        .is_some()
+    {}
     let last = now_ns();
     let counts = checker.counts();
     let cpu = since(&cpu0, &usage(who));

@@ -742,6 +742,7 @@ mod tests {
         OneWaySpec {
             capacity,
             message_size: size,
+            fixed_size: false,
             wait: WaitStrategy::Block,
             variant: crate::ring::Variant::Ring,
             timeout: Duration::from_secs(5),

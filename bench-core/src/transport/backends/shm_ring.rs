@@ -18,6 +18,7 @@ fn config(spec: &OneWaySpec) -> RingConfig {
         .variant(spec.variant)
         .wait(spec.wait)
         .slot_size(spec.message_size)
+        .fixed_size(spec.fixed_size)
         .timeout(spec.timeout)
 }
 
@@ -31,13 +32,13 @@ fn create(spec: &OneWaySpec) -> Result<Created, TransportError> {
         Capacity::Rendezvous => Some(0),
         Capacity::Unbounded => None,
     };
-    created.detail = format!(
-        "{} design, slot array of {} x {} bytes, {} waits",
-        spec.variant,
-        ring.slot_count(),
-        spec.message_size,
-        spec.wait
-    );
+    let per_block = ring.config().per_block();
+    let slots = if per_block > 1 {
+        format!("{} slots of {} bytes, {per_block} to a stamp word", ring.slot_count(), spec.message_size)
+    } else {
+        format!("slot array of {} x {} bytes", ring.slot_count(), spec.message_size)
+    };
+    created.detail = format!("{} design, {slots}, {} waits", spec.variant, spec.wait);
     created.local = Some(Box::new(ring));
     Ok(created)
 }

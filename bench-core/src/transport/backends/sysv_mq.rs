@@ -704,6 +704,7 @@ mod tests {
         let created = create(&OneWaySpec {
             capacity: Capacity::Bounded(1),
             message_size: 8,
+            fixed_size: false,
             wait: crate::ring::WaitStrategy::Block,
             variant: crate::ring::Variant::Ring,
             timeout: Duration::from_secs(1),
