@@ -299,12 +299,12 @@ fn ring_bounded_2_in_order_then_disconnected() {
     stream_model(Capacity::Bounded(2), Design::Ring, WaitStrategy::Spin, 3);
 }
 
-/// A lap through a packed block: 32-byte messages pack two to a block, so
+/// A lap through a packed block: 28-byte messages pack two to a block, so
 /// with bound 2 the ring is one block, and message 3 reuses its word while
 /// the consumer may still be reading message 2 from the first lap.
 #[test]
 fn packed_bounded_2_in_order_across_a_lap() {
-    const SIZE: usize = 32;
+    const SIZE: usize = 28;
     const N: u8 = 3;
     model(|| {
         let cfg = RingConfig::new(Capacity::Bounded(2)).slot_size(SIZE).fixed_size(true);
@@ -329,13 +329,14 @@ fn packed_bounded_1_in_order_then_disconnected() {
 }
 
 /// The burst API the harness streams through (`send_burst`, `recv_burst`)
-/// over a packed ring of 32-byte messages (two to a block, bound 2: one
+/// over a packed ring of 28-byte messages (two to a block, bound 2: one
 /// block, so message 3 starts a second lap): in order, intact, then
 /// `Disconnected`, however the bursts split.
 fn bursts(wait: WaitStrategy) {
-    const SIZE: usize = 32;
+    const SIZE: usize = 28;
     const N: u64 = 3;
     let cfg = RingConfig::new(Capacity::Bounded(2)).slot_size(SIZE).fixed_size(true).wait(wait);
+    assert_eq!(cfg.per_block(), 2);
     let (mut producer, mut consumer) = ends(&cfg);
     let sender = thread::spawn(move || {
         let mut next = 1;
