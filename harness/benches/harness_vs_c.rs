@@ -29,7 +29,8 @@
 //! |---|---|---|---|
 //! | shm-ring stream, msgs/s | C `ring stream A B 200 1024 cached` (rigtorp's cached indices, 8-byte slots) | `--transport shm-ring --capacity bounded:1024 --size 8 --pattern stream --duration 200ms` | ring/C >= 1.00 |
 //! | shm-ring stream, msgs/s | `rtrb::RingBuffer<u64>` of 1024 between two threads pinned to A and B, every value checked against its sequence number, timed first to last at the consumer | as above | ring/rtrb >= 1.00 |
-//! | shm-ring pingpong, p50 | the two-line round trip on A and B (`bench_core::floor::two_line_round_trip`, median of 20,000) | `--transport shm-ring --capacity bounded:1 --size 8 --pattern pingpong --duration 200ms` | ring/floor <= 1.10 |
+//! | shm-ring pingpong, p50 | the two-line round trip on A and B (`bench_core::floor::two_line_round_trip`, median of 20,000) | `--transport shm-ring --capacity bounded:1024 --size 8 --pattern pingpong --duration 200ms` | ring/floor <= 1.10 |
+//! | shm-ring pingpong, p50 | as above | `--capacity bounded:1`, otherwise as above | none: bound 1 makes the producer read the consumer's position before every send, one more line per round trip |
 //! | shm-ring pingpong, p50/p99 | C `ring pingpong A B 100000 10000 1024 cached` | `--transport shm-ring --capacity bounded:1024 --size 8 --pattern pingpong --duration 200ms` | none |
 //!
 //! `ring` is `bench-core/benches/c/ring.c`: an SPSC ring of 8-byte messages
@@ -142,7 +143,8 @@ fn main() {
         Case::KernelPingpong("pipe"),
         Case::RingStream(Pair::Designs),
         Case::RtrbStream,
-        Case::RingPingpongFloor,
+        Case::RingPingpongFloor(RING_SLOTS),
+        Case::RingPingpongFloor(1),
         Case::RingPingpong(Pair::Designs),
     ];
     let mut tallies: Vec<Tally> = cases.iter().map(|c| Tally::new(c.metrics(), c.judged())).collect();
@@ -263,8 +265,8 @@ enum Case {
     KernelPingpong(&'static str),
     /// `shm-ring` stream against rtrb between two pinned threads.
     RtrbStream,
-    /// `shm-ring` pingpong (bounded:1) against the two-line round trip.
-    RingPingpongFloor,
+    /// `shm-ring` pingpong, bounded:N, against the two-line round trip.
+    RingPingpongFloor(usize),
 }
 
 /// How a case's paired ratios are judged.
@@ -298,7 +300,7 @@ impl Case {
     fn metrics(self) -> &'static [Metric] {
         match self {
             Case::RingStream(_) | Case::RtrbStream => &[MSGS_PER_S],
-            Case::RingPingpongFloor => &[P50],
+            Case::RingPingpongFloor(_) => &[P50],
             Case::RingPingpong(_) | Case::KernelPingpong(_) => &[P50, P99],
         }
     }
@@ -307,7 +309,8 @@ impl Case {
     fn judged(self) -> Judged {
         match self {
             Case::RingStream(Pair::Designs) | Case::RtrbStream => Judged::Target { limit: 1.0 },
-            Case::RingPingpongFloor => Judged::Target { limit: 1.1 },
+            Case::RingPingpongFloor(RING_SLOTS) => Judged::Target { limit: 1.1 },
+            Case::RingPingpongFloor(_) => Judged::Shown,
             Case::RingStream(Pair::Stamped) | Case::RingPingpong(Pair::Stamped | Pair::Designs) => Judged::Shown,
             _ => Judged::Check,
         }
@@ -320,7 +323,7 @@ impl Case {
             Case::RingPingpong(p) => format!("{} pingpong", p.transport()),
             Case::KernelPingpong(t) => format!("{t} pingpong"),
             Case::RtrbStream => "shm-ring stream vs rtrb".to_owned(),
-            Case::RingPingpongFloor => "shm-ring pingpong vs the two-line floor".to_owned(),
+            Case::RingPingpongFloor(bound) => format!("shm-ring bounded:{bound} pingpong vs the two-line floor"),
         }
     }
 
@@ -346,9 +349,9 @@ impl Case {
                  column: rtrb::RingBuffer<u64> of {RING_SLOTS} between two pinned threads, every value checked; \
                  harness bounded:{RING_SLOTS})"
             ),
-            Case::RingPingpongFloor => format!(
-                "shm-ring pingpong against the floor: core {a} <-> core {b}, 8-byte messages, bounded:1 (the \"C\" \
-                 column: the two-line round trip, median of {FLOOR_SAMPLES}; harness: 200 ms)"
+            Case::RingPingpongFloor(bound) => format!(
+                "shm-ring pingpong against the floor: core {a} <-> core {b}, 8-byte messages, bounded:{bound} (the \
+                 \"C\" column: the two-line round trip, median of {FLOOR_SAMPLES}; harness: 200 ms)"
             ),
         }
     }
@@ -356,7 +359,7 @@ impl Case {
     fn run_c(self, programs: &CPrograms, a: usize, b: usize) -> Result<Figures, String> {
         let (program, args) = match self {
             Case::RtrbStream => return rtrb_stream(a, b).map(|rate| vec![rate]),
-            Case::RingPingpongFloor => {
+            Case::RingPingpongFloor(_) => {
                 let mut samples = bench_core::floor::two_line_round_trip(a, b, FLOOR_SAMPLES / 10, FLOOR_SAMPLES)
                     .map_err(|e| format!("floor: {e}"))?;
                 samples.sort_unstable();
@@ -415,7 +418,7 @@ impl Case {
         let (transport, capacity, size, pattern, duration) = match self {
             Case::RingStream(p) => (p.transport(), p.capacity(), 8, "stream", "200ms"),
             Case::RtrbStream => ("shm-ring", format!("bounded:{RING_SLOTS}"), 8, "stream", "200ms"),
-            Case::RingPingpongFloor => ("shm-ring", "bounded:1".to_owned(), 8, "pingpong", "200ms"),
+            Case::RingPingpongFloor(bound) => ("shm-ring", format!("bounded:{bound}"), 8, "pingpong", "200ms"),
             Case::RingPingpong(p) => (p.transport(), p.capacity(), 8, "pingpong", "200ms"),
             Case::KernelPingpong(t) => (t, "bounded:1".to_owned(), KERNEL_SIZE, "pingpong", "300ms"),
         };
@@ -489,7 +492,7 @@ impl Case {
                 let (p50, p99) = (latency.merged.p50, latency.merged.p99);
                 let missing = |q| format!("harness: {} has too few samples for {q}", scenario.id);
                 let p50 = p50.ok_or_else(|| missing("p50"))?;
-                if self == Case::RingPingpongFloor {
+                if matches!(self, Case::RingPingpongFloor(_)) {
                     return Ok(vec![p50]);
                 }
                 Ok(vec![p50, p99.ok_or_else(|| missing("p99"))?])

@@ -105,6 +105,13 @@ pub enum RunError {
 /// The capacity the transport realises for `spec`, or why it refuses (a
 /// channel is created and dropped at once).
 pub fn probe(spec: &RunSpec) -> Result<Realised, TransportError> {
+    if spec.wait == Some(WaitStrategy::Spin) && spec.cores[0] == spec.cores[1] {
+        return Err(TransportError::Refused(
+            "spin waits on one shared core make no progress: each side spins out its time slice before its \
+             peer can run (use yield or block there)"
+                .into(),
+        ));
+    }
     Ok(Channel::create(&channel_spec(spec))?.realised())
 }
 

@@ -121,6 +121,31 @@ fn a_wait_for_a_transport_that_waits_in_the_kernel_is_refused() {
 }
 
 #[test]
+fn spinning_on_one_shared_core_is_refused() {
+    let out = harness(&[
+        "run",
+        "--transport",
+        "shm-ring",
+        "--capacity",
+        "bounded:8",
+        "--size",
+        "64",
+        "--pattern",
+        "pingpong",
+        "--cores",
+        "0,0",
+        "--wait",
+        "spin",
+        "--duration",
+        "20ms",
+    ]);
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("spin waits on one shared core make no progress"), "{err}");
+}
+
+#[test]
 fn list_shows_explicit_waits_in_the_ids_and_wait_sets_them_where_they_apply() {
     let out = harness(&["list"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

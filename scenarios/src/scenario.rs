@@ -181,9 +181,9 @@ mod tests {
         assert_eq!(block.wait_strategy(), Some(WaitStrategy::Block));
         assert_eq!(Scenario { wait: Wait::Yield, ..auto }.id(), "shm-ring/bounded:8/64B/stream/cross-core/wait:yield");
         let one_core = Scenario { placement: PlacementSpec::Cores(1, 1), ..auto };
-        assert_eq!(one_core.wait_strategy(), Some(WaitStrategy::Block));
+        assert_eq!(one_core.wait_strategy(), Some(WaitStrategy::Yield));
         let same_core = Scenario { placement: PlacementSpec::Named(Placement::SameCore), ..auto };
-        assert_eq!(same_core.wait_strategy(), Some(WaitStrategy::Block));
+        assert_eq!(same_core.wait_strategy(), Some(WaitStrategy::Yield));
         let pipe = Scenario { transport: TransportKind::Pipe, ..auto };
         assert_eq!(pipe.wait_strategy(), None);
     }

@@ -93,15 +93,26 @@ impl Waiter {
         mut poll: impl FnMut() -> Option<T>,
     ) -> Result<T, WaitFailure> {
         let mut clock = Clock::default();
-        let mut spins: u32 = 0;
+        // 64 bits: counting never stops, so neither do the checks below.
+        let mut polls: u64 = 0;
         loop {
             if let Some(v) = poll() {
                 return Ok(v);
             }
-            spins = spins.saturating_add(1);
-            let backoff = spins > self.spins_before_backoff;
-            match self.strategy {
-                WaitStrategy::Yield if backoff => yield_now(),
+            polls += 1;
+            let backoff = polls > u64::from(self.spins_before_backoff);
+            // Deadline and peer are checked every SPINS_PER_CHECK polls while
+            // spinning or yielding (a clock read on every poll would make
+            // each several times slower; on a virtual machine a read costs
+            // tens to hundreds of nanoseconds), and after every sleep that
+            // did not end the wait. A wait that ends at its first wake-up,
+            // the common case, reads no clock at all: its sleep is one
+            // SLEEP_SLICE, so the deadline may pass up to one slice late.
+            let check = match self.strategy {
+                WaitStrategy::Yield if backoff => {
+                    yield_now();
+                    polls % u64::from(SPINS_PER_CHECK) == 0
+                }
                 WaitStrategy::Block if backoff => {
                     sleep_on.word.store(1, Ordering::Relaxed);
                     // SeqCst fence: pairs with the waker's fence in `wake`
@@ -112,17 +123,19 @@ impl Waiter {
                         sleep_on.word.store(0, Ordering::Relaxed);
                         return Ok(v);
                     }
-                    sleep_on.wait(1, clock.remaining(self.timeout).min(SLEEP_SLICE));
+                    sleep_on.wait(1, clock.sleep_for(self.timeout));
                     sleep_on.word.store(0, Ordering::Relaxed);
+                    if let Some(v) = poll() {
+                        return Ok(v);
+                    }
+                    true
                 }
-                _ => spin_hint(),
-            }
-            // A yield or a sleep costs more than two clock reads, so a side
-            // that backs off checks after each; pure spinning checks every
-            // SPINS_PER_CHECK polls (reading the clock on every poll would
-            // make each poll several times slower).
-            let backed_off = backoff && self.strategy != WaitStrategy::Spin;
-            if backed_off || spins % SPINS_PER_CHECK == 0 {
+                _ => {
+                    spin_hint();
+                    polls % u64::from(SPINS_PER_CHECK) == 0
+                }
+            };
+            if check {
                 // A peer that published (or closed its end) and then exited
                 // while we slept is not a failure: poll once more before
                 // reporting the deadline or its death.
@@ -162,9 +175,15 @@ impl Clock {
         self.start.get_or_insert_with(Instant::now).elapsed()
     }
 
+    /// How long the next futex sleep may last: one [`SLEEP_SLICE`], or
+    /// less once the stopwatch runs and less of the deadline is left.
+    /// Reads no clock before the first check has started the stopwatch.
     #[cfg(not(loom))]
-    fn remaining(&mut self, timeout: Duration) -> Duration {
-        timeout.saturating_sub(self.elapsed()).max(Duration::from_micros(1))
+    fn sleep_for(&mut self, timeout: Duration) -> Duration {
+        match self.start {
+            None => SLEEP_SLICE,
+            Some(start) => timeout.saturating_sub(start.elapsed()).clamp(Duration::from_micros(1), SLEEP_SLICE),
+        }
     }
 
     #[cfg(not(loom))]
@@ -187,7 +206,7 @@ impl Clock {
 
     // Under loom there is no time: waits end by the protocol or loom reports a deadlock.
     #[cfg(loom)]
-    fn remaining(&mut self, timeout: Duration) -> Duration {
+    fn sleep_for(&mut self, timeout: Duration) -> Duration {
         timeout
     }
 
