@@ -166,8 +166,102 @@ pub fn ablation(inputs: &[Input]) -> String {
             .collect();
         out.push_str(&html::table(&["design", "pattern", "trials used", "figure [95%]", "against the floor"], &rows));
         out.push_str(&scenario_notes(&[stream.as_slice(), pingpong.as_slice()].concat()));
+        out.push_str(&ablation_order(&input.results));
         out
     })
+}
+
+/// Whether the designs of one stream cell read textbook <= padded <= ring.
+#[derive(Debug, Clone, PartialEq)]
+enum Order {
+    /// Every step at least as fast as the one before, by the medians.
+    InOrder,
+    /// A step slower by its median, but inside the other's 95% interval:
+    /// the trials cannot tell the two apart.
+    WithinIntervals,
+    /// A step slower beyond both intervals; why, as far as the cell's
+    /// own dimensions explain it.
+    Exception(&'static str),
+}
+
+/// The order of `[textbook, padded, ring]` throughputs in a cell of
+/// `capacity` (one message in flight or more) on one shared core or two.
+fn order(designs: [&scenarios::results::Estimate; 3], capacity: &str, same_core: bool) -> Order {
+    let mut order = Order::InOrder;
+    for pair in designs.windows(2) {
+        let (before, after) = (pair[0], pair[1]);
+        if after.median >= before.median {
+            continue;
+        }
+        if after.high >= before.low {
+            order = Order::WithinIntervals;
+            continue;
+        }
+        return Order::Exception(if same_core {
+            "both sides on one core: no cache line crosses cores, so the designs differ only in a few \
+             instructions, and the hand-offs between the two processes set the rate"
+        } else if capacity == "rendezvous" || capacity == "bounded:1" {
+            "one message in flight: the sides take turns on the indices, so the textbook's single index \
+             line is no extra transfer and padding or caching cannot save one"
+        } else {
+            "not explained by the cell's dimensions: see the trials' spread and the machine's states"
+        });
+    }
+    order
+}
+
+/// The ablation's order in every stream cell of the file (all placements,
+/// capacities and sizes at which the three designs were measured), each
+/// cell in order, tied within the intervals, or an exception with why.
+fn ablation_order(results: &scenarios::results::ResultsFile) -> String {
+    let streams = select::pick(results, |s| s.pattern == "stream" && DESIGNS.contains(&s.transport.as_str()));
+    let mut cells = select::distinct(&streams, |s| (s.placement.clone(), s.capacity.clone(), s.size));
+    cells.sort_by_key(|(placement, capacity, size)| (placement.clone(), *size, select::capacity_key(capacity)));
+    let mut rows = Vec::new();
+    let (mut in_order, mut tied, mut exceptions) = (0, 0, 0);
+    for (placement, capacity, size) in &cells {
+        let figure = |design: &str| {
+            streams
+                .iter()
+                .find(|s| {
+                    s.transport == design && &s.placement == placement && &s.capacity == capacity && s.size == *size
+                })
+                .and_then(|s| s.msgs_per_s.as_ref())
+        };
+        let [Some(t), Some(p), Some(r)] = DESIGNS.map(figure) else { continue };
+        let verdict = match order([t, p, r], capacity, placement == "same-core") {
+            Order::InOrder => {
+                in_order += 1;
+                "in order".to_owned()
+            }
+            Order::WithinIntervals => {
+                tied += 1;
+                "in order within the 95% intervals".to_owned()
+            }
+            Order::Exception(why) => {
+                exceptions += 1;
+                format!("exception: {why}")
+            }
+        };
+        let show = |e: &scenarios::results::Estimate| format!("{} msgs/s", format::estimate(e, format::si));
+        rows.push(vec![
+            format!("{capacity}, {size} B, {placement}"),
+            show(t),
+            show(p),
+            show(r),
+            format!("{:.2}x", r.median / t.median),
+            verdict,
+        ]);
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    let mut out = format!(
+        "<p>The order in every stream cell: {in_order} in order, {tied} in order within the 95% intervals, \
+         {exceptions} exceptions (textbook &le; padded &le; ring is the order the designs promise).</p>\n"
+    );
+    out.push_str(&html::table(&["cell", "textbook", "padded", "ring", "ring / textbook", "order"], &rows));
+    out
 }
 
 /// How close a scenario gets to its floor, percent (100 = at the floor):
@@ -241,4 +335,28 @@ pub fn floor(inputs: &[Input]) -> String {
         out.push_str(&html::table(&["scenario", "compared", "ratio", "percent of the floor"], &rows));
         out
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use scenarios::results::Estimate;
+
+    use super::{Order, order};
+
+    fn e(median: f64, low: f64, high: f64) -> Estimate {
+        Estimate { median, low, high }
+    }
+
+    #[test]
+    fn the_order_of_a_cell_is_read_from_medians_then_intervals() {
+        let (slow, mid, fast) = (e(10.0, 9.0, 11.0), e(20.0, 19.0, 21.0), e(30.0, 29.0, 31.0));
+        assert_eq!(order([&slow, &mid, &fast], "bounded:8", false), Order::InOrder);
+        // Padded a little below textbook, inside its interval.
+        assert_eq!(order([&mid, &e(19.5, 18.8, 20.1), &fast], "bounded:8", false), Order::WithinIntervals);
+        // Beyond the intervals: the cause depends on the cell.
+        let out = [&mid, &slow, &fast];
+        assert!(matches!(order(out, "bounded:1", false), Order::Exception(why) if why.contains("one message in flight")));
+        assert!(matches!(order(out, "rendezvous", true), Order::Exception(why) if why.contains("one core")));
+        assert!(matches!(order(out, "bounded:64", false), Order::Exception(why) if why.contains("not explained")));
+    }
 }
