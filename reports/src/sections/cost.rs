@@ -355,7 +355,9 @@ mod tests {
         assert_eq!(order([&mid, &e(19.5, 18.8, 20.1), &fast], "bounded:8", false), Order::WithinIntervals);
         // Beyond the intervals: the cause depends on the cell.
         let out = [&mid, &slow, &fast];
-        assert!(matches!(order(out, "bounded:1", false), Order::Exception(why) if why.contains("one message in flight")));
+        assert!(
+            matches!(order(out, "bounded:1", false), Order::Exception(why) if why.contains("one message in flight"))
+        );
         assert!(matches!(order(out, "rendezvous", true), Order::Exception(why) if why.contains("one core")));
         assert!(matches!(order(out, "bounded:64", false), Order::Exception(why) if why.contains("not explained")));
     }
