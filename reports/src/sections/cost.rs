@@ -173,7 +173,7 @@ pub fn ablation(inputs: &[Input]) -> String {
 
 /// Whether the designs of one stream cell read textbook <= padded <= ring.
 #[derive(Debug, Clone, PartialEq)]
-enum Order {
+enum Steps {
     /// Every step at least as fast as the one before, by the medians.
     InOrder,
     /// A step slower by its median, but inside the other's 95% interval:
@@ -186,18 +186,18 @@ enum Order {
 
 /// The order of `[textbook, padded, ring]` throughputs in a cell of
 /// `capacity` (one message in flight or more) on one shared core or two.
-fn order(designs: [&scenarios::results::Estimate; 3], capacity: &str, same_core: bool) -> Order {
-    let mut order = Order::InOrder;
+fn order(designs: [&scenarios::results::Estimate; 3], capacity: &str, same_core: bool) -> Steps {
+    let mut order = Steps::InOrder;
     for pair in designs.windows(2) {
         let (before, after) = (pair[0], pair[1]);
         if after.median >= before.median {
             continue;
         }
         if after.high >= before.low {
-            order = Order::WithinIntervals;
+            order = Steps::WithinIntervals;
             continue;
         }
-        return Order::Exception(if same_core {
+        return Steps::Exception(if same_core {
             "both sides on one core: no cache line crosses cores, so the designs differ only in a few \
              instructions, and the hand-offs between the two processes set the rate"
         } else if capacity == "rendezvous" || capacity == "bounded:1" {
@@ -230,15 +230,15 @@ fn ablation_order(results: &scenarios::results::ResultsFile) -> String {
         };
         let [Some(t), Some(p), Some(r)] = DESIGNS.map(figure) else { continue };
         let verdict = match order([t, p, r], capacity, placement == "same-core") {
-            Order::InOrder => {
+            Steps::InOrder => {
                 in_order += 1;
                 "in order".to_owned()
             }
-            Order::WithinIntervals => {
+            Steps::WithinIntervals => {
                 tied += 1;
                 "in order within the 95% intervals".to_owned()
             }
-            Order::Exception(why) => {
+            Steps::Exception(why) => {
                 exceptions += 1;
                 format!("exception: {why}")
             }
@@ -341,7 +341,7 @@ pub fn floor(inputs: &[Input]) -> String {
 mod tests {
     use scenarios::results::Estimate;
 
-    use super::{Order, order};
+    use super::{Steps, order};
 
     fn e(median: f64, low: f64, high: f64) -> Estimate {
         Estimate { median, low, high }
@@ -350,15 +350,15 @@ mod tests {
     #[test]
     fn the_order_of_a_cell_is_read_from_medians_then_intervals() {
         let (slow, mid, fast) = (e(10.0, 9.0, 11.0), e(20.0, 19.0, 21.0), e(30.0, 29.0, 31.0));
-        assert_eq!(order([&slow, &mid, &fast], "bounded:8", false), Order::InOrder);
+        assert_eq!(order([&slow, &mid, &fast], "bounded:8", false), Steps::InOrder);
         // Padded a little below textbook, inside its interval.
-        assert_eq!(order([&mid, &e(19.5, 18.8, 20.1), &fast], "bounded:8", false), Order::WithinIntervals);
+        assert_eq!(order([&mid, &e(19.5, 18.8, 20.1), &fast], "bounded:8", false), Steps::WithinIntervals);
         // Beyond the intervals: the cause depends on the cell.
         let out = [&mid, &slow, &fast];
         assert!(
-            matches!(order(out, "bounded:1", false), Order::Exception(why) if why.contains("one message in flight"))
+            matches!(order(out, "bounded:1", false), Steps::Exception(why) if why.contains("one message in flight"))
         );
-        assert!(matches!(order(out, "rendezvous", true), Order::Exception(why) if why.contains("one core")));
-        assert!(matches!(order(out, "bounded:64", false), Order::Exception(why) if why.contains("not explained")));
+        assert!(matches!(order(out, "rendezvous", true), Steps::Exception(why) if why.contains("one core")));
+        assert!(matches!(order(out, "bounded:64", false), Steps::Exception(why) if why.contains("not explained")));
     }
 }
