@@ -1234,3 +1234,20 @@ fn bursts_of_packed_messages_arrive_in_order() {
         assert_clean(&[name]);
     }
 }
+
+/// The classic designs stay naive under the burst API: a burst is one
+/// message, with the peer's index loaded for it, as for every send.
+#[test]
+fn a_classic_ring_bursts_one_message_at_a_time() {
+    let _serial = serial();
+    for variant in [Variant::Textbook, Variant::Padded] {
+        let cfg = config(Capacity::Bounded(8), variant, threaded_wait(), 8);
+        let (mut p, mut c, name) = make_pair(&cfg);
+        assert_eq!(p.send_burst(5, 8, |i, dst| dst.copy_from_slice(&i.to_le_bytes())).unwrap(), 1, "{variant}");
+        let mut got = Vec::new();
+        assert_eq!(c.recv_burst(5, |m| got.push(m.to_vec())).unwrap(), 1, "{variant}");
+        assert_eq!(got, vec![0u64.to_le_bytes().to_vec()], "{variant}");
+        drop((p, c));
+        assert_clean(&[name]);
+    }
+}

@@ -193,6 +193,11 @@ impl Consumer {
         Ok(ReadBatch { consumer: self, n })
     }
 
+    /// The ring's design.
+    pub fn variant(&self) -> super::config::Variant {
+        self.region.geometry().variant
+    }
+
     /// The largest message this ring carries.
     pub fn slot_size(&self) -> usize {
         self.slot_size

@@ -181,6 +181,11 @@ impl Producer {
         self.slot_size
     }
 
+    /// The ring's design.
+    pub fn variant(&self) -> super::config::Variant {
+        self.region.geometry().variant
+    }
+
     /// Whether every message must be exactly [`slot_size`](Self::slot_size) bytes.
     pub fn fixed_size(&self) -> bool {
         self.fixed_size

@@ -97,9 +97,15 @@ impl MessageSink for Producer {
         Ok(Producer::send_with(self, writer.size(), |dst| writer.write_into(dst, seq))?)
     }
 
-    /// A burst composed in place ([`Producer::send_burst`]).
+    /// A burst composed in place ([`Producer::send_burst`]) for the full
+    /// design; the classic designs send one message at a time, checking
+    /// for room before each, as the naive steps of the ablation do.
     #[inline(always)]
     fn send_messages(&mut self, writer: &mut MessageWriter, seq: u64, n: u64) -> Result<u64, TransportError> {
+        if self.variant() != crate::ring::Variant::Ring {
+            self.send_message(writer, seq)?;
+            return Ok(1);
+        }
         let sent = Producer::send_burst(self, n as usize, writer.size(), |i, dst| writer.write_into(dst, seq + i))?;
         Ok(sent as u64)
     }
@@ -122,9 +128,14 @@ impl MessageSource for Consumer {
         }
     }
 
-    /// A burst taken in place ([`Consumer::recv_burst`]).
+    /// A burst taken in place ([`Consumer::recv_burst`]) for the full
+    /// design; the classic designs take one message at a time, loading the
+    /// producer's index for each, as the naive steps of the ablation do.
     #[inline(always)]
-    fn recv_many(&mut self, f: impl FnMut(&[u8])) -> Result<Option<u64>, TransportError> {
+    fn recv_many(&mut self, mut f: impl FnMut(&[u8])) -> Result<Option<u64>, TransportError> {
+        if self.variant() != crate::ring::Variant::Ring {
+            return Ok(MessageSource::recv_with(self, |m| f(m))?.map(|()| 1));
+        }
         match Consumer::recv_burst(self, RECV_BURST, f) {
             Ok(n) => Ok(Some(n as u64)),
             Err(RecvError::Disconnected) => Ok(None),
