@@ -58,7 +58,9 @@
 //! cross-core wake-ups about 10% faster on this VM, pipe included). Both are compiled here with `gcc -O2` into
 //! the target directory; without gcc the bench says so and stops. The
 //! harness is this package's binary (`CARGO_BIN_EXE_harness`), run with
-//! `--cores A,B --trials 6 --out <temporary directory>` (six, so that a figure, which needs three trials in the machine's reference state, survives the state flips of a shared VM); its figures are
+//! `--cores A,B --trials 6 --out <temporary directory>` (six: a figure needs
+//! three trials in the machine's reference state, which must survive the
+//! state flips of a shared VM); its figures are
 //! read back from `results.json` (stream: `msgs_per_s.median`; pingpong:
 //! `latency.merged.p50`/`p99`, round trips), and a scenario whose status is
 //! not `ok` fails the bench.
