@@ -11,7 +11,7 @@ use reports::charts::{DOT_NAMES, TRIAL_NAMES};
 use reports::{Input, render_html, verdict_table};
 use scenarios::Status;
 use scenarios::results::{MachineState, MachineStates, Probe, ResultsFile, ScenarioResult};
-use support::{fixture, svg_texts, svgs, write_preview};
+use support::{fixture, section, svg_texts, svgs, write_preview};
 
 fn quick() -> ResultsFile {
     ResultsFile::read(&fixture("quick.json")).unwrap()
@@ -19,12 +19,6 @@ fn quick() -> ResultsFile {
 
 fn page(results: ResultsFile) -> String {
     render_html(&[Input { label: "synthetic".into(), results }])
-}
-
-/// The `<section id="ID">` of a page, to its end.
-fn section<'a>(page: &'a str, id: &str) -> &'a str {
-    let start = page.find(&format!("<section id=\"{id}\">")).unwrap_or_else(|| panic!("no section {id}"));
-    &page[start..start + page[start..].find("</section>").unwrap()]
 }
 
 /// The `<figure>` with `id` in `html`, to its end.

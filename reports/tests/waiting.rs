@@ -12,7 +12,7 @@ use bench_core::ring::WaitStrategy;
 use reports::{Input, load_inputs, render_html};
 use scenarios::Wait;
 use scenarios::results::{ResultsFile, ScenarioResult};
-use support::{fixture, svg_texts, svgs, write_preview};
+use support::{fixture, section, svg_texts, svgs, write_preview};
 
 /// The ring's auto scenarios the copies are made of.
 const CELLS: [&str; 3] = [
@@ -27,12 +27,6 @@ fn all() -> ResultsFile {
 
 fn page(results: ResultsFile) -> String {
     render_html(&[Input { label: "all".into(), results }])
-}
-
-/// The `<section id="ID">` of a page, to its end.
-fn section<'a>(page: &'a str, id: &str) -> &'a str {
-    let start = page.find(&format!("<section id=\"{id}\">")).unwrap_or_else(|| panic!("no section {id}"));
-    &page[start..start + page[start..].find("</section>").unwrap()]
 }
 
 /// `s` as if run with `wait`: its id, choice and strategy set, its CPU

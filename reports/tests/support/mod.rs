@@ -42,3 +42,10 @@ pub fn write_preview(name: &str, page: &str) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target").join(name);
     std::fs::write(&path, page).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
 }
+
+/// The `<section id="ID">` of a page, to its end.
+#[allow(dead_code)] // not every test crate that includes this module reads sections
+pub fn section<'a>(page: &'a str, id: &str) -> &'a str {
+    let start = page.find(&format!("<section id=\"{id}\">")).unwrap_or_else(|| panic!("no section {id}"));
+    &page[start..start + page[start..].find("</section>").unwrap()]
+}
