@@ -29,7 +29,7 @@
 //! |---|---|---|---|
 //! | shm-ring stream, msgs/s | C `ring stream A B 200 1024 cached` (rigtorp's cached indices, 8-byte slots) | `--transport shm-ring --capacity bounded:1024 --size 8 --pattern stream --duration 200ms` | ring/C >= 1.00 |
 //! | shm-ring stream, msgs/s | `rtrb::RingBuffer<u64>` of 1024 between two threads pinned to A and B, every value checked against its sequence number, timed first to last at the consumer | as above | ring/rtrb >= 1.00 |
-//! | shm-ring pingpong, p50 | the two-line round trip on A and B (`bench_core::floor::two_line_round_trip`, median of 20,000) | `--transport shm-ring --capacity bounded:1024 --size 8 --pattern pingpong --duration 200ms` | ring/floor <= 1.10 |
+//! | shm-ring pingpong, p50 | the two-line round trip on A and B (`bench_core::floor::two_line_round_trip`: median of 20,000, spread over 32 line pairs) | `--transport shm-ring --capacity bounded:1024 --size 8 --pattern pingpong --duration 200ms` | ring/floor <= 1.10 |
 //! | shm-ring pingpong, p50 | as above | `--capacity bounded:1`, otherwise as above | none: bound 1 makes the producer read the consumer's position before every send, one more line per round trip |
 //! | shm-ring pingpong, p50/p99 | C `ring pingpong A B 100000 10000 1024 cached` | `--transport shm-ring --capacity bounded:1024 --size 8 --pattern pingpong --duration 200ms` | none |
 //!
@@ -84,6 +84,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use bench_core::floor::LINE_PAIRS;
 use bench_core::pin::available_cores;
 use bench_core::stats::median;
 use bench_core::transport::TransportKind;
@@ -358,7 +359,7 @@ impl Case {
             ),
             Case::RingPingpongFloor(bound) => format!(
                 "shm-ring pingpong against the floor: core {a} <-> core {b}, 8-byte messages, bounded:{bound} (the \
-                 \"C\" column: the two-line round trip, median of {FLOOR_SAMPLES}; harness: 200 ms)"
+                 \"C\" column: the two-line round trip, median of {FLOOR_SAMPLES} over {LINE_PAIRS} line pairs; harness: 200 ms)"
             ),
         }
     }
