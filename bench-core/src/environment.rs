@@ -50,6 +50,12 @@ pub struct Environment {
     pub ipc_limits: BTreeMap<String, String>,
     /// `/proc/loadavg` 1, 5, 15 minutes, before the run.
     pub load_before: Option<[f64; 3]>,
+    /// Share of all CPUs' time spent busy (not idle, not waiting for I/O)
+    /// over [`BUSY_SAMPLE`] just before the run (0..1): what else is running
+    /// now, unlike the load average, which still counts a build that just
+    /// finished. `None` in files from before it was recorded.
+    #[serde(default)]
+    pub busy_before: Option<f64>,
     /// The same after the run.
     pub load_after: Option<[f64; 3]>,
     /// Share of CPU time stolen by the hypervisor during the run (0..1).
@@ -76,8 +82,11 @@ pub const IPC_SYSCTLS: [&str; 13] = [
     "net.ipv4.tcp_wmem",
 ];
 
-/// Load average per CPU above which the machine counts as busy.
-const BUSY_LOAD_PER_CPU: f64 = 0.5;
+/// Share of CPU time busy before the run above which the machine counts as
+/// busy: a quarter (half a CPU of two) taken by something else.
+const BUSY_SHARE: f64 = 0.25;
+/// How long [`Environment::capture`] watches the CPUs for [`Environment::busy_before`].
+pub const BUSY_SAMPLE: std::time::Duration = std::time::Duration::from_millis(100);
 /// Share of CPU time stolen by the hypervisor above which figures are noisy.
 const NOISY_STEAL: f64 = 0.02;
 
@@ -104,6 +113,7 @@ impl Environment {
             git_commit: git_commit(),
             ipc_limits: ipc_limits(),
             load_before: load_average(),
+            busy_before: busy_share(BUSY_SAMPLE),
             load_after: None,
             steal_fraction: None,
             hostname: read_trimmed("/proc/sys/kernel/hostname").unwrap_or_else(|| "unknown".to_owned()),
@@ -136,13 +146,15 @@ impl Environment {
                 self.opt_level
             ));
         }
-        let cpus = self.cpus.len().max(1);
-        if let Some([one_minute, ..]) = self.load_before
-            && one_minute / cpus as f64 > BUSY_LOAD_PER_CPU
+        if let Some(busy) = self.busy_before
+            && busy > BUSY_SHARE
         {
             warnings.push(format!(
-                "the machine was busy before the run: 1-minute load average {one_minute:.2} on {cpus} CPU(s), \
-                 above {BUSY_LOAD_PER_CPU} per CPU"
+                "the machine was busy before the run: {:.0}% of {} CPU(s) in use over {} ms (above {:.0}%)",
+                busy * 100.0,
+                self.cpus.len().max(1),
+                BUSY_SAMPLE.as_millis(),
+                BUSY_SHARE * 100.0
             ));
         }
         if let Some(steal) = self.steal_fraction
@@ -159,6 +171,15 @@ impl Environment {
         }
         warnings
     }
+}
+
+/// The share of all CPUs' time spent busy over the next `window` (this
+/// thread sleeps through it); `None` when `/proc/stat` cannot be read or no
+/// tick passed.
+pub fn busy_share(window: std::time::Duration) -> Option<f64> {
+    let before = CpuTimes::read()?;
+    std::thread::sleep(window);
+    CpuTimes::read()?.busy_share_since(&before)
 }
 
 /// `/proc/loadavg`: the 1, 5 and 15 minute load averages.
@@ -220,6 +241,15 @@ impl CpuTimes {
     /// All jiffies counted.
     pub fn total(&self) -> u64 {
         [self.user, self.nice, self.system, self.idle, self.iowait, self.irq, self.softirq, self.steal].iter().sum()
+    }
+
+    /// Busy jiffies (neither idle nor waiting for I/O) over all jiffies
+    /// between `earlier` and `self` (0..1); `None` when no time passed or
+    /// the counters went backwards.
+    pub fn busy_share_since(&self, earlier: &CpuTimes) -> Option<f64> {
+        let total = self.total().checked_sub(earlier.total()).filter(|&t| t > 0)?;
+        let resting = (self.idle + self.iowait).checked_sub(earlier.idle + earlier.iowait)?;
+        Some(total.saturating_sub(resting) as f64 / total as f64)
     }
 
     /// Stolen jiffies over all jiffies between `earlier` and `self` (0..1);
@@ -328,6 +358,7 @@ mod tests {
         assert!(!env.virtualisation.is_empty());
         assert!(env.ipc_limits.contains_key("fs.pipe-max-size"), "{:?}", env.ipc_limits);
         assert!(env.load_before.is_some());
+        assert!(env.busy_before.is_some_and(|b| (0.0..=1.0).contains(&b)), "{:?}", env.busy_before);
         assert!(!env.hostname.is_empty());
     }
 
@@ -341,21 +372,25 @@ mod tests {
     }
 
     #[test]
-    fn warnings_name_load_steal_and_one_cpu() {
+    fn warnings_name_busy_cpus_steal_and_one_cpu() {
+        // A high load average alone (a build that just ended) is no warning.
         let quiet = Environment {
             opt_level: "3".into(),
             cpus: vec![0, 1],
-            load_before: Some([1.0, 0.0, 0.0]),
+            load_before: Some([1.9, 0.0, 0.0]),
+            busy_before: Some(0.25),
             steal_fraction: Some(0.02),
             ..Environment::default()
         };
         assert_eq!(quiet.warnings(), Vec::<String>::new());
 
-        let noisy =
-            Environment { cpus: vec![3], load_before: Some([0.6, 0.0, 0.0]), steal_fraction: Some(0.05), ..quiet };
+        let noisy = Environment { cpus: vec![3], busy_before: Some(0.6), steal_fraction: Some(0.05), ..quiet };
         let warnings = noisy.warnings();
         assert_eq!(warnings.len(), 3, "{warnings:?}");
-        assert!(warnings[0].starts_with("the machine was busy"), "{warnings:?}");
+        assert_eq!(
+            warnings[0], "the machine was busy before the run: 60% of 1 CPU(s) in use over 100 ms (above 25%)",
+            "{warnings:?}"
+        );
         assert!(warnings[1].contains("5.0%"), "{warnings:?}");
         assert_eq!(warnings[2], "one CPU: only same-core placements");
     }
@@ -368,6 +403,9 @@ mod tests {
         // 400 jiffies passed, 50 of them stolen.
         assert_eq!(later.steal_fraction_since(&earlier), Some(0.125));
         assert_eq!(earlier.steal_fraction_since(&earlier), None, "no time passed");
+        // 400 jiffies passed, 250 of them idle: 150 busy (user, stolen).
+        assert_eq!(later.busy_share_since(&earlier), Some(0.375));
+        assert_eq!(earlier.busy_share_since(&earlier), None, "no time passed");
         assert_eq!(earlier.steal_fraction_since(&later), None, "counters went backwards");
 
         let old_kernel = CpuTimes::parse("cpu 1 2 3 4\n").unwrap();

@@ -220,15 +220,13 @@ fn ablation_order(results: &scenarios::results::ResultsFile) -> String {
     let mut rows = Vec::new();
     let (mut in_order, mut tied, mut exceptions) = (0, 0, 0);
     for (placement, capacity, size) in &cells {
-        let figure = |design: &str| {
-            streams
-                .iter()
-                .find(|s| {
-                    s.transport == design && &s.placement == placement && &s.capacity == capacity && s.size == *size
-                })
-                .and_then(|s| s.msgs_per_s.as_ref())
+        let scenario = |design: &str| {
+            streams.iter().copied().find(|s| {
+                s.transport == design && &s.placement == placement && &s.capacity == capacity && s.size == *size
+            })
         };
-        let [Some(t), Some(p), Some(r)] = DESIGNS.map(figure) else { continue };
+        let designs = DESIGNS.map(scenario);
+        let [Some(t), Some(p), Some(r)] = designs.map(|s| s.and_then(|s| s.msgs_per_s.as_ref())) else { continue };
         let verdict = match order([t, p, r], capacity, placement == "same-core") {
             Steps::InOrder => {
                 in_order += 1;
@@ -236,7 +234,18 @@ fn ablation_order(results: &scenarios::results::ResultsFile) -> String {
             }
             Steps::WithinIntervals => {
                 tied += 1;
-                "in order within the 95% intervals".to_owned()
+                // Intervals wide enough to hold a step out of order are
+                // worth a reason where the trials give one.
+                let unsteady: Vec<String> = designs
+                    .iter()
+                    .flatten()
+                    .filter_map(|s| s.unstable.as_ref().map(|why| format!("{} unstable ({why})", s.transport)))
+                    .collect();
+                if unsteady.is_empty() {
+                    "in order within the 95% intervals".to_owned()
+                } else {
+                    format!("in order within the 95% intervals, which are wide: {}", unsteady.join("; "))
+                }
             }
             Steps::Exception(why) => {
                 exceptions += 1;

@@ -201,6 +201,13 @@ pub fn environment(inputs: &[Input]) -> String {
             ("compiler", e.rustc.clone()),
             ("build", format!("{}, opt-level {}, debug assertions {}", e.profile, e.opt_level, e.debug_assertions)),
             ("git commit", opt(&e.git_commit)),
+            (
+                "CPUs busy before the run",
+                e.busy_before.map_or_else(
+                    || na("not recorded"),
+                    |b| format!("{:.0}% over {} ms", b * 100.0, bench_core::environment::BUSY_SAMPLE.as_millis()),
+                ),
+            ),
             ("load before (1/5/15 min)", load(&e.load_before)),
             ("load after (1/5/15 min)", load(&e.load_after)),
             (
