@@ -150,6 +150,7 @@ fn every_pattern_writes_schema_results_with_clean_integrity() {
         ("shm-ring", "bounded:64", "pingpong", 8),
         // Each side's rendezvous send waits for the other to take its message.
         ("shm-ring", "rendezvous", "pingpong", 64),
+        ("pipe", "rendezvous", "pingpong", 64),
         ("sysv-mq", "bounded:8", "rate:2000", 128),
         ("crossbeam", "unbounded", "stream", 64),
         ("unix-stream", "rendezvous", "stream", 4096),

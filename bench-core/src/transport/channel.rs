@@ -390,6 +390,8 @@ pub struct Sender {
     /// Every message is exactly `max` bytes.
     fixed: bool,
     bounded: bool,
+    /// Rendezvous, by the kernel object itself or by acknowledgements.
+    rendezvous: bool,
     stats: SendStats,
 }
 
@@ -401,7 +403,22 @@ impl Sender {
             _ => Mode::Direct,
         };
         let bounded = matches!(spec.capacity, Capacity::Bounded(_));
-        Self { raw, mode, max: spec.message_size, fixed: spec.fixed_size, bounded, stats: SendStats::default() }
+        let rendezvous = spec.capacity == Capacity::Rendezvous;
+        Self {
+            raw,
+            mode,
+            max: spec.message_size,
+            fixed: spec.fixed_size,
+            bounded,
+            rendezvous,
+            stats: SendStats::default(),
+        }
+    }
+
+    /// Whether [`send`](Self::send) returns only once the receiver has
+    /// taken the message (the rendezvous capacity mode).
+    pub fn waits_for_receipt(&self) -> bool {
+        self.rendezvous
     }
 
     /// Send one message as the capacity mode says: wait while a bounded

@@ -33,6 +33,13 @@ pub trait MessageSink {
     /// Deliver anything queued and mark the clean end; messages the sender
     /// had to queue on its own side (unbounded kernel transports).
     fn finish(self) -> Result<u64, TransportError>;
+    /// Whether a send returns only once the receiver has taken the message
+    /// (rendezvous). A side that answers a message while still holding it
+    /// must not send on such an end: it would wait for a peer that waits
+    /// for it. By default not.
+    fn waits_for_receipt(&self) -> bool {
+        false
+    }
 }
 
 /// The receiving end.
@@ -55,6 +62,10 @@ impl MessageSink for Sender {
 
     fn finish(self) -> Result<u64, TransportError> {
         Ok(Sender::finish(self)?.spilled)
+    }
+
+    fn waits_for_receipt(&self) -> bool {
+        Sender::waits_for_receipt(self)
     }
 }
 
@@ -115,6 +126,10 @@ impl MessageSink for Producer {
         // then sees `Disconnected`.
         drop(self);
         Ok(0)
+    }
+
+    fn waits_for_receipt(&self) -> bool {
+        self.capacity() == crate::ring::Capacity::Rendezvous
     }
 }
 
