@@ -141,6 +141,7 @@ pub fn run(spec: &RunSpec) -> Result<RunReport, RunError> {
         cores: spec.cores,
         allowed: allowed.clone(),
         timeout_ms: TRANSPORT_TIMEOUT.as_millis() as u64,
+        supervisor: std::process::id(),
     };
     let (events_tx, events) = mpsc::channel();
     if spec.kind.is_threads() {

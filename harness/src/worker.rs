@@ -73,6 +73,10 @@ pub struct Job {
     pub allowed: Vec<usize>,
     /// Deadline for any single wait inside a transport, ms.
     pub timeout_ms: u64,
+    /// The supervisor's pid: the worker's parent for as long as it lives.
+    /// Not "a parent other than 1": in a new pid namespace (a container
+    /// without an init) the supervisor itself may be pid 1.
+    pub supervisor: u32,
 }
 
 /// What a worker prints at the end: one report per side it played
@@ -104,10 +108,12 @@ pub fn serve_if_requested() {
 fn serve(job: &str) -> Result<WorkerResult> {
     // Die with the supervisor, even if it is killed outright.
     rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL)).ok();
-    if rustix::process::getppid().is_none_or(|p| p.as_raw_nonzero().get() == 1) {
+    let job: Job = serde_json::from_str(job).context("unreadable job")?;
+    // Set after the death signal: a supervisor that died before it was
+    // set has left this worker to another parent, which this catches.
+    if rustix::process::getppid().is_none_or(|p| p.as_raw_nonzero().get() as u32 != job.supervisor) {
         bail!("the supervisor is gone");
     }
-    let job: Job = serde_json::from_str(job).context("unreadable job")?;
     let kind: TransportKind = job.transport.parse()?;
     let pattern: Pattern = job.pattern.parse()?;
     let share_core = job.cores[0] == job.cores[1];

@@ -426,3 +426,30 @@ fn all_quick_measures_every_transport_in_every_capacity_mode() {
     }
     assert!(stdout.contains(&out.join("results.json").display().to_string()), "the results path is printed");
 }
+
+/// Inside a new pid namespace with no init of its own (as `docker run`
+/// without `--init` gives), the harness is pid 1 and a worker's parent is
+/// pid 1: that must not read as "the supervisor is gone".
+#[test]
+fn a_run_in_a_new_pid_namespace_measures_normally() {
+    let _serial = serial();
+    let probe = Command::new("unshare").args(["-Urpf", "--mount-proc", "true"]).output();
+    if !probe.as_ref().is_ok_and(|o| o.status.success()) {
+        println!("skipped: `unshare -Urpf --mount-proc` is not available here ({probe:?})");
+        return;
+    }
+    let (_dir, out) = out_dir("pidns");
+    let output = Command::new("unshare")
+        .args(["-Urpf", "--mount-proc", env!("CARGO_BIN_EXE_harness")])
+        .args(["run", "--transport", "pipe", "--capacity", "bounded:8", "--size", "8", "--pattern", "stream"])
+        .args(["--trials", "3", "--duration", "20ms", "--out"])
+        .arg(&out)
+        .output()
+        .expect("run harness in a pid namespace");
+    let what = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{what}");
+    let file = read(&out);
+    let [s] = file.scenarios.as_slice() else { panic!("one scenario expected: {what}") };
+    assert!(matches!(s.status, Status::Ok | Status::FewTrials), "{:?} {:?}", s.status, s.reason);
+    assert!(s.integrity.is_clean() && s.integrity.sent > 0, "{:?}", s.integrity);
+}
