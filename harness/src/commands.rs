@@ -39,6 +39,8 @@ impl Outcome {
 
 /// Run `command`.
 pub fn run(command: Command) -> Result<Outcome> {
+    // Settings from the environment are input too: refused here, once.
+    crate::supervisor::deadline_base_from_env().map_err(BadInput)?;
     match command {
         Command::All { quick, out, filters, wait, trials, gate } => {
             let available = available_placements();

@@ -76,10 +76,30 @@ impl RunSpec {
 }
 
 /// The fixed part of every deadline, also the time workers have to open
-/// their ends: 20 s, or `RINGSIDE_DEADLINE_BASE_S`.
+/// their ends: 20 s, or `RINGSIDE_DEADLINE_BASE_S` (checked at the start
+/// of a command by [`deadline_base_from_env`]).
 fn deadline_base() -> Duration {
-    let secs = std::env::var("RINGSIDE_DEADLINE_BASE_S").ok().and_then(|s| s.parse().ok()).unwrap_or(20.0);
-    Duration::from_secs_f64(secs)
+    deadline_base_from_env().unwrap_or(DEFAULT_DEADLINE_BASE)
+}
+
+/// [`deadline_base`] when `RINGSIDE_DEADLINE_BASE_S` is unset.
+const DEFAULT_DEADLINE_BASE: Duration = Duration::from_secs(20);
+/// The range `RINGSIDE_DEADLINE_BASE_S` may take, seconds.
+const DEADLINE_BASE_RANGE: std::ops::RangeInclusive<f64> = 0.1..=3600.0;
+
+/// `RINGSIDE_DEADLINE_BASE_S`, or the default when unset; why not, when
+/// it is set to anything but a number of seconds in [`DEADLINE_BASE_RANGE`].
+pub fn deadline_base_from_env() -> Result<Duration, String> {
+    let Some(value) = std::env::var_os("RINGSIDE_DEADLINE_BASE_S") else { return Ok(DEFAULT_DEADLINE_BASE) };
+    let text = value.to_string_lossy();
+    match text.trim().parse::<f64>() {
+        Ok(secs) if DEADLINE_BASE_RANGE.contains(&secs) => Ok(Duration::from_secs_f64(secs)),
+        _ => Err(format!(
+            "RINGSIDE_DEADLINE_BASE_S={text:?}: must be a number of seconds from {} to {}",
+            DEADLINE_BASE_RANGE.start(),
+            DEADLINE_BASE_RANGE.end()
+        )),
+    }
 }
 
 /// Both sides' reports.

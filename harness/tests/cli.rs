@@ -17,6 +17,24 @@ fn bad_input_is_one_line_and_status_2() {
     }
 }
 
+/// A setting from the environment is input like any other: a deadline
+/// base that is not a number of seconds in range is refused in one line
+/// (a negative one used to panic turning it into a duration).
+#[test]
+fn a_bad_deadline_base_in_the_environment_is_one_line_and_status_2() {
+    for value in ["-1", "abc", "nan", "inf", "0", "1e9", ""] {
+        let out = Command::new(env!("CARGO_BIN_EXE_harness"))
+            .args(["run", "--transport", "pipe", "--capacity", "bounded:8", "--size", "8", "--pattern", "stream"])
+            .env("RINGSIDE_DEADLINE_BASE_S", value)
+            .output()
+            .expect("run harness");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{value:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{value:?}: {err}");
+        assert!(err.starts_with("harness: RINGSIDE_DEADLINE_BASE_S="), "{value:?}: {err}");
+    }
+}
+
 #[test]
 fn transports_lists_every_transport_with_its_link() {
     let out = harness(&["transports", "--capacity", "bounded:4", "--size", "32"]);
