@@ -182,6 +182,18 @@ pub fn busy_share(window: std::time::Duration) -> Option<f64> {
     CpuTimes::read()?.busy_share_since(&before)
 }
 
+/// `MemAvailable` of `/proc/meminfo`, bytes: what can be allocated now
+/// without swapping; `None` where it cannot be read.
+pub fn memory_available() -> Option<u64> {
+    parse_memory_available(&fs::read_to_string("/proc/meminfo").ok()?)
+}
+
+fn parse_memory_available(meminfo: &str) -> Option<u64> {
+    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
+}
+
 /// `/proc/loadavg`: the 1, 5 and 15 minute load averages.
 pub fn load_average() -> Option<[f64; 3]> {
     parse_load_average(&fs::read_to_string("/proc/loadavg").ok()?)
@@ -423,5 +435,8 @@ mod tests {
         assert_eq!(virtualisation(&["fpu"]), "none");
         assert_eq!(parse_load_average("0.43 0.56 0.26 2/86 5320\n"), Some([0.43, 0.56, 0.26]));
         assert_eq!(parse_load_average("0.43 0.56"), None);
+        assert_eq!(parse_memory_available("MemTotal: 8 kB\nMemAvailable:    2048 kB\n"), Some(2 << 20));
+        assert_eq!(parse_memory_available("MemTotal: 8 kB\n"), None);
+        assert!(memory_available().is_some_and(|b| b > 0));
     }
 }

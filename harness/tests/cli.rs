@@ -215,3 +215,26 @@ fn list_shows_placements_and_every_transport_and_capacity_mode_of_quick() {
         }
     }
 }
+
+/// A capacity whose buffer the machine cannot hold is refused in one line
+/// before anything is allocated (crossbeam's panicked on an overflow, or
+/// aborted the harness allocating terabytes).
+#[test]
+fn a_capacity_the_machine_cannot_hold_is_one_line_and_status_2() {
+    for (transport, capacity) in [
+        ("crossbeam", "bounded:18446744073709551615"),
+        ("crossbeam", "bounded:100000000000"),
+        ("crossbeam", "bounded:1000000000"),
+        ("shm-ring", "bounded:1000000000"),
+        ("shm-ring", "bounded:18446744073709551615"),
+    ] {
+        let out =
+            harness(&["run", "--transport", transport, "--capacity", capacity, "--size", "8", "--pattern", "stream"]);
+        let err = String::from_utf8(out.stderr).unwrap();
+        let what = format!("{transport} {capacity}: {err}");
+        assert_eq!(out.status.code(), Some(2), "{what}");
+        let lines: Vec<&str> = err.lines().filter(|l| !l.starts_with("warning:")).collect();
+        assert_eq!(lines.len(), 1, "{what}");
+        assert!(lines[0].starts_with("harness: ") && lines[0].contains("cannot run"), "{what}");
+    }
+}

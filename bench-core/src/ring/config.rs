@@ -129,6 +129,12 @@ impl RingConfig {
         per_block(self.variant, self.fixed_size, self.slot_size)
     }
 
+    /// Bytes of the (first) shared-memory segment a ring of this config
+    /// maps: header and slots.
+    pub fn segment_bytes(&self) -> Result<usize, super::RingError> {
+        Ok(super::layout::Geometry::for_config(self)?.segment_len())
+    }
+
     /// Set the deadline of a single wait.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;

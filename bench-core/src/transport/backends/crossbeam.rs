@@ -15,6 +15,7 @@ use crossbeam_channel::{RecvTimeoutError, SendTimeoutError, TrySendError};
 use crate::ring::Capacity;
 use crate::transport::TransportError;
 use crate::transport::backend::{Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source};
+use crate::transport::backends::check_buffer_memory;
 
 pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native_modes: true };
 
@@ -54,6 +55,12 @@ struct Ends {
 }
 
 fn create(spec: &OneWaySpec) -> Result<Created, TransportError> {
+    if let Capacity::Bounded(n) = spec.capacity {
+        // `bounded(n)` allocates its n slots (a stamp and an item each) at
+        // once; a capacity the machine cannot hold would abort the process.
+        let slot = std::mem::size_of::<Item>() + std::mem::size_of::<usize>();
+        check_buffer_memory(&format!("crossbeam bounded:{n} ({slot}-byte slots)"), n as u128 * slot as u128)?;
+    }
     let (tx, rx) = match spec.capacity {
         Capacity::Rendezvous => crossbeam_channel::bounded(0),
         Capacity::Bounded(n) => crossbeam_channel::bounded(n),

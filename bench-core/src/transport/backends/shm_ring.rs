@@ -9,6 +9,7 @@
 use crate::ring::{Capacity, Consumer, Producer, RecvError, RingConfig, SendError, SharedRing};
 use crate::transport::TransportError;
 use crate::transport::backend::{Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source};
+use crate::transport::backends::check_buffer_memory;
 use crate::transport::objects::IpcObject;
 
 pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native_modes: true };
@@ -23,7 +24,12 @@ fn config(spec: &OneWaySpec) -> RingConfig {
 }
 
 fn create(spec: &OneWaySpec) -> Result<Created, TransportError> {
-    let ring = SharedRing::create(&config(spec))?;
+    let config = config(spec);
+    // The segment is sized up front and its pages are touched as the ring
+    // is used: one the machine cannot hold would fill /dev/shm or memory.
+    let bytes = config.segment_bytes()?;
+    check_buffer_memory(&format!("shm-ring {} of {}-byte messages", spec.capacity, spec.message_size), bytes as u128)?;
+    let ring = SharedRing::create(&config)?;
     let mut created = Created::default();
     created.objects.add(IpcObject::ShmName(ring.name().to_owned()));
     created.params.insert("name".into(), ring.name().to_owned());
