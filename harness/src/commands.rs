@@ -2,6 +2,7 @@
 //! returned as [`BadInput`] (exit status 2); otherwise the [`Outcome`]
 //! says how it went (exit status 0, 1 or 3).
 
+use crate::terminal::say;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -171,21 +172,21 @@ fn report(files: &[PathBuf], out: Option<PathBuf>) -> Result<bool> {
     let inputs = reports::load_inputs(files).map_err(|e| BadInput(e.to_string()))?;
     let path = out.unwrap_or_else(|| report::default_path(&files[0]));
     report::write(&inputs, &path)?;
-    println!("{}", path.display());
+    say!("{}", path.display());
     Ok(true)
 }
 
 fn list(suite: &Suite) {
     let topology = Topology::detect();
-    println!("placements on this machine:");
+    say!("placements on this machine:");
     for (p, pair) in topology.placements() {
         match pair {
-            Ok((a, b)) => println!("  {:<13} cores {a},{b}", p.name()),
-            Err(why) => println!("  {:<13} unavailable: {why}", p.name()),
+            Ok((a, b)) => say!("  {:<13} cores {a},{b}", p.name()),
+            Err(why) => say!("  {:<13} unavailable: {why}", p.name()),
         }
     }
     let ms = suite.trial_ms;
-    println!(
+    say!(
         "\nsuite {}: {} scenarios, {} rounds of one trial each ({} ms stream, {} ms pingpong, {} ms rate) after {} \
          warm-up",
         suite.name,
@@ -197,7 +198,7 @@ fn list(suite: &Suite) {
         suite.warmup_trials
     );
     for s in &suite.scenarios {
-        println!("  {}", s.id());
+        say!("  {}", s.id());
     }
 }
 
@@ -217,17 +218,17 @@ fn floor(cores: Option<[usize; 2]>, placement: Option<Placement>) -> Result<bool
             for (p, pair) in topology.placements() {
                 match pair {
                     Ok((a, b)) => pairs.push((p.name().into(), [a, b])),
-                    Err(why) => println!("{:<13} unavailable: {why}", p.name()),
+                    Err(why) => say!("{:<13} unavailable: {why}", p.name()),
                 }
             }
         }
     }
-    println!("clock read (CLOCK_MONOTONIC)      {:.1} ns", bench_core::workload::clock::read_cost_ns());
+    say!("clock read (CLOCK_MONOTONIC)      {:.1} ns", bench_core::workload::clock::read_cost_ns());
     for (name, c) in pairs {
         let f = measure_floor(&name, c).context("measuring the floor")?;
         let rel = topology.relation(c[0], c[1]).map_or("?", |p| p.name());
         match f.cache_line_rtt {
-            Some(e) => println!(
+            Some(e) => say!(
                 "{name:<13} cores {},{} ({rel}): cache-line round trip p50 {} [95% {} - {}], copy {}B/s",
                 c[0],
                 c[1],
@@ -236,7 +237,7 @@ fn floor(cores: Option<[usize; 2]>, placement: Option<Placement>) -> Result<bool
                 duration_ns(e.high),
                 si(f.copy_bytes_per_s)
             ),
-            None => println!(
+            None => say!(
                 "{name:<13} cores {},{} ({rel}): one core, no cache-line transfer; copy {}B/s",
                 c[0],
                 c[1],
@@ -249,8 +250,8 @@ fn floor(cores: Option<[usize; 2]>, placement: Option<Placement>) -> Result<bool
 
 /// One line per transport: its link, and what the capacity asked for becomes.
 fn transports(capacity: Capacity, size: usize) {
-    println!("{capacity}, {size}-byte messages");
-    println!("{:<18} {:<9} {:<10} {:>9}  how", "transport", "link", "ends", "realised");
+    say!("{capacity}, {size}-byte messages");
+    say!("{:<18} {:<9} {:<10} {:>9}  how", "transport", "link", "ends", "realised");
     for kind in TransportKind::ALL {
         let ends = if kind.is_threads() { "threads" } else { "processes" };
         let (realised, how) = match Channel::create(&ChannelSpec::new(kind, capacity, size)) {
@@ -260,7 +261,7 @@ fn transports(capacity: Capacity, size: usize) {
             }
             Err(e) => ("refused".to_owned(), e.to_string()),
         };
-        println!("{:<18} {:<9} {:<10} {:>9}  {how}", kind.name(), kind.link().to_string(), ends, realised);
+        say!("{:<18} {:<9} {:<10} {:>9}  {how}", kind.name(), kind.link().to_string(), ends, realised);
     }
 }
 
@@ -268,16 +269,16 @@ fn transports(capacity: Capacity, size: usize) {
 fn clean(dry_run: bool) -> Result<bool> {
     let found = sweep_leftovers(dry_run);
     if found.is_empty() {
-        println!("no leftovers of dead ringside runs");
+        say!("no leftovers of dead ringside runs");
     }
     let mut failed = 0;
     for (object, result) in &found {
         match (dry_run, result) {
-            (true, _) => println!("would remove {object}"),
-            (false, Ok(())) => println!("removed {object}"),
+            (true, _) => say!("would remove {object}"),
+            (false, Ok(())) => say!("removed {object}"),
             (false, Err(e)) => {
                 failed += 1;
-                println!("could not remove {object}: {e}");
+                say!("could not remove {object}: {e}");
             }
         }
     }

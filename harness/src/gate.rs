@@ -8,6 +8,7 @@
 //! measuring). The baseline is read before the run, so `--baseline main
 //! --save-baseline main` compares with the old one and then replaces it.
 
+use crate::terminal::{say, say_part};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -78,16 +79,16 @@ impl RunGate {
         let mut passes = true;
         if let Some(base) = &self.baseline {
             let comparison = Comparison::new(base, &run, &self.settings);
-            println!("\n{}", reports::comparison::terminal(&comparison, false).trim_end());
+            say!("\n{}", reports::comparison::terminal(&comparison, false).trim_end());
             let page = dir.join(COMPARISON_PAGE);
             report::write_page(&reports::comparison::html(&comparison), &page)?;
-            println!("comparison: {}", page.display());
+            say!("comparison: {}", page.display());
             write_markdown(self.markdown.as_deref(), &comparison)?;
             passes = comparison.passes();
         }
         if let Some(name) = &self.save_as {
             let saved = self.store.save(name, &json)?;
-            println!("baseline {name} saved: {}", saved.display());
+            say!("baseline {name} saved: {}", saved.display());
         }
         Ok(passes)
     }
@@ -110,13 +111,13 @@ pub fn compare(args: &CompareArgs) -> Result<bool> {
     } else {
         Comparison::new(&base, &new, &settings)
     };
-    print!("{}", reports::comparison::terminal(&comparison, args.all_rows));
+    say_part!("{}", reports::comparison::terminal(&comparison, args.all_rows));
     if let Some(path) = save_noise {
-        println!("noise profile: {}", path.display());
+        say!("noise profile: {}", path.display());
     }
     if let Some(path) = &args.report {
         report::write_page(&reports::comparison::html(&comparison), path)?;
-        println!("comparison: {}", path.display());
+        say!("comparison: {}", path.display());
     }
     write_markdown(args.judge.markdown.as_deref(), &comparison)?;
     write_exports(&exports, &new)?;
@@ -144,7 +145,7 @@ fn exports(args: &[String]) -> Result<Vec<(Format, PathBuf)>> {
 fn write_exports(exports: &[(Format, PathBuf)], side: &Side) -> Result<()> {
     for (format, path) in exports {
         for file in export(*format, side, path).with_context(|| format!("exporting {}", format.name()))? {
-            println!("{}: {}", format.name(), file.display());
+            say!("{}: {}", format.name(), file.display());
         }
     }
     Ok(())
@@ -154,7 +155,7 @@ fn write_markdown(path: Option<&Path>, comparison: &Comparison) -> Result<()> {
     if let Some(path) = path {
         std::fs::write(path, reports::comparison::markdown(comparison))
             .with_context(|| format!("{}: cannot write the markdown summary", path.display()))?;
-        println!("markdown: {}", path.display());
+        say!("markdown: {}", path.display());
     }
     Ok(())
 }

@@ -20,9 +20,11 @@ mod scheduler;
 mod session;
 mod summary;
 mod supervisor;
+mod terminal;
 mod worker;
 
 use clap::Parser;
+use terminal::tell;
 
 fn main() {
     worker::serve_if_requested();
@@ -37,7 +39,7 @@ fn main() {
             let text = e.render().to_string();
             let what: Vec<&str> = text.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
             let line = if what.is_empty() { "bad arguments".to_owned() } else { what.join(" ") };
-            eprintln!("harness: {}", line.trim_start_matches("error: "));
+            tell!("harness: {}", line.trim_start_matches("error: "));
             std::process::exit(2);
         }
         Err(e) => e.exit(), // --help, --version
@@ -45,19 +47,19 @@ fn main() {
     match commands::run(cli.command) {
         Ok(commands::Outcome::Done) => {}
         Ok(commands::Outcome::ScenarioFailed) => {
-            eprintln!("harness: at least one scenario failed (see the table above)");
+            tell!("harness: at least one scenario failed (see the table above)");
             std::process::exit(1);
         }
         Ok(commands::Outcome::Regressed) => {
-            eprintln!("harness: the regression gate failed (see the regressions above)");
+            tell!("harness: the regression gate failed (see the regressions above)");
             std::process::exit(3);
         }
         Err(e) if e.downcast_ref::<session::BadInput>().is_some() => {
-            eprintln!("harness: {e}");
+            tell!("harness: {e}");
             std::process::exit(2);
         }
         Err(e) => {
-            eprintln!("harness: {e:#}");
+            tell!("harness: {e:#}");
             std::process::exit(1);
         }
     }

@@ -2,6 +2,7 @@
 //! when stderr is a terminal; otherwise (CI logs, pipes) one plain line per
 //! round, saying how long it took and which states the machine was in.
 
+use crate::terminal::tell;
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
@@ -31,7 +32,7 @@ impl Progress {
         let estimate: Duration =
             measured.iter().map(|m| (m.spec.run + TRIAL_OVERHEAD) * schedule.rounds + warmup).sum();
         let measured = measured.len();
-        eprintln!(
+        tell!(
             "{} scenarios ({measured} measured): {} rounds of one trial each ({} ms stream, {} ms pingpong, {} ms \
              rate; +{} warm-up), in a new order each round (seed {}): about {:.0} s",
             suite.scenarios.len(),
@@ -101,7 +102,7 @@ impl Progress {
     fn say(&self, line: String) {
         match &self.bar {
             Some(bar) => bar.println(line),
-            None => eprintln!("{line}"),
+            None => tell!("{line}"),
         }
     }
 

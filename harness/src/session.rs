@@ -5,6 +5,7 @@
 //! finished run also writes `report.html` (see `report.rs`) and prints the
 //! verdict.
 
+use crate::terminal::{say, tell};
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -149,7 +150,7 @@ pub fn run_suite(suite: &Suite, out: &Path, seed: Option<u64>) -> Result<bool> {
     for (s, cores) in &placed {
         if let Ok(cores) = cores {
             if !floors.contains_key(cores) {
-                eprintln!("measuring the floor on cores {} and {} ...", cores[0], cores[1]);
+                tell!("measuring the floor on cores {} and {} ...", cores[0], cores[1]);
                 floors.insert(*cores, measure_floor(&s.placement.to_string(), *cores)?);
             }
         }
@@ -258,13 +259,13 @@ pub fn run_suite(suite: &Suite, out: &Path, seed: Option<u64>) -> Result<bool> {
     let json = out.join("results.json");
     let report_path = out.join(report::FILE_NAME);
     let report = reports::load_inputs(std::slice::from_ref(&json)).map_err(anyhow::Error::new).and_then(|inputs| {
-        println!("\n{}", reports::verdict_table(&inputs).trim_end());
+        say!("\n{}", reports::verdict_table(&inputs).trim_end());
         report::write(&inputs, &report_path)
     });
-    println!("\nresults: {}", json.display());
-    println!("         {}", out.join("results.csv").display());
+    say!("\nresults: {}", json.display());
+    say!("         {}", out.join("results.csv").display());
     match report {
-        Ok(()) => println!("report:  {}", report_path.display()),
+        Ok(()) => say!("report:  {}", report_path.display()),
         Err(e) => return Err(e.context(format!("the report was not written (results kept in {})", out.display()))),
     }
     Ok(!any_failed)

@@ -5,6 +5,7 @@
 //! explicitly has a row of its own, `shm-ring (block)`, beside the
 //! transport's `auto` row.
 
+use crate::terminal::{say, say_part};
 use std::collections::{BTreeMap, BTreeSet};
 
 use bench_core::transport::TransportKind;
@@ -39,10 +40,10 @@ pub fn percentile(ns: Option<f64>) -> String {
 /// Print the end-of-run tables.
 pub fn print(file: &ResultsFile) {
     if !file.valid {
-        println!("\n!! INVALID: measured with an unoptimised build; do not quote these figures");
+        say!("\n!! INVALID: measured with an unoptimised build; do not quote these figures");
     }
     for w in &file.warnings {
-        println!("warning: {w}");
+        say!("warning: {w}");
     }
     if file.scenarios.len() == 1 {
         return single(&file.scenarios[0]);
@@ -61,16 +62,16 @@ pub fn print(file: &ResultsFile) {
     trials_summary(file);
     let unstable: Vec<&ScenarioResult> = file.scenarios.iter().filter(|s| s.unstable.is_some()).collect();
     if !unstable.is_empty() {
-        println!("\nunstable (~ above; the figure is printed, the gate never judges it) ({}):", unstable.len());
+        say!("\nunstable (~ above; the figure is printed, the gate never judges it) ({}):", unstable.len());
         for s in unstable {
-            println!("  {:<48} {}", s.id, s.unstable.as_deref().unwrap_or(""));
+            say!("  {:<48} {}", s.id, s.unstable.as_deref().unwrap_or(""));
         }
     }
     let bad: Vec<&ScenarioResult> = file.scenarios.iter().filter(|s| s.status != Status::Ok).collect();
     if !bad.is_empty() {
-        println!("\nnot measured cleanly ({}):", bad.len());
+        say!("\nnot measured cleanly ({}):", bad.len());
         for s in bad {
-            println!("  {:<11} {:<48} {}", s.status.name(), s.id, s.reason.as_deref().unwrap_or(""));
+            say!("  {:<11} {:<48} {}", s.status.name(), s.id, s.reason.as_deref().unwrap_or(""));
         }
     }
 }
@@ -92,10 +93,13 @@ fn trials_summary(file: &ResultsFile) {
     let (used, set_aside): (u32, u32) =
         file.scenarios.iter().fold((0, 0), |(u, a), s| (u + s.selection.used, a + s.selection.set_aside));
     let m = &file.method;
-    println!(
+    say!(
         "\ntrials: {} rounds (seed {}); {} trials used, {} set aside (they ran while the machine was in another \
          state, see results.json)",
-        m.rounds, m.seed, used, set_aside
+        m.rounds,
+        m.seed,
+        used,
+        set_aside
     );
     for pair in &file.machine {
         let total: usize = pair.states.iter().map(|s| s.probes).sum();
@@ -108,7 +112,7 @@ fn trials_summary(file: &ResultsFile) {
                 format!("{}: {:.0}% of probes{mark}", s.label(), 100.0 * s.probes as f64 / total.max(1) as f64)
             })
             .collect();
-        println!("machine states on cores {},{}: {}", pair.cores[0], pair.cores[1], states.join("; "));
+        say!("machine states on cores {},{}: {}", pair.cores[0], pair.cores[1], states.join("; "));
     }
 }
 
@@ -124,21 +128,21 @@ fn stream_table(file: &ResultsFile) {
         }
     }
     columns.sort_by_key(|(cap, place)| (capacity_order(cap), place.clone()));
-    println!("\nstream throughput, {size}-byte messages, msgs/s (median of the trials used; ~ unstable)");
+    say!("\nstream throughput, {size}-byte messages, msgs/s (median of the trials used; ~ unstable)");
     let names = row_names(&rows);
     let width = name_width(&names);
-    print!("{:<width$}", "transport");
+    say_part!("{:<width$}", "transport");
     for (cap, place) in &columns {
-        print!(" {:>24}", format!("{cap} {place}"));
+        say_part!(" {:>24}", format!("{cap} {place}"));
     }
-    println!();
+    say!();
     for t in names {
-        print!("{t:<width$}");
+        say_part!("{t:<width$}");
         for (cap, place) in &columns {
             let cell = rows.iter().find(|r| row_name(r) == t && &r.capacity == cap && &r.placement == place);
-            print!(" {:>24}", cell.map_or("".into(), |r| stream_cell(r)));
+            say_part!(" {:>24}", cell.map_or("".into(), |r| stream_cell(r)));
         }
-        println!();
+        say!();
     }
 }
 
@@ -163,16 +167,16 @@ fn latency_table(file: &ResultsFile, pattern: &str, title: &str) {
             places.push(r.placement.clone());
         }
     }
-    println!("\n{title}, {size}-byte messages");
+    say!("\n{title}, {size}-byte messages");
     let names = row_names(&rows);
     let width = name_width(&names);
-    print!("{:<width$}", "transport");
+    say_part!("{:<width$}", "transport");
     for p in &places {
-        print!(" {p:>26}");
+        say_part!(" {p:>26}");
     }
-    println!();
+    say!();
     for t in names {
-        print!("{t:<width$}");
+        say_part!("{t:<width$}");
         for p in &places {
             let cell = rows.iter().find(|r| row_name(r) == t && &r.placement == p);
             let text = match cell {
@@ -191,9 +195,9 @@ fn latency_table(file: &ResultsFile, pattern: &str, title: &str) {
                 },
                 None => String::new(),
             };
-            print!(" {text:>26}");
+            say_part!(" {text:>26}");
         }
-        println!();
+        say!();
     }
 }
 
@@ -248,23 +252,19 @@ fn capacity_order(cap: &str) -> (u8, usize) {
 
 /// Everything about one scenario (`harness run`).
 fn single(r: &ScenarioResult) {
-    println!("\n{}", r.id);
-    println!(
-        "  status          {}{}",
-        r.status.name(),
-        r.reason.as_deref().map(|x| format!(": {x}")).unwrap_or_default()
-    );
+    say!("\n{}", r.id);
+    say!("  status          {}{}", r.status.name(), r.reason.as_deref().map(|x| format!(": {x}")).unwrap_or_default());
     if let (Some(cores), Some(rel)) = (r.cores, &r.relation) {
-        println!("  cores           {} -> {} ({rel})", cores[0], cores[1]);
+        say!("  cores           {} -> {} ({rel})", cores[0], cores[1]);
     }
     let realised = match r.realised_capacity {
         Some(n) => n.to_string(),
         None => "-".into(),
     };
-    println!("  capacity        {} (realised {realised}; {})", r.capacity, r.realised_detail);
-    println!("  wait            {}", wait_line(r));
+    say!("  capacity        {} (realised {realised}; {})", r.capacity, r.realised_detail);
+    say!("  wait            {}", wait_line(r));
     if let (Some(m), Some(b)) = (r.msgs_per_s, r.bytes_per_s) {
-        println!(
+        say!(
             "  throughput      {}msgs/s [95% {} - {}], {}B/s",
             si(m.median),
             si(m.low).trim_end(),
@@ -274,7 +274,7 @@ fn single(r: &ScenarioResult) {
     }
     if let Some(l) = &r.latency {
         let m = &l.merged;
-        println!(
+        say!(
             "  {:<15} p50 {}  p90 {}  p99 {}  p99.9 {}  p99.99 {}  max {}  mean {}  ({} samples)",
             l.kind,
             percentile(m.p50),
@@ -288,7 +288,7 @@ fn single(r: &ScenarioResult) {
         );
     }
     if let Some(c) = &r.cpu {
-        println!(
+        say!(
             "  cpu per 1M msgs producer {:.3} s, consumer {:.3} s (switches: producer {}+{}, consumer {}+{} vol+invol)",
             c.producer_s_per_million,
             c.consumer_s_per_million,
@@ -299,15 +299,20 @@ fn single(r: &ScenarioResult) {
         );
     }
     let i = &r.integrity;
-    println!(
+    say!(
         "  integrity       sent {} received {} lost {} duplicated {} reordered {} corrupted {}",
-        i.sent, i.received, i.lost, i.duplicated, i.reordered, i.corrupted
+        i.sent,
+        i.received,
+        i.lost,
+        i.duplicated,
+        i.reordered,
+        i.corrupted
     );
     if let Some(f) = &r.floor {
-        println!("  floor           {:.2}x ({})", f.ratio, f.metric);
+        say!("  floor           {:.2}x ({})", f.ratio, f.metric);
     }
     if let Some(rate) = &r.rate {
-        println!(
+        say!(
             "  rate            target {} msgs/s, sent {:.0} msgs/s, sends up to {} late{}",
             rate.target,
             rate.achieved,
@@ -315,14 +320,14 @@ fn single(r: &ScenarioResult) {
             if rate.sustained { "" } else { " (NOT sustained)" }
         );
     }
-    println!(
+    say!(
         "  trials          {} used, {} set aside{}",
         r.selection.used,
         r.selection.set_aside,
         r.selection.state.as_deref().map(|s| format!(" (reference state {s})")).unwrap_or_default()
     );
     if let Some(why) = &r.unstable {
-        println!("  UNSTABLE        {why}");
+        say!("  UNSTABLE        {why}");
     }
     for (i, t) in r.trials.iter().enumerate() {
         let figure = match (t.msgs_per_s, t.latency) {
@@ -332,6 +337,6 @@ fn single(r: &ScenarioResult) {
         };
         let probe = t.probe.map_or(String::new(), |p| format!("floor {:.0}/{:.0} ns", p.before_ns, p.after_ns));
         let used = t.set_aside.as_deref().map_or("used".to_owned(), |why| format!("set aside: {why}"));
-        println!("    {:>3}  {figure:<28} {probe:<20} {used}", i + 1);
+        say!("    {:>3}  {figure:<28} {probe:<20} {used}", i + 1);
     }
 }

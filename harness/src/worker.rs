@@ -12,6 +12,7 @@
 //! The in-process baseline (`crossbeam`) runs both sides as two pinned
 //! threads of one worker ([`Role::Threads`]).
 
+use crate::terminal::{say, tell};
 use std::io::BufRead;
 use std::time::Duration;
 
@@ -94,11 +95,11 @@ pub fn serve_if_requested() {
     let Ok(job) = std::env::var(JOB_ENV) else { return };
     let code = match serve(&job) {
         Ok(result) => {
-            println!("{RESULT}{}", serde_json::to_string(&result).expect("a result serialises"));
+            say!("{RESULT}{}", serde_json::to_string(&result).expect("a result serialises"));
             0
         }
         Err(e) => {
-            eprintln!("{e:#}");
+            tell!("{e:#}");
             1
         }
     };

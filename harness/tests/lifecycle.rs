@@ -453,3 +453,49 @@ fn a_run_in_a_new_pid_namespace_measures_normally() {
     assert!(matches!(s.status, Status::Ok | Status::FewTrials), "{:?} {:?}", s.status, s.reason);
     assert!(s.integrity.is_clean() && s.integrity.sent > 0, "{:?}", s.integrity);
 }
+
+/// Started under `nohup` (SIGHUP ignored), a hang-up does not end the run:
+/// it finishes, with its results, and leaves nothing behind.
+#[test]
+fn a_run_started_with_sighup_ignored_survives_a_hang_up() {
+    let _serial = serial();
+    let (_dir, out) = out_dir("nohup");
+    let mut child = Command::new("nohup")
+        .arg(env!("CARGO_BIN_EXE_harness"))
+        .args(["run", "--transport", "pipe", "--capacity", "bounded:8", "--size", "64", "--pattern", "stream"])
+        .args(["--trials", "6", "--duration", "50ms", "--out"])
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start nohup harness");
+    let pid = child.id();
+    wait_for_worker(pid, "producer");
+    signal(pid, "HUP");
+    let status = wait_bounded(&mut child, Duration::from_secs(60));
+    assert!(status.success(), "{status:?}");
+    let file = read(&out);
+    assert!(file.finished_unix.is_some(), "the run finished");
+    assert_eq!(file.scenarios.len(), 1);
+    assert_eq!(leftovers(pid), Vec::<String>::new());
+}
+
+/// Output cut short by the reader (`| head -1`) or refused by a full
+/// device (`>/dev/full`) is not a crash: the command finishes, status 0,
+/// and says nothing of a panic.
+#[test]
+fn a_closed_or_full_stdout_is_not_a_crash() {
+    let _serial = serial();
+    // A pipe whose reader is gone before the first write (as a `head`
+    // that has read all it wants).
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let done = harness().args(["list"]).stdout(writer).output().expect("harness list | (gone)");
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert!(done.status.success() && !err.contains("panicked"), "{:?}: {err}", done.status);
+
+    let full = std::fs::File::create("/dev/full").expect("/dev/full");
+    let done = harness().args(["list"]).stdout(full).output().expect("harness list >/dev/full");
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert!(done.status.success() && !err.contains("panicked"), "{:?}: {err}", done.status);
+}

@@ -14,7 +14,7 @@
 //! be listed where the `mqueue` filesystem is mounted at `/dev/mqueue`).
 
 use std::collections::BTreeMap;
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -157,19 +157,44 @@ pub fn set_interrupt_note(note: Option<String>) {
 
 /// On SIGINT, SIGTERM or SIGHUP: remove every registered object, then exit
 /// with status 130. Call once, early in `main`; a second call does nothing.
+/// A process started with SIGHUP ignored (`nohup`) keeps ignoring it: a
+/// hang-up then does not end the run.
 pub fn install_interrupt_cleanup() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
+        let hang_up_ignored = sighup_ignored();
         // The handler runs on ctrlc's own thread, not in signal context, so
         // it may take the registry lock and make system calls.
         let _ = ctrlc::set_handler(|| {
             remove_registered();
             if let Some(note) = INTERRUPT_NOTE.lock().unwrap_or_else(|p| p.into_inner()).as_deref() {
-                eprintln!("{note}");
+                // Not `eprintln!`: a closed stderr must not stop the exit.
+                let _ = writeln!(io::stderr(), "{note}");
             }
             std::process::exit(130);
         });
+        if hang_up_ignored {
+            ignore_sighup();
+        }
     });
+}
+
+/// SIGHUP's disposition is "ignore" (as `nohup` leaves it).
+fn sighup_ignored() -> bool {
+    // SAFETY: an all-zero `sigaction` is a valid value to be overwritten,
+    // and a null new action only queries the current one.
+    unsafe {
+        let mut current: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(libc::SIGHUP, std::ptr::null(), &mut current) == 0 && current.sa_sigaction == libc::SIG_IGN
+    }
+}
+
+/// Set SIGHUP back to "ignore".
+fn ignore_sighup() {
+    // SAFETY: SIG_IGN installs no handler; nothing runs in signal context.
+    unsafe {
+        libc::signal(libc::SIGHUP, libc::SIG_IGN);
+    }
 }
 
 /// A fresh name `ringside-<pid>-<n>-<tag>`, unique within this process.
