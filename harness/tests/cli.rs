@@ -238,3 +238,32 @@ fn a_capacity_the_machine_cannot_hold_is_one_line_and_status_2() {
         assert!(lines[0].starts_with("harness: ") && lines[0].contains("cannot run"), "{what}");
     }
 }
+
+/// `harness clean` removes a dead run's directory, which carries ringside's
+/// owner mark, and leaves alone one that only looks like it: a directory
+/// named `ringside-<dead pid>-...` without the mark is somebody else's.
+#[test]
+fn clean_removes_only_directories_ringside_made() {
+    use std::os::unix::fs::DirBuilderExt;
+    // Above any pid_max, so never a running process.
+    let dead = 9_999_999u32;
+    let tmp = std::env::temp_dir();
+    let lookalike = tmp.join(format!("ringside-{dead}-x"));
+    let stale = tmp.join(format!("ringside-{dead}-0-dir"));
+    for dir in [&lookalike, &stale] {
+        let _ = std::fs::remove_dir_all(dir);
+        std::fs::DirBuilder::new().mode(0o700).create(dir).unwrap();
+    }
+    std::fs::write(lookalike.join("data"), b"not ringside's").unwrap();
+    let pidns = std::fs::read_link("/proc/self/ns/pid").unwrap();
+    std::fs::write(stale.join(".ringside-owner"), format!("ringside pid {dead} pidns {}\n", pidns.display())).unwrap();
+
+    let out = harness(&["clean"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let kept = lookalike.join("data").exists();
+    let removed = !stale.exists();
+    let _ = std::fs::remove_dir_all(&lookalike);
+    let _ = std::fs::remove_dir_all(&stale);
+    assert!(kept, "clean removed a directory it did not make");
+    assert!(removed, "clean left a dead run's directory");
+}

@@ -204,13 +204,48 @@ pub fn unique_name(tag: &str) -> String {
 }
 
 /// A private directory (mode 0700) for FIFOs and socket paths, under
-/// `$XDG_RUNTIME_DIR` or `/tmp`; registered in `guard`.
+/// `$XDG_RUNTIME_DIR` or `/tmp`; registered in `guard`. It holds an
+/// [`OWNER_MARK`] file naming this process and its pid namespace, which is
+/// what lets `sweep_leftovers` tell it from any directory that merely has a
+/// ringside-like name.
 pub fn private_dir(guard: &mut ObjectGuard) -> io::Result<PathBuf> {
     let base = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from).filter(|p| p.is_dir());
     let dir = base.unwrap_or_else(std::env::temp_dir).join(unique_name("dir"));
     std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
     guard.add(IpcObject::Dir(dir.clone()));
+    std::fs::write(dir.join(OWNER_MARK), owner_mark(std::process::id()))?;
     Ok(dir)
+}
+
+/// The file in every directory ringside creates that says it made it.
+pub const OWNER_MARK: &str = ".ringside-owner";
+
+/// What [`OWNER_MARK`] holds: the creating pid and its pid namespace.
+fn owner_mark(pid: u32) -> String {
+    format!("ringside pid {pid} pidns {}\n", pid_namespace().unwrap_or_default())
+}
+
+/// This process's pid namespace (`pid:[4026531836]`), where readable.
+fn pid_namespace() -> Option<String> {
+    Some(std::fs::read_link("/proc/self/ns/pid").ok()?.to_string_lossy().into_owned())
+}
+
+/// The creating pid of `dir`, if it is a directory ringside made and this
+/// process can judge: a real directory (not a link), this user's, mode
+/// 0700, holding an [`OWNER_MARK`] whose pid matches its name's and whose
+/// pid namespace is this process's (a pid from another namespace says
+/// nothing about whether that run still lives).
+fn ringside_dir(dir: &Path, name_pid: u32) -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = dir.symlink_metadata().ok()?;
+    if !meta.is_dir() || meta.uid() != rustix::process::geteuid().as_raw() || meta.mode() & 0o777 != 0o700 {
+        return None;
+    }
+    let mark_path = dir.join(OWNER_MARK);
+    if !mark_path.symlink_metadata().ok()?.is_file() {
+        return None;
+    }
+    (std::fs::read_to_string(mark_path).ok()? == owner_mark(name_pid)).then_some(name_pid)
 }
 
 use std::os::unix::fs::DirBuilderExt;
@@ -241,8 +276,9 @@ pub fn sweep_leftovers(dry_run: bool) -> Vec<(IpcObject, io::Result<()>)> {
     let base = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from).filter(|p| p.is_dir());
     for root in base.into_iter().chain([std::env::temp_dir()]) {
         for name in list(&root) {
-            if pid_of(&name).is_some_and(|p| !running(p)) {
-                found.push(IpcObject::Dir(root.join(name)));
+            let dir = root.join(&name);
+            if pid_of(&name).and_then(|p| ringside_dir(&dir, p)).is_some_and(|p| !running(p)) {
+                found.push(IpcObject::Dir(dir));
             }
         }
     }
@@ -274,6 +310,25 @@ mod tests {
         assert_eq!(pid_of(&name), Some(std::process::id()));
         assert_eq!(pid_of("/ringside-42-0-q"), Some(42));
         assert_eq!(pid_of("other-42"), None);
+    }
+
+    #[test]
+    fn only_a_directory_ringside_made_counts_as_its_own() {
+        let mut guard = ObjectGuard::new();
+        let dir = private_dir(&mut guard).unwrap();
+        let me = std::process::id();
+        assert_eq!(ringside_dir(&dir, me), Some(me));
+        // Named like one, but the mark names another pid.
+        assert_eq!(ringside_dir(&dir, me + 1), None);
+        // Named like one, without the mark: someone else's.
+        let other = std::env::temp_dir().join(format!("ringside-{}-0-x", me));
+        let _ = std::fs::remove_dir_all(&other);
+        std::fs::DirBuilder::new().mode(0o700).create(&other).unwrap();
+        assert_eq!(ringside_dir(&other, me), None);
+        // With a mark from another pid namespace: not ours to judge.
+        std::fs::write(other.join(OWNER_MARK), format!("ringside pid {me} pidns pid:[1]\n")).unwrap();
+        assert_eq!(ringside_dir(&other, me), None);
+        std::fs::remove_dir_all(&other).unwrap();
     }
 
     #[test]
