@@ -43,8 +43,10 @@ pub struct Environment {
     /// Whether debug assertions were compiled in.
     pub debug_assertions: bool,
     /// `git rev-parse HEAD` of the checkout the binary was built from, with
-    /// `-dirty` when a tracked file differed from it; `None` when built
-    /// outside a checkout.
+    /// `-dirty` when a source it was built from differed from it; `None`
+    /// when built outside a checkout. [`Environment::capture`] leaves it
+    /// `None`: the program that embeds the measuring code records it from
+    /// its own build (the harness does, in `harness/build.rs`).
     pub git_commit: Option<String>,
     /// Kernel IPC limits ([`IPC_SYSCTLS`] the kernel has): sysctl name -> value.
     pub ipc_limits: BTreeMap<String, String>,
@@ -110,7 +112,7 @@ impl Environment {
             profile: env!("RINGSIDE_PROFILE").to_owned(),
             opt_level: env!("RINGSIDE_OPT_LEVEL").to_owned(),
             debug_assertions: cfg!(debug_assertions),
-            git_commit: git_commit(),
+            git_commit: None,
             ipc_limits: ipc_limits(),
             load_before: load_average(),
             busy_before: busy_share(BUSY_SAMPLE),
@@ -326,13 +328,6 @@ fn governor(cpus: &[usize]) -> Option<String> {
     governors.sort();
     governors.dedup();
     (!governors.is_empty()).then(|| governors.join(","))
-}
-
-/// The commit the build script recorded (see `build.rs`): the source this
-/// binary was built from, not whatever checkout it runs in.
-fn git_commit() -> Option<String> {
-    let commit = env!("RINGSIDE_GIT_COMMIT");
-    (!commit.is_empty()).then(|| commit.to_owned())
 }
 
 /// [`IPC_SYSCTLS`] that `/proc/sys` has, whitespace folded to one space.

@@ -132,6 +132,7 @@ pub fn run_suite(suite: &Suite, out: &Path, seed: Option<u64>) -> Result<bool> {
     check_cores(suite)?;
     let topology = Topology::detect();
     let mut environment = Environment::capture();
+    environment.git_commit = built_from();
     let cpu_before = CpuTimes::read();
     let started_unix = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let schedule = Schedule {
@@ -341,4 +342,11 @@ impl Observer for SuiteObserver {
             .set_scenarios(results)
             .with_context(|| format!("writing results to {}", self.writer.dir().display()))
     }
+}
+
+/// The commit this binary was built from (`build.rs`), `-dirty` when its
+/// sources differed from it; not whatever checkout it runs in.
+fn built_from() -> Option<String> {
+    let commit = env!("RINGSIDE_GIT_COMMIT");
+    (!commit.is_empty()).then(|| commit.to_owned())
 }
