@@ -159,14 +159,14 @@ pub struct RunArgs {
     /// Trials: separate runs between fresh processes, each framed by
     /// machine-state probes (a figure needs 3 in the machine's reference state).
     #[arg(long, alias = "repeat", default_value_t = scenarios::suite::DEFAULT_TRIALS,
-          value_parser = clap::value_parser!(u32).range(1..=1000))]
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(scenarios::suite::MAX_TRIALS)))]
     pub trials: u32,
     /// How long the producer sends in each trial (`100ms`, `2s`).
     #[arg(long, default_value = "100ms", value_parser = parse_duration)]
     pub duration: Duration,
     /// Discarded warm-up trials (10 ms each) before the first measured one.
     #[arg(long, default_value_t = scenarios::suite::DEFAULT_WARMUP_TRIALS,
-          value_parser = clap::value_parser!(u32).range(0..=100))]
+          value_parser = clap::value_parser!(u32).range(0..=i64::from(scenarios::suite::MAX_WARMUP_TRIALS)))]
     pub warmup_trials: u32,
     /// The seed of the trials' order (default: a fresh one, recorded).
     #[arg(long)]
@@ -224,7 +224,7 @@ pub struct JudgeArgs {
 #[derive(Debug, Clone, Default, Args)]
 pub struct TrialArgs {
     /// Trials per scenario (rounds), instead of the suite's own count.
-    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(scenarios::suite::MAX_TRIALS)))]
     pub trials: Option<u32>,
     /// The seed of every round's order (default: a fresh one, recorded in
     /// the results): the same seed runs the same order again.
@@ -310,8 +310,9 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
         return Err(bad());
     };
     let secs = number.trim().parse::<f64>().map_err(|_| bad())? * scale;
-    if !(0.001..=3600.0).contains(&secs) {
-        return Err(format!("duration '{s}' must be between 1ms and 3600s"));
+    let longest = scenarios::suite::MAX_TRIAL_MS as f64 / 1e3;
+    if !(0.001..=longest).contains(&secs) {
+        return Err(format!("duration '{s}' must be between 1ms and {longest}s"));
     }
     Ok(Duration::from_secs_f64(secs))
 }

@@ -267,3 +267,27 @@ fn clean_removes_only_directories_ringside_made() {
     assert!(kept, "clean removed a directory it did not make");
     assert!(removed, "clean left a dead run's directory");
 }
+
+/// Suite files are input too: a message size too small for the sequence
+/// number, or a trial length a `Duration` cannot hold, is refused in one
+/// line with status 2 (the first was run and failed, the second panicked).
+#[test]
+fn a_suite_file_out_of_range_is_one_line_and_status_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text, says) in [
+        ("small.toml", "[[scenarios]]\ntransports = [\"pipe\"]\nsizes = [4]\n", "sizes: 4 is below 8 bytes"),
+        (
+            "long.toml",
+            "repeats = 1000\nrun_ms = 18446744073709551615\n[[scenarios]]\ntransports = [\"pipe\"]\n",
+            "trial_ms is 18446744073709551615",
+        ),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let out = harness(&["suite", path.to_str().unwrap()]);
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        assert_eq!(err.lines().count(), 1, "{name}: {err}");
+        assert!(err.contains(says), "{name}: {err}");
+    }
+}

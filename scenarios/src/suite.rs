@@ -22,14 +22,14 @@
 //! # The TOML format
 //! ```toml
 //! name = "mine"          # optional; default: the file name without .toml
-//! trials = 10            # optional, >= 1; default 10: rounds, each one trial of every scenario
-//! warmup_trials = 1      # optional; default 1: discarded trials per scenario before them
-//! trial_ms = 100         # optional, >= 1; default 100: how long each trial sends
+//! trials = 10            # optional, 1 to 1000; default 10: rounds, each one trial of every scenario
+//! warmup_trials = 1      # optional, up to 100; default 1: discarded trials per scenario before them
+//! trial_ms = 100         # optional, 1 to 3600000 (an hour); default 100: how long each trial sends
 //!
 //! [[scenarios]]          # each table is a cartesian product of its lists
 //! transports = ["pipe", "shm-ring"]          # required; "all" = every transport
 //! capacities = ["bounded:64", "unbounded"]   # optional; default ["bounded:64"]
-//! sizes = [64, 4096]                         # optional, bytes >= 1; default [64]
+//! sizes = [64, 4096]                         # optional, bytes >= 8; default [64]
 //! patterns = ["stream", "pingpong", "rate:10000"]  # optional; default ["stream"]
 //! placements = ["primary", "cores:0,1"]      # optional; default ["primary"]
 //! waits = ["spin", "block"]                  # optional; default ["auto"]
@@ -63,6 +63,12 @@ pub const DEFAULT_TRIALS: u32 = 10;
 pub const DEFAULT_WARMUP_TRIALS: u32 = 1;
 /// Milliseconds each trial sends when a suite file does not say.
 pub const DEFAULT_TRIAL_MS: u64 = 100;
+/// The most trials a suite (or the command line) may ask for per scenario.
+pub const MAX_TRIALS: u32 = 1_000;
+/// The most warm-up trials a suite (or the command line) may ask for.
+pub const MAX_WARMUP_TRIALS: u32 = 100;
+/// The longest trial a suite (or the command line) may ask for: an hour, in milliseconds.
+pub const MAX_TRIAL_MS: u64 = 3_600_000;
 /// Trials per scenario in `all`.
 pub const ALL_TRIALS: u32 = 10;
 /// Trial lengths in `all`.
@@ -351,9 +357,12 @@ pub enum TableError {
     /// Not a capacity mode.
     #[error("capacities: {0}")]
     Capacity(ConfigError),
-    /// A message size of zero.
-    #[error("sizes: 0 is not a message size; sizes are bytes, at least 1")]
-    ZeroSize,
+    /// A message size below the sequence number every message carries.
+    #[error(
+        "sizes: {0} is below {min} bytes: every message carries its 64-bit sequence number",
+        min = bench_core::workload::MIN_SIZE
+    )]
+    TooSmall(usize),
     /// Not a pattern.
     #[error("patterns: {0}")]
     Pattern(UnknownPattern),
@@ -404,9 +413,21 @@ fn parse(origin: &str, default_name: &str, text: &str, available: &[Placement]) 
     if trials < 1 {
         return Err(value_error("trials is 0; it must be at least 1".to_owned()));
     }
+    if trials > MAX_TRIALS {
+        return Err(value_error(format!("trials is {trials}; it must be at most {MAX_TRIALS}")));
+    }
     let trial_ms = file.trial_ms.unwrap_or(DEFAULT_TRIAL_MS);
     if trial_ms < 1 {
         return Err(value_error("trial_ms is 0; it must be at least 1 (milliseconds)".to_owned()));
+    }
+    if trial_ms > MAX_TRIAL_MS {
+        return Err(value_error(format!(
+            "trial_ms is {trial_ms}; it must be at most {MAX_TRIAL_MS} (milliseconds: an hour)"
+        )));
+    }
+    let warmup_trials = file.warmup_trials.unwrap_or(DEFAULT_WARMUP_TRIALS);
+    if warmup_trials > MAX_WARMUP_TRIALS {
+        return Err(value_error(format!("warmup_trials is {warmup_trials}; it must be at most {MAX_WARMUP_TRIALS}")));
     }
     if file.scenarios.is_empty() {
         return Err(value_error(
@@ -424,7 +445,6 @@ fn parse(origin: &str, default_name: &str, text: &str, available: &[Placement]) 
         })?;
         scenarios.extend(expanded);
     }
-    let warmup_trials = file.warmup_trials.unwrap_or(DEFAULT_WARMUP_TRIALS);
     Ok(Suite::new(name, scenarios, trials, warmup_trials, TrialLengths::all(trial_ms)))
 }
 
@@ -450,8 +470,8 @@ fn expand(table: &ScenarioTable, available: &[Placement]) -> Result<Vec<Scenario
         .map(|c| c.parse::<Capacity>().map_err(TableError::Capacity))
         .collect::<Result<Vec<_>, _>>()?;
     let sizes = non_empty("sizes", table.sizes.as_ref(), &[DEFAULT_SIZE])?;
-    if sizes.contains(&0) {
-        return Err(TableError::ZeroSize);
+    if let Some(&small) = sizes.iter().find(|&&n| n < bench_core::workload::MIN_SIZE) {
+        return Err(TableError::TooSmall(small));
     }
     let patterns = non_empty("patterns", table.patterns.as_ref(), &["stream".to_owned()])?
         .iter()
@@ -750,7 +770,16 @@ mod tests {
         let no_waits = error_of("[[scenarios]]\ntransports = [\"shm-ring\"]\nwaits = []\n");
         assert!(no_waits.contains("waits is an empty list"), "{no_waits}");
         let size = error_of("[[scenarios]]\ntransports = [\"pipe\"]\nsizes = [64, 0]\n");
-        assert!(size.contains("at least 1"), "{size}");
+        assert!(
+            error_of("[[scenarios]]\ntransports = [\"pipe\"]\nsizes = [4]\n").contains("sizes: 4 is below 8 bytes")
+        );
+        let huge = "trials = 1000\nrun_ms = 18446744073709551615\n[[scenarios]]\ntransports = [\"pipe\"]\n";
+        assert!(error_of(huge).contains("trial_ms is 18446744073709551615; it must be at most 3600000"));
+        assert!(error_of("trials = 1001\n[[scenarios]]\ntransports = [\"pipe\"]\n").contains("at most 1000"));
+        assert!(
+            error_of("warmup_trials = 4000000000\n[[scenarios]]\ntransports = [\"pipe\"]\n").contains("at most 100")
+        );
+        assert!(size.contains("sizes: 0 is below 8 bytes"), "{size}");
         let empty = error_of("[[scenarios]]\ntransports = []\n");
         assert!(empty.contains("transports is an empty list"), "{empty}");
         assert!(error_of("trials = 0\n[[scenarios]]\ntransports = [\"pipe\"]\n").contains("trials is 0"));
