@@ -117,7 +117,11 @@ impl Axis {
                 let lo = logs.iter().copied().fold(f64::INFINITY, f64::min);
                 let hi = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                 let (lo, hi) = if lo.is_finite() { (lo - 0.15, hi + 0.15) } else { (0.0, 1.0) };
-                let mut ticks: Vec<f64> = (lo.ceil() as i64..=hi.floor() as i64).map(|d| d as f64).collect();
+                let decades = lo.ceil() as i64..=hi.floor() as i64;
+                // A tick per decade, or per few when the data span many (a
+                // crafted file's subnormal figure spans three hundred).
+                let every = ((hi - lo) / MAX_TICKS as f64).ceil().max(1.0) as usize;
+                let mut ticks: Vec<f64> = decades.step_by(every).map(|d| d as f64).collect();
                 if ticks.len() < 3 {
                     // Few decades: ticks at 1, 2 and 5 of each.
                     ticks = (lo.floor() as i64..=hi.ceil() as i64)
@@ -129,9 +133,11 @@ impl Axis {
             }
             Scale::Linear => {
                 let hi = values.iter().copied().filter(|v| v.is_finite()).fold(0.0, f64::max);
-                let hi = if hi > 0.0 { hi * 1.1 } else { 1.0 };
+                let hi = if hi > 0.0 { (hi * 1.1).min(f64::MAX) } else { 1.0 };
                 let step = nice_step(hi / 5.0);
-                let ticks = (0..).map(|i| i as f64 * step).take_while(|t| *t <= hi).collect();
+                // At most a few steps fit under `hi`; the bound also ends the
+                // list where a subnormal `hi` rounds the step to zero.
+                let ticks = (0..=MAX_TICKS).map(|i| i as f64 * step).take_while(|t| *t <= hi).collect();
                 (0.0..hi, ticks)
             }
         }
@@ -155,6 +161,9 @@ impl Axis {
     }
 }
 
+/// The most ticks an axis draws.
+const MAX_TICKS: usize = 12;
+
 /// A step of 1, 2 or 5 times a power of ten, at least `raw`.
 fn nice_step(raw: f64) -> f64 {
     let magnitude = 10f64.powf(raw.log10().floor());
@@ -169,6 +178,21 @@ mod tests {
     fn log_only_when_values_span_a_decade() {
         assert!(Axis::numeric("x", &[1.0, 100.0], format::si).is_log());
         assert!(!Axis::numeric("x", &[5.0, 20.0], format::si).is_log());
+    }
+
+    /// A crafted results file's subnormal or vast figures give a few
+    /// ticks, not an endless list (the linear axis's step rounded to zero).
+    #[test]
+    fn extreme_figures_give_a_bounded_number_of_ticks() {
+        let linear = Axis { label: "x".into(), scale: Scale::Linear, ticks: format::si };
+        for values in [&[5e-324][..], &[f64::MIN_POSITIVE], &[1e300], &[f64::MAX]] {
+            let (range, ticks) = linear.layout(values);
+            assert!(!ticks.is_empty() && ticks.len() <= MAX_TICKS + 1, "{values:?}: {} ticks", ticks.len());
+            assert!(range.end > range.start, "{values:?}: {range:?}");
+        }
+        let log = Axis { label: "x".into(), scale: Scale::Log, ticks: format::si };
+        let (_, ticks) = log.layout(&[5e-324, 1e9]);
+        assert!((3..=MAX_TICKS + 1).contains(&ticks.len()), "{} ticks", ticks.len());
     }
 
     #[test]
