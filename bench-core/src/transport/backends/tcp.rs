@@ -2,13 +2,18 @@
 //!
 //! `create` binds a listening socket on `127.0.0.1`, port 0, and records the
 //! port the kernel chose in the address (`port`); the listener itself is the
-//! receiver's descriptor (`listen`). The sender connects to the port; the
-//! connection waits in the listen backlog until the receiver's first `recv`
-//! accepts it (so opening either end never waits, and both ends of a
-//! rendezvous can be opened one after the other by one thread), in slices
-//! (a sender that never connects is a [`TransportError::Timeout`], a dead
-//! watched peer a [`TransportError::PeerGone`], never a hang), and closes
-//! the listener: exactly one connection per channel.
+//! receiver's descriptor (`listen`). It also binds the sender's socket, to a
+//! port of its own (`from`), and hands it to the sender (`sender`). The
+//! sender connects from it; the connection waits in the listen backlog until
+//! the receiver's first `recv` accepts it (so opening either end never
+//! waits, and both ends of a rendezvous can be opened one after the other by
+//! one thread), in slices (a sender that never connects is a
+//! [`TransportError::Timeout`], a dead watched peer a
+//! [`TransportError::PeerGone`], never a hang), and closes the listener:
+//! exactly one connection per channel. A connection from any other port is
+//! closed at once: another local user who connects first cannot fail the
+//! run or feed it frames, and cannot take the sender's port while its
+//! socket holds it.
 //! Messages travel as length-prefixed frames ([`framing`](crate::transport::framing)):
 //! one `send(2)` per message, and one `read(2)` per batch of whatever has arrived.
 //!
@@ -80,8 +85,12 @@ const SETTLE_STEP: Duration = Duration::from_millis(5);
 const MEASURE_LIMIT: u64 = 1 << 24;
 /// The address key of the port.
 const PORT: &str = "port";
+/// The address key of the port the sender connects from.
+const FROM: &str = "from";
 /// The descriptor key of the listener.
 const LISTEN: &str = "listen";
+/// The descriptor key of the sender's socket, bound before it connects.
+const SENDER: &str = "sender";
 
 /// Create one direction: a listener on loopback, and for `bounded:N` the
 /// capacity measured on a throwaway connection configured the same way.
@@ -96,8 +105,14 @@ fn create(spec: &OneWaySpec) -> Result<Created, TransportError> {
     let buffer = buffer_bytes(spec)?;
     let listener = listen(buffer)?;
     let port = port_of(&listener)?;
+    // The sender's socket is bound here, to a port of its own that stays
+    // taken while it lives: the receiver accepts a connection from that
+    // port only, so another local process that connects first (and could
+    // otherwise fail the run or feed it frames) is turned away.
+    let (sender, from) = bound_socket(buffer)?;
     let mut created = Created::default();
     created.params.insert(PORT.into(), port.to_string());
+    created.params.insert(FROM.into(), from.to_string());
     match buffer {
         Some(bytes) => {
             let measured = measure(bytes, spec)?;
@@ -122,18 +137,20 @@ fn create(spec: &OneWaySpec) -> Result<Created, TransportError> {
         }
     }
     created.fds.push((Role::Receiver, LISTEN.into(), listener));
+    created.fds.push((Role::Sender, SENDER.into(), sender));
     Ok(created)
 }
 
-/// Open the sending end: connect to the port in the address.
+/// Open the sending end: connect the socket `create` bound to the port in
+/// the address.
 fn open_sender(
-    spec: &OneWaySpec,
+    _spec: &OneWaySpec,
     src: &mut Source<'_>,
     opts: &OpenOptions,
 ) -> Result<Box<dyn RawSender>, TransportError> {
     let port: u16 = src.parse(PORT)?;
     let mut watch = PeerWatch::new(opts.peer, opts.timeout);
-    let fd = connect(port, buffer_bytes(spec)?, &mut watch)?;
+    let fd = connect_from(src.take_fd(SENDER)?, port, &mut watch)?;
     sockopt::set_socket_timeout(&fd, Timeout::Send, Some(SLICE)).map_err(|e| io("setsockopt SO_SNDTIMEO", e))?;
     watch.progressed();
     Ok(Box::new(FrameWriter::new(fd, StreamKind::Socket, false, watch, WHAT)))
@@ -149,11 +166,12 @@ fn open_receiver(
     opts: &OpenOptions,
 ) -> Result<Box<dyn RawReceiver>, TransportError> {
     let listener = src.take_fd(LISTEN)?;
+    let from: u16 = src.parse(FROM)?;
     // An inherited listener keeps its O_NONBLOCK, but do not rely on it: a
     // blocking accept could wait forever for a sender that never comes.
     rustix::io::ioctl_fionbio(&listener, true).map_err(|e| io("FIONBIO on the listener", e))?;
     let watch = PeerWatch::new(opts.peer, opts.timeout);
-    Ok(Box::new(TcpReceiver { reader: None, listening: Some((listener, watch)) }))
+    Ok(Box::new(TcpReceiver { reader: None, listening: Some((listener, watch)), from }))
 }
 
 /// The receiving end: the listener until the first `recv`, then frames
@@ -161,6 +179,8 @@ fn open_receiver(
 struct TcpReceiver {
     reader: Option<FrameReader>,
     listening: Option<(OwnedFd, PeerWatch)>,
+    /// The only port on 127.0.0.1 a connection is accepted from.
+    from: u16,
 }
 
 impl RawReceiver for TcpReceiver {
@@ -182,7 +202,7 @@ impl TcpReceiver {
             return Err(TransportError::Protocol("tcp: the receiver lost its listener".into()));
         };
         // On failure (a timeout, say) the listener stays: a later `recv` may wait again.
-        let fd = accept(listener, watch)?;
+        let fd = accept_from(listener, self.from, watch)?;
         let Some((listener, mut watch)) = self.listening.take() else { unreachable!("checked above") };
         drop(listener);
         sockopt::set_tcp_nodelay(&fd, true).map_err(|e| io("setsockopt TCP_NODELAY", e))?;
@@ -289,9 +309,23 @@ fn accept(listener: &OwnedFd, watch: &mut PeerWatch) -> Result<OwnedFd, Transpor
     }
 }
 
-/// Connect to 127.0.0.1:`port` (SO_SNDBUF set first when given), waiting in
-/// slices; the connected socket is blocking, close-on-exec, `TCP_NODELAY`.
-fn connect(port: u16, sndbuf: Option<usize>, watch: &mut PeerWatch) -> Result<OwnedFd, TransportError> {
+/// Accept the one connection from 127.0.0.1:`from` on a non-blocking
+/// listener, waiting in slices; a connection from anywhere else is closed
+/// at once and the wait goes on.
+fn accept_from(listener: &OwnedFd, from: u16, watch: &mut PeerWatch) -> Result<OwnedFd, TransportError> {
+    let expected = SocketAddrV4::new(Ipv4Addr::LOCALHOST, from);
+    loop {
+        let fd = accept(listener, watch)?;
+        let peer = rustix::net::getpeername(&fd).map_err(|e| io("getpeername", e))?;
+        if peer.and_then(|p| SocketAddrV4::try_from(p).ok()) == Some(expected) {
+            return Ok(fd);
+        }
+    }
+}
+
+/// A socket for the sender (SO_SNDBUF set first when given, `TCP_NODELAY`)
+/// bound to 127.0.0.1 on a port of its own, and that port.
+fn bound_socket(sndbuf: Option<usize>) -> Result<(OwnedFd, u16), TransportError> {
     let fd = socket()?;
     if let Some(bytes) = sndbuf {
         sockopt::set_socket_send_buffer_size(&fd, bytes).map_err(|e| io("setsockopt SO_SNDBUF", e))?;
@@ -299,6 +333,21 @@ fn connect(port: u16, sndbuf: Option<usize>, watch: &mut PeerWatch) -> Result<Ow
         check_buffer(got, bytes, "SO_SNDBUF", "wmem_max")?;
     }
     sockopt::set_tcp_nodelay(&fd, true).map_err(|e| io("setsockopt TCP_NODELAY", e))?;
+    rustix::net::bind(&fd, &SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)).map_err(|e| io("bind", e))?;
+    let port = port_of(&fd)?;
+    Ok((fd, port))
+}
+
+/// Connect to 127.0.0.1:`port` from a fresh [`bound_socket`].
+fn connect(port: u16, sndbuf: Option<usize>, watch: &mut PeerWatch) -> Result<OwnedFd, TransportError> {
+    connect_from(bound_socket(sndbuf)?.0, port, watch)
+}
+
+/// Connect `fd` (a [`bound_socket`]) to 127.0.0.1:`port`, waiting in
+/// slices; the connected socket is blocking and close-on-exec.
+fn connect_from(fd: OwnedFd, port: u16, watch: &mut PeerWatch) -> Result<OwnedFd, TransportError> {
+    // Inherited by a worker, the socket keeps its O_NONBLOCK; say it again.
+    rustix::io::ioctl_fionbio(&fd, true).map_err(|e| io("FIONBIO", e))?;
     let addr = SocketAddrV4::new(Ipv4Addr::LOCALHOST, port);
     match rustix::net::connect(&fd, &addr) {
         Ok(()) => {}
@@ -426,6 +475,48 @@ mod tests {
         let tx = chan.open_sender(&opts).unwrap();
         let rx = chan.open_receiver(&opts).unwrap();
         (chan, tx, rx)
+    }
+
+    /// Another local process that connects to the listener before the
+    /// sender (and writes frames of its own) is turned away: the receiver
+    /// takes only the connection from the port the sender's socket was
+    /// bound to, and every real message arrives intact.
+    #[test]
+    fn a_connection_from_anyone_but_the_sender_is_refused() {
+        use std::io::{Read, Write};
+        let spec = ChannelSpec::new(TransportKind::Tcp, Capacity::Bounded(8), SIZE).timeout(Duration::from_secs(10));
+        let mut chan = Channel::create(&spec).unwrap();
+        let address = chan.address();
+        let port: u16 = address
+            .split(';')
+            .find_map(|kv| kv.strip_prefix("data.port="))
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("no port in {address}"));
+        // The intruder connects first and writes a frame that would pass
+        // for message 0 (a 4-byte length, then the bytes).
+        let mut intruder = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let forged = message(0);
+        intruder.write_all(&(forged.len() as u32).to_le_bytes()).unwrap();
+        intruder.write_all(&forged).unwrap();
+        let opts = OpenOptions { peer: None, timeout: Duration::from_secs(10) };
+        let mut rx = chan.open_receiver(&opts).unwrap();
+        let mut tx = chan.open_sender(&opts).unwrap();
+        let sender = thread::spawn(move || {
+            for seq in 0..100 {
+                tx.send(&message(seq + 1000)).unwrap();
+            }
+            tx.finish().unwrap()
+        });
+        let mut buf = [0u8; SIZE];
+        for seq in 0..100 {
+            let n = rx.recv(&mut buf).unwrap();
+            assert_eq!(&buf[..n], &message(seq + 1000)[..], "message {seq} came from the sender");
+        }
+        assert!(rx.recv(&mut buf).unwrap_err().is_disconnected());
+        sender.join().unwrap();
+        // The intruder's connection was closed on it.
+        intruder.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        assert!(matches!(intruder.read(&mut [0u8; 8]), Ok(0) | Err(_)), "the intruder was not turned away");
     }
 
     /// Send `count` numbered messages from one thread, receive them in
