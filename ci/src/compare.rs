@@ -33,6 +33,11 @@ pub struct Settings {
     /// Per-metric noise an A/A comparison measured; each metric's threshold
     /// is raised to its noise.
     pub noise: Option<NoiseProfile>,
+    /// Let scenarios that new lost (did not run, or ran to `refused`,
+    /// `unavailable` or `unsustained` where base measured them) and an
+    /// interrupted new run pass: they are still listed. Off by default: a
+    /// change that stops measuring something must say so.
+    pub accept_losses: bool,
 }
 
 impl Default for Settings {
@@ -42,6 +47,7 @@ impl Default for Settings {
             false_discovery_rate: FALSE_DISCOVERY_RATE,
             resamples: RESAMPLES,
             noise: None,
+            accept_losses: false,
         }
     }
 }
@@ -192,16 +198,26 @@ impl Comparison {
         }
         let mut tested = Vec::new();
         let mut skipped = Vec::new();
+        let lost = !settings.accept_losses;
+        for (i, run) in new.runs.iter().enumerate() {
+            if run.finished_unix.is_none() {
+                skipped.push(Skipped {
+                    scenario: format!("(new run {})", i + 1),
+                    why: "INTERRUPTED: the new run did not finish, so what it lacks was never measured".into(),
+                    breaks_gate: lost,
+                });
+            }
+        }
         for id in ids {
             match (base.pooled(id), new.pooled(id)) {
-                (Some(b), Some(n)) => match comparable(&b, &n) {
+                (Some(b), Some(n)) => match comparable(&b, &n, lost) {
                     Ok(()) => tested.extend(test_metrics(id, &b, &n, settings, &mut skipped)),
                     Err(skip) => skipped.push(Skipped { scenario: id.to_owned(), ..skip }),
                 },
                 (Some(_), None) => skipped.push(Skipped {
                     scenario: id.to_owned(),
-                    why: "only in base: new did not run it".into(),
-                    breaks_gate: false,
+                    why: "LOST: only in base; new did not run it".into(),
+                    breaks_gate: lost,
                 }),
                 (None, Some(_)) => skipped.push(Skipped {
                     scenario: id.to_owned(),
@@ -292,10 +308,12 @@ impl Comparison {
     }
 }
 
-/// Whether two pooled scenarios can be compared; why not otherwise. Only a
-/// scenario failed in new and not in base breaks the gate; one with too few
-/// trials on a side (`few-trials`) is not compared, with the reason.
-fn comparable(base: &Pooled<'_>, new: &Pooled<'_>) -> Result<(), Skipped> {
+/// Whether two pooled scenarios can be compared; why not otherwise. A
+/// scenario failed in new and not in base breaks the gate, and so (when
+/// `lost` breaks it) does one base measured that new refused, found
+/// unavailable or could not sustain; one with too few trials on a side
+/// (`few-trials`, the machine's state) is not compared, with the reason.
+fn comparable(base: &Pooled<'_>, new: &Pooled<'_>, lost: bool) -> Result<(), Skipped> {
     let skip = |why: String, breaks_gate: bool| Err(Skipped { scenario: String::new(), why, breaks_gate });
     let why = |p: &Pooled<'_>| p.reason().map(|r| format!(": {r}")).unwrap_or_default();
     match (base.status(), new.status()) {
@@ -309,7 +327,9 @@ fn comparable(base: &Pooled<'_>, new: &Pooled<'_>) -> Result<(), Skipped> {
         (Status::FewTrials, n) => skip(format!("few-trials in base{}; {} in new", why(base), n.name()), false),
         (b, Status::FewTrials) => skip(format!("few-trials in new{}; {} in base", why(new), b.name()), false),
         (b, n) if b == n => skip(format!("{} on both sides{}", b.name(), why(new)), false),
-        (Status::Ok, n) => skip(format!("status changed: ok in base, {} in new{}", n.name(), why(new)), false),
+        (Status::Ok, n @ (Status::Refused | Status::Unavailable | Status::Unsustained)) => {
+            skip(format!("LOST: ok in base, {} in new{}", n.name(), why(new)), lost)
+        }
         (b, n) => skip(format!("status changed: {} in base{}, {} in new", b.name(), why(base), n.name()), false),
     }
 }

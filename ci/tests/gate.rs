@@ -197,8 +197,10 @@ fn scenarios_not_compared_are_listed_and_a_new_failure_breaks_the_gate() {
     assert!(breaks && text.contains("FAILED in new") && text.contains("3 messages lost"), "{text}");
     let (text, breaks) = why(stream_id(1)).unwrap();
     assert!(!breaks && text.contains("refused on both sides") && text.contains("msgmnb"), "{text}");
-    assert!(why(stream_id(2)).unwrap().0.contains("only in base"));
-    assert!(why(stream_id(3)).unwrap().0.contains("only in new"));
+    let (text, breaks) = why(stream_id(2)).unwrap();
+    assert!(breaks && text.contains("LOST") && text.contains("only in base"), "{text}");
+    let (text, breaks) = why(stream_id(3)).unwrap();
+    assert!(!breaks && text.contains("only in new"), "{text}");
     assert_eq!(c.rows.len(), 140 - 4);
     assert!(!c.passes(), "a scenario that failed in new breaks the gate");
     assert_eq!(c.with(Verdict::Regressed).count(), 0);
@@ -209,6 +211,38 @@ fn scenarios_not_compared_are_listed_and_a_new_failure_breaks_the_gate() {
         differences.contains("machine reference state on cores 0,1: floor 50-60 ns / floor 480-610 ns"),
         "{differences}"
     );
+}
+
+/// What new lost breaks the gate unless the caller accepts losses: a
+/// scenario base measured that new refused, found unavailable or could not
+/// sustain, one new did not run, and a new run that never finished.
+#[test]
+fn losses_in_new_break_the_gate_unless_accepted() {
+    let base_file = synthetic::results(&draw(0.03, 81), unchanged);
+    let mut new_file = synthetic::results(&draw(0.03, 82), unchanged);
+    let statuses = [Status::Refused, Status::Unavailable, Status::Unsustained];
+    for (i, status) in statuses.into_iter().enumerate() {
+        let s = new_file.scenarios.iter_mut().find(|s| s.id == stream_id(i)).unwrap();
+        s.status = status;
+        s.reason = Some("the reason new gives".into());
+    }
+    new_file.scenarios.retain(|s| s.id != stream_id(3));
+    new_file.finished_unix = None;
+    let (base, new) = (Side::from_runs("base", vec![base_file]), Side::from_runs("new", vec![new_file]));
+
+    let strict = Comparison::new(&base, &new, &Settings::default());
+    assert!(!strict.passes(), "losses break the gate");
+    let broken: Vec<&str> = strict.broken().map(|s| s.why.as_str()).collect();
+    assert_eq!(broken.len(), 5, "{broken:#?}");
+    for (i, status) in statuses.into_iter().enumerate() {
+        let text = &strict.skipped.iter().find(|s| s.scenario == stream_id(i)).unwrap().why;
+        assert!(text.contains(&format!("LOST: ok in base, {} in new: the reason new gives", status.name())), "{text}");
+    }
+    assert!(broken.iter().any(|w| w.contains("INTERRUPTED")), "{broken:#?}");
+
+    let lenient = Comparison::new(&base, &new, &Settings { accept_losses: true, ..Settings::default() });
+    assert!(lenient.passes(), "accepted losses pass: {:#?}", lenient.broken().collect::<Vec<_>>());
+    assert_eq!(lenient.skipped.len(), strict.skipped.len(), "accepted losses are still listed");
 }
 
 #[test]

@@ -218,6 +218,11 @@ pub struct JudgeArgs {
     /// Write a markdown summary (for a pull-request comment or job summary).
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
+    /// Pass the gate although the new side lost scenarios (did not run
+    /// them, or ran them to refused, unavailable or unsustained where the
+    /// base measured them) or did not finish; they are still listed.
+    #[arg(long)]
+    pub accept_losses: bool,
 }
 
 /// How many trials a suite runs, and the seed of their order.

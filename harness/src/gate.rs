@@ -49,10 +49,14 @@ impl RunGate {
         if let Some(name) = &args.save_baseline {
             Store::check_name(name).map_err(|e| BadInput(e.to_string()))?;
         }
-        let judging = args.judge.threshold.is_some() || args.judge.noise.is_some() || args.judge.markdown.is_some();
+        let judging = args.judge.threshold.is_some()
+            || args.judge.noise.is_some()
+            || args.judge.markdown.is_some()
+            || args.judge.accept_losses;
         if judging && args.baseline.is_none() {
             return Err(BadInput(
-                "--threshold, --noise and --markdown judge against a baseline: add --baseline NAME".into(),
+                "--threshold, --noise, --markdown and --accept-losses judge against a baseline: add --baseline NAME"
+                    .into(),
             )
             .into());
         }
@@ -129,7 +133,12 @@ fn settings(judge: &JudgeArgs) -> Result<Settings> {
         Some(path) => Some(NoiseProfile::read(path).map_err(|e| BadInput(e.to_string()))?),
         None => None,
     };
-    Ok(Settings { threshold: judge.threshold.unwrap_or(ci::compare::DEFAULT_THRESHOLD), noise, ..Settings::default() })
+    Ok(Settings {
+        threshold: judge.threshold.unwrap_or(ci::compare::DEFAULT_THRESHOLD),
+        noise,
+        accept_losses: judge.accept_losses,
+        ..Settings::default()
+    })
 }
 
 /// `--export FORMAT FILE` pairs, checked.
