@@ -24,6 +24,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub enum IpcObject {
     /// A file under `/dev/shm` (a shared-memory segment), by its name without the directory.
     ShmName(String),
+    /// An unbounded ring's chain: its root segment (by name, as
+    /// [`ShmName`](Self::ShmName)) and every `<root>.<k>` segment its
+    /// producer grew, which no one else registers: a producer killed
+    /// outright leaves them for whoever removes the chain.
+    ShmChain(String),
     /// A FIFO or a socket path.
     Path(PathBuf),
     /// A private directory that held FIFOs or socket paths.
@@ -39,6 +44,17 @@ impl IpcObject {
     pub fn remove(&self) -> io::Result<()> {
         let result = match self {
             IpcObject::ShmName(name) => crate::shm::unlink(name).map(|_| ()),
+            IpcObject::ShmChain(root) => {
+                // Every segment first: then a chain whose root is already
+                // gone still loses its segments.
+                for segment in chain_segments(root) {
+                    match crate::shm::unlink(&segment) {
+                        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                        _ => {}
+                    }
+                }
+                crate::shm::unlink(root).map(|_| ())
+            }
             IpcObject::Path(path) => std::fs::remove_file(path),
             IpcObject::Dir(path) => std::fs::remove_dir_all(path),
             IpcObject::PosixMq(name) => super::backends::posix_mq::unlink(name),
@@ -56,6 +72,9 @@ impl IpcObject {
     pub fn exists(&self) -> bool {
         match self {
             IpcObject::ShmName(name) => Path::new(crate::shm::SHM_DIR).join(name).exists(),
+            IpcObject::ShmChain(root) => {
+                Path::new(crate::shm::SHM_DIR).join(root).exists() || !chain_segments(root).is_empty()
+            }
             IpcObject::Path(path) | IpcObject::Dir(path) => path.symlink_metadata().is_ok(),
             IpcObject::PosixMq(name) => {
                 use nix::mqueue::MQ_OFlag;
@@ -80,6 +99,7 @@ impl std::fmt::Display for IpcObject {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             IpcObject::ShmName(name) => write!(f, "shared memory {}/{name}", crate::shm::SHM_DIR),
+            IpcObject::ShmChain(root) => write!(f, "shared memory {}/{root} and its segments", crate::shm::SHM_DIR),
             IpcObject::Path(path) => write!(f, "path {}", path.display()),
             IpcObject::Dir(path) => write!(f, "directory {}", path.display()),
             IpcObject::PosixMq(name) => write!(f, "POSIX queue {name}"),
@@ -289,6 +309,15 @@ pub fn sweep_leftovers(dry_run: bool) -> Vec<(IpcObject, io::Result<()>)> {
             let result = if dry_run { Ok(()) } else { object.remove() };
             (object, result)
         })
+        .collect()
+}
+
+/// The names of `root`'s chain segments now in `/dev/shm`: `<root>.<k>`.
+fn chain_segments(root: &str) -> Vec<String> {
+    let prefix = format!("{}.", root.trim_start_matches('/'));
+    list(Path::new(crate::shm::SHM_DIR))
+        .into_iter()
+        .filter(|n| n.strip_prefix(&prefix).is_some_and(|k| !k.is_empty() && k.bytes().all(|b| b.is_ascii_digit())))
         .collect()
 }
 

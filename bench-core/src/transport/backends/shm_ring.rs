@@ -31,7 +31,11 @@ fn create(spec: &OneWaySpec) -> Result<Created, TransportError> {
     check_buffer_memory(&format!("shm-ring {} of {}-byte messages", spec.capacity, spec.message_size), bytes as u128)?;
     let ring = SharedRing::create(&config)?;
     let mut created = Created::default();
-    created.objects.add(IpcObject::ShmName(ring.name().to_owned()));
+    created.objects.add(match spec.capacity {
+        // The segments an unbounded ring grows are the chain's to remove.
+        Capacity::Unbounded => IpcObject::ShmChain(ring.name().to_owned()),
+        _ => IpcObject::ShmName(ring.name().to_owned()),
+    });
     created.params.insert("name".into(), ring.name().to_owned());
     created.realised = match spec.capacity {
         Capacity::Bounded(_) => Some(ring.realised_bound() as u64),
@@ -117,5 +121,50 @@ impl RawReceiver for RingReceiver {
             RecvError::PeerDied { pid } => TransportError::PeerGone(format!("process {pid} exited")),
             other => other.into(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::transport::objects::IpcObject;
+    use crate::transport::{Channel, ChannelSpec, OpenOptions, TransportKind};
+
+    /// The segments an unbounded ring's producer grew go with the channel,
+    /// even when the producer never ran its drop (killed outright): the
+    /// chain is removed by name, not from what the producer remembered.
+    #[test]
+    fn a_killed_producers_chain_segments_go_with_the_channel() {
+        let kind: TransportKind = "shm-ring".parse().unwrap();
+        let spec = ChannelSpec::new(kind, crate::ring::Capacity::Unbounded, 64).timeout(Duration::from_secs(5));
+        let mut chan = Channel::create(&spec).unwrap();
+        let root = chan
+            .objects()
+            .into_iter()
+            .find_map(|o| match o {
+                IpcObject::ShmChain(name) | IpcObject::ShmName(name) => Some(name),
+                _ => None,
+            })
+            .expect("the ring's segment is registered");
+        let opts = OpenOptions { peer: None, timeout: Duration::from_secs(5) };
+        let mut tx = chan.open_sender(&opts).unwrap();
+        // No consumer: the chain grows a few segments.
+        let msg = [7u8; 64];
+        for _ in 0..20_000 {
+            tx.send(&msg).unwrap();
+        }
+        let segments = |root: &str| {
+            let prefix = format!("{}.", root.trim_start_matches('/'));
+            std::fs::read_dir(crate::shm::SHM_DIR)
+                .unwrap()
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter(|n| n.starts_with(&prefix))
+                .count()
+        };
+        assert!(segments(&root) >= 2, "the chain grew");
+        std::mem::forget(tx); // as SIGKILL leaves it: no drop
+        drop(chan);
+        assert_eq!(segments(&root), 0, "segments of {root} left behind");
     }
 }
