@@ -389,9 +389,9 @@ pub struct Sender {
     max: usize,
     /// Every message is exactly `max` bytes.
     fixed: bool,
-    bounded: bool,
-    /// Rendezvous, by the kernel object itself or by acknowledgements.
-    rendezvous: bool,
+    /// The capacity mode asked for (rendezvous, whether by the kernel
+    /// object itself or by acknowledgements).
+    capacity: Capacity,
     stats: SendStats,
 }
 
@@ -402,15 +402,12 @@ impl Sender {
             (None, Capacity::Unbounded) if !spec.native() => Mode::Spill(VecDeque::new()),
             _ => Mode::Direct,
         };
-        let bounded = matches!(spec.capacity, Capacity::Bounded(_));
-        let rendezvous = spec.capacity == Capacity::Rendezvous;
         Self {
             raw,
             mode,
             max: spec.message_size,
             fixed: spec.fixed_size,
-            bounded,
-            rendezvous,
+            capacity: spec.capacity,
             stats: SendStats::default(),
         }
     }
@@ -418,7 +415,7 @@ impl Sender {
     /// Whether [`send`](Self::send) returns only once the receiver has
     /// taken the message (the rendezvous capacity mode).
     pub fn waits_for_receipt(&self) -> bool {
-        self.rendezvous
+        self.capacity == Capacity::Rendezvous
     }
 
     /// Send one message as the capacity mode says: wait while a bounded
@@ -468,7 +465,7 @@ impl Sender {
     /// waits; an unbounded one never does).
     pub fn try_send(&mut self, msg: &[u8]) -> Result<bool, TransportError> {
         self.check(msg)?;
-        if !(self.bounded && matches!(self.mode, Mode::Direct)) {
+        if !(matches!(self.capacity, Capacity::Bounded(_)) && matches!(self.mode, Mode::Direct)) {
             return Err(TransportError::Refused("try_send is for bounded channels".into()));
         }
         let sent = self.raw.try_send(msg)?;

@@ -250,12 +250,16 @@ fn pid_namespace() -> Option<String> {
     Some(std::fs::read_link("/proc/self/ns/pid").ok()?.to_string_lossy().into_owned())
 }
 
-/// The creating pid of `dir`, if it is a directory ringside made and this
-/// process can judge: a real directory (not a link), this user's, mode
-/// 0700, holding an [`OWNER_MARK`] whose pid matches its name's and whose
-/// pid namespace is this process's (a pid from another namespace says
-/// nothing about whether that run still lives).
-fn ringside_dir(dir: &Path, name_pid: u32) -> Option<u32> {
+/// Whether `dir`, named for process `name_pid`, is a directory ringside
+/// made and this process can judge: a real directory (not a link), this
+/// user's, mode 0700, holding an [`OWNER_MARK`] that names the same pid and
+/// this process's pid namespace (a pid from another namespace says nothing
+/// about whether that run still lives).
+fn is_ringside_dir(dir: &Path, name_pid: u32) -> bool {
+    ringside_mark(dir, name_pid).is_some()
+}
+
+fn ringside_mark(dir: &Path, name_pid: u32) -> Option<()> {
     use std::os::unix::fs::MetadataExt;
     let meta = dir.symlink_metadata().ok()?;
     if !meta.is_dir() || meta.uid() != rustix::process::geteuid().as_raw() || meta.mode() & 0o777 != 0o700 {
@@ -265,7 +269,7 @@ fn ringside_dir(dir: &Path, name_pid: u32) -> Option<u32> {
     if !mark_path.symlink_metadata().ok()?.is_file() {
         return None;
     }
-    (std::fs::read_to_string(mark_path).ok()? == owner_mark(name_pid)).then_some(name_pid)
+    (std::fs::read_to_string(mark_path).ok()? == owner_mark(name_pid)).then_some(())
 }
 
 use std::os::unix::fs::DirBuilderExt;
@@ -297,7 +301,7 @@ pub fn sweep_leftovers(dry_run: bool) -> Vec<(IpcObject, io::Result<()>)> {
     for root in base.into_iter().chain([std::env::temp_dir()]) {
         for name in list(&root) {
             let dir = root.join(&name);
-            if pid_of(&name).and_then(|p| ringside_dir(&dir, p)).is_some_and(|p| !running(p)) {
+            if pid_of(&name).is_some_and(|p| is_ringside_dir(&dir, p) && !running(p)) {
                 found.push(IpcObject::Dir(dir));
             }
         }
@@ -346,17 +350,17 @@ mod tests {
         let mut guard = ObjectGuard::new();
         let dir = private_dir(&mut guard).unwrap();
         let me = std::process::id();
-        assert_eq!(ringside_dir(&dir, me), Some(me));
+        assert!(is_ringside_dir(&dir, me));
         // Named like one, but the mark names another pid.
-        assert_eq!(ringside_dir(&dir, me + 1), None);
+        assert!(!is_ringside_dir(&dir, me + 1));
         // Named like one, without the mark: someone else's.
         let other = std::env::temp_dir().join(format!("ringside-{}-0-x", me));
         let _ = std::fs::remove_dir_all(&other);
         std::fs::DirBuilder::new().mode(0o700).create(&other).unwrap();
-        assert_eq!(ringside_dir(&other, me), None);
+        assert!(!is_ringside_dir(&other, me));
         // With a mark from another pid namespace: not ours to judge.
         std::fs::write(other.join(OWNER_MARK), format!("ringside pid {me} pidns pid:[1]\n")).unwrap();
-        assert_eq!(ringside_dir(&other, me), None);
+        assert!(!is_ringside_dir(&other, me));
         std::fs::remove_dir_all(&other).unwrap();
     }
 
