@@ -3,8 +3,12 @@
 //! start them together, and collect their reports, within deadlines.
 //!
 //! The supervisor only coordinates: while the workers measure it sleeps in
-//! a blocking receive. A worker that exits without a result, is killed, or
-//! does not finish by the deadline fails the run: the other worker is
+//! a blocking receive, waking a few times a second to read how far each
+//! worker has got (`workload::progress`). A worker that exits without a
+//! result or is killed fails the run, and so does a run in which no
+//! unfinished worker has moved a message for [`STALL_LIMIT`] (a stopped
+//! process, a side blocked in a kernel call that never returns), however
+//! long the run was meant to last: the other worker is
 //! given a moment to report its own view, then killed, and the reason
 //! names which side failed and how (exit status, signal, its last error
 //! line). The channels, and so every kernel object of the run, are owned
@@ -19,6 +23,7 @@ use std::time::{Duration, Instant};
 use bench_core::ring::{Capacity, WaitStrategy};
 use bench_core::transport::{Channel, ChannelSpec, Realised, Role as End, TransportError, TransportKind};
 use bench_core::workload::clock::now_ns;
+use bench_core::workload::progress::{Progress, ProgressBoard};
 use bench_core::workload::{Pattern, SideReport};
 use scenarios::Scenario;
 
@@ -28,6 +33,15 @@ use crate::worker::{BACKWARD_ENV, FORWARD_ENV, JOB_ENV, Job, READY, RESULT, Role
 const GRACE: Duration = Duration::from_secs(2);
 /// Deadline for any single wait inside a transport.
 const TRANSPORT_TIMEOUT: Duration = Duration::from_secs(20);
+/// A run in which no unfinished worker moved a message for this long is
+/// hung: its workers are killed. Every pattern notes its progress at
+/// least once per message or per few microseconds of sending (see
+/// `workload::progress`), so a healthy run is never this still; the
+/// slowest pattern the harness accepts, `rate:1`, notes once a second.
+/// `RINGSIDE_DEADLINE_BASE_S` lowers it when below it.
+pub const STALL_LIMIT: Duration = Duration::from_secs(5);
+/// How often the supervisor reads the workers' progress.
+const PROGRESS_EVERY: Duration = Duration::from_millis(200);
 
 /// What one run is.
 #[derive(Debug, Clone)]
@@ -64,9 +78,11 @@ impl RunSpec {
         }
     }
 
-    /// The longest a healthy run may take, sends and drain included: a
-    /// sender in unbounded mode can queue far more than the receiver takes
-    /// in the run's time, and draining that is part of the run.
+    /// The longest a run may take, sends and drain included: a sender in
+    /// unbounded mode can queue far more than the receiver takes in the
+    /// run's time, and draining that is part of the run. A backstop only:
+    /// a hung run is found by its lack of progress ([`STALL_LIMIT`]) long
+    /// before.
     ///
     /// `RINGSIDE_DEADLINE_BASE_S` replaces the fixed 20 s part (the tests
     /// use it to see a hung worker killed without waiting long).
@@ -164,11 +180,15 @@ pub fn run(spec: &RunSpec) -> Result<RunReport, RunError> {
         supervisor: std::process::id(),
     };
     let (events_tx, events) = mpsc::channel();
+    let lines = if spec.kind.is_threads() { 1 } else { 2 };
+    let board = ProgressBoard::create(lines)
+        .map_err(|e| RunError::Failed(format!("cannot create the workers' progress board: {e}")))?;
     if spec.kind.is_threads() {
         // The in-process baseline: one worker creates its channels and runs both sides.
         let mut cmd = worker_command(&job(Role::Threads))?;
+        board.configure_command(&mut cmd, 0);
         let worker = Worker::spawn("threads", &mut cmd, 0, &events_tx)?;
-        return supervise(vec![worker], events, spec);
+        return supervise(vec![worker], events, spec, &board);
     }
     let mut forward = Channel::create(&cspec).map_err(|e| RunError::Refused(e.to_string()))?;
     let mut backward = match spec.pattern {
@@ -180,6 +200,7 @@ pub fn run(spec: &RunSpec) -> Result<RunReport, RunError> {
     if let Some(back) = &backward {
         back.configure_command(End::Receiver, &mut producer, BACKWARD_ENV);
     }
+    board.configure_command(&mut producer, 0);
     let producer = Worker::spawn("producer", &mut producer, 0, &events_tx)?;
     forward.handed_over(End::Sender);
     if let Some(back) = &mut backward {
@@ -190,6 +211,7 @@ pub fn run(spec: &RunSpec) -> Result<RunReport, RunError> {
     if let Some(back) = &backward {
         back.configure_command(End::Sender, &mut consumer, BACKWARD_ENV);
     }
+    board.configure_command(&mut consumer, 1);
     let consumer = match Worker::spawn("consumer", &mut consumer, 1, &events_tx) {
         Ok(c) => c,
         Err(e) => {
@@ -201,7 +223,7 @@ pub fn run(spec: &RunSpec) -> Result<RunReport, RunError> {
     if let Some(back) = &mut backward {
         back.handed_over(End::Sender);
     }
-    let result = supervise(vec![producer, consumer], events, spec);
+    let result = supervise(vec![producer, consumer], events, spec, &board);
     // The channels (and their kernel objects) go only now, after both workers are reaped.
     drop((forward, backward));
     result
@@ -296,8 +318,13 @@ fn describe_status(s: std::process::ExitStatus) -> String {
 }
 
 /// Handshake, start, collect; kill everything on any failure.
-fn supervise(mut workers: Vec<Worker>, events: EventReceiver<Event>, spec: &RunSpec) -> Result<RunReport, RunError> {
-    let outcome = collect(&mut workers, &events, spec);
+fn supervise(
+    mut workers: Vec<Worker>,
+    events: EventReceiver<Event>,
+    spec: &RunSpec,
+    board: &ProgressBoard,
+) -> Result<RunReport, RunError> {
+    let outcome = collect(&mut workers, &events, spec, board);
     if outcome.is_err() {
         // A survivor may still be running (or blocked on a dead peer).
         for w in &mut workers {
@@ -321,7 +348,12 @@ fn supervise(mut workers: Vec<Worker>, events: EventReceiver<Event>, spec: &RunS
     Ok(report)
 }
 
-fn collect(workers: &mut [Worker], events: &EventReceiver<Event>, spec: &RunSpec) -> Result<RunReport, RunError> {
+fn collect(
+    workers: &mut [Worker],
+    events: &EventReceiver<Event>,
+    spec: &RunSpec,
+    board: &ProgressBoard,
+) -> Result<RunReport, RunError> {
     // 1. Every worker opens its ends.
     let open_by = Instant::now() + deadline_base();
     while !workers.iter().all(|w| w.ready) {
@@ -351,11 +383,26 @@ fn collect(workers: &mut [Worker], events: &EventReceiver<Event>, spec: &RunSpec
             return Err(RunError::Failed(format!("at the start, {why}")));
         }
     }
-    // 3. Results, within the deadline.
+    // 3. Results, while the unfinished workers make progress, and within the deadline.
     let mut done_by = Instant::now() + spec.deadline();
     let mut first_failure: Option<String> = None;
+    let mut watch = StallWatch::new(stall_limit());
     while workers.iter().any(|w| w.result.is_none() && !w.closed) {
-        match next_event(events, done_by) {
+        let wake = done_by.min(Instant::now() + PROGRESS_EVERY);
+        let event = next_event(events, wake);
+        if event.is_none() && Instant::now() < done_by {
+            if first_failure.is_none() {
+                let unfinished: Vec<(&'static str, Progress)> = (workers.iter().enumerate())
+                    .filter(|(_, w)| w.result.is_none() && !w.closed)
+                    .map(|(i, w)| (w.name, board.read(i)))
+                    .collect();
+                if let Some(still) = watch.still_for(&unfinished) {
+                    return Err(RunError::Failed(stalled(&unfinished, still)));
+                }
+            }
+            continue;
+        }
+        match event {
             Some(Event::Line(i, line)) => {
                 if let Some(json) = line.strip_prefix(RESULT) {
                     let parsed = serde_json::from_str(json).map_err(|e| {
@@ -399,6 +446,50 @@ fn collect(workers: &mut [Worker], events: &EventReceiver<Event>, spec: &RunSpec
         (Some(producer), Some(consumer)) => Ok(RunReport { producer, consumer }),
         _ => Err(RunError::Failed("a side reported nothing".into())),
     }
+}
+
+/// [`STALL_LIMIT`], or `RINGSIDE_DEADLINE_BASE_S` where that is shorter.
+fn stall_limit() -> Duration {
+    STALL_LIMIT.min(deadline_base())
+}
+
+/// Tells when the workers' progress has stood still for too long.
+struct StallWatch {
+    limit: Duration,
+    last: Vec<(&'static str, Progress)>,
+    since: Instant,
+}
+
+impl StallWatch {
+    fn new(limit: Duration) -> Self {
+        Self { limit, last: Vec::new(), since: Instant::now() }
+    }
+
+    /// Given what the unfinished workers' lines say now: how long nothing
+    /// has moved, once that is at least the limit.
+    fn still_for(&mut self, now: &[(&'static str, Progress)]) -> Option<Duration> {
+        if now != self.last.as_slice() {
+            self.last = now.to_vec();
+            self.since = Instant::now();
+            return None;
+        }
+        let still = self.since.elapsed();
+        (still >= self.limit).then_some(still)
+    }
+}
+
+/// Why a run that stood still for `still` fails, with where each unfinished worker stopped.
+fn stalled(unfinished: &[(&'static str, Progress)], still: Duration) -> String {
+    let at: Vec<String> = unfinished
+        .iter()
+        .map(|(name, p)| format!("the {name} worker at {} sent, {} received", p.sent, p.received))
+        .collect();
+    format!(
+        "hung: no message moved for {:.1} s ({}); killed (a stopped process, or a side blocked in a call that \
+         never returns)",
+        still.as_secs_f64(),
+        at.join("; ")
+    )
 }
 
 /// Wait (briefly) for a worker whose output closed to exit; describe how.

@@ -115,6 +115,8 @@ fn serve(job: &str) -> Result<WorkerResult> {
     if rustix::process::getppid().is_none_or(|p| p.as_raw_nonzero().get() as u32 != job.supervisor) {
         bail!("the supervisor is gone");
     }
+    // Where the patterns note their progress for the supervisor to watch.
+    bench_core::workload::progress::join_board().context("joining the supervisor's progress board")?;
     let kind: TransportKind = job.transport.parse()?;
     let pattern: Pattern = job.pattern.parse()?;
     let share_core = job.cores[0] == job.cores[1];

@@ -362,6 +362,34 @@ fn a_hung_worker_is_killed_at_its_deadline() {
     assert_eq!(leftovers(pid), Vec::<String>::new());
 }
 
+/// A worker that stops in the middle of a long run is found by its lack of
+/// progress, not at the run's deadline: here that deadline is hours away
+/// (20 s + 40 x 10 min), so only the progress watch can end the run within
+/// the test's bound.
+#[test]
+fn a_stopped_worker_is_found_by_its_lack_of_progress_whatever_the_run_length() {
+    let _serial = serial();
+    for (transport, role) in [("pipe", "consumer"), ("shm-ring", "producer")] {
+        let (_dir, out) = out_dir("stall");
+        let run = ["run", "--transport", transport, "--capacity", "bounded:8", "--size", "64", "--pattern", "stream"];
+        let args = [&run[..], &["--trials", "1", "--warmup-trials", "0", "--duration", "600s"]].concat();
+        let mut child = spawn_harness(&args, &out, &[]);
+        let pid = child.id();
+        let stopped = wait_for_worker(pid, role);
+        let other = wait_for_worker(pid, if role == "consumer" { "producer" } else { "consumer" });
+        std::thread::sleep(Duration::from_millis(300));
+        signal(stopped, "STOP");
+        let status = wait_bounded(&mut child, Duration::from_secs(90));
+        assert_eq!(status.code(), Some(1), "{transport}");
+        let s = &read(&out).scenarios[0];
+        assert_eq!(s.status, Status::Failed, "{transport}");
+        let reason = s.reason.as_deref().unwrap_or("");
+        assert!(reason.contains("no message moved") && reason.contains("killed"), "{transport}: {reason}");
+        assert!(gone(stopped) && gone(other), "{transport}: a worker outlived the run");
+        assert_eq!(leftovers(pid), Vec::<String>::new(), "{transport}");
+    }
+}
+
 #[test]
 fn ctrl_c_keeps_finished_results_and_removes_every_object() {
     let _serial = serial();

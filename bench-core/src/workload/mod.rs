@@ -1,8 +1,9 @@
 //! What runs inside a measurement worker: the message format that proves
 //! integrity ([`message`]), the clock ([`clock`]), CPU accounting
 //! ([`usage`]), latency histograms ([`histogram`]), the three patterns
-//! ([`patterns`]) over generic ends ([`endpoint`]), and what each side
-//! reports ([`SideReport`]).
+//! ([`patterns`]) over generic ends ([`endpoint`]), what each side
+//! reports ([`SideReport`]), and the counts a supervisor watches for
+//! progress ([`progress`]).
 
 pub mod clock;
 pub mod endpoint;
@@ -10,6 +11,7 @@ pub mod histogram;
 pub mod message;
 mod pattern;
 pub mod patterns;
+pub mod progress;
 mod report;
 pub mod usage;
 

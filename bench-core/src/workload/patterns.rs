@@ -16,7 +16,8 @@
 //! [`now_ns`] (`CLOCK_MONOTONIC`); a round trip, started and ended by one
 //! thread, is timed with the TSC through `quanta`. Every side checks every message
 //! ([`MessageChecker`]) and measures its own CPU time ([`usage`]) over its
-//! loop only, not its setup.
+//! loop only, not its setup. Each side notes how far it has got
+//! ([`progress`]) where it passes anyway, for a supervisor that watches.
 
 use std::time::Duration;
 
@@ -24,6 +25,7 @@ use super::clock::now_ns;
 use super::endpoint::{MessageSink, MessageSource};
 use super::histogram;
 use super::message::{MessageChecker, MessageWriter};
+use super::progress;
 use super::report::SideReport;
 use super::usage::{Who, since, usage};
 use crate::transport::TransportError;
@@ -58,6 +60,7 @@ pub fn stream_produce(
     who: Who,
 ) -> Result<SideReport, TransportError> {
     let mut writer = MessageWriter::new(size);
+    let progress = progress::line();
     let cpu0 = usage(who);
     let start = now_ns();
     let end = start + run.as_nanos() as u64;
@@ -65,6 +68,7 @@ pub fn stream_produce(
     loop {
         seq += tx.send_messages(&mut writer, seq, next_check - seq)?;
         if seq == next_check {
+            progress.sent.note(seq);
             let now = now_ns();
             if now >= end {
                 break;
@@ -87,18 +91,20 @@ pub fn stream_produce(
 /// Stream: receive and check until the clean end.
 pub fn stream_consume(rx: &mut impl MessageSource, size: usize, who: Who) -> Result<SideReport, TransportError> {
     let mut checker = MessageChecker::new(size);
+    let progress = progress::line();
     let cpu0 = usage(who);
     // The first message is waited for outside the timed span.
     let Some(_) = rx.recv_with(|m| checker.check(m))? else {
         return Ok(SideReport { integrity: checker.counts(), ..Default::default() });
     };
     let first = now_ns();
-    while rx
-        .recv_many(|m| {
-            checker.check(m);
-        })?
-        .is_some()
-    {}
+    let mut taken = 1u64;
+    while let Some(n) = rx.recv_many(|m| {
+        checker.check(m);
+    })? {
+        taken += n;
+        progress.received.note(taken);
+    }
     let last = now_ns();
     let counts = checker.counts();
     let cpu = since(&cpu0, &usage(who));
@@ -118,6 +124,7 @@ pub fn pingpong_initiate(
     let mut writer = MessageWriter::new(size);
     let mut checker = MessageChecker::new(size);
     let mut hist = histogram::new();
+    let progress = progress::line();
     // Round trips start and end in this process, on this core: they are
     // timed with the TSC (quanta), a third of the cost of a
     // CLOCK_MONOTONIC read, which would otherwise be a visible share of a
@@ -135,6 +142,7 @@ pub fn pingpong_initiate(
         // its slot or buffer back comes after the clock is read.
         let back = rx.recv_with(|m| (checker.check(m), clock.raw()))?;
         seq += 1;
+        progress.sent.note(seq);
         let t1 = match back {
             Some((Some(s), t1)) if s == seq - 1 => t1,
             Some(_) => break, // counted by the checker; the harness fails the run
@@ -175,6 +183,7 @@ pub fn pingpong_echo(
     who: Who,
 ) -> Result<SideReport, TransportError> {
     let mut checker = MessageChecker::new(size);
+    let progress = progress::line();
     let cpu0 = usage(who);
     let start = now_ns();
     let mut echoed = 0u64;
@@ -193,6 +202,7 @@ pub fn pingpong_echo(
         })? {
             tx.send(&reply[..len])?;
             echoed += 1;
+            progress.received.note(echoed);
         }
     } else {
         // Sent back from where it arrived (the ring's slot, or the
@@ -207,6 +217,7 @@ pub fn pingpong_echo(
         })? {
             sent?;
             echoed += 1;
+            progress.received.note(echoed);
         }
     }
     tx.finish()?;
@@ -238,6 +249,7 @@ pub fn rate_produce(
     // Sleeps end when asked, not up to 50 µs later (the default slack).
     let _ = rustix::thread::set_current_timer_slack(std::num::NonZeroU64::new(1));
     let end = start_ns + run.as_nanos() as u64;
+    let progress = progress::line();
     let cpu0 = usage(who);
     let (mut seq, mut max_lag) = (0u64, 0u64);
     loop {
@@ -249,6 +261,7 @@ pub fn rate_produce(
         max_lag = max_lag.max(now.saturating_sub(due));
         tx.send_message(&mut writer, seq)?;
         seq += 1;
+        progress.sent.note(seq);
     }
     let done = now_ns();
     tx.finish()?;
@@ -275,9 +288,13 @@ pub fn rate_consume(
 ) -> Result<SideReport, TransportError> {
     let mut checker = MessageChecker::new(size);
     let mut hist = histogram::new();
+    let progress = progress::line();
     let cpu0 = usage(who);
+    let mut taken = 0u64;
     while let Some(seq) = rx.recv_with(|m| checker.check(m))? {
         let now = now_ns();
+        taken += 1;
+        progress.received.note(taken);
         if let Some(seq) = seq {
             histogram::record(&mut hist, now.saturating_sub(due_ns(start_ns, rate, seq)));
         }
