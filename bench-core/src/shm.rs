@@ -7,10 +7,21 @@
 //! makes a sparse file, and a full `/dev/shm` would then surface as `SIGBUS`
 //! on first touch instead of as [`ShmError::OutOfSharedMemory`] here.
 //!
-//! Every name starts with [`NAME_PREFIX`] followed by the creating process id,
-//! so a cleanup pass can find the leftovers of dead runs (only `kill -9`
-//! between creating a name and the peer opening it can leave one: see the
-//! unlink rules in [`crate::ring`]).
+//! Every name starts with [`name_stem`]: [`NAME_PREFIX`], the creating
+//! process id and its pid namespace, so a cleanup pass can find the
+//! leftovers of dead runs (only `kill -9` between creating a name and the
+//! peer opening it can leave one: see the unlink rules in [`crate::ring`])
+//! and judge only the pids of its own namespace.
+//!
+//! # A peer that shrinks the object
+//! [`Segment::open`] maps the object at the size `fstat` reports, and the
+//! formats built on it refuse a mapping smaller than their header says.
+//! A truncation *after* that cannot be refused (shm objects take no seals),
+//! so every mapping is registered with a process-wide `SIGBUS` handler
+//! (installed on the first mapping, see `shrink_guard`): touching a page the
+//! peer cut off then ends the process with one line on stderr and
+//! [`SHRUNK_SEGMENT_EXIT_STATUS`], not with an unexplained `SIGBUS`. Other
+//! `SIGBUS` faults reach whatever handled them before.
 
 use std::fs::File;
 use std::io;
@@ -21,11 +32,34 @@ use memmap2::{MmapOptions, MmapRaw};
 use rustix::fs::Mode;
 use rustix::shm;
 
+mod shrink_guard;
+
 /// Prefix of every shared-memory name ringside creates: `ringside-<pid>-...`.
 pub const NAME_PREFIX: &str = "ringside-";
 
+/// How every name this process creates starts: `ringside-<pid>-ns<pidns>-`,
+/// `<pidns>` being [`pid_namespace_id`]. A pid means something only in its
+/// own pid namespace, so a cleanup judges the names of its own alone.
+pub fn name_stem() -> String {
+    format!("{NAME_PREFIX}{}-ns{}-", std::process::id(), pid_namespace_id())
+}
+
+/// This process's pid namespace: the inode of `/proc/self/ns/pid` (the
+/// number `readlink` shows as `pid:[N]`), or 0 where that cannot be read.
+pub fn pid_namespace_id() -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self/ns/pid").map_or(0, |m| m.ino())
+}
+
 /// Where POSIX shared-memory names live on Linux.
 pub const SHM_DIR: &str = "/dev/shm";
+
+/// Exit status of a process stopped because a segment it had mapped shrank
+/// under it (another process truncated the object): 74, `EX_IOERR` of
+/// `sysexits.h`, and no other ringside status. Before exiting, the process
+/// writes one line to stderr:
+/// `ringside: shared segment /dev/shm/NAME shrank under this process (truncated by another): stopping`.
+pub const SHRUNK_SEGMENT_EXIT_STATUS: i32 = 74;
 
 /// Errors from creating, opening or mapping a shared-memory segment.
 #[derive(Debug, thiserror::Error)]
@@ -74,19 +108,21 @@ pub enum ShmError {
 /// itself: whoever owns the *name* decides that (see [`unlink`]).
 #[derive(Debug)]
 pub struct Segment {
+    /// Declared before `map`, so it is dropped (unregistered) before the unmap.
+    _guard: shrink_guard::Registration,
     map: MmapRaw,
     name: String,
 }
 
 impl Segment {
     /// Create a new, zero-filled segment of `len` bytes under a fresh unique
-    /// name (`ringside-<pid>-<counter>-<nonce>`).
+    /// name (`ringside-<pid>-ns<pidns>-<counter>-<nonce>`: see [`name_stem`]).
     pub fn create_unique(len: usize) -> Result<Self, ShmError> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let pid = std::process::id();
+        let stem = name_stem();
         loop {
             let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-            let name = format!("{NAME_PREFIX}{pid}-{n}-{:08x}", nonce());
+            let name = format!("{stem}{n}-{:08x}", nonce());
             match Self::create(&name, len) {
                 Err(ShmError::Io { source, .. }) if source.kind() == io::ErrorKind::AlreadyExists => {
                     continue;
@@ -113,7 +149,7 @@ impl Segment {
             });
         }
         match map(&file, len, &path) {
-            Ok(map) => Ok(Self { map, name: name.to_owned() }),
+            Ok(map) => Ok(Self::guarded(map, name)),
             Err(e) => {
                 let _ = shm::unlink(name);
                 Err(e)
@@ -138,7 +174,14 @@ impl Segment {
             return Err(ShmError::TooSmall { path, actual, needed: min_len as u64 });
         }
         let map = map(&file, actual as usize, &path)?;
-        Ok(Self { map, name: name.to_owned() })
+        Ok(Self::guarded(map, name))
+    }
+
+    /// A segment whose mapping a shrink of the object turns into one line
+    /// and [`SHRUNK_SEGMENT_EXIT_STATUS`] (see the module doc).
+    fn guarded(map: MmapRaw, name: &str) -> Self {
+        let _guard = shrink_guard::register(map.as_ptr(), map.len(), name);
+        Self { _guard, map, name: name.to_owned() }
     }
 
     /// The segment's name (without the `/dev/shm/` directory).

@@ -17,13 +17,15 @@
 
 #![cfg(not(loom))]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::ExitStatusExt;
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use bench_core::pin::{available_cores, pin_current};
 use bench_core::ring::{Capacity, ProducerStats, RecvError, RingConfig, SendError, SharedRing, Variant, WaitStrategy};
+use bench_core::shm::SHRUNK_SEGMENT_EXIT_STATUS;
 
 /// Messages per capacity mode x wait strategy, as the issue asks.
 const STREAM_MESSAGES: u64 = 10_000_000;
@@ -169,6 +171,18 @@ fn child_process_entry() {
             loop {
                 std::thread::sleep(Duration::from_secs(1));
             }
+        }
+        // Wait for the parent's word, then touch the ring: the parent has
+        // truncated the segment meanwhile, so the touch must stop this
+        // process with one line and SHRUNK_SEGMENT_EXIT_STATUS.
+        "shrunk-consumer" => {
+            let mut consumer = ring.into_consumer().expect("child consumer");
+            println!("RINGSIDE-CHILD-READY");
+            let mut go = String::new();
+            std::io::stdin().read_line(&mut go).expect("the parent's go");
+            let outcome = consumer.recv_with(|m| m.len());
+            println!("RINGSIDE-CHILD-TOUCHED {outcome:?}");
+            6
         }
         other => panic!("unknown child role {other}"),
     };
@@ -424,4 +438,43 @@ fn consumer_sees_a_killed_producer_after_draining() {
         child.wait().unwrap();
         assert!(leftovers(&name).is_empty(), "{wait}: left in /dev/shm: {:?}", leftovers(&name));
     }
+}
+
+/// A segment truncated under a process that maps it: the process's next
+/// touch stops it with one line on stderr and [`SHRUNK_SEGMENT_EXIT_STATUS`],
+/// not with death by `SIGBUS`.
+#[test]
+fn a_segment_shrunk_under_a_process_stops_it_with_one_line() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let ring = SharedRing::create(&stream_config(Capacity::Bounded(64), WaitStrategy::Yield)).unwrap();
+    let name = ring.name().to_owned();
+    // Opened before the child attaches (which unlinks the name); it reaches the object after.
+    let file = std::fs::OpenOptions::new().write(true).open(format!("/dev/shm/{name}")).expect("open the segment");
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_process_entry", "--nocapture", "--test-threads=1", "-q"])
+        .env(ROLE, "shrunk-consumer")
+        .env(RING, &name)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn child process");
+    wait_line(&mut child, "RINGSIDE-CHILD-READY");
+    drop(ring);
+    file.set_len(0).expect("truncate the segment");
+    child.stdin.take().unwrap().write_all(b"go\n").expect("tell the child to go on");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(SHRUNK_SEGMENT_EXIT_STATUS),
+        "child ended with {} (signal {:?})\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        out.status,
+        out.status.signal()
+    );
+    let line =
+        format!("ringside: shared segment /dev/shm/{name} shrank under this process (truncated by another): stopping");
+    assert!(stderr.lines().any(|l| l == line), "stderr lacks {line:?}:\n{stderr}");
+    assert!(leftovers(&name).is_empty(), "left in /dev/shm: {:?}", leftovers(&name));
 }

@@ -68,7 +68,7 @@ fn config(capacity: Capacity, variant: Variant, wait: WaitStrategy, slot_size: u
 fn make_pair(cfg: &RingConfig) -> (Producer, Consumer, String) {
     let ring = SharedRing::create(cfg).unwrap_or_else(|e| panic!("create {cfg:?}: {e}"));
     let name = ring.name().to_owned();
-    let other = SharedRing::attach(&name).unwrap_or_else(|e| panic!("attach {name}: {e}"));
+    let other = SharedRing::attach(&name).unwrap_or_else(|e| panic!("attach {name}: {e}")).with_timeout(cfg.timeout);
     let producer = ring.into_producer().expect("producer role of a fresh ring");
     let consumer = other.into_consumer().expect("consumer role of a fresh ring");
     (producer, consumer, name)
@@ -305,8 +305,10 @@ fn attached_config_matches_created_config() {
                     assert_eq!(got.variant, cfg.variant);
                     assert_eq!(got.wait, cfg.wait);
                     assert_eq!(got.slot_size, cfg.slot_size);
-                    assert_eq!(got.timeout, cfg.timeout);
                 }
+                // The timeout is each side's own: the segment does not carry it.
+                assert_eq!(ring.config().timeout, cfg.timeout);
+                assert_eq!(other.config().timeout, RingConfig::default().timeout);
                 let bound = match capacity {
                     Capacity::Rendezvous => 1,
                     Capacity::Bounded(n) => n,
@@ -888,9 +890,9 @@ const WAIT_AT: u64 = 28;
 const BOUND_AT: u64 = 32;
 const SLOT_COUNT_AT: u64 = 40;
 const SLOT_SIZE_AT: u64 = 48;
-const FIXED_SIZE_AT: u64 = 80;
-const PER_BLOCK_AT: u64 = 84;
-const INITIALISED_AT: u64 = 88;
+const FIXED_SIZE_AT: u64 = 72;
+const PER_BLOCK_AT: u64 = 76;
+const INITIALISED_AT: u64 = 80;
 
 /// Create a ring, overwrite bytes of its header through the file in
 /// `/dev/shm`, and return what `attach` says (it must fail).
@@ -932,8 +934,8 @@ fn attach_rejects_a_corrupted_header() {
     let e = attach_after_patch(&ring5, &[(MAGIC_AT, b"NOTARING")], &mut names);
     assert_incompatible(e, "magic");
 
-    let e = attach_after_patch(&ring5, &[(VERSION_AT, &bytes_u32(3))], &mut names);
-    assert_incompatible(e, "version 3");
+    let e = attach_after_patch(&ring5, &[(VERSION_AT, &bytes_u32(2))], &mut names);
+    assert_incompatible(e, "version 2");
 
     let e = attach_after_patch(&ring5, &[(FIXED_SIZE_AT, &bytes_u32(7))], &mut names);
     assert_incompatible(e, "fixed-size flag");
@@ -1250,4 +1252,206 @@ fn a_classic_ring_bursts_one_message_at_a_time() {
         drop((p, c));
         assert_clean(&[name]);
     }
+}
+
+// ---------------------------------------------------------------------------
+// 8. A peer that breaks the protocol, and the cap on an unbounded chain
+// ---------------------------------------------------------------------------
+
+/// Offset of `segments_created` in the root segment: the producer's line
+/// starts at 128; `position`, `textbook_out`, `sealed`, `closed`, `pid`, then
+/// the counter at the next multiple of 8.
+const SEGMENTS_CREATED_AT: u64 = 128 + 32;
+
+/// Run `f` on a thread of its own and return what it returns; fail the test
+/// if it has not returned after `guard` (a generous bound that only a hang
+/// reaches: a guard against hanging the suite, not a timing).
+fn finishes<T: Send + 'static>(what: &str, guard: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (done, outcome) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let _ = done.send(f());
+    });
+    outcome.recv_timeout(guard).unwrap_or_else(|_| panic!("{what} had not finished after {guard:?}: it hangs"))
+}
+
+/// A peer that writes a huge `segments_created` into the shared line does
+/// not make either end's drop loop (nearly) forever over chain names.
+#[test]
+fn a_hostile_chain_count_does_not_hang_either_drop() {
+    let _g = serial();
+    let mut names = Vec::new();
+    for consumer_first in [true, false] {
+        let cfg = config(Capacity::Unbounded, Variant::Ring, threaded_wait(), 8);
+        let ring = SharedRing::create(&cfg).unwrap();
+        let name = ring.name().to_owned();
+        // Opened while the name exists; the handle still reaches the object after the unlink.
+        let file = OpenOptions::new().write(true).open(path_of(&name)).expect("open the segment file");
+        let other = SharedRing::attach(&name).unwrap();
+        let (mut p, c) = (ring.into_producer().unwrap(), other.into_consumer().unwrap());
+        for seq in 0..40u64 {
+            p.send(&seq.to_le_bytes()).unwrap();
+        }
+        assert!(p.stats().segments_created > 0, "the chain grew");
+        file.write_all_at(&u64::MAX.to_le_bytes(), SEGMENTS_CREATED_AT).expect("patch segments_created");
+        finishes("dropping both ends", Duration::from_secs(30), move || {
+            if consumer_first {
+                drop(c);
+                drop(p);
+            } else {
+                drop(p);
+                drop(c);
+            }
+        });
+        names.push(name);
+    }
+    assert_clean(&names);
+}
+
+/// An end that attaches waits by its own timeout, whatever the creator's.
+#[test]
+fn an_attached_end_waits_by_its_own_timeout_not_the_creators() {
+    let _g = serial();
+    let mut names = Vec::new();
+    let hour = Duration::from_secs(3600);
+    let short = Duration::from_millis(100);
+    for wait in wait_strategies() {
+        let cfg = config(Capacity::Bounded(1), Variant::Ring, wait, 8).timeout(hour);
+        // Without a timeout of its own, an attached end takes the default, not the creator's hour.
+        {
+            let ring = SharedRing::create(&cfg).unwrap();
+            names.push(ring.name().to_owned());
+            let other = SharedRing::attach(ring.name()).unwrap();
+            assert_eq!(other.config().timeout, RingConfig::default().timeout, "{wait}");
+            assert_eq!(ring.config().timeout, hour, "{wait}");
+        }
+        // The attached consumer of an hour-long creator: an empty ring times out after its own 100 ms.
+        let ring = SharedRing::create(&cfg).unwrap();
+        names.push(ring.name().to_owned());
+        let other = SharedRing::attach(ring.name()).unwrap().with_timeout(short);
+        let (p, mut c) = (ring.into_producer().unwrap(), other.into_consumer().unwrap());
+        let got = finishes("an attached consumer's wait", Duration::from_secs(30), move || {
+            let mut buf = [0u8; 8];
+            c.recv(&mut buf).map(|_| ())
+        });
+        assert!(matches!(got, Err(RecvError::Timeout { .. })), "{wait}: {got:?}");
+        drop(p);
+        // The attached producer of an hour-long creator: a full ring times out after its own 100 ms.
+        let ring = SharedRing::create(&cfg).unwrap();
+        names.push(ring.name().to_owned());
+        let other = SharedRing::attach(ring.name()).unwrap().with_timeout(short);
+        let (c, mut p) = (ring.into_consumer().unwrap(), other.into_producer().unwrap());
+        let got = finishes("an attached producer's wait", Duration::from_secs(30), move || {
+            p.send(b"fills").and_then(|()| p.send(b"waits"))
+        });
+        assert!(matches!(got, Err(SendError::Timeout { .. })), "{wait}: {got:?}");
+        drop(c);
+    }
+    assert_clean(&names);
+}
+
+/// Bytes of a chain cap small enough for a test to reach.
+const SMALL_CAP: u64 = 1 << 20;
+/// 1 KiB messages: a thousand of them fill the small cap.
+const KIB: usize = 1024;
+
+/// A consumer that never reads: the producer's chain stops at the cap with
+/// a clear error, makes nothing more, and nothing is left once both close.
+#[test]
+fn a_stalled_consumer_stops_the_chain_at_its_cap() {
+    let _g = serial();
+    let mut names = Vec::new();
+    for &variant in Variant::ALL {
+        let cfg = config(Capacity::Unbounded, variant, threaded_wait(), KIB).max_chain_bytes(SMALL_CAP);
+        let (mut p, c, name) = make_pair(&cfg);
+        let msg = [0x5Au8; KIB];
+        let mut sent = 0u64;
+        let err = loop {
+            match p.send(&msg) {
+                Ok(()) => sent += 1,
+                Err(e) => break e,
+            }
+            assert!(sent < 64 * 1024, "{variant}: 64 MiB sent past a 1 MiB cap, never refused");
+        };
+        let text = err.to_string();
+        match err {
+            SendError::ChainFull { cap_bytes, segments } => {
+                assert_eq!(cap_bytes, SMALL_CAP, "{variant}");
+                assert_eq!(segments, p.stats().segments_created, "{variant}: nothing was drained");
+            }
+            other => panic!("{variant}: expected ChainFull, got {other:?}: {other}"),
+        }
+        assert!(text.contains("cap of 1 MiB") && text.contains("has not drained"), "{variant}: {text}");
+        // What is alive fits the cap: the first segment's 4 slots, the chain's share of 1 MiB.
+        assert!(sent * KIB as u64 <= SMALL_CAP + 4 * KIB as u64, "{variant}: {sent} messages alive");
+        // Refused again, and nothing more is made.
+        let on_disk = leftovers(&name);
+        assert!(!on_disk.is_empty(), "{variant}: the undrained chain is on disk until someone closes");
+        assert!(matches!(p.send(&msg), Err(SendError::ChainFull { .. })), "{variant}");
+        assert_eq!(leftovers(&name), on_disk, "{variant}: a refused send made a segment");
+        drop(c);
+        drop(p);
+        names.push(name);
+    }
+    assert_clean(&names);
+}
+
+/// The cap is on what is alive, not on the total: a consumer that keeps
+/// draining lets twenty times the cap through.
+#[test]
+fn a_draining_consumer_lets_the_chain_carry_far_more_than_its_cap() {
+    let _g = serial();
+    let mut names = Vec::new();
+    for &variant in Variant::ALL {
+        let cfg = config(Capacity::Unbounded, variant, threaded_wait(), KIB).max_chain_bytes(SMALL_CAP);
+        let (mut p, mut c, name) = make_pair(&cfg);
+        let (mut seq, mut next) = (0u64, 0u64);
+        let mut buf = [0u8; KIB];
+        let mut msg = [0u8; KIB];
+        // Rounds of 600 KiB, more than a 512-slot segment holds: a chain
+        // that doubled on past a quarter of the cap (to 1024 slots, more
+        // than 1 MiB) would not fit beside the segment the consumer holds,
+        // however promptly it drains.
+        for round in 0..40 {
+            for _ in 0..600 {
+                msg[..8].copy_from_slice(&seq.to_le_bytes());
+                p.send(&msg).unwrap_or_else(|e| panic!("{variant}: round {round}, message {seq}: {e}"));
+                seq += 1;
+            }
+            while next < seq {
+                let len = c.recv(&mut buf).unwrap_or_else(|e| panic!("{variant}: recv {next}: {e}"));
+                assert_eq!((len, &buf[..8]), (KIB, &next.to_le_bytes()[..]), "{variant}");
+                next += 1;
+            }
+        }
+        assert!(seq * KIB as u64 >= 20 * SMALL_CAP);
+        let (ps, cs) = (p.stats(), c.stats());
+        assert!(ps.segments_created >= 20, "{variant}: {ps:?}");
+        assert_eq!(cs.segments_released, ps.segments_created, "{variant}: {ps:?} {cs:?}");
+        drop(p);
+        drop(c);
+        names.push(name);
+    }
+    assert_clean(&names);
+}
+
+/// A segment cut shorter than its header's geometry before anyone attaches
+/// is refused with the sizes, or as too small for a header at all.
+#[test]
+fn attach_refuses_a_segment_shorter_than_its_geometry() {
+    let _g = serial();
+    let mut names = Vec::new();
+    let cfg = config(Capacity::Bounded(1000), Variant::Ring, threaded_wait(), 64);
+    let full = cfg.segment_bytes().unwrap() as u64;
+    for len in [4096, 100] {
+        let ring = SharedRing::create(&cfg).unwrap();
+        let name = ring.name().to_owned();
+        names.push(name.clone());
+        OpenOptions::new().write(true).open(path_of(&name)).unwrap().set_len(len).unwrap();
+        match SharedRing::attach(&name) {
+            Err(RingError::Shm(ShmError::TooSmall { actual, .. })) => assert_eq!(actual, len),
+            Err(e) => assert_incompatible(e, &format!("segment is {len} bytes but its header needs {full}")),
+            Ok(_) => panic!("attached to a {len}-byte segment that needs {full}"),
+        }
+    }
+    assert_clean(&names);
 }

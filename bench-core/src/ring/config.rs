@@ -68,14 +68,46 @@ pub struct RingConfig {
     /// Slots in the first segment of an unbounded ring (rounded up to a
     /// power of two); later segments double, up to [`MAX_SEGMENT_BYTES`].
     pub unbounded_initial_slots: usize,
+    /// Unbounded: most bytes the chain of segments after the first may hold
+    /// alive (created by the producer, not yet drained by the consumer); a
+    /// send that would need more fails with [`SendError::ChainFull`](super::SendError::ChainFull).
+    /// `None`: [`default_max_chain_bytes`], decided when the producer end is
+    /// taken. A side that attaches sets its own with
+    /// [`SharedRing::with_max_chain_bytes`](super::SharedRing::with_max_chain_bytes).
+    pub max_chain_bytes: Option<u64>,
 }
 
 /// Largest slot (message) size a ring accepts: 16 MiB.
 pub const MAX_SLOT_SIZE: usize = 16 << 20;
 /// Largest bounded capacity or segment, in slots: 2^30.
 pub const MAX_SLOTS: usize = 1 << 30;
-/// Unbounded segments stop doubling once a segment's slots take this many bytes.
+/// Unbounded segments stop doubling once a segment's slots take this many
+/// bytes (or a quarter of [`RingConfig::max_chain_bytes`], if less).
 pub const MAX_SEGMENT_BYTES: usize = 64 << 20;
+/// Largest cap on an unbounded chain: 1 TiB.
+pub const MAX_CHAIN_BYTES: u64 = 1 << 40;
+/// Most chain segments alive at once, whatever the byte cap. Segments only
+/// grow until they reach their size limit, so a chain within
+/// [`MAX_CHAIN_BYTES`] never has this many; the consumer bounds the chain
+/// names it sweeps on close by it, without trusting the producer's count.
+pub const MAX_CHAIN_SEGMENTS: u64 = 1 << 16;
+/// Smallest default chain cap (see [`default_max_chain_bytes`]): 256 MiB,
+/// more than a run of this suite keeps in flight even with a consumer that
+/// starts late.
+pub const MIN_DEFAULT_CHAIN_BYTES: u64 = 256 << 20;
+
+/// The chain cap of a ring that sets none: a quarter of what `/dev/shm`
+/// has free or of the memory available now (`MemAvailable`), whichever is
+/// less, and at least [`MIN_DEFAULT_CHAIN_BYTES`] (at most [`MAX_CHAIN_BYTES`]).
+/// A chain is memory the kernel cannot swap out (tmpfs pages) and that
+/// nothing frees while the consumer lags, so a stalled consumer should meet
+/// a clear error long before the machine runs short.
+pub fn default_max_chain_bytes() -> u64 {
+    let shm_free = rustix::fs::statvfs(crate::shm::SHM_DIR).ok().map(|s| s.f_bavail.saturating_mul(s.f_frsize));
+    let memory = crate::environment::memory_available();
+    let least = [shm_free, memory].into_iter().flatten().min();
+    least.map_or(MIN_DEFAULT_CHAIN_BYTES, |b| b / 4).clamp(MIN_DEFAULT_CHAIN_BYTES, MAX_CHAIN_BYTES)
+}
 
 impl Default for RingConfig {
     fn default() -> Self {
@@ -87,6 +119,7 @@ impl Default for RingConfig {
             fixed_size: false,
             timeout: Duration::from_secs(10),
             unbounded_initial_slots: 1024,
+            max_chain_bytes: None,
         }
     }
 }
@@ -147,6 +180,13 @@ impl RingConfig {
         self
     }
 
+    /// Cap the bytes an unbounded ring's chain may hold alive, at most
+    /// [`MAX_CHAIN_BYTES`] (see [`max_chain_bytes`](Self::max_chain_bytes)).
+    pub fn max_chain_bytes(mut self, bytes: u64) -> Self {
+        self.max_chain_bytes = Some(bytes);
+        self
+    }
+
     /// Check the values are in range; the error names the field and the limit.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.slot_size == 0 || self.slot_size > MAX_SLOT_SIZE {
@@ -169,6 +209,9 @@ impl RingConfig {
         }
         if self.timeout.is_zero() {
             return Err(ConfigError("timeout must be greater than zero".into()));
+        }
+        if let Some(cap) = self.max_chain_bytes.filter(|&cap| cap > MAX_CHAIN_BYTES) {
+            return Err(ConfigError(format!("chain cap of {cap} bytes exceeds the limit of {MAX_CHAIN_BYTES} bytes")));
         }
         Ok(())
     }
@@ -288,6 +331,8 @@ mod tests {
         assert!(RingConfig::default().slot_size(0).validate().is_err());
         assert!(RingConfig::new(Capacity::Bounded(0)).validate().is_err());
         assert!(RingConfig::default().timeout(Duration::ZERO).validate().is_err());
+        assert!(RingConfig::default().max_chain_bytes(MAX_CHAIN_BYTES).validate().is_ok());
+        assert!(RingConfig::default().max_chain_bytes(MAX_CHAIN_BYTES + 1).validate().is_err());
     }
 
     #[test]

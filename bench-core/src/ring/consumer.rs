@@ -73,9 +73,10 @@ enum Next {
 }
 
 impl Consumer {
-    pub(crate) fn new(root: Region, name: NameGuard) -> Self {
+    /// `timeout` is this side's own (see [`super::SharedRing`]).
+    pub(crate) fn new(root: Region, name: NameGuard, timeout: std::time::Duration) -> Self {
         let g = *root.geometry();
-        let waiter = Waiter::new(g.wait, std::time::Duration::from_nanos(g.timeout_ns));
+        let waiter = Waiter::new(g.wait, timeout);
         Self {
             lane: ConsumerLane::new(&root),
             region: root.clone(),
@@ -113,6 +114,13 @@ impl Consumer {
 
     /// Receive the next message and hand it to `f` in place, without a copy;
     /// its slot goes back to the producer when `f` returns.
+    ///
+    /// The bytes are in memory the producer's process maps too. Under the
+    /// protocol it does not write them until the slot is released; one
+    /// that breaks the protocol could change them while `f` runs (a wrong
+    /// message, which a message check catches), but never where they are
+    /// or how many: the slice's address comes from this side's own cursor
+    /// and its length is checked against the slot size first.
     #[inline(always)]
     pub fn recv_with<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> Result<R, RecvError> {
         let out = f(self.next_message()?);
@@ -165,7 +173,11 @@ impl Consumer {
         // SAFETY: `front` observed (Acquire) that the producer published this
         // slot; it will not write it again until we release it, which needs
         // `&mut self` again, after this borrow ends; the payload holds
-        // `slot_size >= len` bytes.
+        // `slot_size >= len` bytes, inside the mapping (our cursor's slot,
+        // checked length). A producer that breaks the protocol can only
+        // change these bytes under the borrow, not its bounds (see
+        // `recv_with`); the mapping itself stays, or the process stops
+        // (`crate::shm`'s shrink guard).
         Ok(unsafe { std::slice::from_raw_parts(payload, len) })
     }
 
@@ -183,7 +195,11 @@ impl Consumer {
         if self.lane.ready(&self.region).is_none() {
             self.wait_ready()?;
         }
-        let n = self.lane.available(&self.region, max as u64) as usize;
+        // No more than the segment's bound: a correct producer never has more
+        // in flight, and slot words a peer scribbled on could otherwise read
+        // as published for 2^31 positions.
+        let bound = self.region.geometry().bound as u64;
+        let n = self.lane.available(&self.region, (max as u64).min(bound)) as usize;
         for k in 0..n {
             let len = self.lane.len_at(k as u64) as usize;
             if len > self.slot_size {
@@ -271,7 +287,11 @@ impl Consumer {
         let next = Region::attach(&name).map_err(RecvError::Chain)?;
         let _ = crate::shm::unlink(&name);
         let (want, got) = (self.root.geometry(), next.geometry());
-        if got.chain_index != k || got.variant != want.variant || got.slot_size != want.slot_size {
+        let same_ring = got.capacity == want.capacity
+            && got.variant == want.variant
+            && got.slot_size == want.slot_size
+            && got.fixed_size == want.fixed_size;
+        if got.chain_index != k || !same_ring {
             return Err(RecvError::Chain(super::RingError::Incompatible {
                 path: crate::shm::path_of(&name),
                 reason: format!(
@@ -284,6 +304,9 @@ impl Consumer {
         self.lane = ConsumerLane::new(&next);
         self.region = next; // unmaps the drained segment (unless it is the root)
         self.stats.segments_released += 1;
+        // Release: pairs with the producer's Acquire load in `grow`
+        // (`ChainBudget::forget_released`): we are done with every segment below k.
+        self.root.consumer().segments_released.store(k, Ordering::Release);
         Ok(())
     }
 
@@ -304,7 +327,11 @@ impl Drop for Consumer {
         #[cfg(not(loom))]
         {
             let created = self.root.producer().segments_created.load(Ordering::SeqCst);
-            for k in self.region.geometry().chain_index + 1..=created {
+            // The count is the peer's word: sweep no further than a producer
+            // that keeps to its cap can have gone past the segment we read.
+            let reading = self.region.geometry().chain_index;
+            let last = created.min(reading.saturating_add(super::config::MAX_CHAIN_SEGMENTS));
+            for k in reading + 1..=last {
                 let _ = crate::shm::unlink(&chain_name(&self.base_name, k));
             }
         }
@@ -343,6 +370,8 @@ impl ReadBatch<'_> {
         // SAFETY: `peek` observed (Acquire) these slots published; the
         // producer does not rewrite them until the batch is released, which
         // needs `&mut` on the consumer that this borrow of `self` excludes.
+        // The slot is our cursor's and `len` is clamped to the slot size, so
+        // a producer that breaks the protocol changes bytes, not bounds.
         unsafe { std::slice::from_raw_parts(slots.payload(idx) as *const u8, len) }
     }
 }
@@ -350,5 +379,54 @@ impl ReadBatch<'_> {
 impl Drop for ReadBatch<'_> {
     fn drop(&mut self) {
         self.consumer.release(self.n as u64);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::time::Duration;
+
+    use crate::ring::{Capacity, RecvError, RingConfig, Variant, WaitStrategy};
+    use crate::sync::Ordering;
+
+    fn config(variant: Variant) -> RingConfig {
+        RingConfig::new(Capacity::Bounded(4))
+            .variant(variant)
+            .wait(WaitStrategy::Yield)
+            .slot_size(8)
+            .timeout(Duration::from_millis(20))
+    }
+
+    /// A producer line or slot words full of garbage (a peer that breaks
+    /// the protocol) cost the consumer garbage messages at most: never a
+    /// panic on overflow, a read outside its slots, or a batch of more
+    /// messages than the segment has slots.
+    #[test]
+    fn garbage_from_the_producer_is_bounded_not_a_panic() {
+        for &variant in Variant::ALL {
+            let (p, mut c) = crate::ring::pair(&config(variant)).unwrap();
+            let slots = c.region.geometry().slot_count;
+            c.root.producer().position.store(u64::MAX, Ordering::Relaxed);
+            for idx in 0..slots {
+                // Length 1 and a stamp that reads as "published" for 2^31 positions.
+                c.lane.slots().word(idx).store((1 << 32) | 0x7fff_ffff, Ordering::Relaxed);
+            }
+            match c.peek(usize::MAX) {
+                Ok(batch) => {
+                    assert!(batch.len() <= slots, "{variant}: a batch of {} from {slots} slots", batch.len());
+                    for i in 0..batch.len() {
+                        assert!(batch.message(i).len() <= 8);
+                    }
+                }
+                Err(RecvError::Timeout { .. } | RecvError::Corrupt { .. }) => {}
+                Err(e) => panic!("{variant}: {e}"),
+            }
+            let mut buf = [0u8; 8];
+            match c.recv(&mut buf) {
+                Ok(_) | Err(RecvError::Timeout { .. } | RecvError::Corrupt { .. }) => {}
+                Err(e) => panic!("{variant}: {e}"),
+            }
+            drop(p);
+        }
     }
 }

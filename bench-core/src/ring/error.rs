@@ -83,6 +83,19 @@ pub enum SendError {
         /// How long it waited.
         waited: Duration,
     },
+    /// An unbounded ring's chain holds as many bytes as its cap allows: the
+    /// consumer has not drained them (it fell behind, or stalled).
+    #[error(
+        "unbounded ring: the chain reached its cap of {} in {segments} segments the consumer has not drained \
+         (the consumer fell behind; RingConfig::max_chain_bytes sets the cap)",
+        bytes_text(*cap_bytes)
+    )]
+    ChainFull {
+        /// The cap, in bytes.
+        cap_bytes: u64,
+        /// Chain segments alive (created and not yet drained).
+        segments: u64,
+    },
     /// An unbounded ring could not grow (for example `/dev/shm` is full).
     #[error("the unbounded ring could not grow: {0}")]
     Grow(#[source] RingError),
@@ -126,4 +139,17 @@ pub enum RecvError {
     /// The next segment of an unbounded chain could not be opened.
     #[error("cannot follow the unbounded ring to its next segment: {0}")]
     Chain(#[source] RingError),
+}
+
+/// `512 MiB`, `1.5 GiB`, `1000 bytes`: a size as a person reads it.
+fn bytes_text(bytes: u64) -> String {
+    const UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+    for (unit, size) in UNITS {
+        if bytes >= size {
+            let whole = bytes / size;
+            let tenths = (bytes % size) * 10 / size;
+            return if tenths == 0 { format!("{whole} {unit}") } else { format!("{whole}.{tenths} {unit}") };
+        }
+    }
+    format!("{bytes} bytes")
 }

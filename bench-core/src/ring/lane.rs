@@ -148,9 +148,10 @@ impl ProducerLane {
     /// Messages in flight as of the last index `has_room` loaded: after a
     /// failed `has_room(1)` this is exactly the bound the sender blocked at.
     pub(crate) fn in_flight_seen(&self) -> u64 {
+        // Wrapping: `limit` and `seen_out` come from the consumer's line (see `has_room`).
         match self {
-            Self::Stamped(p) => p.tail - (p.limit - p.bound),
-            Self::Classic(p) => (p.write + p.n - p.seen_out) % p.n,
+            Self::Stamped(p) => p.tail.wrapping_sub(p.limit.wrapping_sub(p.bound)),
+            Self::Classic(p) => p.write.wrapping_add(p.n).wrapping_sub(p.seen_out) % p.n,
         }
     }
 
@@ -182,13 +183,24 @@ impl ProducerLane {
                 // position in `ConsumerLane::release`; its reads of the slots
                 // we are about to reuse are complete.
                 let head = region.consumer().position.load(Ordering::Acquire);
-                p.limit = head + p.bound;
+                // Wrapping: `head` is the peer's word, and a peer that breaks
+                // the protocol may write anything there. It can make us wait
+                // (then time out) or overwrite slots it has not read, which
+                // only garbles its own messages; the slot we write is always
+                // our own cursor's, inside the segment.
+                p.limit = head.wrapping_add(p.bound);
                 p.tail + k <= p.limit
             }
             Self::Classic(p) => {
                 // Acquire: pairs with the consumer's Release store of `out`.
                 let out = out_index(region, p.out_beside_in).load(Ordering::Acquire);
-                let room = if k == 1 { (p.write + 1) % p.n != out } else { (out + p.n - p.write - 1) % p.n >= k };
+                // Wrapping: `out` is the peer's word (see the stamped case);
+                // only the room we believe in depends on it, never an index.
+                let room = if k == 1 {
+                    (p.write + 1) % p.n != out
+                } else {
+                    out.wrapping_add(p.n).wrapping_sub(p.write + 1) % p.n >= k
+                };
                 if !room {
                     p.seen_out = out;
                 }
@@ -241,12 +253,17 @@ impl ProducerLane {
     pub(crate) fn room(&mut self, max: u64, region: &Region) -> u64 {
         match self {
             Self::Stamped(p) => {
-                if p.limit - p.tail < max {
+                // Wrapping (the same instructions as `-` in a release
+                // build): `limit` may come from a peer that broke the
+                // protocol; then it only decides how many of its own unread
+                // slots we overwrite, each through our cursor, in bounds.
+                if p.limit.wrapping_sub(p.tail) < max {
                     // Acquire: pairs with the consumer's Release store of its
                     // position in `ConsumerLane::release`, as in `has_room`.
-                    p.limit = region.consumer().position.load(Ordering::Acquire) + p.bound;
+                    // Wrapping: the peer's word, as in `has_room`.
+                    p.limit = region.consumer().position.load(Ordering::Acquire).wrapping_add(p.bound);
                 }
-                (p.limit - p.tail).min(max)
+                p.limit.wrapping_sub(p.tail).min(max)
             }
             // The classic designs check for room before every message (the
             // caller's `has_room(1)` just did): a burst of theirs is one
@@ -343,11 +360,12 @@ impl ProducerLane {
     pub(crate) fn in_flight(&self, region: &Region) -> u64 {
         match self {
             // Acquire: pairs with the consumer's Release store of its position.
-            Self::Stamped(p) => p.tail - region.consumer().position.load(Ordering::Acquire),
+            // Wrapping, here and below: the peer's word (see `has_room`).
+            Self::Stamped(p) => p.tail.wrapping_sub(region.consumer().position.load(Ordering::Acquire)),
             Self::Classic(p) => {
                 // Acquire: pairs with the consumer's Release store of `out`.
                 let out = out_index(region, p.out_beside_in).load(Ordering::Acquire);
-                (p.write + p.n - out) % p.n
+                p.write.wrapping_add(p.n).wrapping_sub(out) % p.n
             }
         }
     }
@@ -480,7 +498,9 @@ impl ConsumerLane {
             Self::Classic(c) => {
                 // Acquire: pairs with the producer's Release store of `in` in `commit`.
                 let write = region.producer().position.load(Ordering::Acquire);
-                ((write + c.n - c.read) % c.n).min(max)
+                // Wrapping: the peer's word; whatever it holds, the count is
+                // below `n`, and the slots it names are ours to index.
+                (write.wrapping_add(c.n).wrapping_sub(c.read) % c.n).min(max)
             }
         }
     }

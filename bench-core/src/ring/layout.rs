@@ -3,7 +3,7 @@
 //! ```text
 //! offset   0  Header         magic, version, layout hash, geometry, mode; `initialised` published last
 //! offset 128  ProducerLine   textbook `in`+`out` | sealed | closed | pid | segments_created
-//! offset 256  ConsumerLine   head (ring) or `out` (padded) | closed | pid
+//! offset 256  ConsumerLine   head (ring) or `out` (padded) | closed | pid | segments_released
 //! offset 384  producer wait  futex word the producer sleeps on (written only around sleeps)
 //! offset 512  consumer wait  futex word the consumer sleeps on
 //! offset 640  slots          slot_count / per_block blocks of `stride` bytes
@@ -29,7 +29,24 @@
 //!
 //! The peer is another process that may be buggy or gone, so an attached
 //! header is checked field by field ([`Region::attach`]) and every field is an
-//! atomic: reading memory the peer may write is never a data race.
+//! atomic: reading memory the peer may write is never a data race. The
+//! header holds the segment's shape and nothing a side decides for itself:
+//! each side waits by its own timeout and caps a chain by its own limit.
+//!
+//! # What a peer that breaks the protocol can do
+//! After attach, every index into the mapping comes from this side's own
+//! cursor, masked or reduced modulo the validated slot count, and every
+//! length from a slot word is checked against the slot size before a slice
+//! is formed (or clamped to it), so no value the peer writes can make us
+//! read or write outside the mapping. Its words decide only *which* of our
+//! slots hold what: garbage there reaches the caller as a wrong message
+//! (which the caller's message check catches), a `Corrupt` error, a wait
+//! that times out, or lost messages of its own. Counts it writes
+//! (`segments_created`, `segments_released`, positions) are bounded by what
+//! this side knows before they size a loop, and wrapping arithmetic keeps a
+//! checked build from panicking on them. A shrunk mapping is refused on
+//! attach and stops the process with one line if it shrinks later
+//! ([`crate::shm`]).
 
 use std::sync::Arc;
 
@@ -39,8 +56,10 @@ use crate::sync::{AtomicU32, AtomicU64, FutexWord, Ordering};
 
 /// "RINGSIDE", little-endian.
 pub(crate) const MAGIC: u64 = u64::from_le_bytes(*b"RINGSIDE");
-/// Bumped whenever the meaning of any byte changes.
-pub(crate) const VERSION: u32 = 2;
+/// Bumped whenever the meaning of any byte changes. 3: the header no longer
+/// carries the creator's timeout (each side waits by its own), and the
+/// consumer's line gained `segments_released`.
+pub(crate) const VERSION: u32 = 3;
 /// Value of `Header::initialised` once every other field is written.
 const READY: u32 = 0x5245_4459;
 /// Bytes in a padded line.
@@ -66,7 +85,6 @@ pub(crate) struct Header {
     slot_size: AtomicU64,
     /// `Capacity::Bounded(n)`'s n, 0 otherwise: what the user asked for.
     requested: AtomicU64,
-    timeout_ns: AtomicU64,
     /// 0 for the root segment, k for the k-th segment of an unbounded chain.
     chain_index: AtomicU64,
     /// 1 when every message is exactly `slot_size` bytes.
@@ -105,6 +123,10 @@ pub(crate) struct ConsumerLine {
     pub(crate) closed: AtomicU32,
     /// Root only: pid of the process that claimed the consumer role, 0 if none.
     pub(crate) pid: AtomicU32,
+    /// Root only: chain index of the segment the consumer reads now; it has
+    /// given back every segment below it. The producer counts what the
+    /// chain holds alive from here (never trusting it past its own count).
+    pub(crate) segments_released: AtomicU64,
 }
 
 /// A futex word alone on its line, so polling the peer's flag is free.
@@ -126,7 +148,6 @@ pub(crate) struct Geometry {
     pub(crate) per_block: usize,
     pub(crate) slot_count: usize,
     pub(crate) bound: usize,
-    pub(crate) timeout_ns: u64,
     pub(crate) chain_index: u64,
 }
 
@@ -148,7 +169,6 @@ impl Geometry {
             per_block: config.per_block(),
             slot_count: 0,
             bound: 0,
-            timeout_ns: u64::try_from(config.timeout.as_nanos()).unwrap_or(u64::MAX),
             chain_index: 0,
         };
         g.size_for(usable);
@@ -171,9 +191,10 @@ impl Geometry {
     }
 
     /// The geometry of the next segment of an unbounded chain with room for
-    /// at least `need` messages: double the current size, up to the byte cap.
-    pub(crate) fn next_segment(&self, need: usize) -> Self {
-        let cap_slots = (super::config::MAX_SEGMENT_BYTES / self.stride()).max(1) * self.per_block;
+    /// at least `need` messages: double the current size, until its slots
+    /// take `max_slot_bytes` (at least one block, and `need` whatever it takes).
+    pub(crate) fn next_segment(&self, need: usize, max_slot_bytes: usize) -> Self {
+        let cap_slots = (max_slot_bytes / self.stride()).max(1) * self.per_block;
         let usable = (self.bound.saturating_mul(2)).min(cap_slots).max(need).min(MAX_SLOTS);
         let mut g = Self { chain_index: self.chain_index + 1, ..*self };
         g.size_for(usable);
@@ -412,7 +433,6 @@ impl Region {
         h.slot_count.store(g.slot_count as u64, Ordering::Relaxed);
         h.slot_size.store(g.slot_size as u64, Ordering::Relaxed);
         h.requested.store(g.requested(), Ordering::Relaxed);
-        h.timeout_ns.store(g.timeout_ns, Ordering::Relaxed);
         h.chain_index.store(g.chain_index, Ordering::Relaxed);
         h.fixed_size.store(u32::from(g.fixed_size), Ordering::Relaxed);
         h.per_block.store(g.per_block as u32, Ordering::Relaxed);
@@ -538,7 +558,6 @@ fn read_header(h: &Header, name: &str, mapped_len: usize) -> Result<Geometry, Ri
         per_block,
         slot_count: slot_count as usize,
         bound: bound as usize,
-        timeout_ns: h.timeout_ns.load(Ordering::Relaxed).max(1),
         chain_index: h.chain_index.load(Ordering::Relaxed),
     };
     let mut expect = g;

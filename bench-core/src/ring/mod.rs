@@ -31,7 +31,15 @@
 //! crash could leave behind. Only `kill -9` of the creator before anyone
 //! attaches can leave a name, which `harness clean` finds by prefix and pid.
 //! The segments an unbounded ring adds (`<name>.<k>`) are unlinked by the
-//! consumer as it opens them, or by whichever side closes last.
+//! consumer as it opens them, or by whichever side closes last; the bytes
+//! they hold alive are capped ([`RingConfig::max_chain_bytes`]), so a
+//! stalled consumer meets [`SendError::ChainFull`], not a full `/dev/shm`.
+//!
+//! # What each side decides for itself
+//! A segment's header says what the ring *is* (design, capacity, sizes).
+//! How long a side waits and how far its chain may grow are that side's own
+//! ([`SharedRing::with_timeout`], [`SharedRing::with_max_chain_bytes`]):
+//! nothing the peer writes into the segment sets them.
 //!
 //! # Roles
 //! Each end is claimed once, by compare-and-swap of the claimer's pid into
@@ -58,6 +66,11 @@ use crate::sync::{AtomicU32, Ordering};
 pub struct SharedRing {
     region: Region,
     name: NameGuard,
+    /// This side's deadline for a single wait: its own configuration's,
+    /// never a value read from the segment.
+    timeout: std::time::Duration,
+    /// This side's cap on an unbounded chain, should it take the producer end.
+    max_chain_bytes: Option<u64>,
 }
 
 impl SharedRing {
@@ -67,7 +80,7 @@ impl SharedRing {
         let g = Geometry::for_config(config)?;
         let region = Region::create(None, &g)?;
         let name = NameGuard(Some(region.name().to_owned()));
-        Ok(Self { region, name })
+        Ok(Self { region, name, timeout: config.timeout, max_chain_bytes: config.max_chain_bytes })
     }
 
     /// Attach to a ring another process (or thread) created, checking its
@@ -84,7 +97,7 @@ impl SharedRing {
         }
         let name = NameGuard(Some(name.to_owned()));
         name.unlink();
-        Ok(Self { region, name })
+        Ok(Self::attached(region, name))
     }
 
     /// Attach like [`attach`](Self::attach) but leave the name in place
@@ -99,7 +112,33 @@ impl SharedRing {
                 reason: "this is a later segment of an unbounded chain, not a ring's first segment".into(),
             });
         }
-        Ok(Self { region, name: NameGuard(Some(name.to_owned())) })
+        Ok(Self::attached(region, NameGuard(Some(name.to_owned()))))
+    }
+
+    /// An attached segment with this side's defaults: [`RingConfig::default`]'s
+    /// timeout and chain cap, until [`with_timeout`](Self::with_timeout) and
+    /// [`with_max_chain_bytes`](Self::with_max_chain_bytes) say otherwise.
+    #[cfg(not(loom))]
+    fn attached(region: Region, name: NameGuard) -> Self {
+        let own = RingConfig::default();
+        Self { region, name, timeout: own.timeout, max_chain_bytes: own.max_chain_bytes }
+    }
+
+    /// Set how long a single wait of the end this handle becomes may last
+    /// (at least a nanosecond). An attached ring starts from
+    /// [`RingConfig::default`]'s; the creator's timeout is its own and is
+    /// not in the segment.
+    pub fn with_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.timeout = timeout.max(std::time::Duration::from_nanos(1));
+        self
+    }
+
+    /// Set the cap on an unbounded chain should this handle become the
+    /// producer (see [`RingConfig::max_chain_bytes`]; `None`: the default),
+    /// at most [`config::MAX_CHAIN_BYTES`].
+    pub fn with_max_chain_bytes(mut self, bytes: Option<u64>) -> Self {
+        self.max_chain_bytes = bytes.map(|b| b.min(config::MAX_CHAIN_BYTES));
+        self
     }
 
     /// The ring's name in `/dev/shm` (what the other side passes to [`attach`](Self::attach)).
@@ -107,7 +146,8 @@ impl SharedRing {
         self.name.name()
     }
 
-    /// The configuration the ring was created with (read from its header when attached).
+    /// The ring's configuration: its shape as created (read from the header
+    /// when attached), with this side's own timeout and chain cap.
     pub fn config(&self) -> RingConfig {
         let g = self.region.geometry();
         RingConfig {
@@ -116,11 +156,12 @@ impl SharedRing {
             wait: g.wait,
             slot_size: g.slot_size,
             fixed_size: g.fixed_size,
-            timeout: std::time::Duration::from_nanos(g.timeout_ns),
+            timeout: self.timeout,
             unbounded_initial_slots: match g.capacity {
                 Capacity::Unbounded => g.bound,
                 _ => RingConfig::default().unbounded_initial_slots,
             },
+            max_chain_bytes: self.max_chain_bytes,
         }
     }
 
@@ -139,14 +180,14 @@ impl SharedRing {
     pub fn into_producer(self) -> Result<Producer, RingError> {
         claim(&self.region.producer().pid, "producer", self.name())?;
         self.unlink_if_both_claimed();
-        Ok(Producer::new(self.region, self.name))
+        Ok(Producer::new(self.region, self.name, self.timeout, self.max_chain_bytes))
     }
 
     /// Take the consumer end.
     pub fn into_consumer(self) -> Result<Consumer, RingError> {
         claim(&self.region.consumer().pid, "consumer", self.name())?;
         self.unlink_if_both_claimed();
-        Ok(Consumer::new(self.region, self.name))
+        Ok(Consumer::new(self.region, self.name, self.timeout))
     }
 
     /// Once both ends are claimed nobody needs the name: remove it, so a
@@ -165,7 +206,7 @@ impl SharedRing {
 #[cfg(not(loom))]
 pub fn pair(config: &RingConfig) -> Result<(Producer, Consumer), RingError> {
     let ring = SharedRing::create(config)?;
-    let other = SharedRing::attach(ring.name())?;
+    let other = SharedRing::attach(ring.name())?.with_timeout(config.timeout);
     Ok((ring.into_producer()?, other.into_consumer()?))
 }
 
@@ -177,8 +218,13 @@ pub fn pair(config: &RingConfig) -> Result<(Producer, Consumer), RingError> {
         return Err(RingError::Config(ConfigError("loom models cover bounded and rendezvous rings only".into())));
     }
     let region = Region::heap(&g);
-    let a = SharedRing { region: region.clone(), name: NameGuard(None) };
-    let b = SharedRing { region, name: NameGuard(None) };
+    let own = |region| SharedRing {
+        region,
+        name: NameGuard(None),
+        timeout: config.timeout,
+        max_chain_bytes: config.max_chain_bytes,
+    };
+    let (a, b) = (own(region.clone()), own(region));
     Ok((a.into_producer()?, b.into_consumer()?))
 }
 

@@ -6,8 +6,18 @@
 //! | `rendezvous` | (never: bound 1, and each send waits for its ack) | wait until the consumer released it |
 //! | `bounded(n)` | wait for room | - |
 //! | `unbounded` | seal this segment, create the next (twice as large), continue there | - |
+//!
+//! An unbounded chain is capped: the producer counts the bytes of the chain
+//! segments alive (created, and at or after the one the consumer reads, as
+//! the consumer publishes it in the root's `segments_released`), and a grow
+//! that would pass [`RingConfig::max_chain_bytes`](super::RingConfig::max_chain_bytes)
+//! fails with [`SendError::ChainFull`] before it creates anything. Segments
+//! stop doubling at a quarter of the cap, so a consumer that keeps up never
+//! meets it.
 
-use super::config::{Capacity, WaitStrategy};
+use std::collections::VecDeque;
+
+use super::config::{Capacity, MAX_CHAIN_BYTES, MAX_CHAIN_SEGMENTS, MAX_SEGMENT_BYTES, WaitStrategy};
 use super::error::SendError;
 use super::lane::ProducerLane;
 use super::layout::Region;
@@ -51,13 +61,76 @@ pub struct Producer {
     /// Lengths of the slots of an open batch.
     batch_lens: Vec<u32>,
     stats: ProducerStats,
+    /// Unbounded: what the chain holds alive, against its cap.
+    chain: ChainBudget,
     base_name: String,
     _name: NameGuard,
 }
 
+/// The chain segments an unbounded producer has created that the consumer
+/// may still hold, and the cap on their bytes. Touched only in `grow`.
+struct ChainBudget {
+    /// Most bytes the alive segments may take together.
+    cap: u64,
+    /// (chain index, bytes) of each segment created and not known given
+    /// back, oldest first; at most [`MAX_CHAIN_SEGMENTS`] entries.
+    alive: VecDeque<(u64, u64)>,
+    /// Sum of the bytes in `alive`.
+    alive_bytes: u64,
+}
+
+impl ChainBudget {
+    fn new(cap: u64) -> Self {
+        Self { cap: cap.min(MAX_CHAIN_BYTES), alive: VecDeque::new(), alive_bytes: 0 }
+    }
+
+    /// Largest slot bytes of one segment: a quarter of the cap, so a
+    /// consumer that keeps up (holding the segment it reads while the
+    /// producer makes the next) never meets the cap.
+    fn max_slot_bytes(&self) -> usize {
+        usize::try_from(self.cap / 4).unwrap_or(usize::MAX).min(MAX_SEGMENT_BYTES)
+    }
+
+    /// Forget the segments below the one the consumer reads now.
+    /// `created` is the producer's own count, which bounds the peer's word.
+    fn forget_released(&mut self, root: &Region, created: u64) {
+        // Acquire: pairs with the consumer's Release store of
+        // `segments_released` in `next_segment`: it is done with the segments below.
+        let reading = root.consumer().segments_released.load(Ordering::Acquire).min(created);
+        while let Some(&(k, bytes)) = self.alive.front() {
+            if k >= reading {
+                break;
+            }
+            self.alive.pop_front();
+            self.alive_bytes -= bytes;
+        }
+    }
+
+    /// Whether a segment of `bytes` more fits the cap.
+    fn admit(&self, bytes: u64) -> Result<(), SendError> {
+        let segments = self.alive.len() as u64;
+        // The segment count cannot reach its limit under a cap of at most
+        // MAX_CHAIN_BYTES (see `MAX_CHAIN_SEGMENTS`); checked all the same.
+        if self.alive_bytes.saturating_add(bytes) > self.cap || segments >= MAX_CHAIN_SEGMENTS {
+            return Err(SendError::ChainFull { cap_bytes: self.cap, segments });
+        }
+        Ok(())
+    }
+}
+
 impl Producer {
-    pub(crate) fn new(root: Region, name: NameGuard) -> Self {
+    /// `timeout` and `max_chain_bytes` are this side's own (see [`super::SharedRing`]).
+    pub(crate) fn new(
+        root: Region,
+        name: NameGuard,
+        timeout: std::time::Duration,
+        max_chain_bytes: Option<u64>,
+    ) -> Self {
         let g = *root.geometry();
+        let cap = match g.capacity {
+            Capacity::Unbounded => max_chain_bytes.unwrap_or_else(super::config::default_max_chain_bytes),
+            _ => 0,
+        };
         Self {
             lane: ProducerLane::new(&root),
             region: root.clone(),
@@ -67,9 +140,10 @@ impl Producer {
             capacity: g.capacity,
             block: g.wait == WaitStrategy::Block,
             after_send: g.wait == WaitStrategy::Block || g.capacity == Capacity::Rendezvous,
-            waiter: Waiter::new(g.wait, std::time::Duration::from_nanos(g.timeout_ns)),
+            waiter: Waiter::new(g.wait, timeout),
             batch_lens: Vec::new(),
             stats: ProducerStats { in_flight_at_full_min: u64::MAX, ..ProducerStats::default() },
+            chain: ChainBudget::new(cap),
             base_name: name.name().to_owned(),
             _name: name,
         }
@@ -277,7 +351,8 @@ impl Producer {
         outcome.map_err(send_failure)?
     }
 
-    /// Unbounded: seal the current segment and continue in a new, larger one.
+    /// Unbounded: seal the current segment and continue in a new, larger
+    /// one, if the chain's cap leaves room for it.
     #[cfg(not(loom))]
     fn grow(&mut self, need: u64) -> Result<(), SendError> {
         let consumer = self.root.consumer();
@@ -285,9 +360,14 @@ impl Producer {
             return Err(SendError::Disconnected);
         }
         self.consumer_alive()?;
-        let g = self.region.geometry().next_segment(need as usize);
+        let current = self.region.geometry();
+        let g = current.next_segment(need as usize, self.chain.max_slot_bytes());
+        self.chain.forget_released(&self.root, current.chain_index);
+        self.chain.admit(g.segment_len() as u64)?;
         let name = chain_name(&self.base_name, g.chain_index);
         let next = Region::create(Some(&name), &g).map_err(SendError::Grow)?;
+        self.chain.alive.push_back((g.chain_index, g.segment_len() as u64));
+        self.chain.alive_bytes += g.segment_len() as u64;
         // SeqCst, both: Dekker pairing with the consumer's drop, which stores
         // `closed` then loads `segments_created`. Either it sees this segment
         // and unlinks its name, or we see `closed` and unlink it ourselves.
@@ -345,7 +425,9 @@ impl Drop for Producer {
                 || consumer.pid.load(Ordering::Relaxed) == 0
                 || super::wait::Peer::default().check_now(&consumer.pid).is_err();
             if gone {
-                let created = self.root.producer().segments_created.load(Ordering::SeqCst);
+                // Our own count, not the shared word: a peer could have
+                // written any number there.
+                let created = self.region.geometry().chain_index;
                 for k in 1..=created {
                     let _ = crate::shm::unlink(&chain_name(&self.base_name, k));
                 }
@@ -410,5 +492,42 @@ impl WriteBatch<'_> {
             p.lane.publish(k as u64, len);
         }
         p.finish(self.n as u64)
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::time::Duration;
+
+    use crate::ring::{Capacity, RingConfig, SendError, Variant, WaitStrategy};
+    use crate::sync::Ordering;
+
+    /// A consumer line full of garbage (a peer that breaks the protocol)
+    /// costs the producer a wait that times out, never a panic on overflow
+    /// and never a write outside its slots.
+    #[test]
+    fn a_garbage_consumer_line_is_an_error_not_a_panic() {
+        for &variant in Variant::ALL {
+            for capacity in [Capacity::Bounded(2), Capacity::Rendezvous] {
+                for garbage in [u64::MAX, u64::MAX - 1, 1 << 63] {
+                    let cfg = RingConfig::new(capacity)
+                        .variant(variant)
+                        .wait(WaitStrategy::Yield)
+                        .slot_size(8)
+                        .timeout(Duration::from_millis(20));
+                    let (mut p, c) = crate::ring::pair(&cfg).unwrap();
+                    p.root.consumer().position.store(garbage, Ordering::Relaxed);
+                    p.root.producer().textbook_out.store(garbage, Ordering::Relaxed);
+                    for _ in 0..4 {
+                        match p.send(b"12345678") {
+                            Ok(()) | Err(SendError::Timeout { .. }) => {}
+                            Err(e) => panic!("{variant} {capacity} {garbage:#x}: {e}"),
+                        }
+                    }
+                    let _ = p.stats();
+                    drop(c);
+                }
+            }
+        }
     }
 }

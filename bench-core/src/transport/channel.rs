@@ -564,15 +564,18 @@ impl Receiver {
 
 /// The ring's own producer for a `shm-ring*` channel at `address`: the
 /// same ring [`open_sender`] would wrap, without the contract's dynamic
-/// dispatch, for measurements that call it once per message.
+/// dispatch, for measurements that call it once per message. It waits by
+/// the timeout the address names (this run's own), not the segment's.
 pub fn open_ring_producer(address: &str) -> Result<crate::ring::Producer, TransportError> {
-    Ok(crate::ring::SharedRing::attach_shared(ring_name(address)?)?.into_producer()?)
+    let timeout = parse_address(address)?.spec.timeout;
+    Ok(crate::ring::SharedRing::attach_shared(ring_name(address)?)?.with_timeout(timeout).into_producer()?)
 }
 
 /// The ring's own consumer for a `shm-ring*` channel at `address` (see
 /// [`open_ring_producer`]).
 pub fn open_ring_consumer(address: &str) -> Result<crate::ring::Consumer, TransportError> {
-    Ok(crate::ring::SharedRing::attach_shared(ring_name(address)?)?.into_consumer()?)
+    let timeout = parse_address(address)?.spec.timeout;
+    Ok(crate::ring::SharedRing::attach_shared(ring_name(address)?)?.with_timeout(timeout).into_consumer()?)
 }
 
 fn ring_name(address: &str) -> Result<&str, TransportError> {

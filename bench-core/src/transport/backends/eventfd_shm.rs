@@ -333,9 +333,10 @@ fn attach(name: &str, spec: &OneWaySpec) -> Result<Mapping, TransportError> {
         return Err(bad(format!("stride {} bytes does not fit its slot size", m.stride.load(Ordering::Relaxed))));
     };
     let count = m.slot_count.load(Ordering::Relaxed);
-    let count_ok = match spec.capacity {
-        Capacity::Bounded(n) => count == n as u64,
-        _ => (1..=UNBOUNDED_SLOTS).contains(&count),
+    // Exactly what `create` gives this capacity and message size, nothing the peer chose.
+    let count_ok = match slot_count(spec.capacity, spec.message_size, stride) {
+        Ok((expected, _, _)) => count == expected,
+        Err(_) => false,
     };
     if !count_ok {
         return Err(bad(format!("{count} slots, which capacity {} does not give", spec.capacity)));
@@ -405,7 +406,9 @@ fn open_sender(
     let data = src.take_fd(DATA_TX)?;
     let space = src.take_fd(SPACE_TX)?;
     claim(&map.header().tail.state, "sending", map.name())?;
-    // Resume from the shared positions (both 0 for a fresh channel).
+    // Resume from the shared positions (both 0 for a fresh channel). Any
+    // value is safe: positions only ever index modulo `count`, and are
+    // compared and advanced with wrapping arithmetic.
     let h = map.header();
     let tail = h.tail.tail.load(Ordering::Relaxed);
     // Acquire: pairs with the receiver's store of `head`; the slots before it are free.
@@ -467,7 +470,12 @@ struct EfdSender {
 
 impl EfdSender {
     fn full(&self) -> bool {
-        self.tail - self.head_seen >= self.map.count as u64
+        // Wrapping: `head_seen` is the receiver's word. A receiver that
+        // breaks the protocol can claim to be ahead (then this reads as
+        // full and the sender times out) or to have read what it has not
+        // (then it loses its own messages); the slot written is always
+        // `idx`, ours, below `count`.
+        self.tail.wrapping_sub(self.head_seen) >= self.map.count as u64
     }
 
     /// Whether a slot is free, reloading `head` if the cached copy says full.
@@ -501,7 +509,8 @@ impl EfdSender {
         unsafe { std::ptr::copy_nonoverlapping(msg.as_ptr(), slot.add(LEN_WORD), msg.len()) };
         // Relaxed: published by the Release store of `tail` below.
         self.map.len_word(self.idx).store(msg.len() as u32, Ordering::Relaxed);
-        self.tail += 1;
+        // Wrapping: counted on from the shared word `open_sender` read.
+        self.tail = self.tail.wrapping_add(1);
         self.idx = if self.idx + 1 == self.map.count { 0 } else { self.idx + 1 };
         // Release: pairs with the receiver's Acquire load of `tail` in
         // `recv`/`wait_data`: the slot's bytes and length are visible to it.
@@ -697,7 +706,8 @@ impl RawReceiver for EfdReceiver {
         // Acquire in `has_message`) and leaves it alone until our `head`
         // store below passes it.
         unsafe { std::ptr::copy_nonoverlapping(self.map.slot(self.idx).add(LEN_WORD), buf.as_mut_ptr(), len) };
-        self.head += 1;
+        // Wrapping: counted on from the shared word `open_receiver` read.
+        self.head = self.head.wrapping_add(1);
         self.idx = if self.idx + 1 == self.map.count { 0 } else { self.idx + 1 };
         self.balance -= 1;
         let h = self.map.header();
@@ -935,6 +945,12 @@ mod tests {
         assert!(err.contains("slot size 16"), "{err}");
         let err = attach(&name, &one_way(Capacity::Bounded(5), 16)).err().unwrap().to_string();
         assert!(err.contains("4 slots"), "{err}");
+        // An unbounded segment has exactly the slots its message size gives it.
+        let unbounded = create(&one_way(Capacity::Unbounded, 16)).unwrap();
+        let shrunk = attach(&unbounded.params[SHM], &one_way(Capacity::Unbounded, 16)).unwrap();
+        shrunk.header().meta.slot_count.store(3, Ordering::Relaxed);
+        let err = attach(&unbounded.params[SHM], &one_way(Capacity::Unbounded, 16)).err().unwrap().to_string();
+        assert!(err.contains("3 slots"), "{err}");
         drop(created);
         assert!(!crate::shm::path_of(&name).exists());
         assert!(matches!(attach(&name, &one_way(Capacity::Bounded(4), 16)), Err(TransportError::PeerGone(_))));
@@ -944,6 +960,22 @@ mod tests {
         guard.add(IpcObject::ShmName(other.name().to_owned()));
         let err = attach(other.name(), &one_way(Capacity::Bounded(4), 16)).err().unwrap().to_string();
         assert!(err.contains("not an eventfd-shm segment"), "{err}");
+    }
+
+    /// A receiver that claims to be ahead of the sender (a peer that
+    /// breaks the protocol) costs the sender a wait that times out, not a
+    /// panic on overflow.
+    #[test]
+    fn a_head_past_the_tail_is_a_timeout_not_a_panic() {
+        let mut chan = Channel::create(&spec(Capacity::Bounded(2), 16)).unwrap();
+        let opts = OpenOptions { peer: None, timeout: Duration::from_millis(100) };
+        let _rx = chan.open_receiver(&opts).unwrap();
+        let mut tx = chan.open_sender(&opts).unwrap();
+        let map = attach(&segments(&chan)[0], &one_way(Capacity::Bounded(2), 16)).unwrap();
+        map.header().head.head.store(1000, Ordering::Relaxed);
+        tx.send(b"one").unwrap();
+        tx.send(b"two").unwrap();
+        assert!(matches!(tx.send(b"three"), Err(TransportError::Timeout(_))));
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! acknowledgement, bounded exactly, unbounded by a growing chain of
 //! segments), so the channel layer adds nothing. The creating process keeps
 //! a handle until the channel drops; each end attaches by name, and the
-//! name is removed as soon as both ends are claimed.
+//! name is removed as soon as both ends are claimed. Each end waits by the
+//! timeout of the [`OpenOptions`] it was opened with, never by a value
+//! read from the segment.
 
 use crate::ring::{Capacity, Consumer, Producer, RecvError, RingConfig, SendError, SharedRing};
 use crate::transport::TransportError;
@@ -62,16 +64,16 @@ fn ring(src: &mut Source<'_>) -> Result<SharedRing, TransportError> {
     Ok(SharedRing::attach_shared(src.param("name")?)?)
 }
 
-fn open_sender(_: &OneWaySpec, src: &mut Source<'_>, _: &OpenOptions) -> Result<Box<dyn RawSender>, TransportError> {
-    Ok(Box::new(RingSender(Some(ring(src)?.into_producer()?))))
+fn open_sender(_: &OneWaySpec, src: &mut Source<'_>, opts: &OpenOptions) -> Result<Box<dyn RawSender>, TransportError> {
+    Ok(Box::new(RingSender(Some(ring(src)?.with_timeout(opts.timeout).into_producer()?))))
 }
 
 fn open_receiver(
     _: &OneWaySpec,
     src: &mut Source<'_>,
-    _: &OpenOptions,
+    opts: &OpenOptions,
 ) -> Result<Box<dyn RawReceiver>, TransportError> {
-    Ok(Box::new(RingReceiver(ring(src)?.into_consumer()?)))
+    Ok(Box::new(RingReceiver(ring(src)?.with_timeout(opts.timeout).into_consumer()?)))
 }
 
 /// The producer; `None` once closed (dropping it is the ring's end signal).
@@ -130,6 +132,30 @@ mod tests {
 
     use crate::transport::objects::IpcObject;
     use crate::transport::{Channel, ChannelSpec, OpenOptions, TransportKind};
+
+    /// Each end waits by the timeout of its own `OpenOptions`, not the
+    /// one the channel was created with (which the segment does not carry).
+    #[test]
+    fn an_end_waits_by_its_own_open_options() {
+        let kind: TransportKind = "shm-ring".parse().unwrap();
+        let hour = Duration::from_secs(3600);
+        let spec = ChannelSpec::new(kind, crate::ring::Capacity::Bounded(1), 8).timeout(hour);
+        let mut chan = Channel::create(&spec).unwrap();
+        let opts = OpenOptions { peer: None, timeout: Duration::from_millis(100) };
+        let mut rx = chan.open_receiver(&opts).unwrap();
+        let _tx = chan.open_sender(&opts).unwrap();
+        let (done, outcome) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8];
+            let _ = done.send(rx.recv(&mut buf).map(|_| ()));
+        });
+        // A guard against a hang, not a timing: only an hour-long wait reaches it.
+        let got = outcome.recv_timeout(Duration::from_secs(30)).expect("the receiver waited past its own timeout");
+        assert!(
+            matches!(got, Err(crate::transport::TransportError::RingRecv(crate::ring::RecvError::Timeout { .. }))),
+            "{got:?}"
+        );
+    }
 
     /// The segments an unbounded ring's producer grew go with the channel,
     /// even when the producer never ran its drop (killed outright): the
