@@ -69,12 +69,33 @@ pub(crate) struct Waiter {
     spins_before_backoff: u32,
     timeout: Duration,
     peer: Peer,
+    /// Tests only: the count a wait's polls start from, to reach counts a
+    /// real wait takes hours to (0 otherwise, and always in production).
+    #[cfg(test)]
+    first_poll_count: u64,
 }
 
 impl Waiter {
     pub(crate) fn new(strategy: WaitStrategy, timeout: Duration) -> Self {
         let spins_before_backoff = if Self::one_cpu() { 0 } else { SPINS_BEFORE_BACKOFF };
-        Self { strategy, timeout, spins_before_backoff, peer: Peer::default() }
+        Self {
+            strategy,
+            timeout,
+            spins_before_backoff,
+            peer: Peer::default(),
+            #[cfg(test)]
+            first_poll_count: 0,
+        }
+    }
+
+    /// The count a wait's polls start from: 0, except where a test set it.
+    #[inline(always)]
+    fn first_poll_count(&self) -> u64 {
+        #[cfg(test)]
+        let first = self.first_poll_count;
+        #[cfg(not(test))]
+        let first = 0;
+        first
     }
 
     /// Whether this process may run on one CPU only (never under loom).
@@ -94,7 +115,7 @@ impl Waiter {
     ) -> Result<T, WaitFailure> {
         let mut clock = Clock::default();
         // 64 bits: counting never stops, so neither do the checks below.
-        let mut polls: u64 = 0;
+        let mut polls: u64 = self.first_poll_count();
         loop {
             if let Some(v) = poll() {
                 return Ok(v);
@@ -276,5 +297,44 @@ impl Peer {
     #[cfg(loom)]
     pub(crate) fn check_now(&mut self, _pid_word: &AtomicU32) -> Result<(), WaitFailure> {
         Ok(())
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// A wait whose poll never succeeds ends with `Timeout` however many
+    /// polls came before it. Once counted in a saturating `u32`, the count
+    /// stuck at `u32::MAX` after 2^32 polls, `polls % 256` never reached 0
+    /// again, and a `spin` or `yield` wait neither read its deadline nor
+    /// looked at its peer any more (`block` checks after every sleep, and is
+    /// here so that stays so). Each wait runs on its own thread: one that
+    /// hangs fails the test after a generous guard instead of hanging the suite.
+    #[test]
+    fn a_wait_keeps_its_deadline_past_two_to_the_32_polls() {
+        let near_u32_limit = u64::from(u32::MAX);
+        for strategy in [WaitStrategy::Spin, WaitStrategy::Yield, WaitStrategy::Block] {
+            for first in [near_u32_limit - 300, near_u32_limit - 1, near_u32_limit, near_u32_limit + 1, 3 << 32] {
+                let (done, outcome) = std::sync::mpsc::channel();
+                std::thread::spawn(move || {
+                    let mut waiter = Waiter::new(strategy, Duration::from_millis(20));
+                    waiter.first_poll_count = first;
+                    let sleep_on = FutexWord::default();
+                    // 0: no peer attached, so only the deadline can end the wait.
+                    let peer_pid = AtomicU32::new(0);
+                    let _ = done.send(waiter.until(&sleep_on, &peer_pid, || None::<()>));
+                });
+                match outcome.recv_timeout(Duration::from_secs(30)) {
+                    Ok(result) => assert!(
+                        matches!(result, Err(WaitFailure::Timeout(_))),
+                        "{strategy:?} from poll {first}: {result:?}"
+                    ),
+                    Err(_) => {
+                        panic!("{strategy:?} starting at poll {first} lost its deadline: still waiting after 30 s")
+                    }
+                }
+            }
+        }
     }
 }

@@ -1,17 +1,26 @@
 //! The IPC objects a run creates, their removal, and the sweep for leftovers.
 //!
-//! Every named object carries the prefix `ringside-<pid>-` (the pid of the
-//! process that created it): `/dev/shm/ringside-...` segments, POSIX queues
-//! `/ringside-...`, and a private directory `ringside-<pid>-<n>` under the
-//! runtime directory for FIFOs and socket paths. System V queues have no
-//! names; their keys start with the bytes `RS` (see the `sysv-mq` backend).
+//! Every named object starts with [`crate::shm::name_stem`],
+//! `ringside-<pid>-ns<pidns>-`: the pid of the process that created it and
+//! that process's pid namespace (the inode of `/proc/<pid>/ns/pid`).
+//! `/dev/shm/ringside-...` segments, POSIX queues `/ringside-...`, and a
+//! private directory `ringside-<pid>-ns<pidns>-<n>-dir` under the runtime
+//! directory for FIFOs and socket paths. System V queues have no names;
+//! their keys start with the bytes `RS` (see the `sysv-mq` backend).
 //!
 //! An [`ObjectGuard`] removes its objects when dropped (also while unwinding
 //! from a panic) and, while alive, is listed in a process-wide registry that
 //! [`install_interrupt_cleanup`] empties on SIGINT, SIGTERM or SIGHUP before
 //! the process exits. [`sweep_leftovers`] finds the objects of runs that
-//! died by `kill -9`: names whose pid no longer runs (POSIX queues can only
-//! be listed where the `mqueue` filesystem is mounted at `/dev/mqueue`).
+//! died by `kill -9`: names from this process's pid namespace whose pid no
+//! longer runs (POSIX queues can only be listed where the `mqueue`
+//! filesystem is mounted at `/dev/mqueue`). A pid says nothing about a
+//! process of another pid namespace (there it may be a live run's, or
+//! nobody's), so names from other namespaces are never touched; nor are
+//! segment and queue names in the format from before names carried the
+//! namespace (`ringside-<pid>-<n>-...`), whose namespace cannot be told:
+//! the sweep lists those as left alone, for removal by hand. (A directory
+//! is judged by its owner mark, which has always named the namespace.)
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -217,10 +226,11 @@ fn ignore_sighup() {
     }
 }
 
-/// A fresh name `ringside-<pid>-<n>-<tag>`, unique within this process.
+/// A fresh name `ringside-<pid>-ns<pidns>-<n>-<tag>` (see
+/// [`crate::shm::name_stem`]), unique within this process.
 pub fn unique_name(tag: &str) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    format!("{}{}-{}-{tag}", crate::shm::NAME_PREFIX, std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+    format!("{}{}-{tag}", crate::shm::name_stem(), COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
 /// A private directory (mode 0700) for FIFOs and socket paths, under
@@ -274,46 +284,104 @@ fn ringside_mark(dir: &Path, name_pid: u32) -> Option<()> {
 
 use std::os::unix::fs::DirBuilderExt;
 
-/// The pid in a `ringside-<pid>-...` name, if it is one.
-fn pid_of(name: &str) -> Option<u32> {
-    name.trim_start_matches('/').strip_prefix(crate::shm::NAME_PREFIX)?.split('-').next()?.parse().ok()
+/// Who made a `ringside-...` name, as far as the name tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct NameOrigin {
+    /// The creating process, as its own pid namespace numbers it.
+    pid: u32,
+    /// That namespace (`ns<inode>` in the name); `None` for a name in the
+    /// format from before names carried it (`ringside-<pid>-<n>-...`).
+    pid_namespace: Option<u64>,
 }
 
-fn running(pid: u32) -> bool {
-    Path::new("/proc").join(pid.to_string()).exists()
+/// The origin of a `ringside-<pid>-ns<pidns>-...` name (also of a chain
+/// segment `<name>.<k>` and of a POSIX queue's `/<name>`), or of one in the
+/// older `ringside-<pid>-<n>-...` format; `None` for any other name.
+fn origin_of(name: &str) -> Option<NameOrigin> {
+    let mut fields = name.trim_start_matches('/').strip_prefix(crate::shm::NAME_PREFIX)?.split('-');
+    let pid = fields.next().filter(|p| is_decimal(p))?.parse().ok()?;
+    let next = fields.next()?;
+    let pid_namespace = match next.strip_prefix("ns") {
+        Some(ns) => Some(ns.parse().ok().filter(|_| is_decimal(ns))?),
+        None if is_decimal(next) => None,
+        None => return None,
+    };
+    Some(NameOrigin { pid, pid_namespace })
 }
 
-/// Objects left by ringside runs whose process no longer runs, removed
-/// unless `dry_run`. Returns each object found and what removing it did.
-pub fn sweep_leftovers(dry_run: bool) -> Vec<(IpcObject, io::Result<()>)> {
+fn is_decimal(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// Whether `pid` names a process in this process's pid namespace (the one
+/// `kill` and the pids in names refer to, whichever namespace `/proc` was
+/// mounted for). A process of another user counts (`EPERM`); so does an
+/// unreaped zombie, and a pid no signal can be sent to (0).
+pub(crate) fn running(pid: u32) -> bool {
+    let Some(pid) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) else { return true };
+    rustix::process::test_kill_process(pid) != Err(rustix::io::Errno::SRCH)
+}
+
+/// What a sweep found.
+#[derive(Debug)]
+pub struct Sweep {
+    /// Objects of dead runs from this pid namespace, and what removing each
+    /// did (`Ok` without trying, on a dry run).
+    pub leftovers: Vec<(IpcObject, io::Result<()>)>,
+    /// Segments and queues named in the format from before names carried
+    /// the pid namespace: which namespace their pid belongs to cannot be
+    /// told, so they are never removed, only reported.
+    pub left_alone: Vec<IpcObject>,
+}
+
+/// Objects left by ringside runs of this pid namespace whose process no
+/// longer runs, removed unless `dry_run`. Names from another pid namespace
+/// are skipped; names in the old format are listed in
+/// [`Sweep::left_alone`]. Where this process's pid namespace cannot be read
+/// (no `/proc`), no name is judged.
+pub fn sweep_leftovers(dry_run: bool) -> Sweep {
+    let here = Some(crate::shm::pid_namespace_id()).filter(|&ns| ns != 0);
     let mut found = Vec::new();
+    let mut left_alone = Vec::new();
     type Make = fn(String) -> IpcObject;
     let dirs: [(&str, Make); 2] =
         [(crate::shm::SHM_DIR, IpcObject::ShmName), ("/dev/mqueue", |n| IpcObject::PosixMq(format!("/{n}")))];
     for (dir, make) in dirs {
         for name in list(Path::new(dir)) {
-            if pid_of(&name).is_some_and(|p| !running(p)) {
-                found.push(make(name));
+            match origin_of(&name) {
+                Some(NameOrigin { pid, pid_namespace: Some(ns) }) if here == Some(ns) && !running(pid) => {
+                    found.push(make(name));
+                }
+                Some(NameOrigin { pid_namespace: None, .. }) => left_alone.push(make(name)),
+                _ => {}
             }
         }
     }
+    // A directory is judged by its owner mark, which names the pid
+    // namespace in both name formats; a name that says otherwise is not ours.
     let base = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from).filter(|p| p.is_dir());
     for root in base.into_iter().chain([std::env::temp_dir()]) {
         for name in list(&root) {
             let dir = root.join(&name);
-            if pid_of(&name).is_some_and(|p| is_ringside_dir(&dir, p) && !running(p)) {
+            let Some(origin) = origin_of(&name) else { continue };
+            if here.is_some()
+                && origin.pid_namespace.is_none_or(|ns| here == Some(ns))
+                && is_ringside_dir(&dir, origin.pid)
+                && !running(origin.pid)
+            {
                 found.push(IpcObject::Dir(dir));
             }
         }
     }
     found.extend(super::backends::sysv_mq::leftovers().into_iter().map(IpcObject::SysvMq));
-    found
+    let leftovers = found
         .into_iter()
         .map(|object| {
             let result = if dry_run { Ok(()) } else { object.remove() };
             (object, result)
         })
-        .collect()
+        .collect();
+    Sweep { leftovers, left_alone }
 }
 
 /// The names of `root`'s chain segments now in `/dev/shm`: `<root>.<k>`.
@@ -338,11 +406,65 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_carry_prefix_and_pid() {
+    fn names_carry_pid_and_pid_namespace() {
+        let here = crate::shm::pid_namespace_id();
+        assert_ne!(here, 0, "/proc/self/ns/pid unreadable");
+        let me = NameOrigin { pid: std::process::id(), pid_namespace: Some(here) };
         let name = unique_name("x");
-        assert_eq!(pid_of(&name), Some(std::process::id()));
-        assert_eq!(pid_of("/ringside-42-0-q"), Some(42));
-        assert_eq!(pid_of("other-42"), None);
+        assert!(name.starts_with(&format!("ringside-{}-ns{here}-", std::process::id())), "{name}");
+        assert_eq!(origin_of(&name), Some(me));
+        assert_eq!(origin_of(&format!("/{name}")), Some(me), "a POSIX queue's name");
+        assert_eq!(origin_of(&format!("{name}.3")), Some(me), "a chain segment's name");
+        let segment = crate::shm::Segment::create_unique(4096).unwrap();
+        let _ = crate::shm::unlink(segment.name());
+        assert_eq!(origin_of(segment.name()), Some(me), "{}", segment.name());
+        assert_eq!(
+            origin_of("/ringside-42-ns4026531836-0-q"),
+            Some(NameOrigin { pid: 42, pid_namespace: Some(4_026_531_836) })
+        );
+    }
+
+    #[test]
+    fn names_in_the_old_format_have_no_pid_namespace() {
+        let old = NameOrigin { pid: 42, pid_namespace: None };
+        assert_eq!(origin_of("/ringside-42-0-q"), Some(old));
+        assert_eq!(origin_of("ringside-42-7-0a1b2c3d"), Some(old));
+        assert_eq!(origin_of("ringside-42-7-0a1b2c3d.2"), Some(old));
+    }
+
+    #[test]
+    fn other_names_have_no_origin() {
+        for name in [
+            "other-42",
+            "ringside-",
+            "ringside-42",
+            "ringside-test-42-tiny",
+            "ringside-42-x",
+            "ringside-42-ns-0-q",
+            "ringside-42-nsx-0-q",
+            "ringside-42-ns+5-0-q",
+            "ringside-+42-0-q",
+            "ringside-99999999999-0-q",
+        ] {
+            assert_eq!(origin_of(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_pid_is_running_until_it_is_gone() {
+        assert!(running(std::process::id()));
+        assert!(running(1));
+        assert!(running(0), "0 is no process, and nothing to judge by");
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        assert!(!running(pid) || pid_reused(pid));
+        assert!(!running(9_999_999), "above any pid_max");
+    }
+
+    /// Whether `pid` went to another process since (rare, but possible).
+    fn pid_reused(pid: u32) -> bool {
+        Path::new("/proc").join(pid.to_string()).exists()
     }
 
     #[test]

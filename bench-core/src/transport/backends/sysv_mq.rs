@@ -438,12 +438,18 @@ pub(crate) fn remove(id: i32) -> io::Result<()> {
     }
 }
 
-/// Ids of queues left by dead runs: an `RS` key, no running process as the
-/// last sender or receiver (0 counts as none), and last changed over 60 s ago.
+/// Ids of queues left by dead runs: an `RS` key, last changed over 60 s
+/// ago, and no end that still runs or that this pid namespace cannot see.
+/// `/proc/sysvipc/msg` gives the last sender's and receiver's pids as this
+/// process's pid namespace numbers them, and 0 both for "never" and for a
+/// process out of its sight (a run in a parent or sibling namespace that
+/// shares this IPC namespace); the send and receive times tell them apart.
+/// A queue never sent to nor received from has no owner to judge: as before,
+/// it is taken for a leftover once 60 s old, in every namespace alike.
 pub(crate) fn leftovers() -> Vec<i32> {
     let Ok(table) = std::fs::read_to_string("/proc/sysvipc/msg") else { return Vec::new() };
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    parse_leftovers(&table, now, |pid| std::path::Path::new("/proc").join(pid.to_string()).exists())
+    parse_leftovers(&table, now, crate::transport::objects::running)
 }
 
 /// [`leftovers`] over the text of `/proc/sysvipc/msg`.
@@ -451,18 +457,31 @@ fn parse_leftovers(table: &str, now: u64, running: impl Fn(u32) -> bool) -> Vec<
     let mut lines = table.lines();
     let Some(header) = lines.next() else { return Vec::new() };
     let column = |name: &str| header.split_whitespace().position(|c| c == name);
-    let (Some(key), Some(id), Some(lspid), Some(lrpid), Some(ctime)) =
-        (column("key"), column("msqid"), column("lspid"), column("lrpid"), column("ctime"))
-    else {
+    let columns = [
+        column("key"),
+        column("msqid"),
+        column("lspid"),
+        column("lrpid"),
+        column("stime"),
+        column("rtime"),
+        column("ctime"),
+    ];
+    let [Some(key), Some(id), Some(lspid), Some(lrpid), Some(stime), Some(rtime), Some(ctime)] = columns else {
         return Vec::new();
     };
-    let alive = |pid: u32| pid != 0 && running(pid);
     lines
         .filter_map(|line| {
             let fields: Vec<&str> = line.split_whitespace().collect();
             let num = |i: usize| fields.get(i)?.parse::<i64>().ok();
+            // One end is gone if it never used the queue (pid and time 0)
+            // or its pid, seen from here, no longer runs; a pid of 0 with a
+            // time is an end out of sight, which may well be running.
+            let gone = |pid: i64, time: i64| match pid {
+                0 => time == 0,
+                pid => u32::try_from(pid).is_ok_and(|pid| !running(pid)),
+            };
             let ours = (num(key)? as u32) >> 16 == KEY_PREFIX;
-            let idle = !alive(num(lspid)? as u32) && !alive(num(lrpid)? as u32);
+            let idle = gone(num(lspid)?, num(stime)?) && gone(num(lrpid)?, num(rtime)?);
             let old = now.saturating_sub(num(ctime)? as u64) > 60;
             (ours && idle && old).then_some(num(id)? as i32)
         })
@@ -732,5 +751,73 @@ mod tests {
         // 1: old and idle; 2: too recent; 3: its sender runs; 4: its sender is gone; 5: not ours.
         assert_eq!(parse_leftovers(&table, 2000, |pid| pid == 42), vec![1, 4]);
         assert!(parse_leftovers("", 2000, |_| false).is_empty());
+    }
+
+    /// A pid of 0 beside a send or receive time is a process this pid
+    /// namespace cannot see, not a dead one: its queue is left alone.
+    #[test]
+    fn a_queue_used_from_an_unseen_pid_namespace_is_not_a_leftover() {
+        let rs = 0x5253_1234u32 as i32;
+        let table = format!(
+            "       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid  cgid      stime      rtime      ctime\n\
+             {rs:10} 1 600 0 0 0 0 0 0 0 0 1500 0 1000\n\
+             {rs:10} 2 600 0 0 43 0 0 0 0 0 1500 1500 1000\n\
+             {rs:10} 3 600 0 0 0 43 0 0 0 0 1500 1500 1000\n\
+             {rs:10} 4 600 0 0 43 44 0 0 0 0 1500 1500 1000\n"
+        );
+        // 1: sent to from out of sight; 2: received from out of sight; 3: sent
+        // to from out of sight; 4: both ends seen, both gone.
+        assert_eq!(parse_leftovers(&table, 2000, |_| false), vec![4]);
+    }
+
+    /// The same on a real queue: sent to by this process, then read from a
+    /// new pid namespace (where this process's pid reads 0), it is not a
+    /// leftover there however old. Before, a clean run in a container
+    /// sharing this IPC namespace removed the live run's queue after 60 s.
+    #[test]
+    fn a_queue_this_process_uses_is_no_leftover_seen_from_a_child_pid_namespace() {
+        let table_from_child = |args: &[&str]| {
+            std::process::Command::new("unshare")
+                .args(args)
+                .args(["cat", "/proc/sysvipc/msg"])
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        };
+        if table_from_child(&["-pf", "--mount-proc"]).or_else(|| table_from_child(&["-Urpf", "--mount-proc"])).is_none()
+        {
+            println!("skipped: `unshare` cannot start a new pid namespace here");
+            return;
+        }
+        let created = create(&OneWaySpec {
+            capacity: Capacity::Bounded(4),
+            message_size: 8,
+            fixed_size: false,
+            wait: crate::ring::WaitStrategy::Block,
+            variant: crate::ring::Variant::Ring,
+            timeout: Duration::from_secs(1),
+        })
+        .unwrap();
+        let id: i32 = created.params["id"].parse().unwrap();
+        let mut buf = MsgBuf::new(8);
+        buf.set_mtype(DATA);
+        // SAFETY: `buf` holds an `mtype` and 8 text bytes, all that msgsnd reads.
+        let rc = unsafe { libc::msgsnd(id, buf.as_ptr(), 8, libc::IPC_NOWAIT) };
+        Errno::result(rc).unwrap();
+        let table = table_from_child(&["-pf", "--mount-proc"])
+            .or_else(|| table_from_child(&["-Urpf", "--mount-proc"]))
+            .expect("/proc/sysvipc/msg from a new pid namespace");
+        let row = table.lines().find(|l| l.split_whitespace().nth(1) == Some(&id.to_string()));
+        let lspid = row.and_then(|r| r.split_whitespace().nth(5));
+        assert_eq!(lspid, Some("0"), "this process should be out of sight there: {row:?}");
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        let an_hour_later = now + 3600;
+        let leftovers = parse_leftovers(&table, an_hour_later, |_| false);
+        drop(created);
+        assert!(
+            !leftovers.contains(&id),
+            "queue {id}, live and used, is a leftover from a child pid namespace: {row:?}"
+        );
     }
 }
