@@ -6,7 +6,7 @@
 //! `results.json` (a [`Side`] reads it like any results folder). The store
 //! is `$RINGSIDE_BASELINES` when set, else `target/ringside/baselines`
 //! (the harness decides; see [`Store::new`]). Saving replaces the file
-//! atomically: written beside it, then renamed over it.
+//! atomically, never through a link at its name ([`scenarios::files`]).
 
 use std::path::{Path, PathBuf};
 
@@ -120,9 +120,10 @@ impl Store {
             move |source| BaselineError::Io { path, source }
         };
         std::fs::create_dir_all(folder).map_err(io(folder))?;
-        let tmp = folder.join(".results.json.tmp");
-        std::fs::copy(results, &tmp).map_err(io(results))?;
-        std::fs::rename(&tmp, &dest).map_err(io(&dest))?;
+        let bytes = std::fs::read(results).map_err(io(results))?;
+        // The error names the path already.
+        scenarios::files::replace(&dest, &bytes)
+            .map_err(|source| BaselineError::Io { path: format!("saving baseline {name}"), source })?;
         Ok(dest)
     }
 }
@@ -139,6 +140,27 @@ mod tests {
         for bad in ["", ".hidden", "a/b", "..", "x y", "ü"] {
             assert!(Store::check_name(bad).is_err(), "{bad}");
         }
+    }
+
+    /// A symlink planted in the store (at the baseline's name or the
+    /// temporary's) is replaced, never written through.
+    #[test]
+    fn saving_writes_no_target_of_a_planted_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("store"));
+        let folder = store.dir().join("main");
+        std::fs::create_dir_all(&folder).unwrap();
+        let victim = dir.path().join("victim");
+        std::fs::write(&victim, "victim\n").unwrap();
+        for name in ["results.json", ".results.json.tmp"] {
+            std::os::unix::fs::symlink(&victim, folder.join(name)).unwrap();
+        }
+        let source = dir.path().join("r.json");
+        std::fs::write(&source, "{}").unwrap();
+        let saved = store.save("main", &source).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "victim\n");
+        assert!(std::fs::symlink_metadata(&saved).unwrap().is_file());
+        assert_eq!(std::fs::read_to_string(&saved).unwrap(), "{}");
     }
 
     #[test]

@@ -130,9 +130,10 @@ impl NoiseProfile {
         Ok(profile)
     }
 
-    /// Write the profile as JSON.
+    /// Write the profile as JSON, replacing any file at `path` (a symlink
+    /// there too, its target left alone: [`scenarios::files::replace`]).
     pub fn write(&self, path: &Path) -> std::io::Result<()> {
         let text = serde_json::to_string_pretty(self).map_err(std::io::Error::other)?;
-        std::fs::write(path, text + "\n")
+        scenarios::files::replace(path, (text + "\n").as_bytes())
     }
 }

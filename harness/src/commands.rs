@@ -16,7 +16,9 @@ use scenarios::{Filter, PlacementSpec, Scenario, Suite, Wait};
 use crate::cli::{Command, FilterArgs, GateArgs, RunArgs};
 use crate::gate::{self, RunGate};
 use crate::report;
-use crate::session::{BadInput, check_cores, check_cores_exist, default_out_dir, measure_floor, resolve, run_suite};
+use crate::session::{
+    BadInput, check_cores, check_cores_exist, check_out_dir, default_out_dir, measure_floor, resolve, run_suite,
+};
 use crate::summary::{duration_ns, si};
 use crate::supervisor::{self, RunSpec};
 
@@ -49,16 +51,14 @@ pub fn run(command: Command) -> Result<Outcome> {
             suite.set_wait(wait);
             narrow(&mut suite, &filters)?;
             suite.trials = trials.trials.unwrap_or(suite.trials);
-            let out = out.unwrap_or_else(|| default_out_dir(&suite.name));
-            gated(&suite, &out, trials.seed, &gate)
+            gated(&suite, out, trials.seed, &gate)
         }
         Command::Suite { file, out, filters, wait, trials, gate } => {
             let mut suite = Suite::from_toml(&file, &available_placements()).map_err(|e| BadInput(e.to_string()))?;
             suite.set_wait(wait);
             narrow(&mut suite, &filters)?;
             suite.trials = trials.trials.unwrap_or(suite.trials);
-            let out = out.unwrap_or_else(|| default_out_dir(&suite.name));
-            gated(&suite, &out, trials.seed, &gate)
+            gated(&suite, out, trials.seed, &gate)
         }
         Command::Run(args) => run_one(args).map(Outcome::of),
         Command::Report { files, out } => report(&files, out).map(Outcome::of),
@@ -85,10 +85,19 @@ pub fn run(command: Command) -> Result<Outcome> {
 }
 
 /// Run a suite with its gate: checked before, applied after.
-fn gated(suite: &Suite, out: &std::path::Path, seed: Option<u64>, args: &GateArgs) -> Result<Outcome> {
+fn gated(suite: &Suite, out: Option<PathBuf>, seed: Option<u64>, args: &GateArgs) -> Result<Outcome> {
     let gate = RunGate::prepare(args)?;
-    let measured_ok = run_suite(suite, out, seed)?;
-    let passes = gate.finish(out)?;
+    // Checked before a default folder is made for a run that cannot start.
+    check_cores(suite)?;
+    let out = match out {
+        Some(out) => {
+            check_out_dir(&out)?;
+            out
+        }
+        None => default_out_dir(&suite.name)?,
+    };
+    let measured_ok = run_suite(suite, &out, seed)?;
+    let passes = gate.finish(&out)?;
     Ok(match (passes, measured_ok) {
         (false, _) => Outcome::Regressed,
         (true, ok) => Outcome::of(ok),
@@ -147,7 +156,13 @@ fn run_one(args: RunArgs) -> Result<bool> {
     let spec = RunSpec::of(&scenario, cores, args.duration);
     supervisor::probe(&spec)
         .map_err(|e| BadInput(format!("{} cannot run {}: {e}", scenario.transport, scenario.id())))?;
-    let out = args.out.unwrap_or_else(|| default_out_dir("run"));
+    let out = match args.out {
+        Some(out) => {
+            check_out_dir(&out)?;
+            out
+        }
+        None => default_out_dir("run")?,
+    };
     run_suite(&suite, &out, args.seed)
 }
 
@@ -265,14 +280,19 @@ fn transports(capacity: Capacity, size: usize) {
     }
 }
 
-/// Remove (or list) the leftovers of dead runs.
+/// Remove (or list) the leftovers of dead runs, and name those it cannot judge.
 fn clean(dry_run: bool) -> Result<bool> {
-    let found = sweep_leftovers(dry_run);
-    if found.is_empty() {
+    let sweep = sweep_leftovers(dry_run);
+    if sweep.leftovers.is_empty() {
         say!("no leftovers of dead ringside runs");
     }
+    for object in &sweep.left_alone {
+        say!(
+            "left alone {object}: named by an older ringside, without its pid namespace (remove it by hand once no run uses it)"
+        );
+    }
     let mut failed = 0;
-    for (object, result) in &found {
+    for (object, result) in &sweep.leftovers {
         match (dry_run, result) {
             (true, _) => say!("would remove {object}"),
             (false, Ok(())) => say!("removed {object}"),

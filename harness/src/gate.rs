@@ -109,7 +109,8 @@ pub fn compare(args: &CompareArgs) -> Result<bool> {
     let comparison = if args.aa {
         let (comparison, profile) = Comparison::aa(&base, &new, &settings);
         if let Some(path) = save_noise {
-            profile.write(path).with_context(|| format!("{}: cannot write the noise profile", path.display()))?;
+            // The error names the path.
+            profile.write(path).context("cannot write the noise profile")?;
         }
         comparison
     } else {
@@ -162,8 +163,8 @@ fn write_exports(exports: &[(Format, PathBuf)], side: &Side) -> Result<()> {
 
 fn write_markdown(path: Option<&Path>, comparison: &Comparison) -> Result<()> {
     if let Some(path) = path {
-        std::fs::write(path, reports::comparison::markdown(comparison))
-            .with_context(|| format!("{}: cannot write the markdown summary", path.display()))?;
+        scenarios::files::replace(path, reports::comparison::markdown(comparison).as_bytes())
+            .context("cannot write the markdown summary")?;
         say!("markdown: {}", path.display());
     }
     Ok(())

@@ -1,10 +1,10 @@
 //! The HTML report (and the comparison page) as a file: render it from
-//! results files (the `reports` crate draws it) and put it in place atomically, written to a temporary
-//! file in the destination's folder and renamed over the destination, so a
-//! reader never sees half a page and an old report survives a failed write.
+//! results files (the `reports` crate draws it) and put it in place
+//! atomically ([`scenarios::files::replace`]: written to a temporary file in
+//! the destination's folder and renamed over the destination), so a reader
+//! never sees half a page, an old report survives a failed write, and a
+//! symlink at the destination is replaced, never written through.
 
-use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -25,24 +25,8 @@ pub fn write(inputs: &[reports::Input], path: &Path) -> Result<()> {
 
 /// Write an HTML page to `path` atomically, replacing any file there.
 pub fn write_page(page: &str, path: &Path) -> Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".report-")
-        .suffix(".html.tmp")
-        .tempfile_in(dir)
-        .with_context(|| format!("{}: cannot create a temporary file", dir.display()))?;
-    tmp.write_all(page.as_bytes()).with_context(|| format!("{}: cannot write", tmp.path().display()))?;
-    // Temporary files are private (0600); a report is for reading (0644, as a plain write makes it).
-    tmp.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(0o644))
-        .with_context(|| format!("{}: cannot set permissions", tmp.path().display()))?;
-    tmp.persist(path)
-        .map_err(|e| anyhow::Error::new(e.error))
-        .with_context(|| format!("{}: cannot write", path.display()))?;
-    Ok(())
+    // The error names the path already.
+    scenarios::files::replace(path, page.as_bytes()).context("cannot write the page")
 }
 
 #[cfg(test)]

@@ -2,14 +2,13 @@
 //! one output directory, brought up to date after every trial, so an
 //! interrupted run keeps every trial it finished.
 //!
-//! `results.json` is replaced atomically each time: the whole file is
-//! written to `results.json.tmp` and renamed over it, so a reader (or a run
-//! killed mid-write) sees either the previous complete file or the new one,
-//! never half of one. `finished_unix` stays `None` until [`ResultsWriter::finish`],
-//! which is how a reader tells an interrupted run. `results.csv` is
-//! replaced the same way. (The rename protects against
-//! the process dying, not against power loss: nothing is fsynced, so
-//! measuring is not slowed by the disk.)
+//! `results.json` is replaced atomically each time ([`files::replace`]: the
+//! whole file is written to a fresh temporary beside it and renamed over
+//! it), so a reader (or a run killed mid-write) sees either the previous
+//! complete file or the new one, never half of one, and a symlink left at
+//! its name is replaced, never written through. `finished_unix` stays
+//! `None` until [`ResultsWriter::finish`], which is how a reader tells an
+//! interrupted run. `results.csv` is replaced the same way.
 
 use std::fs;
 use std::io;
@@ -17,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::csv;
+use crate::files;
 use crate::results::{ResultsFile, ScenarioResult};
 
 /// The name of the JSON file in the output directory.
@@ -40,7 +40,7 @@ impl ResultsWriter {
     /// Create `dir` (and its parents) and write `results.json` with `file`
     /// as it is, and `results.csv` with its header and a row for each
     /// scenario `file` already holds. Existing results files there are
-    /// replaced.
+    /// replaced (a symlink at their name too, its target left alone).
     pub fn create(dir: &Path, file: ResultsFile) -> io::Result<Self> {
         fs::create_dir_all(dir).map_err(|e| with_path(dir, e))?;
         let mut writer = ResultsWriter { dir: dir.to_owned(), file };
@@ -79,7 +79,7 @@ impl ResultsWriter {
         self.write_json()?;
         let mut text = csv::header();
         text.extend(self.file.scenarios.iter().map(csv::row));
-        replace(&self.csv_path(), text.as_bytes())
+        files::replace(&self.csv_path(), text.as_bytes())
     }
 
     /// Mark the run finished (`finished_unix` = now), write both files
@@ -109,17 +109,8 @@ impl ResultsWriter {
         let path = self.json_path();
         let mut text = serde_json::to_vec_pretty(&self.file).map_err(|e| with_path(&path, io::Error::other(e)))?;
         text.push(b'\n');
-        replace(&path, &text)
+        files::replace(&path, &text)
     }
-}
-
-/// Write `bytes` to `path.tmp`, then rename it over `path`.
-fn replace(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    fs::write(&tmp, bytes).map_err(|e| with_path(&tmp, e))?;
-    fs::rename(&tmp, path).map_err(|e| with_path(path, e))
 }
 
 /// `e`, with the path that caused it at the front of its message.
@@ -243,13 +234,40 @@ mod tests {
         assert_eq!(rows.len(), 3);
         assert_eq!(rows[2][0], "b");
         assert_eq!(rows[2][csv::COLUMNS.iter().position(|&c| c == "status").unwrap()], "failed");
-        assert!(!out.join("results.json.tmp").exists());
+        let mut names: Vec<_> = fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
+        names.sort();
+        assert_eq!(names, [CSV_NAME, JSON_NAME], "no temporary left behind");
 
         let finished = writer.finish().unwrap();
         let read = ResultsFile::read(&out.join(JSON_NAME)).unwrap();
         assert!(read.finished_unix.is_some());
         assert_eq!(read.finished_unix, finished.finished_unix);
         assert_eq!(parse_csv(&fs::read_to_string(out.join(CSV_NAME)).unwrap()).len(), 3);
+    }
+
+    /// Symlinks planted at the results' names, and at the names of the
+    /// temporaries an older writer used, are replaced, never written through.
+    #[test]
+    fn symlinks_planted_in_the_output_directory_are_replaced_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (out, victims) = (dir.path().join("out"), dir.path().join("victims"));
+        fs::create_dir(&out).unwrap();
+        fs::create_dir(&victims).unwrap();
+        let names = [JSON_NAME, CSV_NAME, "results.json.tmp", "results.csv.tmp"];
+        for name in names {
+            fs::write(victims.join(name), "victim\n").unwrap();
+            std::os::unix::fs::symlink(victims.join(name), out.join(name)).unwrap();
+        }
+        let mut writer = ResultsWriter::create(&out, header_only()).unwrap();
+        writer.push(result("a", Status::Ok, None)).unwrap();
+        writer.finish().unwrap();
+        for name in names {
+            assert_eq!(fs::read_to_string(victims.join(name)).unwrap(), "victim\n", "{name} was written through");
+        }
+        for name in [JSON_NAME, CSV_NAME] {
+            assert!(fs::symlink_metadata(out.join(name)).unwrap().is_file(), "{name} is not a regular file");
+        }
+        assert_eq!(ResultsFile::read(&out.join(JSON_NAME)).unwrap().scenarios.len(), 1);
     }
 
     #[test]

@@ -76,11 +76,13 @@ trait Exporter {
 }
 
 /// Write `side`'s figures in `format` for `path`; returns the files written
-/// (github-action-benchmark writes two, named from `path`).
+/// (github-action-benchmark writes two, named from `path`). Each replaces
+/// any file at its name, never writing through a symlink there
+/// ([`scenarios::files::replace`]).
 pub fn export(format: Format, side: &Side, path: &Path) -> std::io::Result<Vec<PathBuf>> {
     let files = format.exporter().render(&figures(side), path);
     for (file, text) in &files {
-        std::fs::write(file, text).map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", file.display())))?;
+        scenarios::files::replace(file, text.as_bytes())?;
     }
     Ok(files.into_iter().map(|(f, _)| f).collect())
 }
