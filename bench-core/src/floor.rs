@@ -123,6 +123,7 @@ fn bounce(core_a: usize, core_b: usize, warmup: usize, samples: usize, lines: Li
                 if !await_value(request, 2 * i + 1) {
                     break;
                 }
+                // Release: pairs with the initiator's Acquire in `await_value`.
                 response.0.store(2 * i + 2, Ordering::Release);
             }
             Ok(())
@@ -133,6 +134,7 @@ fn bounce(core_a: usize, core_b: usize, warmup: usize, samples: usize, lines: Li
             for i in 0..total {
                 let (request, response) = pair_of(i);
                 let t0 = clock.raw();
+                // Release: pairs with the echo's Acquire in `await_value`.
                 request.0.store(2 * i + 1, Ordering::Release);
                 if !await_value(response, 2 * i + 2) {
                     break;

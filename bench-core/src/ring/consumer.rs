@@ -326,6 +326,9 @@ impl Drop for Consumer {
         }
         #[cfg(not(loom))]
         {
+            // SeqCst: the Dekker pair of the store of `closed` above with the
+            // producer's store of `segments_created` and load of `closed` in
+            // `grow`: either we see its newest segment here, or it sees us gone.
             let created = self.root.producer().segments_created.load(Ordering::SeqCst);
             // The count is the peer's word: sweep no further than a producer
             // that keeps to its cap can have gone past the segment we read.

@@ -323,6 +323,9 @@ impl Producer {
             if lane.has_room(n, region) {
                 Some(Ok(()))
             } else if root.consumer().closed.load(Ordering::Acquire) != 0 {
+                // Acquire: pairs with the consumer's store of `closed` in its
+                // drop (SeqCst, so a Release too): whatever it did before
+                // closing is visible once `closed` is seen.
                 Some(Err(SendError::Disconnected))
             } else {
                 None
@@ -343,6 +346,9 @@ impl Producer {
             if lane.caught_up(region) {
                 Some(Ok(()))
             } else if root.consumer().closed.load(Ordering::Acquire) != 0 {
+                // Acquire: pairs with the consumer's store of `closed` in its
+                // drop (SeqCst, so a Release too): whatever it did before
+                // closing is visible once `closed` is seen.
                 Some(Err(SendError::Disconnected))
             } else {
                 None
@@ -356,6 +362,7 @@ impl Producer {
     #[cfg(not(loom))]
     fn grow(&mut self, need: u64) -> Result<(), SendError> {
         let consumer = self.root.consumer();
+        // Acquire: pairs with the consumer's store of `closed` in its drop.
         if consumer.closed.load(Ordering::Acquire) != 0 {
             return Err(SendError::Disconnected);
         }
