@@ -21,7 +21,7 @@ use bench_core::floor::{cache_line_round_trip, clock_read_cost_ns, two_line_roun
 use bench_core::measure::{bench_config, ring_pingpong, ring_stream, serve_worker_if_requested};
 use bench_core::pin::{available_cores, pin_current};
 use bench_core::ring::{Capacity, Variant};
-use bench_core::stats::{median, quantile_ns};
+use vocabulary::stats::{median, quantile_ns};
 
 fn p50(samples: &[u64]) -> f64 {
     quantile_ns(samples, 0.5)

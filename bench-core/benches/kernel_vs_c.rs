@@ -38,9 +38,9 @@ use std::time::{Duration, Instant};
 
 use bench_core::pin::{allow_cores, available_cores, pin_current};
 use bench_core::ring::Capacity;
-use bench_core::stats::{median, quantile_ns};
 use bench_core::transport::objects::install_interrupt_cleanup;
 use bench_core::transport::{Channel, ChannelSpec, OpenOptions, Role, TransportError, TransportKind};
+use vocabulary::stats::{median, quantile_ns};
 
 const KINDS: [TransportKind; 4] =
     [TransportKind::Pipe, TransportKind::UnixStream, TransportKind::PosixMq, TransportKind::SysvMq];

@@ -375,7 +375,7 @@ fn bench_stream<T: Tx, R: Rx>(group: &mut BenchmarkGroup<'_, WallTime>, name: &s
 fn push_pop(c: &mut Criterion) {
     let mut group = c.benchmark_group("push_pop");
     group.throughput(Throughput::Elements(1));
-    for &variant in Variant::ALL {
+    for variant in Variant::ALL {
         bench_stream(&mut group, variant.name(), ring_pair(variant, STREAM_CAPACITY));
     }
     let (p, c) = ring_pair(Variant::Ring, STREAM_CAPACITY);
@@ -542,7 +542,7 @@ fn pingpong(c: &mut Criterion) {
     let mut group = c.benchmark_group("pingpong");
     cache_line_sample(PINGPONG_CHECK);
     group.bench_function(id("cache-line"), |b| b.iter_custom(cache_line_sample));
-    for &variant in Variant::ALL {
+    for variant in Variant::ALL {
         bench_pingpong(&mut group, variant.name(), || ring_pair(variant, 1));
     }
     bench_pingpong(&mut group, "rtrb", || rtrb::RingBuffer::<u64>::new(1));

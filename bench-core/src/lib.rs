@@ -17,7 +17,6 @@ pub mod measure;
 pub mod pin;
 pub mod ring;
 pub mod shm;
-pub mod stats;
 pub(crate) mod sync;
 pub mod topology;
 // Processes, descriptors and kernel objects: nothing loom can model.

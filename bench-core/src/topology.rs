@@ -11,61 +11,11 @@
 //! VM reports is its hypervisor's story, recorded as told: a guest may show
 //! no SMT, or one L3 per vCPU, whatever the host really has.
 
-use std::fmt;
 use std::fs;
 use std::io;
 use std::path::Path;
-use std::str::FromStr;
 
-/// The physical relation between the producer's and the consumer's core.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Placement {
-    /// Both on one logical CPU: every hand-off is a context switch.
-    SameCore,
-    /// Two hardware threads of one physical core (shared L1/L2).
-    SmtSibling,
-    /// Two physical cores sharing a last-level cache.
-    CrossCore,
-    /// Two cores of one package with different L3 caches (AMD CCX/CCD).
-    CrossCcx,
-    /// Two cores in different packages (sockets).
-    CrossSocket,
-}
-
-impl Placement {
-    /// Every placement, nearest first.
-    pub const ALL: [Placement; 5] =
-        [Placement::SameCore, Placement::SmtSibling, Placement::CrossCore, Placement::CrossCcx, Placement::CrossSocket];
-
-    /// The name the command line and the results use.
-    pub fn name(self) -> &'static str {
-        match self {
-            Placement::SameCore => "same-core",
-            Placement::SmtSibling => "smt-sibling",
-            Placement::CrossCore => "cross-core",
-            Placement::CrossCcx => "cross-ccx",
-            Placement::CrossSocket => "cross-socket",
-        }
-    }
-}
-
-impl fmt::Display for Placement {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// A placement name that is not one of [`Placement::ALL`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("placement '{0}' is not one of: same-core, smt-sibling, cross-core, cross-ccx, cross-socket")]
-pub struct UnknownPlacement(pub String);
-
-impl FromStr for Placement {
-    type Err = UnknownPlacement;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Placement::ALL.into_iter().find(|p| p.name() == s).ok_or_else(|| UnknownPlacement(s.to_owned()))
-    }
-}
+pub use vocabulary::Placement;
 
 /// A `cpulist` (`0-3,8,10-11`, as sysfs writes them) that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

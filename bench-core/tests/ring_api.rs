@@ -164,7 +164,7 @@ const STREAM: u64 = 50_000;
 fn stream(capacity: Capacity) {
     let _g = serial();
     let mut names = Vec::new();
-    for &variant in Variant::ALL {
+    for variant in Variant::ALL {
         for wait in wait_strategies() {
             let label = format!("{variant}/{capacity}/{wait}");
             let cfg = config(capacity, variant, wait, SLOT);
@@ -290,7 +290,7 @@ fn pair_leaves_no_name_and_carries_messages() {
 fn attached_config_matches_created_config() {
     let _g = serial();
     let mut names = Vec::new();
-    for &variant in Variant::ALL {
+    for variant in Variant::ALL {
         for capacity in CAPACITIES {
             for wait in wait_strategies() {
                 let cfg = config(capacity, variant, wait, 24).timeout(Duration::from_millis(1234));
@@ -339,7 +339,7 @@ fn bounded_sender_waits_only_at_exactly_n_in_flight() {
     let _g = serial();
     let mut names = Vec::new();
     for n in [1usize, 2, 5] {
-        for &variant in Variant::ALL {
+        for variant in Variant::ALL {
             for wait in wait_strategies() {
                 let label = format!("{variant}/bounded:{n}/{wait}");
                 let cfg = config(Capacity::Bounded(n), variant, wait, 16);
@@ -388,7 +388,7 @@ fn bounded_sender_waits_only_at_exactly_n_in_flight() {
 fn unbounded_sender_never_waits_and_chain_is_given_back() {
     let _g = serial();
     let mut names = Vec::new();
-    for &variant in Variant::ALL {
+    for variant in Variant::ALL {
         for wait in wait_strategies() {
             let label = format!("{variant}/unbounded/{wait}");
             let cfg = config(Capacity::Unbounded, variant, wait, 16);
@@ -435,7 +435,7 @@ fn unbounded_sender_never_waits_and_chain_is_given_back() {
 fn unbounded_single_thread_grows_and_drains() {
     let _g = serial();
     let mut names = Vec::new();
-    for &variant in Variant::ALL {
+    for variant in Variant::ALL {
         let cfg = config(Capacity::Unbounded, variant, threaded_wait(), 8);
         let (mut p, mut c, name) = make_pair(&cfg);
         for seq in 0..1_000u64 {
@@ -465,7 +465,7 @@ fn unbounded_single_thread_grows_and_drains() {
 fn unbounded_chain_is_removed_when_nobody_drains_it() {
     let _g = serial();
     let mut names = Vec::new();
-    for &variant in Variant::ALL {
+    for variant in Variant::ALL {
         // Consumer closes first, having read nothing; the producer then closes.
         let cfg = config(Capacity::Unbounded, variant, threaded_wait(), 8);
         let (mut p, c, name) = make_pair(&cfg);
@@ -498,7 +498,7 @@ fn unbounded_chain_is_removed_when_nobody_drains_it() {
 fn send_too_large_names_both_sizes() {
     let _g = serial();
     let mut names = Vec::new();
-    for &variant in Variant::ALL {
+    for variant in Variant::ALL {
         for capacity in CAPACITIES {
             let cfg = config(capacity, variant, threaded_wait(), 32);
             let (mut p, mut c, name) = make_pair(&cfg);
@@ -547,7 +547,7 @@ fn config_out_of_range_is_a_config_error() {
 fn recv_into_small_buffer_keeps_the_message_queued() {
     let _g = serial();
     let mut names = Vec::new();
-    for &variant in Variant::ALL {
+    for variant in Variant::ALL {
         for capacity in [Capacity::Bounded(1), Capacity::Bounded(5), Capacity::Unbounded] {
             let cfg = config(capacity, variant, threaded_wait(), 32);
             let (mut p, mut c, name) = make_pair(&cfg);
@@ -575,7 +575,7 @@ fn recv_into_small_buffer_keeps_the_message_queued() {
 fn reserve_beyond_bound_is_batch_too_large() {
     let _g = serial();
     let mut names = Vec::new();
-    for &variant in Variant::ALL {
+    for variant in Variant::ALL {
         for (capacity, bound) in [(Capacity::Rendezvous, 1), (Capacity::Bounded(1), 1), (Capacity::Bounded(5), 5)] {
             let cfg = config(capacity, variant, threaded_wait(), 16);
             let (mut p, _c, name) = make_pair(&cfg);
@@ -616,7 +616,7 @@ fn reserve_beyond_bound_is_batch_too_large() {
 fn dropping_the_consumer_ends_a_blocked_send() {
     let _g = serial();
     let mut names = Vec::new();
-    for &variant in Variant::ALL {
+    for variant in Variant::ALL {
         for capacity in [Capacity::Rendezvous, Capacity::Bounded(2)] {
             for wait in wait_strategies() {
                 let label = format!("{variant}/{capacity}/{wait}");
@@ -667,7 +667,7 @@ fn second_claim_of_a_role_is_role_taken() {
     let _g = serial();
     let mut names = Vec::new();
     let me = std::process::id();
-    for &variant in Variant::ALL {
+    for variant in Variant::ALL {
         let cfg = config(Capacity::Bounded(4), variant, threaded_wait(), 16);
 
         let ring = SharedRing::create(&cfg).unwrap();
@@ -712,7 +712,7 @@ fn waits_time_out_with_nobody_on_the_other_side() {
     let _g = serial();
     let mut names = Vec::new();
     let short = Duration::from_millis(50);
-    for &variant in Variant::ALL {
+    for variant in Variant::ALL {
         for wait in wait_strategies() {
             let label = format!("{variant}/bounded:2/{wait}");
             let cfg = config(Capacity::Bounded(2), variant, wait, 16).timeout(short);
@@ -772,7 +772,7 @@ fn waits_time_out_with_nobody_on_the_other_side() {
 fn batch_reserve_write_commit_peek() {
     let _g = serial();
     let mut names = Vec::new();
-    for &variant in Variant::ALL {
+    for variant in Variant::ALL {
         for capacity in [Capacity::Bounded(5), Capacity::Unbounded] {
             let label = format!("{variant}/{capacity}");
             let cfg = config(capacity, variant, threaded_wait(), 16).timeout(Duration::from_millis(50));
@@ -1360,7 +1360,7 @@ const KIB: usize = 1024;
 fn a_stalled_consumer_stops_the_chain_at_its_cap() {
     let _g = serial();
     let mut names = Vec::new();
-    for &variant in Variant::ALL {
+    for variant in Variant::ALL {
         let cfg = config(Capacity::Unbounded, variant, threaded_wait(), KIB).max_chain_bytes(SMALL_CAP);
         let (mut p, c, name) = make_pair(&cfg);
         let msg = [0x5Au8; KIB];
@@ -1401,7 +1401,7 @@ fn a_stalled_consumer_stops_the_chain_at_its_cap() {
 fn a_draining_consumer_lets_the_chain_carry_far_more_than_its_cap() {
     let _g = serial();
     let mut names = Vec::new();
-    for &variant in Variant::ALL {
+    for variant in Variant::ALL {
         let cfg = config(Capacity::Unbounded, variant, threaded_wait(), KIB).max_chain_bytes(SMALL_CAP);
         let (mut p, mut c, name) = make_pair(&cfg);
         let (mut seq, mut next) = (0u64, 0u64);

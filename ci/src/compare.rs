@@ -239,8 +239,8 @@ impl Comparison {
             .zip(q_values)
             .map(|(t, q_value)| {
                 let ratio = t.new.0 / t.base.0;
-                let low = bench_core::stats::quantile_of_sorted(&t.ratios, tail).min(ratio);
-                let high = bench_core::stats::quantile_of_sorted(&t.ratios, 1.0 - tail).max(ratio);
+                let low = vocabulary::stats::quantile_of_sorted(&t.ratios, tail).min(ratio);
+                let high = vocabulary::stats::quantile_of_sorted(&t.ratios, 1.0 - tail).max(ratio);
                 let evidence = Evidence { discovered: q_value <= q, alone: t.p_value <= q };
                 let verdict = match t.note {
                     Some(_) => Verdict::Inconclusive,
@@ -359,7 +359,7 @@ fn test_metrics(
             skipped.push(Skipped { scenario: id.to_owned(), why, breaks_gate: false });
             continue;
         }
-        let (bm, nm) = (bench_core::stats::median(&b), bench_core::stats::median(&n));
+        let (bm, nm) = (vocabulary::stats::median(&b), vocabulary::stats::median(&n));
         if bm <= 0.0 {
             skipped.push(Skipped {
                 scenario: id.to_owned(),
@@ -369,7 +369,7 @@ fn test_metrics(
             continue;
         }
         let ratios =
-            bench_core::stats::bootstrap_median_ratios(&n, &b, settings.resamples.max(1), seed_for(id, metric));
+            vocabulary::stats::bootstrap_median_ratios(&n, &b, settings.resamples.max(1), seed_for(id, metric));
         let noise = settings.noise.as_ref().and_then(|p| p.floor(id, metric));
         let threshold = settings.threshold.max(noise.unwrap_or(0.0));
         let (p_worse, p_better) = significance::p_values(metric, &b, &n, threshold);

@@ -16,7 +16,7 @@
 //! 1. **Ratio and its interval.** The change is `median(new) /
 //!    median(base)`. Its interval is the percentile bootstrap of the ratio
 //!    of medians, both sides resampled independently
-//!    ([`bench_core::stats::bootstrap_median_ratios`], 10 000 resamples, a
+//!    ([`vocabulary::stats::bootstrap_median_ratios`], 10 000 resamples, a
 //!    seed derived from the scenario and metric, so every figure is
 //!    reproducible).
 //! 2. **Threshold.** A change matters only beyond a threshold `t`

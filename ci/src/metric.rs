@@ -11,6 +11,7 @@
 
 use scenarios::results::{ScenarioResult, Trial};
 use serde::Serialize;
+use vocabulary::Pattern;
 
 /// One compared figure of a scenario.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -67,12 +68,14 @@ impl Metric {
     /// The metrics `scenario` has: throughput for a stream, p50 and p99
     /// for a scenario with a latency distribution.
     pub fn of(scenario: &ScenarioResult) -> Vec<Metric> {
-        if scenario.pattern == "stream" {
-            vec![Metric::Throughput]
-        } else if scenario.trials.iter().any(|t| t.latency.is_some()) || scenario.latency.is_some() {
-            vec![Metric::LatencyP50, Metric::LatencyP99]
-        } else {
-            Vec::new()
+        match scenario.pattern {
+            Pattern::Stream => vec![Metric::Throughput],
+            Pattern::PingPong | Pattern::Rate(_)
+                if scenario.trials.iter().any(|t| t.latency.is_some()) || scenario.latency.is_some() =>
+            {
+                vec![Metric::LatencyP50, Metric::LatencyP99]
+            }
+            Pattern::PingPong | Pattern::Rate(_) => Vec::new(),
         }
     }
 

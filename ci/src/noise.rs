@@ -80,13 +80,13 @@ impl NoiseProfile {
                     continue;
                 }
                 let ratios =
-                    bench_core::stats::bootstrap_median_ratios(&sb, &sa, resamples.max(1), seed_for(id, metric));
+                    vocabulary::stats::bootstrap_median_ratios(&sb, &sa, resamples.max(1), seed_for(id, metric));
                 if ratios.is_empty() {
                     continue;
                 }
                 let tail = (1.0 - LEVEL) / 2.0;
-                let low = bench_core::stats::quantile_of_sorted(&ratios, tail);
-                let high = bench_core::stats::quantile_of_sorted(&ratios, 1.0 - tail);
+                let low = vocabulary::stats::quantile_of_sorted(&ratios, tail);
+                let high = vocabulary::stats::quantile_of_sorted(&ratios, 1.0 - tail);
                 let extent = (high - 1.0).max(1.0 - low).max(0.0);
                 noise.entry(id.to_owned()).or_default().insert(metric.name().to_owned(), extent);
             }

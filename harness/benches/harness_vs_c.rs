@@ -86,9 +86,9 @@ use std::process::{Command, Stdio};
 
 use bench_core::floor::LINE_PAIRS;
 use bench_core::pin::available_cores;
-use bench_core::stats::median;
 use bench_core::transport::TransportKind;
 use scenarios::results::{ResultsFile, Status};
+use vocabulary::stats::median;
 
 /// Slots of the shared-memory ring: the C ring's, and what ringside allocates.
 const RING_SLOTS: usize = 1024;

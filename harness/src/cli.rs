@@ -285,7 +285,7 @@ fn parse_threshold(s: &str) -> Result<f64, String> {
 }
 
 fn parse_capacity(s: &str) -> Result<Capacity, String> {
-    s.parse().map_err(|e: bench_core::ring::ConfigError| e.0)
+    s.parse().map_err(|e: vocabulary::UnknownName| e.to_string())
 }
 
 fn parse_size(s: &str) -> Result<usize, String> {

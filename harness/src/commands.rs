@@ -7,11 +7,12 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use bench_core::ring::Capacity;
-use bench_core::topology::{Placement, Topology};
+use bench_core::topology::Topology;
 use bench_core::transport::objects::sweep_leftovers;
 use bench_core::transport::{Channel, ChannelSpec, TransportKind};
 use scenarios::results::TrialLengths;
 use scenarios::{Filter, PlacementSpec, Scenario, Suite, Wait};
+use vocabulary::{Placement, PlacementLabel};
 
 use crate::cli::{Command, FilterArgs, GateArgs, RunArgs};
 use crate::gate::{self, RunGate};
@@ -19,8 +20,8 @@ use crate::report;
 use crate::session::{
     BadInput, check_cores, check_cores_exist, check_out_dir, default_out_dir, measure_floor, resolve, run_suite,
 };
-use crate::summary::{duration_ns, si};
 use crate::supervisor::{self, RunSpec};
+use reports::format::{ns as duration_ns, si};
 
 /// How a command ended, beyond bad input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -219,20 +220,20 @@ fn list(suite: &Suite) {
 
 fn floor(cores: Option<[usize; 2]>, placement: Option<Placement>) -> Result<bool> {
     let topology = Topology::detect();
-    let mut pairs: Vec<(String, [usize; 2])> = Vec::new();
+    let mut pairs: Vec<(PlacementLabel, [usize; 2])> = Vec::new();
     match (cores, placement) {
         (Some(c), _) => {
             check_cores_exist(&c)?;
-            pairs.push(("cores".into(), c));
+            pairs.push((PlacementLabel::Cores, c));
         }
         (None, Some(p)) => {
             let c = resolve(&topology, &PlacementSpec::Named(p)).map_err(|why| BadInput(format!("{p}: {why}")))?;
-            pairs.push((p.name().into(), c));
+            pairs.push((p.into(), c));
         }
         (None, None) => {
             for (p, pair) in topology.placements() {
                 match pair {
-                    Ok((a, b)) => pairs.push((p.name().into(), [a, b])),
+                    Ok((a, b)) => pairs.push((p.into(), [a, b])),
                     Err(why) => say!("{:<13} unavailable: {why}", p.name()),
                 }
             }
@@ -240,7 +241,7 @@ fn floor(cores: Option<[usize; 2]>, placement: Option<Placement>) -> Result<bool
     }
     say!("clock read (CLOCK_MONOTONIC)      {:.1} ns", bench_core::workload::clock::read_cost_ns());
     for (name, c) in pairs {
-        let f = measure_floor(&name, c).context("measuring the floor")?;
+        let f = measure_floor(name, c).context("measuring the floor")?;
         let rel = topology.relation(c[0], c[1]).map_or("?", |p| p.name());
         match f.cache_line_rtt {
             Some(e) => say!(

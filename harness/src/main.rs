@@ -18,7 +18,6 @@ mod progress;
 mod report;
 mod scheduler;
 mod session;
-mod summary;
 mod supervisor;
 mod terminal;
 mod worker;

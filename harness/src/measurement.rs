@@ -4,16 +4,17 @@
 //! stability (`scenarios::stability`) and the distance from the floor.
 
 use bench_core::workload::histogram;
-use bench_core::workload::{Integrity, Pattern, SideCpu};
+use bench_core::workload::{Integrity, SideCpu};
 use scenarios::Scenario;
 use scenarios::results::{
     CpuCost, Estimate, Floor, FloorDistance, Latency, MachineStates, Percentiles, Probe, RateCheck, ScenarioResult,
     Selection, Status, Trial,
 };
 use scenarios::{selection, stability};
+use vocabulary::{LatencyKind, Pattern, Placement};
 
-use crate::summary::{duration_ns, si};
 use crate::supervisor::RunReport;
+use reports::format::{ns as duration_ns, si};
 
 /// A rate counts as kept when every used trial sent at least this share of it.
 const RATE_KEPT: f64 = 0.95;
@@ -24,7 +25,7 @@ pub struct Placed {
     /// Producer (initiator) core and consumer (echo) core.
     pub cores: [usize; 2],
     /// Their physical relation, as detected.
-    pub relation: Option<String>,
+    pub relation: Option<Placement>,
     /// The floor measured for these cores, if any.
     pub floor: Option<Floor>,
 }
@@ -34,15 +35,15 @@ pub struct Placed {
 pub fn not_measured(scenario: &Scenario, placed: Option<&Placed>, status: Status, reason: String) -> ScenarioResult {
     ScenarioResult {
         id: scenario.id(),
-        transport: scenario.transport.name().to_owned(),
-        capacity: scenario.capacity.to_string(),
+        transport: scenario.transport,
+        capacity: scenario.capacity,
         realised_capacity: None,
         realised_detail: String::new(),
         size: scenario.size,
-        pattern: scenario.pattern.to_string(),
-        placement: scenario.placement.to_string(),
+        pattern: scenario.pattern,
+        placement: scenario.placement.label(),
         cores: placed.map(|p| p.cores),
-        relation: placed.and_then(|p| p.relation.clone()),
+        relation: placed.and_then(|p| p.relation),
         wait_asked: scenario.wait,
         wait: scenario.wait_strategy(),
         status,
@@ -170,9 +171,12 @@ pub fn summarise(
         }
     }
     let p50s = values(&|t| t.latency.and_then(|l| l.p50));
-    if any && let Some(p50) = Estimate::of(&p50s) {
+    if any
+        && let Some(p50) = Estimate::of(&p50s)
+        && let Some(kind) = scenario.pattern.latency_kind()
+    {
         result.latency = Some(Latency {
-            kind: if scenario.pattern == Pattern::PingPong { "round-trip" } else { "one-way" }.to_owned(),
+            kind,
             merged: Percentiles::of_histogram(&merged),
             p50,
             p99: Estimate::of(&values(&|t| t.latency.and_then(|l| l.p99))),
@@ -180,7 +184,7 @@ pub fn summarise(
         });
     }
     result.unstable = match scenario.pattern {
-        Pattern::Stream => stability::assess(&throughput, &|v| format!("{}msgs/s", si(v))),
+        Pattern::Stream => stability::assess(&throughput, &|v| format!("{} msgs/s", si(v))),
         _ => stability::assess(&p50s, &|v| format!("{} p50", duration_ns(v))),
     };
 
@@ -232,13 +236,14 @@ fn floor_distance(result: &ScenarioResult, placed: &Placed) -> Option<FloorDista
     let floor = placed.floor.as_ref()?;
     let rtt = floor.cache_line_rtt.map(|e| e.median);
     if let (Some(lat), Some(rtt)) = (&result.latency, rtt) {
-        return Some(if lat.kind == "round-trip" {
-            FloorDistance { metric: "round-trip p50 / cache-line round trip".into(), ratio: lat.p50.median / rtt }
-        } else {
-            FloorDistance {
+        return Some(match lat.kind {
+            LatencyKind::RoundTrip => {
+                FloorDistance { metric: "round-trip p50 / cache-line round trip".into(), ratio: lat.p50.median / rtt }
+            }
+            LatencyKind::OneWay => FloorDistance {
                 metric: "one-way p50 / half the cache-line round trip".into(),
                 ratio: lat.p50.median / (rtt / 2.0),
-            }
+            },
         });
     }
     let bytes = result.bytes_per_s?;
@@ -269,13 +274,13 @@ mod tests {
 
     fn placed(rtt: Option<f64>) -> Placed {
         let floor = Floor {
-            placement: "cores".into(),
+            placement: vocabulary::PlacementLabel::Cores,
             cores: [0, 1],
             cache_line_rtt_ns: rtt.into_iter().collect(),
             cache_line_rtt: rtt.map(|r| Estimate { median: r, low: r, high: r }),
             copy_bytes_per_s: 1e10,
         };
-        Placed { cores: [0, 1], relation: Some("cross-core".into()), floor: Some(floor) }
+        Placed { cores: [0, 1], relation: Some(Placement::CrossCore), floor: Some(floor) }
     }
 
     fn clean(n: u64) -> Integrity {
@@ -417,7 +422,7 @@ mod tests {
         assert_eq!(r.status, Status::Ok, "{:?}", r.reason);
         assert_eq!(r.integrity, clean(180), "both directions count");
         let l = r.latency.unwrap();
-        assert_eq!((l.kind.as_str(), l.merged.count), ("round-trip", 90));
+        assert_eq!((l.kind, l.merged.count), (LatencyKind::RoundTrip, 90));
         assert!((l.merged.p50.unwrap() - 1000.0).abs() < 10.0, "{:?}", l.merged);
         assert_eq!(l.merged.p99, None, "90 samples do not support a p99");
         assert_eq!(l.p99, None);
@@ -457,6 +462,6 @@ mod tests {
         let lost = summarise(frame(&s, &p), &s, &p, trials(&s, &[run(9_990.0), run(6_000.0), run(9_995.0)], None), &[]);
         assert_eq!(lost.status, Status::Unsustained);
         assert!(lost.reason.unwrap().contains("10000 msgs/s"));
-        assert_eq!(lost.latency.unwrap().kind, "one-way");
+        assert_eq!(lost.latency.unwrap().kind, LatencyKind::OneWay);
     }
 }

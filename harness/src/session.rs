@@ -5,7 +5,7 @@
 //! finished run also writes `report.html` (see `report.rs`) and prints the
 //! verdict.
 
-use crate::terminal::{say, tell};
+use crate::terminal::{say, say_part, tell};
 use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{BufWriter, Write};
@@ -16,19 +16,19 @@ use anyhow::{Context, Result};
 use bench_core::environment::{CpuTimes, Environment};
 use bench_core::floor::{cache_line_round_trip, copy_bandwidth};
 use bench_core::pin::available_cores;
-use bench_core::stats::quantile_ns;
-use bench_core::topology::{Placement, Topology};
+use bench_core::topology::Topology;
 use scenarios::results::{
     Estimate, Floor, INTERVAL_METHOD, MachineStates, Method, PERCENTILE_RULE, ResultsFile, SCHEMA_VERSION,
     ScenarioResult, Status,
 };
 use scenarios::{PlacementSpec, ResultsWriter, Scenario, Suite, selection, stability};
+use vocabulary::stats::quantile_ns;
+use vocabulary::{Placement, PlacementLabel};
 
 use crate::measurement::{self, Placed};
 use crate::progress::Progress;
 use crate::report;
 use crate::scheduler::{self, Measured, Observer, Schedule};
-use crate::summary;
 use crate::supervisor::{self, RunSpec};
 
 /// Cache-line round trips per floor measurement (after a tenth as many untimed).
@@ -142,7 +142,7 @@ fn create_unique_dir(parent: &Path, stem: &str) -> Result<PathBuf> {
 }
 
 /// Measure the floor between two cores.
-pub fn measure_floor(placement: &str, cores: [usize; 2]) -> Result<Floor> {
+pub fn measure_floor(placement: PlacementLabel, cores: [usize; 2]) -> Result<Floor> {
     let [a, b] = cores;
     let mut rtts = Vec::new();
     if a != b {
@@ -153,7 +153,7 @@ pub fn measure_floor(placement: &str, cores: [usize; 2]) -> Result<Floor> {
         }
     }
     Ok(Floor {
-        placement: placement.to_owned(),
+        placement,
         cores,
         cache_line_rtt: Estimate::of(&rtts),
         cache_line_rtt_ns: rtts,
@@ -187,7 +187,7 @@ pub fn run_suite(suite: &Suite, out: &Path, seed: Option<u64>) -> Result<bool> {
         if let Ok(cores) = cores {
             if !floors.contains_key(cores) {
                 tell!("measuring the floor on cores {} and {} ...", cores[0], cores[1]);
-                floors.insert(*cores, measure_floor(&s.placement.to_string(), *cores)?);
+                floors.insert(*cores, measure_floor(s.placement.label(), *cores)?);
             }
         }
     }
@@ -240,7 +240,7 @@ pub fn run_suite(suite: &Suite, out: &Path, seed: Option<u64>) -> Result<bool> {
                 Slot::Fixed(Box::new(measurement::not_measured(scenario, None, Status::Unavailable, why.clone())))
             }
             Ok(cores) => {
-                let relation = topology.relation(cores[0], cores[1]).map(|p| p.name().to_owned());
+                let relation = topology.relation(cores[0], cores[1]);
                 let here = Placed { cores: *cores, relation, floor: floors.get(cores).cloned() };
                 let spec = RunSpec::of(scenario, *cores, Duration::from_millis(schedule.trial_ms.of(scenario.pattern)));
                 match supervisor::probe(&spec) {
@@ -290,7 +290,7 @@ pub fn run_suite(suite: &Suite, out: &Path, seed: Option<u64>) -> Result<bool> {
     }
     let file = writer.finish().with_context(|| format!("writing results to {}", out.display()))?;
     bench_core::transport::objects::set_interrupt_note(None);
-    summary::print(&file);
+    say_part!("{}", reports::summary::text(&file));
     // The report is rendered from results.json as written, exactly as
     // `harness report` would; the results are safe on disk whatever happens here.
     let json = out.join("results.json");

@@ -169,10 +169,10 @@ pub fn run(spec: &RunSpec) -> Result<RunReport, RunError> {
     let allowed = bench_core::pin::available_cores();
     let job = |role| Job {
         role,
-        transport: spec.kind.name().to_owned(),
-        capacity: spec.capacity.to_string(),
+        transport: spec.kind,
+        capacity: spec.capacity,
         size: spec.size,
-        pattern: spec.pattern.to_string(),
+        pattern: spec.pattern,
         run_ms: spec.run.as_millis() as u64,
         cores: spec.cores,
         allowed: allowed.clone(),

@@ -58,14 +58,14 @@ pub enum Role {
 pub struct Job {
     /// Its side.
     pub role: Role,
-    /// Transport name.
-    pub transport: String,
+    /// The transport.
+    pub transport: TransportKind,
     /// Capacity mode (used by [`Role::Threads`], which creates its channels).
-    pub capacity: String,
+    pub capacity: Capacity,
     /// Message size in bytes.
     pub size: usize,
-    /// Pattern name.
-    pub pattern: String,
+    /// The pattern.
+    pub pattern: Pattern,
     /// How long the producer sends, ms.
     pub run_ms: u64,
     /// Producer core and consumer core.
@@ -117,8 +117,7 @@ fn serve(job: &str) -> Result<WorkerResult> {
     }
     // Where the patterns note their progress for the supervisor to watch.
     bench_core::workload::progress::join_board().context("joining the supervisor's progress board")?;
-    let kind: TransportKind = job.transport.parse()?;
-    let pattern: Pattern = job.pattern.parse()?;
+    let (kind, pattern) = (job.transport, job.pattern);
     let share_core = job.cores[0] == job.cores[1];
     let my_core = match job.role {
         Role::Consumer => job.cores[1],
@@ -143,10 +142,9 @@ fn serve(job: &str) -> Result<WorkerResult> {
             let forward = std::env::var(FORWARD_ENV).context("no channel address")?;
             let backward = std::env::var(BACKWARD_ENV).ok();
             let side = Side { job: &job, pattern, share_core, role };
-            let report = if kind.name().starts_with("shm-ring") {
-                side.run_ring(&forward, backward.as_deref(), &opts)?
-            } else {
-                side.run_contract(&forward, backward.as_deref(), &opts)?
+            let report = match kind {
+                TransportKind::ShmRing(_) => side.run_ring(&forward, backward.as_deref(), &opts)?,
+                _ => side.run_contract(&forward, backward.as_deref(), &opts)?,
             };
             Ok(match role {
                 Role::Producer => WorkerResult { producer: Some(report), consumer: None },
@@ -249,7 +247,7 @@ fn ready_then_wait_for_go() -> Result<u64> {
 
 /// Both sides as two pinned threads of this process (crossbeam).
 fn threads(job: &Job, kind: TransportKind, pattern: Pattern, opts: &OpenOptions) -> Result<WorkerResult> {
-    let capacity: Capacity = job.capacity.parse()?;
+    let capacity = job.capacity;
     let spec = ChannelSpec::new(kind, capacity, job.size).timeout(Duration::from_millis(job.timeout_ms));
     let mut forward = Channel::create(&spec)?;
     let (tx, rx) = (forward.open_sender(opts)?, forward.open_receiver(opts)?);

@@ -105,7 +105,7 @@ fn every_bad_input_is_one_line_and_status_2() {
         case(&["suite", &missing], "missing.json"),
         case(&["suite", &garbage_toml], "expected `=`"),
         case(&["suite", &binary], "UTF-8"),
-        case(&["suite", &owl], "unknown transport \"owl\""),
+        case(&["suite", &owl], "transport 'owl' is not one of"),
         case(&["suite", &tiny], "below 8 bytes"),
         case(&["suite", &endless], "trial_ms"),
         case(&["suite", &nothing], "scenarios"),

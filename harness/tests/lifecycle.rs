@@ -10,6 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use scenarios::results::{ResultsFile, Status};
+use vocabulary::Capacity;
 
 /// The tests of this file run one at a time: each checks that no System V
 /// queue of ringside's is left, which another test's live run would have.
@@ -198,7 +199,7 @@ fn every_pattern_writes_schema_results_with_clean_integrity() {
                 let l = s.latency.as_ref().expect("latency");
                 let p50 = l.merged.p50.expect("p50 of thousands of samples");
                 assert!(l.merged.count > 0 && p50 > 0.0 && l.merged.p90.is_none_or(|p90| p50 <= p90), "{what}");
-                assert_eq!(l.kind, if pattern == "pingpong" { "round-trip" } else { "one-way" });
+                assert_eq!(Some(l.kind), s.pattern.latency_kind(), "{what}");
                 let merged = bench_core::workload::histogram::decode(&l.histogram).expect("histogram decodes");
                 let per_trial: u64 = s
                     .used_trials()
@@ -437,11 +438,10 @@ fn all_quick_measures_every_transport_in_every_capacity_mode() {
     let file = read(&out);
     assert!(file.finished_unix.is_some() && file.valid);
     for kind in bench_core::transport::TransportKind::ALL {
-        for mode in ["rendezvous", "bounded:", "unbounded"] {
-            let measured = file
-                .scenarios
-                .iter()
-                .any(|s| s.transport == kind.name() && s.capacity.starts_with(mode) && s.status == Status::Ok);
+        for mode in [Capacity::Rendezvous, Capacity::Bounded(1), Capacity::Unbounded] {
+            let same_mode = |c: Capacity| std::mem::discriminant(&c) == std::mem::discriminant(&mode);
+            let measured =
+                file.scenarios.iter().any(|s| s.transport == kind && same_mode(s.capacity) && s.status == Status::Ok);
             assert!(measured, "{kind} {mode} was not measured cleanly:\n{stdout}");
         }
     }

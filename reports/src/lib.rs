@@ -29,6 +29,7 @@ pub mod palette;
 mod sections;
 pub mod select;
 pub mod spectrum;
+pub mod summary;
 pub mod verdict;
 
 /// One results file and the label it carries in the report.

@@ -1,30 +1,29 @@
 //! One fixed colour per transport, the same in every chart: the ring
 //! family in blues, eventfd and crossbeam in greens, the kernel transports
-//! in warm and neutral hues; an unknown name is grey. Also the colours of
+//! in warm and neutral hues. Also the colours of
 //! the machine-state timeline (trials used and set aside, the reference
 //! state and the others) and of the wait strategies (spinning hot,
 //! yielding amber, blocking cool).
 
-use bench_core::ring::WaitStrategy;
 use plotters::style::RGBColor;
+use vocabulary::{TransportKind, Variant, WaitStrategy};
 
 /// The colour of a transport's bars, lines and points.
-pub fn colour(transport: &str) -> RGBColor {
+pub fn colour(transport: TransportKind) -> RGBColor {
     match transport {
-        "shm-ring" => RGBColor(0x1f, 0x4e, 0xb4),
-        "shm-ring:padded" => RGBColor(0x4a, 0x90, 0xe2),
-        "shm-ring:textbook" => RGBColor(0x8e, 0xc4, 0xf0),
-        "pipe" => RGBColor(0xd6, 0x27, 0x28),
-        "fifo" => RGBColor(0xff, 0x7f, 0x0e),
-        "unix-stream" => RGBColor(0x94, 0x67, 0xbd),
-        "unix-dgram" => RGBColor(0xc5, 0x8c, 0xd8),
-        "unix-seqpacket" => RGBColor(0x8c, 0x56, 0x4b),
-        "tcp" => RGBColor(0xe3, 0x77, 0xc2),
-        "posix-mq" => RGBColor(0xbc, 0xbd, 0x22),
-        "sysv-mq" => RGBColor(0x7f, 0x6a, 0x00),
-        "eventfd-shm" => RGBColor(0x2c, 0xa0, 0x2c),
-        "crossbeam" => RGBColor(0x17, 0xbe, 0xcf),
-        _ => NEUTRAL,
+        TransportKind::ShmRing(Variant::Ring) => RGBColor(0x1f, 0x4e, 0xb4),
+        TransportKind::ShmRing(Variant::Padded) => RGBColor(0x4a, 0x90, 0xe2),
+        TransportKind::ShmRing(Variant::Textbook) => RGBColor(0x8e, 0xc4, 0xf0),
+        TransportKind::Pipe => RGBColor(0xd6, 0x27, 0x28),
+        TransportKind::Fifo => RGBColor(0xff, 0x7f, 0x0e),
+        TransportKind::UnixStream => RGBColor(0x94, 0x67, 0xbd),
+        TransportKind::UnixDgram => RGBColor(0xc5, 0x8c, 0xd8),
+        TransportKind::UnixSeqpacket => RGBColor(0x8c, 0x56, 0x4b),
+        TransportKind::Tcp => RGBColor(0xe3, 0x77, 0xc2),
+        TransportKind::PosixMq => RGBColor(0xbc, 0xbd, 0x22),
+        TransportKind::SysvMq => RGBColor(0x7f, 0x6a, 0x00),
+        TransportKind::EventfdShm => RGBColor(0x2c, 0xa0, 0x2c),
+        TransportKind::Crossbeam => RGBColor(0x17, 0xbe, 0xcf),
     }
 }
 
@@ -61,11 +60,10 @@ pub fn hex(c: RGBColor) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bench_core::transport::TransportKind;
 
     #[test]
     fn every_transport_has_its_own_colour() {
-        let colours: Vec<String> = TransportKind::ALL.iter().map(|k| hex(colour(k.name()))).collect();
+        let colours: Vec<String> = TransportKind::ALL.iter().map(|&k| hex(colour(k))).collect();
         for (i, c) in colours.iter().enumerate() {
             assert_ne!(*c, hex(NEUTRAL), "{} has the neutral colour", TransportKind::ALL[i]);
             assert_eq!(colours.iter().filter(|d| *d == c).count(), 1, "{c} used twice");

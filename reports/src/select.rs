@@ -8,10 +8,9 @@
 //! bar; those scenarios are the matter of the section on waiting
 //! ([`pick_every_wait`]).
 
-use bench_core::topology::Placement;
-use bench_core::transport::TransportKind;
 use scenarios::Wait;
 use scenarios::results::{ResultsFile, ScenarioResult, Status};
+use vocabulary::{Placement, PlacementLabel};
 
 /// Message size of the comparisons that are not size sweeps, bytes.
 pub use scenarios::suite::DEFAULT_SIZE;
@@ -20,42 +19,17 @@ pub use scenarios::suite::DEFAULT_SIZE;
 /// ([`scenarios::primary_placement`]) among the named placements the file
 /// has scenarios at that were not unavailable; else the first placement in
 /// the file (explicit cores); else `same-core`.
-pub fn primary_placement(results: &ResultsFile) -> String {
+pub fn primary_placement(results: &ResultsFile) -> PlacementLabel {
     let offered: Vec<Placement> = results
         .scenarios
         .iter()
         .filter(|s| s.status != Status::Unavailable)
-        .filter_map(|s| s.placement.parse().ok())
+        .filter_map(|s| s.placement.placement())
         .collect();
     if offered.is_empty() {
-        return results.scenarios.first().map_or_else(|| "same-core".to_owned(), |s| s.placement.clone());
+        return results.scenarios.first().map_or(Placement::SameCore.into(), |s| s.placement);
     }
-    scenarios::primary_placement(&offered).name().to_owned()
-}
-
-/// Where a transport stands in the report's order (`TransportKind::ALL`),
-/// unknown names last.
-pub fn transport_rank(name: &str) -> usize {
-    TransportKind::ALL.iter().position(|k| k.name() == name).unwrap_or(TransportKind::ALL.len())
-}
-
-/// Whether the kernel carries this transport's bytes (pipes, sockets,
-/// message queues), as `TransportKind::is_kernel` says; unknown names are not.
-pub fn is_kernel(name: &str) -> bool {
-    name.parse::<TransportKind>().map(TransportKind::is_kernel).unwrap_or(false)
-}
-
-/// Sort key of a capacity mode: rendezvous, then `bounded:N` by N, then
-/// unbounded, then anything else.
-pub fn capacity_key(capacity: &str) -> (u8, u64) {
-    match capacity {
-        "rendezvous" => (0, 0),
-        "unbounded" => (2, 0),
-        other => match other.strip_prefix("bounded:").and_then(|n| n.parse().ok()) {
-            Some(n) => (1, n),
-            None => (3, 0),
-        },
-    }
+    scenarios::primary_placement(&offered).into()
 }
 
 /// Whether the scenario's trials ran: `ok`; an open-loop rate that was not
@@ -81,12 +55,7 @@ pub fn has_explicit_waits(results: &ResultsFile) -> bool {
 pub fn pick_every_wait(results: &ResultsFile, keep: impl Fn(&ScenarioResult) -> bool) -> Vec<&ScenarioResult> {
     let mut out: Vec<&ScenarioResult> = results.scenarios.iter().filter(|s| measured(s) && keep(s)).collect();
     out.sort_by(|a, b| {
-        (transport_rank(&a.transport), capacity_key(&a.capacity), a.size, &a.placement).cmp(&(
-            transport_rank(&b.transport),
-            capacity_key(&b.capacity),
-            b.size,
-            &b.placement,
-        ))
+        (a.transport, a.capacity, a.size, a.placement).cmp(&(b.transport, b.capacity, b.size, b.placement))
     });
     out
 }

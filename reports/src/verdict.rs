@@ -5,6 +5,7 @@
 //! competes and is marked where the verdict is shown.
 
 use scenarios::results::{ResultsFile, ScenarioResult, Status};
+use vocabulary::{Capacity, LatencyKind, Pattern, TransportKind, Variant};
 
 use crate::headline;
 use crate::select::{self, DEFAULT_SIZE};
@@ -22,7 +23,7 @@ const SEED: u64 = 0x7665_7264_6963_7421; // "verdict!"
 #[derive(Debug, Clone)]
 pub struct Verdict<'a> {
     /// The capacity mode.
-    pub capacity: String,
+    pub capacity: Capacity,
     /// The stream scenario with the highest median throughput.
     pub fastest: Option<&'a ScenarioResult>,
     /// The latency scenario with the lowest p99: the pingpong round trips
@@ -59,24 +60,25 @@ impl<'a> Verdict<'a> {
 pub fn verdicts(results: &ResultsFile) -> Vec<Verdict<'_>> {
     let primary = select::primary_placement(results);
     let base = select::pick(results, |s| s.placement == primary && s.size == DEFAULT_SIZE);
-    let mut capacities = select::distinct(&base, |s| s.capacity.clone());
-    capacities.sort_by_key(|c| select::capacity_key(c));
+    let mut capacities = select::distinct(&base, |s| s.capacity);
+    capacities.sort();
     capacities
         .into_iter()
         .filter_map(|capacity| {
             let streams: Vec<&ScenarioResult> =
-                base.iter().copied().filter(|s| s.capacity == capacity && s.pattern == "stream").collect();
+                base.iter().copied().filter(|s| s.capacity == capacity && s.pattern == Pattern::Stream).collect();
             let stream: Vec<&ScenarioResult> = streams.iter().copied().filter(|s| s.msgs_per_s.is_some()).collect();
-            let latency = |pattern: fn(&str) -> bool| -> Vec<&ScenarioResult> {
+            let latency = |kind: LatencyKind| -> Vec<&ScenarioResult> {
                 base.iter()
                     .copied()
-                    .filter(|s| s.capacity == capacity && pattern(&s.pattern) && headline::p99(s).is_ok())
+                    .filter(|s| s.capacity == capacity && s.pattern.latency_kind() == Some(kind))
+                    .filter(|s| headline::p99(s).is_ok())
                     .filter(|s| s.status == Status::Ok)
                     .collect()
             };
-            let mut timed = latency(|p| p == "pingpong");
+            let mut timed = latency(LatencyKind::RoundTrip);
             if timed.is_empty() {
-                timed = latency(|p| p.starts_with("rate:"));
+                timed = latency(LatencyKind::OneWay);
             }
             if streams.is_empty() && timed.is_empty() {
                 return None;
@@ -85,11 +87,11 @@ pub fn verdicts(results: &ResultsFile) -> Vec<Verdict<'_>> {
             let fastest = stream.iter().copied().max_by(|a, b| by_throughput(a).total_cmp(&by_throughput(b)));
             let p99 = |s: &&ScenarioResult| headline::p99(s).map(|e| e.median).unwrap_or(f64::NAN);
             let lowest_p99 = timed.iter().copied().min_by(|a, b| p99(a).total_cmp(&p99(b)));
-            let ring = streams.iter().copied().find(|s| s.transport == "shm-ring");
+            let ring = streams.iter().copied().find(|s| s.transport == TransportKind::ShmRing(Variant::Ring));
             let best_kernel = stream
                 .iter()
                 .copied()
-                .filter(|s| select::is_kernel(&s.transport))
+                .filter(|s| s.transport.is_kernel())
                 .max_by(|a, b| by_throughput(a).total_cmp(&by_throughput(b)));
             let ring_vs_kernel = match (ring.filter(|r| r.msgs_per_s.is_some()), best_kernel) {
                 (Some(r), Some(k)) => ratio_interval(&select::throughput_samples(r), &select::throughput_samples(k)),
@@ -108,16 +110,16 @@ pub fn ratio_interval(a: &[f64], b: &[f64]) -> Option<(f64, f64, f64)> {
     if a.is_empty() || b.is_empty() {
         return None;
     }
-    let (ma, mb) = (bench_core::stats::median(a), bench_core::stats::median(b));
+    let (ma, mb) = (vocabulary::stats::median(a), vocabulary::stats::median(b));
     if mb <= 0.0 {
         return None;
     }
-    let ratios = bench_core::stats::bootstrap_median_ratios(a, b, RESAMPLES, SEED);
+    let ratios = vocabulary::stats::bootstrap_median_ratios(a, b, RESAMPLES, SEED);
     if ratios.is_empty() {
         return None;
     }
     let ratio = ma / mb;
-    let at = |q| bench_core::stats::quantile_of_sorted(&ratios, q);
+    let at = |q| vocabulary::stats::quantile_of_sorted(&ratios, q);
     Some((ratio, at(0.025).min(ratio), at(0.975).max(ratio)))
 }
 

@@ -13,6 +13,7 @@ mod support;
 use ci::{Comparison, Settings, Side, Verdict};
 use scenarios::Status;
 use scenarios::results::ResultsFile;
+use vocabulary::Pattern;
 
 fn fixture() -> ResultsFile {
     ResultsFile::read(&support::fixture("all.json")).unwrap()
@@ -25,7 +26,7 @@ fn steady_streams(results: &ResultsFile) -> Vec<String> {
     results
         .scenarios
         .iter()
-        .filter(|s| s.pattern == "stream" && s.status == Status::Ok && s.unstable.is_none())
+        .filter(|s| s.pattern == Pattern::Stream && s.status == Status::Ok && s.unstable.is_none())
         .filter(|s| {
             let used = s.used_trials().count();
             let rates: Vec<f64> = s.used_trials().filter_map(|t| t.msgs_per_s).collect();

@@ -7,6 +7,10 @@
 
 mod support;
 
+use vocabulary::{Capacity, Pattern, Placement, TransportKind, Variant};
+
+/// The ring the report compares with the rest.
+const RING: TransportKind = TransportKind::ShmRing(Variant::Ring);
 use reports::charts::{Axis, BarChart, LineChart, Scale, Series};
 use reports::{Input, format, load_inputs, palette, render_html, verdict_table};
 use support::{fixture, section, svg_texts, svgs, write_preview};
@@ -60,15 +64,15 @@ fn charts_carry_every_transport_of_their_data() {
         .scenarios
         .iter()
         .filter(|s| {
-            s.pattern == "stream"
+            s.pattern == Pattern::Stream
                 && s.size == 64
                 && s.placement == primary
-                && s.capacity == "rendezvous"
+                && s.capacity == Capacity::Rendezvous
                 && s.status == scenarios::Status::Ok
                 && s.msgs_per_s.is_some()
         })
         .collect();
-    for transport in ["shm-ring", "pipe", "tcp", "crossbeam", "sysv-mq"] {
+    for transport in [RING, TransportKind::Pipe, TransportKind::Tcp, TransportKind::Crossbeam, TransportKind::SysvMq] {
         assert!(data.iter().any(|s| s.transport == transport), "the fixture has no {transport} at rendezvous");
     }
     assert!(data.iter().any(|s| s.unstable.is_some()), "the fixture has no unstable stream at rendezvous");
@@ -78,7 +82,7 @@ fn charts_carry_every_transport_of_their_data() {
     let texts = svg_texts(svg);
     // Each is labelled by its transport, tagged when its figure is unstable.
     for s in &data {
-        let label = if s.unstable.is_some() { format!("{} (unstable)", s.transport) } else { s.transport.clone() };
+        let label = if s.unstable.is_some() { format!("{} (unstable)", s.transport) } else { s.transport.to_string() };
         assert!(texts.contains(&label), "{label} not in the throughput chart: {texts:?}");
     }
     let start = page.find("id=\"spectrum-0-0\"").expect("pingpong spectrum");
@@ -94,16 +98,16 @@ fn charts_carry_every_transport_of_their_data() {
 fn an_ablation_cell_tied_by_wide_intervals_names_the_instability() {
     let mut inputs = all();
     let scenarios = &mut inputs[0].results.scenarios;
-    let cell = |s: &scenarios::results::ScenarioResult| (s.placement.clone(), s.capacity.clone(), s.size);
-    let designs = ["shm-ring:textbook", "shm-ring:padded", "shm-ring"];
+    let cell = |s: &scenarios::results::ScenarioResult| (s.placement, s.capacity, s.size);
+    let designs = [Variant::Textbook, Variant::Padded, Variant::Ring].map(TransportKind::ShmRing);
     let ring = scenarios
         .iter()
-        .find(|s| s.transport == "shm-ring" && s.pattern == "stream" && s.msgs_per_s.is_some())
+        .find(|s| s.transport == RING && s.pattern == Pattern::Stream && s.msgs_per_s.is_some())
         .map(cell)
         .expect("a ring stream in the fixture");
     // textbook 10, padded 20, ring 15 but reaching 25: in order only
     // within the intervals, and the ring marked unstable.
-    for s in scenarios.iter_mut().filter(|s| s.pattern == "stream" && cell(s) == ring) {
+    for s in scenarios.iter_mut().filter(|s| s.pattern == Pattern::Stream && cell(s) == ring) {
         let Some(i) = designs.iter().position(|d| *d == s.transport) else { continue };
         let (median, low, high) = [(10.0, 9.0, 11.0), (20.0, 18.0, 22.0), (15.0, 8.0, 25.0)][i];
         s.msgs_per_s = Some(scenarios::results::Estimate { median, low, high });
@@ -130,13 +134,13 @@ fn renderers_emit_their_series_and_refuse_empty_data() {
         series: vec![
             Series {
                 name: "pipe".into(),
-                colour: palette::colour("pipe"),
+                colour: palette::colour(TransportKind::Pipe),
                 points: vec![(8.0, 1e6), (65536.0, 1e3)],
                 unstable: vec![1],
             },
             Series {
                 name: "tcp & <co>".into(),
-                colour: palette::colour("tcp"),
+                colour: palette::colour(TransportKind::Tcp),
                 points: vec![(8.0, 5e5)],
                 unstable: vec![],
             },
@@ -146,7 +150,7 @@ fn renderers_emit_their_series_and_refuse_empty_data() {
     let texts = svg_texts(&svg);
     assert!(texts.iter().any(|t| t == "pipe") && texts.iter().any(|t| t == "tcp & <co>"), "{texts:?}");
     assert!(texts.iter().any(|t| t == reports::charts::RING_NAME), "the ring of an unstable point is not explained");
-    let colour = palette::hex(palette::colour("pipe"));
+    let colour = palette::hex(palette::colour(TransportKind::Pipe));
     assert!(svg.to_lowercase().contains(&colour), "pipe's colour {colour} not used");
     let empty = BarChart { value_label: "x".into(), ticks: format::si, bars: vec![] };
     assert!(empty.svg().is_err());
@@ -164,9 +168,9 @@ fn the_verdict_names_the_transport_with_the_highest_median_throughput() {
             .iter()
             .filter(|s| {
                 s.capacity == v.capacity
-                    && s.pattern == "stream"
+                    && s.pattern == Pattern::Stream
                     && s.size == 64
-                    && s.placement == "cross-core"
+                    && s.placement == Placement::CrossCore.into()
                     && s.status == scenarios::Status::Ok
             })
             .max_by(|a, b| a.msgs_per_s.unwrap().median.total_cmp(&b.msgs_per_s.unwrap().median));
@@ -175,7 +179,7 @@ fn the_verdict_names_the_transport_with_the_highest_median_throughput() {
             let expected = ring.msgs_per_s.unwrap().median / kernel.msgs_per_s.unwrap().median;
             assert!((r - expected).abs() / expected < 1e-9, "{r} vs {expected}");
             assert!(lo <= r && r <= hi);
-            assert!(reports::select::is_kernel(&kernel.transport));
+            assert!(kernel.transport.is_kernel());
         }
     }
     let table = verdict_table(&inputs);

@@ -12,6 +12,7 @@ use reports::{Input, render_html, verdict_table};
 use scenarios::Status;
 use scenarios::results::{MachineState, MachineStates, Probe, ResultsFile, ScenarioResult};
 use support::{fixture, section, svg_texts, svgs, write_preview};
+use vocabulary::{Capacity, Pattern};
 
 fn quick() -> ResultsFile {
     ResultsFile::read(&fixture("quick.json")).unwrap()
@@ -34,7 +35,7 @@ fn scenario<'a>(r: &'a mut ResultsFile, id: &str) -> &'a mut ScenarioResult {
 /// Whether `s` is in the throughput section: a 64 B stream at the primary
 /// placement with a figure, or with too few trials for one.
 fn in_throughput(results: &ResultsFile, s: &ScenarioResult) -> bool {
-    s.pattern == "stream"
+    s.pattern == Pattern::Stream
         && s.size == 64
         && s.placement == reports::select::primary_placement(results)
         && (s.msgs_per_s.is_some() || s.status == Status::FewTrials)
@@ -43,14 +44,14 @@ fn in_throughput(results: &ResultsFile, s: &ScenarioResult) -> bool {
 /// The id of the throughput chart of `capacity`: its place among the
 /// section's capacities, rendezvous first, then bounded by size, then
 /// unbounded.
-fn throughput_figure(results: &ResultsFile, capacity: &str) -> String {
-    let mut capacities: Vec<&str> = Vec::new();
+fn throughput_figure(results: &ResultsFile, capacity: Capacity) -> String {
+    let mut capacities: Vec<Capacity> = Vec::new();
     for s in results.scenarios.iter().filter(|s| in_throughput(results, s)) {
-        if !capacities.contains(&s.capacity.as_str()) {
-            capacities.push(&s.capacity);
+        if !capacities.contains(&s.capacity) {
+            capacities.push(s.capacity);
         }
     }
-    capacities.sort_by_key(|c| reports::select::capacity_key(c));
+    capacities.sort();
     let k = capacities.iter().position(|c| *c == capacity).unwrap_or_else(|| panic!("no chart of {capacity}"));
     format!("throughput-0-{k}")
 }
@@ -174,11 +175,11 @@ fn an_unstable_scenario_is_marked_wherever_its_figure_appears() {
     let fastest = r
         .scenarios
         .iter()
-        .filter(|s| s.capacity == "unbounded" && in_throughput(&r, s))
+        .filter(|s| s.capacity == Capacity::Unbounded && in_throughput(&r, s))
         .max_by(|a, b| a.msgs_per_s.unwrap().median.total_cmp(&b.msgs_per_s.unwrap().median))
         .unwrap();
     assert_eq!(fastest.id, id);
-    let unbounded = throughput_figure(&r, "unbounded");
+    let unbounded = throughput_figure(&r, Capacity::Unbounded);
     let inputs = [Input { label: "synthetic".into(), results: r }];
     let page = render_html(&inputs);
     // The chart's label.
@@ -215,7 +216,7 @@ fn a_few_trials_scenario_shows_its_status_and_its_trials_not_a_figure() {
     assert!(!reason.contains(['<', '>', '&', '"', '\'']), "the test compares {reason} unescaped");
     let (used, aside) = (s.trials.iter().filter(|t| t.used).count(), s.trials.iter().filter(|t| !t.used).count());
     assert!(used > 0 && aside > 0, "{used} used, {aside} set aside");
-    let chart = throughput_figure(&r, &s.capacity);
+    let chart = throughput_figure(&r, s.capacity);
     let page = page(r);
     let throughput = section(&page, "throughput");
     let cell = format!("<td title=\"{reason}\">few-trials ({}/{} trials used)</td>", s.selection.used, s.trials.len());
@@ -226,7 +227,7 @@ fn a_few_trials_scenario_shows_its_status_and_its_trials_not_a_figure() {
     let label = format!("{} (few-trials)", s.transport);
     assert!(svg_texts(svg).contains(&label), "{label} not in the chart");
     let doc = roxmltree::Document::parse(svg).unwrap();
-    let colour = reports::palette::hex(reports::palette::colour(&s.transport));
+    let colour = reports::palette::hex(reports::palette::colour(s.transport));
     let coloured = |n: &roxmltree::Node| {
         [n.attribute("fill"), n.attribute("stroke")].into_iter().flatten().any(|c| c.eq_ignore_ascii_case(&colour))
     };
@@ -245,11 +246,11 @@ fn each_trial_is_a_dot_beside_its_bar_hollow_when_set_aside() {
     let (results, _) = two_states();
     // Every scenario of the rendezvous chart, a few-trials one's dots too.
     let bars: Vec<&ScenarioResult> =
-        results.scenarios.iter().filter(|s| s.capacity == "rendezvous" && in_throughput(&results, s)).collect();
+        results.scenarios.iter().filter(|s| s.capacity == Capacity::Rendezvous && in_throughput(&results, s)).collect();
     let used = bars.iter().flat_map(|s| &s.trials).filter(|t| t.used).count();
     let aside = bars.iter().flat_map(|s| &s.trials).filter(|t| !t.used).count();
     assert!(used > 0 && aside > 0, "{used} {aside}");
-    let rendezvous = throughput_figure(&results, "rendezvous");
+    let rendezvous = throughput_figure(&results, Capacity::Rendezvous);
     let page = page(results);
     let chart = svgs(figure(section(&page, "throughput"), &rendezvous))[0];
     let texts = svg_texts(chart);

@@ -8,11 +8,11 @@
 
 mod support;
 
-use bench_core::ring::WaitStrategy;
 use reports::{Input, load_inputs, render_html};
 use scenarios::Wait;
 use scenarios::results::{ResultsFile, ScenarioResult};
 use support::{fixture, section, svg_texts, svgs, write_preview};
+use vocabulary::WaitStrategy;
 
 /// The ring's auto scenarios the copies are made of.
 const CELLS: [&str; 3] = [

@@ -7,11 +7,9 @@
 use std::fmt;
 use std::str::FromStr;
 
-use bench_core::ring::Capacity;
-use bench_core::transport::TransportKind;
-use bench_core::workload::Pattern;
+use vocabulary::{Capacity, Pattern, PlacementSpec, TransportKind, UnknownName};
 
-use crate::scenario::{PlacementSpec, Scenario, UnknownPlacementSpec};
+use crate::scenario::Scenario;
 use crate::suite::Suite;
 
 /// What to keep of a suite; `None` keeps every value of that dimension.
@@ -54,7 +52,7 @@ impl Filter {
 
     /// A comma list of placements, where `cores:A,B` is one item
     /// (`cross-core,cores:0,1` is two).
-    pub fn parse_placements(text: &str) -> Result<Vec<PlacementSpec>, UnknownPlacementSpec> {
+    pub fn parse_placements(text: &str) -> Result<Vec<PlacementSpec>, UnknownName> {
         let mut items = text.split(',').map(str::trim);
         let mut out = Vec::new();
         while let Some(item) = items.next() {
@@ -134,7 +132,7 @@ impl fmt::Display for Filter {
 
 #[cfg(test)]
 mod tests {
-    use bench_core::topology::Placement;
+    use vocabulary::Placement;
 
     use super::*;
 

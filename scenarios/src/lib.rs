@@ -1,6 +1,6 @@
 //! The scenario matrix: which transport, capacity mode, message size,
 //! pattern, core placement and wait strategy each measurement uses
-//! ([`Scenario`], [`Wait`]), the
+//! ([`Scenario`]; the dimensions are the `vocabulary` crate's types), the
 //! named suites (`all`, `quick`, user TOML) built from it ([`Suite`]), the
 //! command-line [`Filter`]s that narrow them, and the results file every
 //! run writes ([`results`], kept up to date by [`ResultsWriter`], with its
@@ -17,14 +17,13 @@ pub mod scenario;
 pub mod selection;
 pub mod stability;
 pub mod suite;
-pub mod wait;
 pub mod writer;
 
 pub use filter::{Filter, FilterError};
 pub use results::{
     Estimate, INTERVAL_METHOD, Percentiles, ReadError, ResultsFile, SCHEMA_VERSION, ScenarioResult, Status,
 };
-pub use scenario::{PlacementSpec, Scenario, UnknownPlacementSpec};
+pub use scenario::Scenario;
 pub use suite::{Suite, SuiteError, TableError, primary_placement};
-pub use wait::{UnknownWait, Wait};
+pub use vocabulary::{PlacementSpec, Wait};
 pub use writer::ResultsWriter;

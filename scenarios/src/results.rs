@@ -9,11 +9,10 @@
 use std::path::Path;
 
 use bench_core::environment::Environment;
-use bench_core::ring::WaitStrategy;
 pub use bench_core::workload::{Integrity, SideCpu};
 use serde::{Deserialize, Serialize};
-
-use crate::wait::Wait;
+pub use vocabulary::Status;
+use vocabulary::{Capacity, LatencyKind, Pattern, Placement, PlacementLabel, TransportKind, Wait, WaitStrategy};
 
 /// The version of this schema; bumped on any change a reader must know about.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -85,7 +84,7 @@ pub struct Method {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Floor {
     /// The placement name (`same-core`, `cross-core`, ...) or `cores`.
-    pub placement: String,
+    pub placement: PlacementLabel,
     /// The two cores.
     pub cores: [usize; 2],
     /// Cache-line round trip p50, ns, one value per repeat.
@@ -114,8 +113,7 @@ impl TrialLengths {
     }
 
     /// The length for `pattern`, in milliseconds.
-    pub fn of(&self, pattern: bench_core::workload::Pattern) -> u64 {
-        use bench_core::workload::Pattern;
+    pub fn of(&self, pattern: Pattern) -> u64 {
         match pattern {
             Pattern::Stream => self.stream,
             Pattern::PingPong => self.pingpong,
@@ -206,44 +204,10 @@ impl Estimate {
         if values.is_empty() {
             return None;
         }
-        let median = bench_core::stats::median(values);
+        let median = vocabulary::stats::median(values);
         let (low, high) =
-            bench_core::stats::bootstrap_median_ci(values, INTERVAL_LEVEL, INTERVAL_RESAMPLES, INTERVAL_SEED);
+            vocabulary::stats::bootstrap_median_ci(values, INTERVAL_LEVEL, INTERVAL_RESAMPLES, INTERVAL_SEED);
         Some(Estimate { median, low: low.min(median), high: high.max(median) })
-    }
-}
-
-/// How a scenario ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Status {
-    /// Measured; every message arrived once, in order, intact.
-    Ok,
-    /// An open-loop rate the transport could not keep up with: measured,
-    /// but the latencies are those of a backlog (see `reason`).
-    Unsustained,
-    /// The transport refused this capacity or size (see `reason`).
-    Refused,
-    /// This machine lacks the placement (see `reason`).
-    Unavailable,
-    /// Measured, but too few trials ran in the machine's reference state
-    /// to give a figure (see `reason`; the trials are all kept).
-    FewTrials,
-    /// A worker crashed, hung, was killed or found broken integrity.
-    Failed,
-}
-
-impl Status {
-    /// The name used in files and tables.
-    pub fn name(self) -> &'static str {
-        match self {
-            Status::Ok => "ok",
-            Status::Unsustained => "unsustained",
-            Status::Refused => "refused",
-            Status::Unavailable => "unavailable",
-            Status::FewTrials => "few-trials",
-            Status::Failed => "failed",
-        }
     }
 }
 
@@ -254,9 +218,9 @@ pub struct ScenarioResult {
     /// when the wait was asked for explicitly; unique in a file.
     pub id: String,
     /// Transport name (`pipe`, `shm-ring`, ...).
-    pub transport: String,
+    pub transport: TransportKind,
     /// Capacity mode asked for (`rendezvous`, `bounded:N`, `unbounded`).
-    pub capacity: String,
+    pub capacity: Capacity,
     /// Messages the channel realised for that mode (0 for rendezvous,
     /// `None` for unbounded or when it was never created).
     pub realised_capacity: Option<u64>,
@@ -265,13 +229,13 @@ pub struct ScenarioResult {
     /// Message size in bytes.
     pub size: usize,
     /// `stream`, `pingpong` or `rate:R`.
-    pub pattern: String,
+    pub pattern: Pattern,
     /// Placement name, or `cores` for an explicit `--cores A,B`.
-    pub placement: String,
+    pub placement: PlacementLabel,
     /// Producer (initiator) core and consumer (echo) core.
     pub cores: Option<[usize; 2]>,
     /// The physical relation of those two cores, as detected.
-    pub relation: Option<String>,
+    pub relation: Option<Placement>,
     /// How a side waits, as asked (`auto` in files written before the
     /// choice existed, which is what they ran).
     #[serde(default)]
@@ -279,7 +243,7 @@ pub struct ScenarioResult {
     /// The strategy its sides waited by (`spin`, `yield`, `block`); `None`
     /// for transports that do not wait in user space (and in files written
     /// before it was recorded).
-    #[serde(with = "crate::wait::strategy_name", default)]
+    #[serde(default)]
     pub wait: Option<WaitStrategy>,
     /// How it ended.
     pub status: Status,
@@ -334,7 +298,7 @@ pub struct Selection {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Latency {
     /// `round-trip` or `one-way`.
-    pub kind: String,
+    pub kind: LatencyKind,
     /// Percentiles and mean, ns, of the merged histogram.
     pub merged: Percentiles,
     /// Median over the used trials of each trial's p50, with its interval.

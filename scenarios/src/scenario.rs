@@ -9,84 +9,8 @@
 //! of names a user can type back.
 
 use std::fmt;
-use std::str::FromStr;
 
-use bench_core::ring::{Capacity, WaitStrategy};
-use bench_core::topology::Placement;
-use bench_core::transport::TransportKind;
-use bench_core::workload::Pattern;
-
-use crate::wait::Wait;
-
-/// Where the two sides run: a named placement, resolved against this
-/// machine's topology when the scenario runs, or two explicit cores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PlacementSpec {
-    /// A physical relation (`cross-core`, ...): the harness picks the cores.
-    Named(Placement),
-    /// Producer (initiator) core and consumer (echo) core, as given.
-    Cores(usize, usize),
-}
-
-impl PlacementSpec {
-    /// The name a result's `placement` field carries: the placement's name,
-    /// or `cores` for an explicit pair (the cores go in `cores`).
-    pub fn name(self) -> &'static str {
-        match self {
-            PlacementSpec::Named(p) => p.name(),
-            PlacementSpec::Cores(..) => "cores",
-        }
-    }
-
-    /// Whether the two sides run on one core: `same-core` (which the
-    /// topology resolves to one CPU twice), or the same CPU given twice.
-    pub fn shares_core(self) -> bool {
-        match self {
-            PlacementSpec::Named(p) => p == Placement::SameCore,
-            PlacementSpec::Cores(a, b) => a == b,
-        }
-    }
-}
-
-impl fmt::Display for PlacementSpec {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            PlacementSpec::Named(p) => f.write_str(p.name()),
-            PlacementSpec::Cores(a, b) => write!(f, "cores:{a},{b}"),
-        }
-    }
-}
-
-impl From<Placement> for PlacementSpec {
-    fn from(p: Placement) -> Self {
-        PlacementSpec::Named(p)
-    }
-}
-
-/// A placement that is neither a placement name nor `cores:A,B`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "placement '{0}' is not one of: same-core, smt-sibling, cross-core, cross-ccx, cross-socket, \
-     cores:A,B (two CPU numbers)"
-)]
-pub struct UnknownPlacementSpec(pub String);
-
-impl FromStr for PlacementSpec {
-    type Err = UnknownPlacementSpec;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let unknown = || UnknownPlacementSpec(s.to_owned());
-        match s.strip_prefix("cores:") {
-            Some(pair) => {
-                let (a, b) = pair.split_once(',').ok_or_else(unknown)?;
-                let a = a.trim().parse().map_err(|_| unknown())?;
-                let b = b.trim().parse().map_err(|_| unknown())?;
-                Ok(PlacementSpec::Cores(a, b))
-            }
-            None => s.parse::<Placement>().map(PlacementSpec::Named).map_err(|_| unknown()),
-        }
-    }
-}
+use vocabulary::{Capacity, Pattern, PlacementSpec, TransportKind, Wait, WaitStrategy};
 
 /// One measurement to make: what carries the messages, how many may be in
 /// flight, how big they are, how they are driven, on which cores, and how
@@ -140,6 +64,7 @@ impl fmt::Display for Scenario {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vocabulary::{Placement, PlacementLabel};
 
     #[test]
     fn id_is_the_documented_key() {
@@ -167,7 +92,7 @@ mod tests {
     #[test]
     fn an_explicit_wait_ends_the_id_and_auto_leaves_it_as_it_was() {
         let auto = Scenario {
-            transport: TransportKind::ShmRing(bench_core::ring::Variant::Ring),
+            transport: TransportKind::ShmRing(vocabulary::Variant::Ring),
             capacity: Capacity::Bounded(8),
             size: 64,
             pattern: Pattern::Stream,
@@ -194,8 +119,8 @@ mod tests {
             assert_eq!(spec.to_string().parse::<PlacementSpec>(), Ok(spec));
         }
         assert_eq!("cores:1,1".parse::<PlacementSpec>(), Ok(PlacementSpec::Cores(1, 1)));
-        assert_eq!(PlacementSpec::Cores(0, 1).name(), "cores");
-        assert_eq!(PlacementSpec::Named(Placement::SameCore).name(), "same-core");
+        assert_eq!(PlacementSpec::Cores(0, 1).label(), PlacementLabel::Cores);
+        assert_eq!(PlacementSpec::Named(Placement::SameCore).label().name(), "same-core");
         for bad in ["cores:1", "cores:a,b", "cores:1,2,3", "next-door", ""] {
             let message = bad.parse::<PlacementSpec>().unwrap_err().to_string();
             assert!(message.contains("cross-core") && message.contains("cores:A,B"), "{message}");

@@ -11,7 +11,7 @@
 //! in the state the machine spent the most probes in. The other trials are
 //! kept in the results, each with the reason it was set aside.
 
-use bench_core::stats::median_of_sorted;
+use vocabulary::stats::median_of_sorted;
 
 use crate::results::{MachineState, MachineStates, Probe};
 

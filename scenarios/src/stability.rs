@@ -5,7 +5,7 @@
 //! Every check works on the logarithms of the per-trial figures (a
 //! throughput, or a latency percentile), in the order the trials ran.
 
-use bench_core::stats::median_of_sorted;
+use vocabulary::stats::median_of_sorted;
 
 /// The rule in words: the text a results file's `method.stability` carries.
 pub const RULE: &str = "with at least 4 used trials, a scenario is unstable when their figures (logarithms, in the \

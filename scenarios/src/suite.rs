@@ -47,15 +47,11 @@
 
 use std::path::Path;
 
-use bench_core::ring::{Capacity, ConfigError, Variant};
-use bench_core::topology::Placement;
-use bench_core::transport::{TransportKind, UnknownTransport};
-use bench_core::workload::{Pattern, UnknownPattern};
 use serde::Deserialize;
+use vocabulary::{Capacity, Pattern, Placement, PlacementSpec, TransportKind, UnknownName, Variant, Wait};
 
 use crate::results::TrialLengths;
-use crate::scenario::{PlacementSpec, Scenario, UnknownPlacementSpec};
-use crate::wait::{UnknownWait, Wait};
+use crate::scenario::Scenario;
 
 /// Trials per scenario (rounds) when a suite file does not say.
 pub const DEFAULT_TRIALS: u32 = 10;
@@ -353,10 +349,10 @@ pub enum SuiteError {
 pub enum TableError {
     /// Not a transport name.
     #[error("transports: {0}, or all")]
-    Transport(UnknownTransport),
+    Transport(UnknownName),
     /// Not a capacity mode.
     #[error("capacities: {0}")]
-    Capacity(ConfigError),
+    Capacity(UnknownName),
     /// A message size below the sequence number every message carries.
     #[error(
         "sizes: {0} is below {min} bytes: every message carries its 64-bit sequence number",
@@ -365,13 +361,13 @@ pub enum TableError {
     TooSmall(usize),
     /// Not a pattern.
     #[error("patterns: {0}")]
-    Pattern(UnknownPattern),
+    Pattern(UnknownName),
     /// Not a placement.
     #[error("placements: {0}, primary (this machine's primary placement), all (every placement it offers)")]
-    Placement(UnknownPlacementSpec),
+    Placement(UnknownName),
     /// Not a wait.
     #[error("waits: {0}")]
-    Wait(UnknownWait),
+    Wait(UnknownName),
     /// A list with nothing in it.
     #[error("{0} is an empty list; list at least one value")]
     Empty(&'static str),
@@ -570,7 +566,7 @@ mod tests {
         for variant in Variant::ALL {
             for pattern in [Pattern::Stream, Pattern::PingPong] {
                 let wanted = Scenario {
-                    transport: TransportKind::ShmRing(*variant),
+                    transport: TransportKind::ShmRing(variant),
                     capacity: Capacity::Bounded(1024),
                     size: 8,
                     pattern,

@@ -124,6 +124,8 @@ mod tests {
     use serde_json::Value;
 
     use super::*;
+    use vocabulary::{Capacity, LatencyKind, Pattern, Placement, TransportKind};
+
     use crate::results::{Estimate, Integrity, Latency, Method, Percentiles, ReadError, SCHEMA_VERSION, Status};
 
     fn header_only() -> ResultsFile {
@@ -159,15 +161,15 @@ mod tests {
     fn result(id: &str, status: Status, reason: Option<&str>) -> ScenarioResult {
         ScenarioResult {
             id: id.to_owned(),
-            transport: "pipe".to_owned(),
-            capacity: "bounded:64".to_owned(),
+            transport: TransportKind::Pipe,
+            capacity: Capacity::Bounded(64),
             realised_capacity: Some(64),
             realised_detail: String::new(),
             size: 64,
-            pattern: "pingpong".to_owned(),
-            placement: "cross-core".to_owned(),
+            pattern: Pattern::PingPong,
+            placement: Placement::CrossCore.into(),
             cores: Some([0, 1]),
-            relation: Some("cross-core".to_owned()),
+            relation: Some(Placement::CrossCore),
             wait_asked: crate::Wait::Auto,
             wait: None,
             status,
@@ -177,7 +179,7 @@ mod tests {
             msgs_per_s: Estimate::of(&[1.0e6, 1.1e6, 0.9e6]),
             bytes_per_s: None,
             latency: Some(Latency {
-                kind: "round-trip".to_owned(),
+                kind: LatencyKind::RoundTrip,
                 merged: Percentiles { count: 30, p50: Some(1500.0), ..Percentiles::default() },
                 p50: Estimate { median: 1500.0, low: 1400.0, high: 1600.0 },
                 p99: Some(Estimate { median: 3000.0, low: 2900.0, high: 3100.0 }),
@@ -301,8 +303,7 @@ mod tests {
         assert_eq!(rows[0][csv::COLUMNS.iter().position(|&c| c == "bytes_per_s").unwrap()], "");
         assert_eq!(csv::quote("plain"), "plain");
         assert_eq!(rows[0][csv::COLUMNS.iter().position(|&c| c == "wait").unwrap()], "", "pipe waits in the kernel");
-        let ring =
-            ScenarioResult { wait: Some(bench_core::ring::WaitStrategy::Yield), ..result("y", Status::Ok, None) };
+        let ring = ScenarioResult { wait: Some(vocabulary::WaitStrategy::Yield), ..result("y", Status::Ok, None) };
         let rows = parse_csv(&csv::row(&ring));
         assert_eq!(rows[0][csv::COLUMNS.iter().position(|&c| c == "wait").unwrap()], "yield");
     }
@@ -313,7 +314,7 @@ mod tests {
         let mut writer = ResultsWriter::create(dir.path(), header_only()).unwrap();
         let ring = ScenarioResult {
             wait_asked: crate::Wait::Block,
-            wait: Some(bench_core::ring::WaitStrategy::Block),
+            wait: Some(vocabulary::WaitStrategy::Block),
             ..result("ring/wait:block", Status::Ok, None)
         };
         writer.push(ring).unwrap();
@@ -326,7 +327,7 @@ mod tests {
         );
         assert_eq!(value["scenarios"][1]["wait"], Value::Null);
         let read = ResultsFile::read(&path).unwrap();
-        assert_eq!(read.scenarios[0].wait, Some(bench_core::ring::WaitStrategy::Block));
+        assert_eq!(read.scenarios[0].wait, Some(vocabulary::WaitStrategy::Block));
         assert_eq!(read.scenarios[0].wait_asked, crate::Wait::Block);
         for s in value["scenarios"].as_array_mut().unwrap() {
             let s = s.as_object_mut().unwrap();

@@ -24,7 +24,7 @@
  *
  * The parent times each of SAMPLES round trips (after WARMUP untimed ones)
  * with clock_gettime(CLOCK_MONOTONIC) and prints, from the sorted samples
- * (nearest rank, as bench_core::stats::quantile_ns):
+ * (nearest rank, as vocabulary::stats::quantile_ns):
  *
  *   p50_ns=<n> p99_ns=<n>
  *

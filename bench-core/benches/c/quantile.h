@@ -1,6 +1,6 @@
 /*
  * quantile.h: the nearest-rank quantile of sorted samples, as
- * bench_core::stats::quantile_ns computes it, shared by ring.c and
+ * vocabulary::stats::quantile_ns computes it, shared by ring.c and
  * pingpong.c so both C references report percentiles the way ringside does.
  */
 #ifndef RINGSIDE_QUANTILE_H

@@ -87,7 +87,7 @@
  * timed one (at least CALIBRATE_MS later; it waits if the loop was shorter)
  * and scales by the ratio of the two spans. On a CPU without a TSC (not
  * x86) the ticks are CLOCK_MONOTONIC ns. From the sorted samples (nearest
- * rank, as bench_core::stats::quantile_ns) it prints
+ * rank, as vocabulary::stats::quantile_ns) it prints
  *
  *   p50_ns <n>
  *   p99_ns <n>

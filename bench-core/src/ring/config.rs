@@ -1,50 +1,11 @@
 //! What a ring is asked to be: capacity mode, variant, wait strategy, sizes.
 //!
-//! Each enum parses from and prints as the name the command line uses
-//! (`rendezvous`, `bounded:N`, `unbounded`; `textbook`, `padded`, `ring`;
-//! `spin`, `yield`, `block`), so a name in a results file round-trips.
+//! The capacity, variant and wait strategy are the vocabulary crate's
+//! types, re-exported here: a name in a results file is the type's own.
 
-use std::fmt;
-use std::str::FromStr;
 use std::time::Duration;
 
-/// How many messages may be in flight between `send` and the consumer taking them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Capacity {
-    /// Zero capacity: `send` returns only after the consumer has taken the message.
-    Rendezvous,
-    /// At most `n` messages in flight (n >= 1); the sender waits when full.
-    Bounded(usize),
-    /// The sender never waits: the ring grows a chain of segments while the
-    /// consumer lags, and gives the memory back as it catches up.
-    Unbounded,
-}
-
-/// A ring design, for the ablation textbook -> padded -> ring.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Variant {
-    /// The classic algorithm: `in`/`out` indices side by side on one cache
-    /// line, `(in + 1) % BUFFER_SIZE == out` as the full test (one slot
-    /// wasted), the peer's index loaded on every operation.
-    Textbook,
-    /// The textbook algorithm with `in` and `out` on separate 128-byte lines.
-    Padded,
-    /// The full design: the consumer polls a sequence stamp beside the data,
-    /// power-of-two mask, monotonic positions, cached peer index, padded lines.
-    Ring,
-}
-
-/// What a side does while it cannot proceed (ring full, ring empty, or
-/// waiting for a rendezvous acknowledgement).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum WaitStrategy {
-    /// Busy-poll with a spin hint: lowest latency, one core burnt per waiter.
-    Spin,
-    /// Spin briefly, then `sched_yield` between polls.
-    Yield,
-    /// Spin briefly, then sleep on a futex word in the shared mapping.
-    Block,
-}
+pub use vocabulary::{Capacity, Variant, WaitStrategy};
 
 /// Everything needed to create a ring.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -233,97 +194,9 @@ pub(crate) fn per_block(variant: Variant, fixed_size: bool, slot_size: usize) ->
 #[error("{0}")]
 pub struct ConfigError(pub String);
 
-impl fmt::Display for Capacity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Capacity::Rendezvous => f.write_str("rendezvous"),
-            Capacity::Bounded(n) => write!(f, "bounded:{n}"),
-            Capacity::Unbounded => f.write_str("unbounded"),
-        }
-    }
-}
-
-impl FromStr for Capacity {
-    type Err = ConfigError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "rendezvous" => Ok(Capacity::Rendezvous),
-            "unbounded" => Ok(Capacity::Unbounded),
-            _ => {
-                let n = s
-                    .strip_prefix("bounded:")
-                    .and_then(|n| n.parse::<usize>().ok())
-                    .filter(|&n| n >= 1)
-                    .ok_or_else(|| {
-                        ConfigError(format!("capacity '{s}' is not one of rendezvous, bounded:N (N >= 1), unbounded"))
-                    })?;
-                Ok(Capacity::Bounded(n))
-            }
-        }
-    }
-}
-
-macro_rules! named_enum {
-    ($ty:ident, $what:literal, $($variant:ident => $name:literal),+) => {
-        impl $ty {
-            /// Every value, in ablation / presentation order.
-            pub const ALL: &'static [$ty] = &[$($ty::$variant),+];
-
-            /// The name the command line and the results use.
-            pub fn name(self) -> &'static str {
-                match self { $($ty::$variant => $name),+ }
-            }
-        }
-
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.name())
-            }
-        }
-
-        impl FromStr for $ty {
-            type Err = ConfigError;
-            fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s {
-                    $($name => Ok($ty::$variant),)+
-                    _ => Err(ConfigError(format!(
-                        concat!($what, " '{}' is not one of: {}"),
-                        s,
-                        [$($name),+].join(", ")
-                    ))),
-                }
-            }
-        }
-    };
-}
-
-named_enum!(Variant, "ring variant", Textbook => "textbook", Padded => "padded", Ring => "ring");
-named_enum!(WaitStrategy, "wait strategy", Spin => "spin", Yield => "yield", Block => "block");
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_round_trip() {
-        for c in [Capacity::Rendezvous, Capacity::Bounded(7), Capacity::Unbounded] {
-            assert_eq!(c.to_string().parse::<Capacity>().unwrap(), c);
-        }
-        for v in Variant::ALL {
-            assert_eq!(v.name().parse::<Variant>().unwrap(), *v);
-        }
-        for w in WaitStrategy::ALL {
-            assert_eq!(w.name().parse::<WaitStrategy>().unwrap(), *w);
-        }
-    }
-
-    #[test]
-    fn bad_names_say_what_is_allowed() {
-        let e = "bounded:0".parse::<Capacity>().unwrap_err();
-        assert!(e.0.contains("bounded:N"), "{e}");
-        let e = "fast".parse::<Variant>().unwrap_err();
-        assert!(e.0.contains("textbook, padded, ring"), "{e}");
-    }
 
     #[test]
     fn validate_rejects_out_of_range() {

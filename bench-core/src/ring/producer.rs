@@ -514,7 +514,7 @@ mod tests {
     /// and never a write outside its slots.
     #[test]
     fn a_garbage_consumer_line_is_an_error_not_a_panic() {
-        for &variant in Variant::ALL {
+        for variant in Variant::ALL {
             for capacity in [Capacity::Bounded(2), Capacity::Rendezvous] {
                 for garbage in [u64::MAX, u64::MAX - 1, 1 << 63] {
                     let cfg = RingConfig::new(capacity)

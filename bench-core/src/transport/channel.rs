@@ -295,6 +295,21 @@ struct Address {
     ack: BTreeMap<String, String>,
 }
 
+impl Address {
+    /// The segment of a `shm-ring*` channel's data direction; an error for
+    /// any other transport.
+    fn ring_name(&self) -> Result<&str, TransportError> {
+        match self.spec.kind {
+            TransportKind::ShmRing(_) => self
+                .data
+                .get("name")
+                .map(String::as_str)
+                .ok_or_else(|| TransportError::Protocol("the ring's address names no segment".into())),
+            other => Err(TransportError::Protocol(format!("{other} is not a shared-memory ring"))),
+        }
+    }
+}
+
 fn parse_address(address: &str) -> Result<Address, TransportError> {
     let bad = |what: &str| TransportError::Protocol(format!("address {address:?}: {what}"));
     let mut top = BTreeMap::new();
@@ -567,24 +582,13 @@ impl Receiver {
 /// dispatch, for measurements that call it once per message. It waits by
 /// the timeout the address names (this run's own), not the segment's.
 pub fn open_ring_producer(address: &str) -> Result<crate::ring::Producer, TransportError> {
-    let timeout = parse_address(address)?.spec.timeout;
-    Ok(crate::ring::SharedRing::attach_shared(ring_name(address)?)?.with_timeout(timeout).into_producer()?)
+    let a = parse_address(address)?;
+    Ok(crate::ring::SharedRing::attach_shared(a.ring_name()?)?.with_timeout(a.spec.timeout).into_producer()?)
 }
 
 /// The ring's own consumer for a `shm-ring*` channel at `address` (see
 /// [`open_ring_producer`]).
 pub fn open_ring_consumer(address: &str) -> Result<crate::ring::Consumer, TransportError> {
-    let timeout = parse_address(address)?.spec.timeout;
-    Ok(crate::ring::SharedRing::attach_shared(ring_name(address)?)?.with_timeout(timeout).into_consumer()?)
-}
-
-fn ring_name(address: &str) -> Result<&str, TransportError> {
-    let kind = address.split(';').find_map(|p| p.strip_prefix("kind=")).unwrap_or("");
-    if !kind.starts_with("shm-ring") {
-        return Err(TransportError::Protocol(format!("{kind:?} is not a shared-memory ring")));
-    }
-    address
-        .split(';')
-        .find_map(|p| p.strip_prefix("data.name="))
-        .ok_or_else(|| TransportError::Protocol(format!("address {address:?} names no ring")))
+    let a = parse_address(address)?;
+    Ok(crate::ring::SharedRing::attach_shared(a.ring_name()?)?.with_timeout(a.spec.timeout).into_consumer()?)
 }

@@ -28,7 +28,6 @@ mod backends;
 pub mod channel;
 mod error;
 pub mod framing;
-mod kind;
 pub mod objects;
 pub mod peer;
 
@@ -38,4 +37,4 @@ pub use channel::{
     open_sender,
 };
 pub use error::TransportError;
-pub use kind::{Link, TransportKind, UnknownTransport};
+pub use vocabulary::{Link, TransportKind};

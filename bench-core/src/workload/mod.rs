@@ -9,13 +9,12 @@ pub mod clock;
 pub mod endpoint;
 pub mod histogram;
 pub mod message;
-mod pattern;
 pub mod patterns;
 pub mod progress;
 mod report;
 pub mod usage;
 
 pub use message::{Integrity, MIN_SIZE, MessageChecker, MessageWriter};
-pub use pattern::{Pattern, UnknownPattern};
 pub use report::SideReport;
 pub use usage::{SideCpu, Who};
+pub use vocabulary::Pattern;

@@ -156,7 +156,7 @@ fn noise_summary(c: &Comparison) -> Option<String> {
     }
     figures.sort_by(|a, b| a.0.total_cmp(&b.0));
     let values: Vec<f64> = figures.iter().map(|f| f.0).collect();
-    let at = |q| bench_core::stats::quantile_of_sorted(&values, q);
+    let at = |q| vocabulary::stats::quantile_of_sorted(&values, q);
     let (max, worst) = figures[figures.len() - 1];
     let above = values.iter().filter(|&&v| v > c.threshold).count();
     Some(format!(

@@ -4,6 +4,7 @@
 //! how close the ring gets to it.
 
 use scenarios::results::ScenarioResult;
+use vocabulary::{Capacity, Pattern, Placement, TransportKind, Variant};
 
 use super::{DOTS_SAY, bar, bars, caption, na, per_input, scenario_bar, scenario_notes};
 use crate::charts::Bar;
@@ -12,17 +13,20 @@ use crate::html::Noted;
 use crate::select::{self, DEFAULT_SIZE};
 use crate::{Input, format, html, palette};
 
+/// The ring's own design, whose distance from the floor section 10 shows.
+const RING: TransportKind = TransportKind::ShmRing(Variant::Ring);
+
 /// Section 8.
 pub fn cpu(inputs: &[Input]) -> String {
     per_input(inputs, |i, input| {
         let primary = select::primary_placement(&input.results);
         let stream = select::pick(&input.results, |s| {
-            s.pattern == "stream" && s.placement == primary && s.size == DEFAULT_SIZE && s.cpu.is_some()
+            s.pattern == Pattern::Stream && s.placement == primary && s.size == DEFAULT_SIZE && s.cpu.is_some()
         });
         // The capacity with the most transports measured.
-        let capacities = select::distinct(&stream, |s| s.capacity.clone());
-        let count = |c: &String| stream.iter().filter(|s| &s.capacity == c).count();
-        let Some(capacity) = capacities.iter().max_by_key(|c| (count(c), c.as_str() == "bounded:8")) else {
+        let capacities = select::distinct(&stream, |s| s.capacity);
+        let count = |c: &Capacity| stream.iter().filter(|s| &s.capacity == c).count();
+        let Some(capacity) = capacities.iter().max_by_key(|c| (count(c), **c == Capacity::Bounded(8))) else {
             return html::missing("No measured stream scenario with CPU figures at the primary placement.");
         };
         let chosen: Vec<&ScenarioResult> = stream.iter().copied().filter(|s| &s.capacity == capacity).collect();
@@ -30,12 +34,13 @@ pub fn cpu(inputs: &[Input]) -> String {
         let mut rows = Vec::new();
         for s in &chosen {
             let Some(c) = s.cpu else { continue };
-            chart_bars.push(bar(format!("{} producer", s.transport), &s.transport, c.producer_s_per_million, None));
-            let mut consumer = bar(format!("{} consumer", s.transport), &s.transport, c.consumer_s_per_million, None);
+            let colour = palette::colour(s.transport);
+            chart_bars.push(bar(format!("{} producer", s.transport), colour, c.producer_s_per_million, None));
+            let mut consumer = bar(format!("{} consumer", s.transport), colour, c.consumer_s_per_million, None);
             consumer.faded = true;
             chart_bars.push(consumer);
             rows.push(vec![
-                s.transport.clone(),
+                s.transport.to_string(),
                 headline::trials(s),
                 format::three_digits(c.producer_s_per_million),
                 format::three_digits(c.consumer_s_per_million),
@@ -74,15 +79,19 @@ pub fn cpu(inputs: &[Input]) -> String {
 }
 
 /// The ring designs, from the textbook one to the ring.
-const DESIGNS: [&str; 3] = ["shm-ring:textbook", "shm-ring:padded", "shm-ring"];
+const DESIGNS: [TransportKind; 3] = [
+    TransportKind::ShmRing(Variant::Textbook),
+    TransportKind::ShmRing(Variant::Padded),
+    TransportKind::ShmRing(Variant::Ring),
+];
 
 /// The capacity and size of the ablation: those at which every design has
 /// a stream and a pingpong scenario (preferring the largest capacity).
-fn ablation_point(rings: &[&ScenarioResult]) -> Option<(String, usize)> {
-    let mut points = select::distinct(rings, |s| (s.capacity.clone(), s.size));
-    points.sort_by_key(|(c, size)| (std::cmp::Reverse(select::capacity_key(c)), *size));
+fn ablation_point(rings: &[&ScenarioResult]) -> Option<(Capacity, usize)> {
+    let mut points = select::distinct(rings, |s| (s.capacity, s.size));
+    points.sort_by_key(|&(c, size)| (std::cmp::Reverse(c), size));
     points.into_iter().find(|(c, size)| {
-        ["stream", "pingpong"].iter().all(|p| {
+        [Pattern::Stream, Pattern::PingPong].iter().all(|p| {
             DESIGNS.iter().all(|d| {
                 rings.iter().any(|s| &s.capacity == c && s.size == *size && s.pattern == *p && s.transport == *d)
             })
@@ -94,13 +103,13 @@ fn ablation_point(rings: &[&ScenarioResult]) -> Option<(String, usize)> {
 pub fn ablation(inputs: &[Input]) -> String {
     per_input(inputs, |i, input| {
         let primary = select::primary_placement(&input.results);
-        let rings = select::pick(&input.results, |s| s.placement == primary && DESIGNS.contains(&s.transport.as_str()));
+        let rings = select::pick(&input.results, |s| s.placement == primary && DESIGNS.contains(&s.transport));
         let Some((capacity, size)) = ablation_point(&rings) else {
             return html::missing(
                 "No capacity and size at which all three ring designs have stream and pingpong scenarios.",
             );
         };
-        let at = |pattern: &str| -> Vec<&ScenarioResult> {
+        let at = |pattern: Pattern| -> Vec<&ScenarioResult> {
             DESIGNS
                 .iter()
                 .filter_map(|d| {
@@ -111,25 +120,26 @@ pub fn ablation(inputs: &[Input]) -> String {
                 })
                 .collect()
         };
-        let (stream, pingpong) = (at("stream"), at("pingpong"));
+        let (stream, pingpong) = (at(Pattern::Stream), at(Pattern::PingPong));
         let mut out = format!(
             "<p>The ring's design steps at {}, {} B, {}: the textbook ring (indices on one line, peer index \
              read every operation), then padded indices, then the ring (cached peer indices).</p>\n",
-            html::escape(&capacity),
+            html::escape(&capacity.to_string()),
             size,
-            html::escape(&primary)
+            html::escape(primary.name())
         );
-        let throughput: Vec<Bar> = stream.iter().map(|s| scenario_bar(&s.transport, s, Figure::Throughput)).collect();
+        let throughput: Vec<Bar> =
+            stream.iter().map(|s| scenario_bar(s.transport.name(), s, Figure::Throughput)).collect();
         out.push_str(&html::figure(
             &format!("ablation-{i}-stream"),
             &caption(inputs, input, &format!("Ring designs: stream throughput, {capacity}, {size} B; {DOTS_SAY}")),
             bars("messages per second", format::si, throughput).svg(),
         ));
-        let mut latency: Vec<Bar> = pingpong.iter().map(|s| scenario_bar(&s.transport, s, Figure::P50)).collect();
+        let mut latency: Vec<Bar> = pingpong.iter().map(|s| scenario_bar(s.transport.name(), s, Figure::P50)).collect();
         if let Some(e) = input.results.floors.iter().find(|f| f.placement == primary).and_then(|f| f.cache_line_rtt) {
             latency.push(Bar {
                 colour: palette::NEUTRAL,
-                ..bar("floor: cache-line round trip", "", e.median, Some((e.low, e.high)))
+                ..bar("floor: cache-line round trip", palette::NEUTRAL, e.median, Some((e.low, e.high)))
             });
         }
         out.push_str(&html::figure(
@@ -156,8 +166,8 @@ pub fn ablation(inputs: &[Input]) -> String {
                     .map(|f| format!("{}: {}", f.metric, format::three_digits(f.ratio)))
                     .unwrap_or_else(|| na("no floor for this placement"));
                 vec![
-                    Noted::plain(s.transport.clone()),
-                    Noted::plain(s.pattern.clone()),
+                    Noted::plain(s.transport.to_string()),
+                    Noted::plain(s.pattern.to_string()),
                     Noted::plain(headline::trials(s)),
                     headline::cell(s, figure),
                     Noted::plain(floor),
@@ -186,7 +196,7 @@ enum Steps {
 
 /// The order of `[textbook, padded, ring]` throughputs in a cell of
 /// `capacity` (one message in flight or more) on one shared core or two.
-fn order(designs: [&scenarios::results::Estimate; 3], capacity: &str, same_core: bool) -> Steps {
+fn order(designs: [&scenarios::results::Estimate; 3], capacity: Capacity, same_core: bool) -> Steps {
     let mut order = Steps::InOrder;
     for pair in designs.windows(2) {
         let (before, after) = (pair[0], pair[1]);
@@ -200,7 +210,7 @@ fn order(designs: [&scenarios::results::Estimate; 3], capacity: &str, same_core:
         return Steps::Exception(if same_core {
             "both sides on one core: no cache line crosses cores, so the designs differ only in a few \
              instructions, and the hand-offs between the two processes set the rate"
-        } else if capacity == "rendezvous" || capacity == "bounded:1" {
+        } else if matches!(capacity, Capacity::Rendezvous | Capacity::Bounded(1)) {
             "one message in flight: the sides take turns on the indices, so the textbook's single index \
              line is no extra transfer and padding or caching cannot save one"
         } else {
@@ -214,20 +224,20 @@ fn order(designs: [&scenarios::results::Estimate; 3], capacity: &str, same_core:
 /// capacities and sizes at which the three designs were measured), each
 /// cell in order, tied within the intervals, or an exception with why.
 fn ablation_order(results: &scenarios::results::ResultsFile) -> String {
-    let streams = select::pick(results, |s| s.pattern == "stream" && DESIGNS.contains(&s.transport.as_str()));
-    let mut cells = select::distinct(&streams, |s| (s.placement.clone(), s.capacity.clone(), s.size));
-    cells.sort_by_key(|(placement, capacity, size)| (placement.clone(), *size, select::capacity_key(capacity)));
+    let streams = select::pick(results, |s| s.pattern == Pattern::Stream && DESIGNS.contains(&s.transport));
+    let mut cells = select::distinct(&streams, |s| (s.placement, s.capacity, s.size));
+    cells.sort_by_key(|&(placement, capacity, size)| (placement, size, capacity));
     let mut rows = Vec::new();
     let (mut in_order, mut tied, mut exceptions) = (0, 0, 0);
     for (placement, capacity, size) in &cells {
-        let scenario = |design: &str| {
+        let scenario = |design: TransportKind| {
             streams.iter().copied().find(|s| {
                 s.transport == design && &s.placement == placement && &s.capacity == capacity && s.size == *size
             })
         };
         let designs = DESIGNS.map(scenario);
         let [Some(t), Some(p), Some(r)] = designs.map(|s| s.and_then(|s| s.msgs_per_s.as_ref())) else { continue };
-        let verdict = match order([t, p, r], capacity, placement == "same-core") {
+        let verdict = match order([t, p, r], *capacity, *placement == Placement::SameCore.into()) {
             Steps::InOrder => {
                 in_order += 1;
                 "in order".to_owned()
@@ -277,7 +287,7 @@ fn ablation_order(results: &scenarios::results::ResultsFile) -> String {
 /// a share of the copy bandwidth for a stream, floor over latency otherwise.
 fn percent_of_floor(s: &ScenarioResult) -> Option<f64> {
     let f = s.floor.as_ref()?;
-    if s.pattern == "stream" {
+    if s.pattern == Pattern::Stream {
         Some(100.0 * f.ratio)
     } else if f.ratio > 0.0 {
         Some(100.0 / f.ratio)
@@ -297,7 +307,7 @@ pub fn floor(inputs: &[Input]) -> String {
             .iter()
             .map(|f| {
                 vec![
-                    f.placement.clone(),
+                    f.placement.to_string(),
                     format!("{}, {}", f.cores[0], f.cores[1]),
                     f.cache_line_rtt
                         .map(|e| format::estimate(&e, format::ns))
@@ -309,13 +319,12 @@ pub fn floor(inputs: &[Input]) -> String {
         let mut out =
             html::table(&["placement", "cores", "cache-line round trip [95%]", "copy bandwidth (1 MiB)"], &rows);
         let primary = select::primary_placement(&input.results);
-        let ring =
-            select::pick(&input.results, |s| s.transport == "shm-ring" && s.placement == primary && s.floor.is_some());
+        let ring = select::pick(&input.results, |s| s.transport == RING && s.placement == primary && s.floor.is_some());
         let chart_bars: Vec<Bar> = ring
             .iter()
             .filter_map(|s| {
                 let pct = percent_of_floor(s)?;
-                Some(bar(format!("{} {} {} B", s.pattern, s.capacity, s.size), "shm-ring", pct, None))
+                Some(bar(format!("{} {} {} B", s.pattern, s.capacity, s.size), palette::colour(RING), pct, None))
             })
             .collect();
         out.push_str(&html::figure(
@@ -349,6 +358,7 @@ pub fn floor(inputs: &[Input]) -> String {
 #[cfg(test)]
 mod tests {
     use scenarios::results::Estimate;
+    use vocabulary::Capacity;
 
     use super::{Steps, order};
 
@@ -359,15 +369,17 @@ mod tests {
     #[test]
     fn the_order_of_a_cell_is_read_from_medians_then_intervals() {
         let (slow, mid, fast) = (e(10.0, 9.0, 11.0), e(20.0, 19.0, 21.0), e(30.0, 29.0, 31.0));
-        assert_eq!(order([&slow, &mid, &fast], "bounded:8", false), Steps::InOrder);
+        assert_eq!(order([&slow, &mid, &fast], Capacity::Bounded(8), false), Steps::InOrder);
         // Padded a little below textbook, inside its interval.
-        assert_eq!(order([&mid, &e(19.5, 18.8, 20.1), &fast], "bounded:8", false), Steps::WithinIntervals);
+        assert_eq!(order([&mid, &e(19.5, 18.8, 20.1), &fast], Capacity::Bounded(8), false), Steps::WithinIntervals);
         // Beyond the intervals: the cause depends on the cell.
         let out = [&mid, &slow, &fast];
         assert!(
-            matches!(order(out, "bounded:1", false), Steps::Exception(why) if why.contains("one message in flight"))
+            matches!(order(out, Capacity::Bounded(1), false), Steps::Exception(why) if why.contains("one message in flight"))
         );
-        assert!(matches!(order(out, "rendezvous", true), Steps::Exception(why) if why.contains("one core")));
-        assert!(matches!(order(out, "bounded:64", false), Steps::Exception(why) if why.contains("not explained")));
+        assert!(matches!(order(out, Capacity::Rendezvous, true), Steps::Exception(why) if why.contains("one core")));
+        assert!(
+            matches!(order(out, Capacity::Bounded(64), false), Steps::Exception(why) if why.contains("not explained"))
+        );
     }
 }

@@ -6,6 +6,7 @@
 
 use scenarios::Status;
 use scenarios::results::ScenarioResult;
+use vocabulary::{LatencyKind, Pattern};
 
 use super::{caption, na, per_input, scenario_notes};
 use crate::charts::{Axis, LineChart, Scale, Series};
@@ -24,11 +25,11 @@ pub fn spectrum(inputs: &[Input]) -> String {
         let latency = select::pick(&input.results, |s| {
             s.placement == primary
                 && s.size == DEFAULT_SIZE
-                && s.pattern != "stream"
+                && s.pattern != Pattern::Stream
                 && (s.latency.is_some() || s.status == Status::FewTrials)
         });
-        let mut groups = select::distinct(&latency, |s| (s.pattern.clone(), s.capacity.clone()));
-        groups.sort_by_key(|(p, c)| (p != "pingpong", p.clone(), select::capacity_key(c)));
+        let mut groups = select::distinct(&latency, |s| (s.pattern, s.capacity));
+        groups.sort();
         if groups.is_empty() {
             return html::missing("No measured pingpong or rate scenario at the primary placement and 64 B.");
         }
@@ -43,8 +44,8 @@ pub fn spectrum(inputs: &[Input]) -> String {
                     let l = s.latency.as_ref()?;
                     match spectrum::spectrum(&l.histogram) {
                         Ok(points) => Some(Series {
-                            name: headline::label(&s.transport, s),
-                            colour: palette::colour(&s.transport),
+                            name: headline::label(s.transport.name(), s),
+                            colour: palette::colour(s.transport),
                             points,
                             unstable: vec![],
                         }),
@@ -55,7 +56,10 @@ pub fn spectrum(inputs: &[Input]) -> String {
                     }
                 })
                 .collect();
-            let kind = if pattern == "pingpong" { "round trip" } else { "one way, from the intended send time" };
+            let kind = match pattern.latency_kind() {
+                Some(LatencyKind::RoundTrip) => "round trip",
+                Some(LatencyKind::OneWay) | None => "one way, from the intended send time",
+            };
             let chart = LineChart {
                 x: Axis { label: "percentile".to_owned(), scale: Scale::Percentile, ticks: format::si },
                 y_label: format!("latency ({kind})"),
@@ -80,7 +84,8 @@ pub fn spectrum(inputs: &[Input]) -> String {
             let rows: Vec<Vec<Noted>> = chosen
                 .iter()
                 .map(|s| {
-                    let mut row = vec![Noted::plain(s.transport.clone()), status(s), Noted::plain(headline::trials(s))];
+                    let mut row =
+                        vec![Noted::plain(s.transport.to_string()), status(s), Noted::plain(headline::trials(s))];
                     match &s.latency {
                         Some(l) => {
                             let m = &l.merged;

@@ -11,6 +11,7 @@ mod sweeps;
 mod waiting;
 
 pub use overview::{row as verdict_row, verdict_notes};
+use plotters::style::RGBColor;
 use scenarios::results::ScenarioResult;
 
 use crate::Input;
@@ -67,15 +68,8 @@ fn caption(inputs: &[Input], input: &Input, text: &str) -> String {
 }
 
 /// A bar in the transport's colour.
-fn bar(label: impl Into<String>, transport: &str, value: f64, interval: Option<(f64, f64)>) -> Bar {
-    Bar {
-        label: label.into(),
-        colour: palette::colour(transport),
-        faded: false,
-        value: Some(value),
-        interval,
-        dots: vec![],
-    }
+fn bar(label: impl Into<String>, colour: RGBColor, value: f64, interval: Option<(f64, f64)>) -> Bar {
+    Bar { label: label.into(), colour, faded: false, value: Some(value), interval, dots: vec![] }
 }
 
 /// A scenario's headline figure as a bar labelled `name` (tagged when
@@ -86,7 +80,7 @@ fn scenario_bar(name: &str, s: &ScenarioResult, figure: Figure) -> Bar {
     let estimate = figure.estimate(s);
     Bar {
         label: headline::label(name, s),
-        colour: palette::colour(&s.transport),
+        colour: palette::colour(s.transport),
         faded: false,
         value: estimate.map(|e| e.median),
         interval: estimate.map(|e| (e.low, e.high)),

@@ -4,6 +4,7 @@
 //! the scenarios marked unstable), and failures with their reasons.
 
 use scenarios::results::{ScenarioResult, Status};
+use vocabulary::{Capacity, LatencyKind, Pattern, TransportKind, Variant};
 
 use super::{DOTS_SAY, bar, bars, caption, na, per_input, scenario_bar, scenario_notes};
 use crate::charts::Bar;
@@ -11,7 +12,10 @@ use crate::headline::{self, Figure};
 use crate::html::Noted;
 use crate::select::{self, DEFAULT_SIZE};
 use crate::verdict::{Verdict, verdicts};
-use crate::{Input, format, html};
+use crate::{Input, format, html, palette};
+
+/// The ring the verdict compares with the kernel transports.
+const RING: TransportKind = TransportKind::ShmRing(Variant::Ring);
 
 /// Section 1.
 pub fn verdict(inputs: &[Input]) -> String {
@@ -28,13 +32,13 @@ pub fn verdict(inputs: &[Input]) -> String {
              median(ring) / median(kernel) over the used trials' throughputs. A figure marked unstable comes \
              from trials that are not one population (see the notes).</p>\n",
             DEFAULT_SIZE,
-            html::escape(&primary)
+            html::escape(primary.name())
         );
         let ratio_bars: Vec<Bar> = vs
             .iter()
             .filter_map(|v| {
                 let (r, lo, hi) = v.ring_vs_kernel?;
-                Some(bar(&v.capacity, "shm-ring", r, Some((lo, hi))))
+                Some(bar(v.capacity.to_string(), palette::colour(RING), r, Some((lo, hi))))
             })
             .collect();
         out.push_str(&html::figure(
@@ -71,17 +75,19 @@ pub fn row(v: &Verdict<'_>) -> Vec<String> {
             .into_iter()
             .flatten()
             .filter(|s| s.unstable.is_some())
-            .map(|s| s.transport.as_str())
+            .map(|s| s.transport.name())
             .collect();
         if unstable.is_empty() { text } else { format!("{text} (unstable: {})", unstable.join(", ")) }
     };
     vec![
-        v.capacity.clone(),
+        v.capacity.to_string(),
         v.fastest.map(throughput).unwrap_or_else(|| na("no stream scenario with a figure")),
         v.lowest_p99
             .and_then(|s| {
-                let kind =
-                    if s.pattern == "pingpong" { "round trip".to_owned() } else { format!("one-way, {}", s.pattern) };
+                let kind = match s.pattern.latency_kind() {
+                    Some(LatencyKind::RoundTrip) => "round trip".to_owned(),
+                    Some(LatencyKind::OneWay) | None => format!("one-way, {}", s.pattern),
+                };
                 headline::p99(s).ok().map(|e| named(s, &format!("{} {kind}", format::ns(e.median))))
             })
             .unwrap_or_else(|| na("no pingpong or sustained rate scenario with a p99 at this capacity")),
@@ -114,7 +120,7 @@ pub fn throughput(inputs: &[Input]) -> String {
     per_input(inputs, |i, input| {
         let primary = select::primary_placement(&input.results);
         let stream = select::pick(&input.results, |s| {
-            s.pattern == "stream"
+            s.pattern == Pattern::Stream
                 && s.placement == primary
                 && s.size == DEFAULT_SIZE
                 && (s.msgs_per_s.is_some() || s.status == Status::FewTrials)
@@ -122,14 +128,14 @@ pub fn throughput(inputs: &[Input]) -> String {
         if stream.is_empty() {
             return html::missing("No measured stream scenario at the primary placement and 64 B.");
         }
-        let mut capacities = select::distinct(&stream, |s| s.capacity.clone());
-        capacities.sort_by_key(|c| select::capacity_key(c));
+        let mut capacities = select::distinct(&stream, |s| s.capacity);
+        capacities.sort();
         let mut out = String::new();
         for (k, capacity) in capacities.iter().enumerate() {
             let chart_bars: Vec<Bar> = stream
                 .iter()
                 .filter(|s| &s.capacity == capacity)
-                .map(|s| scenario_bar(&s.transport, s, Figure::Throughput))
+                .map(|s| scenario_bar(s.transport.name(), s, Figure::Throughput))
                 .collect();
             out.push_str(&html::figure(
                 &format!("throughput-{i}-{k}"),
@@ -141,13 +147,14 @@ pub fn throughput(inputs: &[Input]) -> String {
                 bars("messages per second", format::si, chart_bars).svg(),
             ));
         }
-        let transports = select::distinct(&stream, |s| s.transport.clone());
+        let transports = select::distinct(&stream, |s| s.transport);
+        let capacity_names: Vec<String> = capacities.iter().map(Capacity::to_string).collect();
         let mut header = vec!["transport"];
-        header.extend(capacities.iter().map(String::as_str));
+        header.extend(capacity_names.iter().map(String::as_str));
         let rows: Vec<Vec<Noted>> = transports
             .iter()
             .map(|t| {
-                let mut row = vec![Noted::plain(t.clone())];
+                let mut row = vec![Noted::plain(t.to_string())];
                 for c in &capacities {
                     let cell = match stream.iter().find(|s| &s.transport == t && &s.capacity == c) {
                         Some(s) => headline::cell_with_trials(
@@ -265,7 +272,7 @@ pub fn environment(inputs: &[Input]) -> String {
             .iter()
             .filter_map(|s| {
                 let why = s.unstable.as_ref()?;
-                let figure = if s.pattern == "stream" { "throughput" } else { "p50 latency" };
+                let figure = if s.pattern == Pattern::Stream { "throughput" } else { "p50 latency" };
                 Some(vec![s.id.clone(), figure.to_owned(), headline::trials(s), why.clone()])
             })
             .collect();

@@ -5,6 +5,7 @@
 //! status in place of a figure.
 
 use scenarios::results::ScenarioResult;
+use vocabulary::{Capacity, Pattern};
 
 use super::{DOTS_SAY, bars, caption, na, per_input, scenario_bar, scenario_notes};
 use crate::charts::{Axis, Bar, LineChart, Scale, Series};
@@ -16,11 +17,12 @@ use crate::{Input, format, html, palette};
 /// One line per transport from `scenarios`, x and y read by `point`;
 /// unstable figures ringed.
 fn lines(scenarios: &[&ScenarioResult], point: impl Fn(&ScenarioResult) -> Option<(f64, f64)>) -> Vec<Series> {
-    select::distinct(scenarios, |s| s.transport.clone())
+    select::distinct(scenarios, |s| s.transport)
         .into_iter()
         .map(|t| {
-            let mut series = Series { colour: palette::colour(&t), points: vec![], unstable: vec![], name: t };
-            for s in scenarios.iter().filter(|s| s.transport == series.name) {
+            let mut series =
+                Series { colour: palette::colour(t), points: vec![], unstable: vec![], name: t.to_string() };
+            for s in scenarios.iter().filter(|s| s.transport == t) {
                 if let Some(p) = point(s) {
                     if s.unstable.is_some() {
                         series.unstable.push(series.points.len());
@@ -46,11 +48,11 @@ pub fn sizes(inputs: &[Input]) -> String {
     per_input(inputs, |i, input| {
         let primary = select::primary_placement(&input.results);
         let mut out = String::new();
-        for (k, pattern) in ["stream", "pingpong"].into_iter().enumerate() {
+        for (k, pattern) in [Pattern::Stream, Pattern::PingPong].into_iter().enumerate() {
             let chosen = select::pick(&input.results, |s| s.placement == primary && s.pattern == pattern);
             // The capacity the size sweep ran at: the one with the most sizes.
-            let capacities = select::distinct(&chosen, |s| s.capacity.clone());
-            let count = |c: &String| {
+            let capacities = select::distinct(&chosen, |s| s.capacity);
+            let count = |c: &Capacity| {
                 select::distinct(&chosen.iter().copied().filter(|s| &s.capacity == c).collect::<Vec<_>>(), |s| s.size)
                     .len()
             };
@@ -59,7 +61,7 @@ pub fn sizes(inputs: &[Input]) -> String {
                 continue;
             };
             let swept: Vec<&ScenarioResult> = chosen.into_iter().filter(|s| &s.capacity == capacity).collect();
-            let (y_label, y_ticks, series): (_, fn(f64) -> String, _) = if pattern == "stream" {
+            let (y_label, y_ticks, series): (_, fn(f64) -> String, _) = if pattern == Pattern::Stream {
                 (
                     "payload bytes per second",
                     format::si,
@@ -87,14 +89,14 @@ pub fn sizes(inputs: &[Input]) -> String {
             ));
             let header: Vec<String> =
                 std::iter::once("transport".to_owned()).chain(sizes.iter().map(|s| format::bytes(*s as f64))).collect();
-            let rows: Vec<Vec<Noted>> = select::distinct(&swept, |s| s.transport.clone())
+            let rows: Vec<Vec<Noted>> = select::distinct(&swept, |s| s.transport)
                 .into_iter()
                 .map(|t| {
-                    let mut row = vec![Noted::plain(t.clone())];
+                    let mut row = vec![Noted::plain(t.to_string())];
                     for size in &sizes {
                         let s = swept.iter().find(|s| s.transport == t && s.size == *size);
                         row.push(match s {
-                            Some(s) if pattern == "stream" => headline::cell_with_trials(
+                            Some(s) if pattern == Pattern::Stream => headline::cell_with_trials(
                                 s,
                                 s.msgs_per_s
                                     .zip(s.bytes_per_s)
@@ -126,22 +128,22 @@ pub fn capacity(inputs: &[Input]) -> String {
     per_input(inputs, |i, input| {
         let primary = select::primary_placement(&input.results);
         let mut out = String::new();
-        let mut rates =
-            select::distinct(&select::pick(&input.results, |s| s.pattern.starts_with("rate:")), |s| s.pattern.clone());
-        rates.sort_by_key(|r| r.trim_start_matches("rate:").parse::<u64>().unwrap_or(u64::MAX));
-        let patterns: Vec<String> = ["stream", "pingpong"].into_iter().map(str::to_owned).chain(rates).collect();
-        for (k, pattern) in patterns.iter().map(String::as_str).enumerate() {
+        let mut rates = select::distinct(&select::pick(&input.results, |s| s.pattern.rate().is_some()), |s| s.pattern);
+        rates.sort();
+        let patterns: Vec<Pattern> = [Pattern::Stream, Pattern::PingPong].into_iter().chain(rates).collect();
+        for (k, &pattern) in patterns.iter().enumerate() {
             let swept = select::pick(&input.results, |s| {
                 s.placement == primary && s.pattern == pattern && s.size == DEFAULT_SIZE
             });
-            let mut capacities = select::distinct(&swept, |s| s.capacity.clone());
-            capacities.sort_by_key(|c| select::capacity_key(c));
+            let mut capacities = select::distinct(&swept, |s| s.capacity);
+            capacities.sort();
+            let capacity_names: Vec<String> = capacities.iter().map(Capacity::to_string).collect();
             if capacities.len() < 2 {
                 out.push_str(&html::missing(&format!(
                     "{pattern}: this file has {} B {pattern} scenarios at {} capacity mode(s) only ({}), so there is no sweep to draw.",
                     DEFAULT_SIZE,
                     capacities.len(),
-                    capacities.join(", ")
+                    capacity_names.join(", ")
                 )));
                 continue;
             }
@@ -149,11 +151,11 @@ pub fn capacity(inputs: &[Input]) -> String {
             // A rate run that fell behind its rate measures its own backlog, not the transport.
             let kept = |s: &ScenarioResult| s.status == scenarios::Status::Ok;
             let (y_label, y_ticks, series): (_, fn(f64) -> String, _) = match pattern {
-                "stream" => {
+                Pattern::Stream => {
                     ("messages per second", format::si, lines(&swept, |s| Some((index(s)?, s.msgs_per_s?.median))))
                 }
-                "pingpong" => ("round-trip p50", format::ns, lines(&swept, |s| Some((index(s)?, p50(s)?)))),
-                _ => (
+                Pattern::PingPong => ("round-trip p50", format::ns, lines(&swept, |s| Some((index(s)?, p50(s)?)))),
+                Pattern::Rate(_) => (
                     "one-way p99 (sustained runs)",
                     format::ns,
                     lines(&swept, |s| Some((index(s)?, kept(s).then(|| p99(s))??))),
@@ -162,7 +164,7 @@ pub fn capacity(inputs: &[Input]) -> String {
             let chart = LineChart {
                 x: Axis {
                     label: "capacity (bounded:N in order of N; rendezvous and unbounded at the ends)".into(),
-                    scale: Scale::Categories(capacities.clone()),
+                    scale: Scale::Categories(capacity_names.clone()),
                     ticks: format::si,
                 },
                 y_label: y_label.into(),
@@ -174,21 +176,22 @@ pub fn capacity(inputs: &[Input]) -> String {
                 &caption(inputs, input, &format!("{pattern} against capacity, {DEFAULT_SIZE} B, {primary}")),
                 chart.svg(),
             ));
-            let header: Vec<&str> = std::iter::once("transport").chain(capacities.iter().map(String::as_str)).collect();
-            let rows: Vec<Vec<Noted>> = select::distinct(&swept, |s| s.transport.clone())
+            let header: Vec<&str> =
+                std::iter::once("transport").chain(capacity_names.iter().map(String::as_str)).collect();
+            let rows: Vec<Vec<Noted>> = select::distinct(&swept, |s| s.transport)
                 .into_iter()
                 .map(|t| {
-                    let mut row = vec![Noted::plain(t.clone())];
+                    let mut row = vec![Noted::plain(t.to_string())];
                     for c in &capacities {
                         let s = swept.iter().find(|s| s.transport == t && &s.capacity == c);
                         row.push(match s {
-                            Some(s) if pattern == "stream" => headline::cell_with_trials(
+                            Some(s) if pattern == Pattern::Stream => headline::cell_with_trials(
                                 s,
                                 s.msgs_per_s
                                     .map(|e| format::estimate(&e, format::si))
                                     .ok_or_else(|| "no throughput".to_owned()),
                             ),
-                            Some(s) if pattern == "pingpong" => headline::cell_with_trials(
+                            Some(s) if pattern == Pattern::PingPong => headline::cell_with_trials(
                                 s,
                                 p50(s).map(format::ns).ok_or_else(|| "no latency".to_owned()),
                             ),
@@ -203,9 +206,9 @@ pub fn capacity(inputs: &[Input]) -> String {
                 })
                 .collect();
             let what = match pattern {
-                "stream" => "Messages per second: median [95% interval]".to_owned(),
-                "pingpong" => "Round trip p50".to_owned(),
-                _ => format!("One-way p99 at {pattern}, from each message's intended send time"),
+                Pattern::Stream => "Messages per second: median [95% interval]".to_owned(),
+                Pattern::PingPong => "Round trip p50".to_owned(),
+                Pattern::Rate(_) => format!("One-way p99 at {pattern}, from each message's intended send time"),
             };
             out.push_str(&format!("<p>{}; then trials used / run.</p>\n", html::escape(&what)));
             out.push_str(&html::table(&header, &rows));
@@ -220,29 +223,30 @@ pub fn placement(inputs: &[Input]) -> String {
     per_input(inputs, |i, input| {
         let primary = select::primary_placement(&input.results);
         let mut out = String::new();
-        for (k, pattern) in ["stream", "pingpong"].into_iter().enumerate() {
+        for (k, pattern) in [Pattern::Stream, Pattern::PingPong].into_iter().enumerate() {
             let chosen = select::pick(&input.results, |s| s.pattern == pattern && s.size == DEFAULT_SIZE);
-            let placements = select::distinct(&chosen, |s| s.placement.clone());
+            let placements = select::distinct(&chosen, |s| s.placement);
+            let placement_names: Vec<&str> = placements.iter().map(|p| p.name()).collect();
             if placements.len() < 2 {
                 out.push_str(&html::missing(&format!(
                     "{pattern}: measured at one placement only ({}); nothing to compare.",
-                    placements.join(", ")
+                    placement_names.join(", ")
                 )));
                 continue;
             }
             // A capacity measured at every placement: the one with the most
             // scenarios, bounded:8 (the comparison's bounded mode) on a tie.
-            let count = |c: &String| chosen.iter().filter(|s| &s.capacity == c).count();
-            let Some(capacity) = select::distinct(&chosen, |s| s.capacity.clone())
+            let count = |c: &Capacity| chosen.iter().filter(|s| &s.capacity == c).count();
+            let Some(capacity) = select::distinct(&chosen, |s| s.capacity)
                 .into_iter()
                 .filter(|c| placements.iter().all(|p| chosen.iter().any(|s| &s.capacity == c && &s.placement == p)))
-                .max_by_key(|c| (count(c), c.as_str() == "bounded:8"))
+                .max_by_key(|c| (count(c), *c == Capacity::Bounded(8)))
             else {
                 out.push_str(&html::missing(&format!("{pattern}: no capacity mode measured at every placement.")));
                 continue;
             };
             let same: Vec<&ScenarioResult> = chosen.into_iter().filter(|s| s.capacity == capacity).collect();
-            let figure = if pattern == "stream" { Figure::Throughput } else { Figure::P50 };
+            let figure = if pattern == Pattern::Stream { Figure::Throughput } else { Figure::P50 };
             let chart_bars: Vec<Bar> = same
                 .iter()
                 .filter(|s| figure.estimate(s).is_some() || s.status == scenarios::Status::FewTrials)
@@ -252,7 +256,7 @@ pub fn placement(inputs: &[Input]) -> String {
                     b
                 })
                 .collect();
-            let (axis, what, ticks): (_, _, fn(f64) -> String) = if pattern == "stream" {
+            let (axis, what, ticks): (_, _, fn(f64) -> String) = if pattern == Pattern::Stream {
                 ("messages per second", "stream throughput", format::si)
             } else {
                 ("round-trip p50", "pingpong round-trip p50", format::ns)
@@ -269,11 +273,11 @@ pub fn placement(inputs: &[Input]) -> String {
                 ),
                 bars(axis, ticks, chart_bars).svg(),
             ));
-            let header: Vec<&str> = std::iter::once("transport").chain(placements.iter().map(String::as_str)).collect();
-            let rows: Vec<Vec<Noted>> = select::distinct(&same, |s| s.transport.clone())
+            let header: Vec<&str> = std::iter::once("transport").chain(placement_names.iter().copied()).collect();
+            let rows: Vec<Vec<Noted>> = select::distinct(&same, |s| s.transport)
                 .into_iter()
                 .map(|t| {
-                    let mut row = vec![Noted::plain(t.clone())];
+                    let mut row = vec![Noted::plain(t.to_string())];
                     for p in &placements {
                         let cell = match same.iter().find(|s| s.transport == t && &s.placement == p) {
                             Some(s) => headline::cell_with_trials(

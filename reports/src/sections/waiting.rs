@@ -13,10 +13,9 @@
 //! no explicit scenario used that strategy. A table gives the same numbers.
 //! The section is in the report only when a file has explicit waits.
 
-use bench_core::ring::WaitStrategy;
-use bench_core::workload::Pattern;
 use scenarios::Wait;
 use scenarios::results::ScenarioResult;
+use vocabulary::{Capacity, Pattern, PlacementLabel, TransportKind, WaitStrategy};
 
 use super::{caption, na, per_input, scenario_notes};
 use crate::charts::{Point, ScatterChart};
@@ -45,12 +44,12 @@ pub fn costs(inputs: &[Input]) -> String {
         if !select::has_explicit_waits(results) {
             return html::missing("No scenario of this file chose its wait explicitly; every one waited by auto.");
         }
-        let candidates = select::pick_every_wait(results, |s| s.wait.is_some() && s.pattern.parse::<Pattern>().is_ok());
+        let candidates = select::pick_every_wait(results, |s| s.wait.is_some());
         let mut cells = select::distinct(
             &candidates.iter().copied().filter(|s| s.wait_asked != Wait::Auto).collect::<Vec<_>>(),
             cell_of,
         );
-        cells.sort_by_key(|c| pattern_rank(&c.pattern));
+        cells.sort_by_key(|c| c.pattern);
         if cells.is_empty() {
             return html::missing("No scenario with an explicit wait was measured (see the failures list).");
         }
@@ -67,31 +66,15 @@ pub fn costs(inputs: &[Input]) -> String {
 /// The scenarios a chart compares: everything but the wait.
 #[derive(Debug, Clone, PartialEq)]
 struct Cell {
-    transport: String,
-    capacity: String,
+    transport: TransportKind,
+    capacity: Capacity,
     size: usize,
-    pattern: String,
-    placement: String,
+    pattern: Pattern,
+    placement: PlacementLabel,
 }
 
 fn cell_of(s: &ScenarioResult) -> Cell {
-    Cell {
-        transport: s.transport.clone(),
-        capacity: s.capacity.clone(),
-        size: s.size,
-        pattern: s.pattern.clone(),
-        placement: s.placement.clone(),
-    }
-}
-
-/// Streams first, then pingpongs, then rates by rate.
-fn pattern_rank(pattern: &str) -> (u8, u64) {
-    match pattern.parse::<Pattern>() {
-        Ok(Pattern::Stream) => (0, 0),
-        Ok(Pattern::PingPong) => (1, 0),
-        Ok(Pattern::Rate(r)) => (2, r),
-        Err(_) => (3, 0),
-    }
+    Cell { transport: s.transport, capacity: s.capacity, size: s.size, pattern: s.pattern, placement: s.placement }
 }
 
 /// The points of a cell, in strategy order, each with its label: every
@@ -101,7 +84,7 @@ fn strategies<'a>(members: &[&'a ScenarioResult]) -> Vec<(String, WaitStrategy, 
     let explicit = |w: WaitStrategy| members.iter().copied().find(|s| s.wait_asked.explicit() == Some(w));
     let auto = members.iter().copied().find(|s| s.wait_asked == Wait::Auto);
     let mut out = Vec::new();
-    for &w in WaitStrategy::ALL {
+    for w in WaitStrategy::ALL {
         match (explicit(w), auto) {
             (Some(s), _) => out.push((w.name().to_owned(), w, s)),
             (None, Some(a)) if a.wait == Some(w) => out.push((format!("{w} (auto)"), w, a)),
@@ -114,29 +97,28 @@ fn strategies<'a>(members: &[&'a ScenarioResult]) -> Vec<(String, WaitStrategy, 
 /// What a message of the scenario waits, ns, and what that figure is
 /// (`round-trip p50`, ...), or why there is none.
 fn message_wait(s: &ScenarioResult) -> Result<(f64, &'static str), String> {
-    match s.pattern.parse::<Pattern>() {
-        Ok(Pattern::Stream) => {
+    match s.pattern {
+        Pattern::Stream => {
             let m = s.msgs_per_s.ok_or_else(|| "no throughput".to_owned())?;
             (m.median > 0.0).then(|| (1e9 / m.median, "per message")).ok_or_else(|| "no throughput".to_owned())
         }
-        Ok(Pattern::PingPong) => {
+        Pattern::PingPong => {
             s.latency.as_ref().map(|l| (l.p50.median, "round-trip p50")).ok_or_else(|| "no latency".to_owned())
         }
-        Ok(Pattern::Rate(_)) => match (headline::p99(s), &s.latency) {
+        Pattern::Rate(_) => match (headline::p99(s), &s.latency) {
             (Ok(e), _) => Ok((e.median, "one-way p99")),
             (Err(_), Some(l)) => Ok((l.p50.median, "one-way p50")),
             (Err(why), None) => Err(why),
         },
-        Err(_) => Err(format!("pattern {} is not one this build knows", s.pattern)),
     }
 }
 
 /// The y axis' name for a cell's pattern.
-fn axis_name(pattern: &str) -> &'static str {
-    match pattern.parse::<Pattern>() {
-        Ok(Pattern::Stream) => "time per message (1e9 / msgs/s)",
-        Ok(Pattern::PingPong) => "round-trip p50",
-        _ => "one-way p99 (p50 where no p99)",
+fn axis_name(pattern: Pattern) -> &'static str {
+    match pattern {
+        Pattern::Stream => "time per message (1e9 / msgs/s)",
+        Pattern::PingPong => "round-trip p50",
+        Pattern::Rate(_) => "one-way p99 (p50 where no p99)",
     }
 }
 
@@ -156,7 +138,7 @@ fn chart_and_table(inputs: &[Input], input: &Input, id: &str, cell: &Cell, membe
             })
         })
         .collect();
-    let y_name = axis_name(&cell.pattern);
+    let y_name = axis_name(cell.pattern);
     let chart = ScatterChart {
         x_label: "CPU-seconds per million messages (both sides)".to_owned(),
         x_ticks: format::three_digits,

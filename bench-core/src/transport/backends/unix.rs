@@ -77,11 +77,11 @@ use rustix::net::sockopt::{self, Timeout};
 use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketAddrUnix, SocketFlags, SocketType};
 
 use crate::ring::Capacity;
-use crate::transport::TransportError;
 use crate::transport::backend::{Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Role, Source};
 use crate::transport::framing::{FrameReader, FrameWriter, StreamKind};
 use crate::transport::objects::{IpcObject, ObjectGuard, private_dir};
 use crate::transport::peer::{PeerWatch, SLICE, wait_fd};
+use crate::transport::{TransportError, TransportKind};
 
 /// `unix-stream`: `SOCK_STREAM` through a listening socket path, framed.
 pub(crate) static STREAM: Backend = Backend {
@@ -134,10 +134,11 @@ enum Kind {
 impl Kind {
     fn name(self) -> &'static str {
         match self {
-            Kind::Stream => "unix-stream",
-            Kind::Seqpacket => "unix-seqpacket",
-            Kind::Dgram => "unix-dgram",
+            Kind::Stream => TransportKind::UnixStream,
+            Kind::Seqpacket => TransportKind::UnixSeqpacket,
+            Kind::Dgram => TransportKind::UnixDgram,
         }
+        .name()
     }
 
     fn socket_type(self) -> SocketType {

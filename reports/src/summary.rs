@@ -1,77 +1,81 @@
-//! The terminal summary at the end of a run: tables a person can read in a minute:
+//! The terminal summary at the end of a run, as text the harness prints:
+//! tables a person can read in a minute:
 //! stream throughput per transport and capacity mode, round-trip and
 //! one-way latency per transport, then every scenario that did not
 //! measure cleanly, with its reason. A scenario whose wait was chosen
 //! explicitly has a row of its own, `shm-ring (block)`, beside the
 //! transport's `auto` row.
 
-use crate::terminal::{say, say_part};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use bench_core::transport::TransportKind;
 use scenarios::Wait;
 use scenarios::results::{ResultsFile, ScenarioResult, Status};
+use vocabulary::{Capacity, Pattern, PlacementLabel};
 
-/// A number with a unit prefix: `1.23 M`, `456 k`, `7.8`.
-pub fn si(v: f64) -> String {
-    match v {
-        v if v >= 1e9 => format!("{:.2} G", v / 1e9),
-        v if v >= 1e6 => format!("{:.2} M", v / 1e6),
-        v if v >= 1e3 => format!("{:.1} k", v / 1e3),
-        v => format!("{v:.1} "),
-    }
+use crate::format::{ns, si};
+
+/// Append a line to `$out`, as `println!` prints one.
+macro_rules! put_line {
+    ($out:expr) => { $out.push('\n') };
+    ($out:expr, $($arg:tt)*) => {{
+        $out.push_str(&format!($($arg)*));
+        $out.push('\n');
+    }};
 }
 
-/// Nanoseconds as ns, µs, ms or s.
-pub fn duration_ns(ns: f64) -> String {
-    match ns {
-        n if n >= 1e9 => format!("{:.2} s", n / 1e9),
-        n if n >= 1e6 => format!("{:.2} ms", n / 1e6),
-        n if n >= 1e3 => format!("{:.1} µs", n / 1e3),
-        n => format!("{n:.0} ns"),
-    }
+/// Append text to `$out`, as `print!` prints it.
+macro_rules! put {
+    ($out:expr, $($arg:tt)*) => { $out.push_str(&format!($($arg)*)) };
 }
 
 /// A percentile, or `-` where the samples do not support it.
-pub fn percentile(ns: Option<f64>) -> String {
-    ns.map_or_else(|| "-".to_owned(), duration_ns)
+fn percentile(value: Option<f64>) -> String {
+    value.map_or_else(|| "-".to_owned(), ns)
 }
 
-/// Print the end-of-run tables.
-pub fn print(file: &ResultsFile) {
+/// The end-of-run tables, as text for a terminal.
+pub fn text(file: &ResultsFile) -> String {
+    let mut out = String::new();
+    tables(&mut out, file);
+    out
+}
+
+fn tables(out: &mut String, file: &ResultsFile) {
     if !file.valid {
-        say!("\n!! INVALID: measured with an unoptimised build; do not quote these figures");
+        put_line!(out, "\n!! INVALID: measured with an unoptimised build; do not quote these figures");
     }
     for w in &file.warnings {
-        say!("warning: {w}");
+        put_line!(out, "warning: {w}");
     }
     if file.scenarios.len() == 1 {
-        return single(&file.scenarios[0]);
+        return single(out, &file.scenarios[0]);
     }
-    stream_table(file);
-    latency_table(file, "pingpong", "round-trip latency p50 (p99), medians of the trials used");
-    let rates: BTreeSet<&str> =
-        file.scenarios.iter().map(|s| s.pattern.as_str()).filter(|p| p.starts_with("rate:")).collect();
+    stream_table(out, file);
+    latency_table(out, file, Pattern::PingPong, "round-trip latency p50 (p99), medians of the trials used");
+    let mut rates: Vec<Pattern> = file.scenarios.iter().map(|s| s.pattern).filter(|p| p.rate().is_some()).collect();
+    rates.sort();
+    rates.dedup();
     for rate in rates {
         latency_table(
+            out,
             file,
             rate,
             &format!("{rate}: one-way latency from the intended send time, p50 (p99), medians of the trials used"),
         );
     }
-    trials_summary(file);
+    trials_summary(out, file);
     let unstable: Vec<&ScenarioResult> = file.scenarios.iter().filter(|s| s.unstable.is_some()).collect();
     if !unstable.is_empty() {
-        say!("\nunstable (~ above; the figure is printed, the gate never judges it) ({}):", unstable.len());
+        put_line!(out, "\nunstable (~ above; the figure is printed, the gate never judges it) ({}):", unstable.len());
         for s in unstable {
-            say!("  {:<48} {}", s.id, s.unstable.as_deref().unwrap_or(""));
+            put_line!(out, "  {:<48} {}", s.id, s.unstable.as_deref().unwrap_or(""));
         }
     }
     let bad: Vec<&ScenarioResult> = file.scenarios.iter().filter(|s| s.status != Status::Ok).collect();
     if !bad.is_empty() {
-        say!("\nnot measured cleanly ({}):", bad.len());
+        put_line!(out, "\nnot measured cleanly ({}):", bad.len());
         for s in bad {
-            say!("  {:<11} {:<48} {}", s.status.name(), s.id, s.reason.as_deref().unwrap_or(""));
+            put_line!(out, "  {:<11} {:<48} {}", s.status.name(), s.id, s.reason.as_deref().unwrap_or(""));
         }
     }
 }
@@ -89,11 +93,12 @@ fn most_common<'a>(
 }
 
 /// How many trials ran, how many were used, and the machine's states.
-fn trials_summary(file: &ResultsFile) {
+fn trials_summary(out: &mut String, file: &ResultsFile) {
     let (used, set_aside): (u32, u32) =
         file.scenarios.iter().fold((0, 0), |(u, a), s| (u + s.selection.used, a + s.selection.set_aside));
     let m = &file.method;
-    say!(
+    put_line!(
+        out,
         "\ntrials: {} rounds (seed {}); {} trials used, {} set aside (they ran while the machine was in another \
          state, see results.json)",
         m.rounds,
@@ -112,43 +117,43 @@ fn trials_summary(file: &ResultsFile) {
                 format!("{}: {:.0}% of probes{mark}", s.label(), 100.0 * s.probes as f64 / total.max(1) as f64)
             })
             .collect();
-        say!("machine states on cores {},{}: {}", pair.cores[0], pair.cores[1], states.join("; "));
+        put_line!(out, "machine states on cores {},{}: {}", pair.cores[0], pair.cores[1], states.join("; "));
     }
 }
 
-fn stream_table(file: &ResultsFile) {
-    let streams = || file.scenarios.iter().filter(|s| s.pattern == "stream");
+fn stream_table(out: &mut String, file: &ResultsFile) {
+    let streams = || file.scenarios.iter().filter(|s| s.pattern == Pattern::Stream);
     let Some(size) = most_common(streams(), |s| s.size) else { return };
     let rows: Vec<&ScenarioResult> = streams().filter(|s| s.size == size).collect();
-    let mut columns: Vec<(String, String)> = Vec::new();
+    let mut columns: Vec<(Capacity, PlacementLabel)> = Vec::new();
     for r in &rows {
-        let c = (r.capacity.clone(), r.placement.clone());
+        let c = (r.capacity, r.placement);
         if !columns.contains(&c) {
             columns.push(c);
         }
     }
-    columns.sort_by_key(|(cap, place)| (capacity_order(cap), place.clone()));
-    say!("\nstream throughput, {size}-byte messages, msgs/s (median of the trials used; ~ unstable)");
+    columns.sort();
+    put_line!(out, "\nstream throughput, {size}-byte messages, msgs/s (median of the trials used; ~ unstable)");
     let names = row_names(&rows);
     let width = name_width(&names);
-    say_part!("{:<width$}", "transport");
+    put!(out, "{:<width$}", "transport");
     for (cap, place) in &columns {
-        say_part!(" {:>24}", format!("{cap} {place}"));
+        put!(out, " {:>24}", format!("{cap} {place}"));
     }
-    say!();
+    put_line!(out);
     for t in names {
-        say_part!("{t:<width$}");
+        put!(out, "{t:<width$}");
         for (cap, place) in &columns {
             let cell = rows.iter().find(|r| row_name(r) == t && &r.capacity == cap && &r.placement == place);
-            say_part!(" {:>24}", cell.map_or("".into(), |r| stream_cell(r)));
+            put!(out, " {:>24}", cell.map_or("".into(), |r| stream_cell(r)));
         }
-        say!();
+        put_line!(out);
     }
 }
 
 fn stream_cell(r: &ScenarioResult) -> String {
     match (r.status, r.msgs_per_s) {
-        (Status::Ok, Some(m)) => format!("{}{}", si(m.median).trim_end(), unstable_mark(r)),
+        (Status::Ok, Some(m)) => format!("{}{}", si(m.median), unstable_mark(r)),
         (status, _) => status.name().to_owned(),
     }
 }
@@ -157,26 +162,26 @@ fn unstable_mark(r: &ScenarioResult) -> &'static str {
     if r.unstable.is_some() { " ~" } else { "" }
 }
 
-fn latency_table(file: &ResultsFile, pattern: &str, title: &str) {
+fn latency_table(out: &mut String, file: &ResultsFile, pattern: Pattern, title: &str) {
     let all = || file.scenarios.iter().filter(|s| s.pattern == pattern);
     let Some(size) = most_common(all(), |s| s.size) else { return };
     let rows: Vec<&ScenarioResult> = all().filter(|s| s.size == size).collect();
-    let mut places: Vec<String> = Vec::new();
+    let mut places: Vec<PlacementLabel> = Vec::new();
     for r in &rows {
         if !places.contains(&r.placement) {
-            places.push(r.placement.clone());
+            places.push(r.placement);
         }
     }
-    say!("\n{title}, {size}-byte messages");
+    put_line!(out, "\n{title}, {size}-byte messages");
     let names = row_names(&rows);
     let width = name_width(&names);
-    say_part!("{:<width$}", "transport");
+    put!(out, "{:<width$}", "transport");
     for p in &places {
-        say_part!(" {p:>26}");
+        put!(out, " {p:>26}");
     }
-    say!();
+    put_line!(out);
     for t in names {
-        say_part!("{t:<width$}");
+        put!(out, "{t:<width$}");
         for p in &places {
             let cell = rows.iter().find(|r| row_name(r) == t && &r.placement == p);
             let text = match cell {
@@ -195,9 +200,9 @@ fn latency_table(file: &ResultsFile, pattern: &str, title: &str) {
                 },
                 None => String::new(),
             };
-            say_part!(" {text:>26}");
+            put!(out, " {text:>26}");
         }
-        say!();
+        put_line!(out);
     }
 }
 
@@ -206,7 +211,7 @@ fn latency_table(file: &ResultsFile, pattern: &str, title: &str) {
 /// in their wait never share a cell.
 fn row_name(r: &ScenarioResult) -> String {
     match r.wait_asked {
-        Wait::Auto => r.transport.clone(),
+        Wait::Auto => r.transport.to_string(),
         explicit => format!("{} ({explicit})", r.transport),
     }
 }
@@ -235,46 +240,45 @@ fn wait_line(r: &ScenarioResult) -> String {
     match (r.wait, r.wait_asked) {
         (Some(strategy), Wait::Auto) => format!("{strategy} (auto)"),
         (Some(strategy), _) => strategy.to_string(),
-        (None, _) => match r.transport.parse::<TransportKind>() {
-            Ok(kind) if !kind.waits_in_user_space() => format!("{} (no wait strategy)", kind.where_it_waits()),
-            _ => "not recorded".to_owned(),
-        },
-    }
-}
-
-fn capacity_order(cap: &str) -> (u8, usize) {
-    match cap {
-        "rendezvous" => (0, 0),
-        "unbounded" => (2, 0),
-        c => (1, c.strip_prefix("bounded:").and_then(|n| n.parse().ok()).unwrap_or(0)),
+        (None, _) if !r.transport.waits_in_user_space() => {
+            format!("{} (no wait strategy)", r.transport.where_it_waits())
+        }
+        (None, _) => "not recorded".to_owned(),
     }
 }
 
 /// Everything about one scenario (`harness run`).
-fn single(r: &ScenarioResult) {
-    say!("\n{}", r.id);
-    say!("  status          {}{}", r.status.name(), r.reason.as_deref().map(|x| format!(": {x}")).unwrap_or_default());
+fn single(out: &mut String, r: &ScenarioResult) {
+    put_line!(out, "\n{}", r.id);
+    put_line!(
+        out,
+        "  status          {}{}",
+        r.status.name(),
+        r.reason.as_deref().map(|x| format!(": {x}")).unwrap_or_default()
+    );
     if let (Some(cores), Some(rel)) = (r.cores, &r.relation) {
-        say!("  cores           {} -> {} ({rel})", cores[0], cores[1]);
+        put_line!(out, "  cores           {} -> {} ({rel})", cores[0], cores[1]);
     }
     let realised = match r.realised_capacity {
         Some(n) => n.to_string(),
         None => "-".into(),
     };
-    say!("  capacity        {} (realised {realised}; {})", r.capacity, r.realised_detail);
-    say!("  wait            {}", wait_line(r));
+    put_line!(out, "  capacity        {} (realised {realised}; {})", r.capacity, r.realised_detail);
+    put_line!(out, "  wait            {}", wait_line(r));
     if let (Some(m), Some(b)) = (r.msgs_per_s, r.bytes_per_s) {
-        say!(
-            "  throughput      {}msgs/s [95% {} - {}], {}B/s",
+        put_line!(
+            out,
+            "  throughput      {} msgs/s [95% {} - {}], {}B/s",
             si(m.median),
-            si(m.low).trim_end(),
-            si(m.high).trim_end(),
+            si(m.low),
+            si(m.high),
             si(b.median)
         );
     }
     if let Some(l) = &r.latency {
         let m = &l.merged;
-        say!(
+        put_line!(
+            out,
             "  {:<15} p50 {}  p90 {}  p99 {}  p99.9 {}  p99.99 {}  max {}  mean {}  ({} samples)",
             l.kind,
             percentile(m.p50),
@@ -282,13 +286,14 @@ fn single(r: &ScenarioResult) {
             percentile(m.p99),
             percentile(m.p999),
             percentile(m.p9999),
-            duration_ns(m.max),
-            duration_ns(m.mean),
+            ns(m.max),
+            ns(m.mean),
             m.count
         );
     }
     if let Some(c) = &r.cpu {
-        say!(
+        put_line!(
+            out,
             "  cpu per 1M msgs producer {:.3} s, consumer {:.3} s (switches: producer {}+{}, consumer {}+{} vol+invol)",
             c.producer_s_per_million,
             c.consumer_s_per_million,
@@ -299,7 +304,8 @@ fn single(r: &ScenarioResult) {
         );
     }
     let i = &r.integrity;
-    say!(
+    put_line!(
+        out,
         "  integrity       sent {} received {} lost {} duplicated {} reordered {} corrupted {}",
         i.sent,
         i.received,
@@ -309,34 +315,36 @@ fn single(r: &ScenarioResult) {
         i.corrupted
     );
     if let Some(f) = &r.floor {
-        say!("  floor           {:.2}x ({})", f.ratio, f.metric);
+        put_line!(out, "  floor           {:.2}x ({})", f.ratio, f.metric);
     }
     if let Some(rate) = &r.rate {
-        say!(
+        put_line!(
+            out,
             "  rate            target {} msgs/s, sent {:.0} msgs/s, sends up to {} late{}",
             rate.target,
             rate.achieved,
-            duration_ns(rate.max_send_lag_ns as f64),
+            ns(rate.max_send_lag_ns as f64),
             if rate.sustained { "" } else { " (NOT sustained)" }
         );
     }
-    say!(
+    put_line!(
+        out,
         "  trials          {} used, {} set aside{}",
         r.selection.used,
         r.selection.set_aside,
         r.selection.state.as_deref().map(|s| format!(" (reference state {s})")).unwrap_or_default()
     );
     if let Some(why) = &r.unstable {
-        say!("  UNSTABLE        {why}");
+        put_line!(out, "  UNSTABLE        {why}");
     }
     for (i, t) in r.trials.iter().enumerate() {
         let figure = match (t.msgs_per_s, t.latency) {
-            (Some(m), _) => format!("{}msgs/s", si(m)),
+            (Some(m), _) => format!("{} msgs/s", si(m)),
             (None, Some(l)) => format!("p50 {} p99 {}", percentile(l.p50), percentile(l.p99)),
             _ => String::new(),
         };
         let probe = t.probe.map_or(String::new(), |p| format!("floor {:.0}/{:.0} ns", p.before_ns, p.after_ns));
         let used = t.set_aside.as_deref().map_or("used".to_owned(), |why| format!("set aside: {why}"));
-        say!("    {:>3}  {figure:<28} {probe:<20} {used}", i + 1);
+        put_line!(out, "    {:>3}  {figure:<28} {probe:<20} {used}", i + 1);
     }
 }

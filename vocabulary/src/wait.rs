@@ -21,18 +21,28 @@
 //! `eventfd-shm` blocks: its wake-ups through the kernel are its design.
 //! `spin` on one shared core cannot make progress (each side spins out its
 //! time slice before its peer runs) and is refused there.
+//!
+//! [`WaitStrategy`] is what a side does; [`Wait`] is the choice a scenario
+//! asks for.
 
-use std::fmt;
-use std::str::FromStr;
+use crate::TransportKind;
 
-use bench_core::ring::WaitStrategy;
-use bench_core::transport::TransportKind;
-use serde::{Deserialize, Serialize};
+/// A side's way of waiting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum WaitStrategy {
+    /// Busy-poll with a spin hint: lowest latency, one core burnt per waiter.
+    Spin,
+    /// Spin briefly, then `sched_yield` between polls.
+    Yield,
+    /// Spin briefly, then sleep on a futex word in the shared mapping.
+    Block,
+}
+
+crate::names::named_enum!(WaitStrategy, "wait strategy", Spin => "spin", Yield => "yield", Block => "block");
 
 /// How a scenario's sides wait, as asked: the harness's choice, or one
 /// strategy for every transport that waits in user space.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Wait {
     /// The harness chooses (see the module documentation).
     #[default]
@@ -46,19 +56,6 @@ pub enum Wait {
 }
 
 impl Wait {
-    /// Every choice, `auto` first.
-    pub const ALL: [Wait; 4] = [Wait::Auto, Wait::Spin, Wait::Yield, Wait::Block];
-
-    /// The name the command line, suite files and results use.
-    pub fn name(self) -> &'static str {
-        match self {
-            Wait::Auto => "auto",
-            Wait::Spin => "spin",
-            Wait::Yield => "yield",
-            Wait::Block => "block",
-        }
-    }
-
     /// The strategy a choice asks for outright; `None` for `auto`.
     pub fn explicit(self) -> Option<WaitStrategy> {
         match self {
@@ -95,51 +92,12 @@ impl Wait {
     }
 }
 
-impl fmt::Display for Wait {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// A wait that is not one of `auto`, `spin`, `yield`, `block`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("wait '{0}' is not one of: auto, spin, yield, block")]
-pub struct UnknownWait(pub String);
-
-impl FromStr for Wait {
-    type Err = UnknownWait;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Wait::ALL.into_iter().find(|w| w.name() == s).ok_or_else(|| UnknownWait(s.to_owned()))
-    }
-}
-
-/// Serde for an `Option<WaitStrategy>` as its name (`"spin"`, `"yield"`,
-/// `"block"`) or `null`: `#[serde(with = "crate::wait::strategy_name")]`.
-pub mod strategy_name {
-    use bench_core::ring::WaitStrategy;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    /// Write the strategy's name, or `null`.
-    pub fn serialize<S: Serializer>(strategy: &Option<WaitStrategy>, out: S) -> Result<S::Ok, S::Error> {
-        match strategy {
-            Some(w) => out.serialize_some(w.name()),
-            None => out.serialize_none(),
-        }
-    }
-
-    /// Read a strategy's name, or `null`.
-    pub fn deserialize<'de, D: Deserializer<'de>>(input: D) -> Result<Option<WaitStrategy>, D::Error> {
-        let name: Option<String> = Option::deserialize(input)?;
-        name.map(|n| n.parse().map_err(|e: bench_core::ring::ConfigError| serde::de::Error::custom(e.0))).transpose()
-    }
-}
+crate::names::named_enum!(Wait, "wait", Auto => "auto", Spin => "spin", Yield => "yield", Block => "block");
 
 #[cfg(test)]
 mod tests {
-    use bench_core::ring::Variant;
-
     use super::*;
+    use crate::Variant;
 
     #[test]
     fn names_round_trip_and_a_bad_one_names_the_choices() {
@@ -149,8 +107,8 @@ mod tests {
             assert_eq!(serde_json::from_str::<Wait>(&format!("\"{w}\"")).unwrap(), w);
         }
         for strategy in WaitStrategy::ALL {
-            assert_eq!(Wait::of(*strategy).explicit(), Some(*strategy));
-            assert_eq!(Wait::of(*strategy).name(), strategy.name());
+            assert_eq!(Wait::of(strategy).explicit(), Some(strategy));
+            assert_eq!(Wait::of(strategy).name(), strategy.name());
         }
         let error = "sleep".parse::<Wait>().unwrap_err().to_string();
         assert_eq!(error, "wait 'sleep' is not one of: auto, spin, yield, block");
@@ -161,7 +119,7 @@ mod tests {
     fn auto_is_the_harness_rule_and_explicit_choices_are_kept() {
         let ring = TransportKind::ShmRing(Variant::Ring);
         for variant in Variant::ALL {
-            let design = TransportKind::ShmRing(*variant);
+            let design = TransportKind::ShmRing(variant);
             assert_eq!(Wait::Auto.resolve(design, false), Some(WaitStrategy::Spin));
             assert_eq!(Wait::Auto.resolve(design, true), Some(WaitStrategy::Yield));
         }
@@ -181,9 +139,9 @@ mod tests {
 
     #[test]
     fn a_used_strategy_is_its_name_or_null() {
-        #[derive(Serialize, Deserialize, PartialEq, Debug)]
+        #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
         struct Used {
-            #[serde(with = "strategy_name", default)]
+            #[serde(default)]
             wait: Option<WaitStrategy>,
         }
         assert_eq!(serde_json::to_string(&Used { wait: Some(WaitStrategy::Yield) }).unwrap(), r#"{"wait":"yield"}"#);

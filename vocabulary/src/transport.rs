@@ -1,15 +1,16 @@
 //! The transports ringside compares, by the names the command line shows,
-//! and how each one names its peer (a direct link or an indirect mailbox).
+//! how each one names its peer (a direct link or an indirect mailbox), and
+//! the ring's designs for the ablation textbook -> padded -> ring.
 
 use std::fmt;
 use std::str::FromStr;
 
-use crate::ring::Variant;
+use crate::UnknownName;
 
 /// One inter-process (or, for `crossbeam`, inter-thread) transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TransportKind {
-    /// The shared-memory ring of [`crate::ring`], in one of its designs.
+    /// The shared-memory ring (bench-core's `ring`), in one of its designs.
     ShmRing(Variant),
     /// Anonymous pipe, inherited by the other process.
     Pipe,
@@ -112,7 +113,7 @@ impl TransportKind {
 
     /// Whether a side that must wait (channel full, empty, or a rendezvous
     /// not yet acknowledged) waits in user space, by a wait strategy of its
-    /// own (`spin`, `yield`, `block`, see [`crate::ring::WaitStrategy`]):
+    /// own (`spin`, `yield`, `block`, see [`crate::WaitStrategy`]):
     /// the three ring designs and `eventfd-shm`. The kernel transports wait
     /// in the kernel, and `crossbeam` inside `crossbeam-channel`; no
     /// strategy applies to them.
@@ -142,6 +143,20 @@ impl TransportKind {
     }
 }
 
+/// Ordered as [`TransportKind::ALL`] lists them: the report's order.
+impl Ord for TransportKind {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let rank = |k: &TransportKind| TransportKind::ALL.iter().position(|a| a == k);
+        rank(self).cmp(&rank(other))
+    }
+}
+
+impl PartialOrd for TransportKind {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 impl fmt::Display for TransportKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -157,18 +172,34 @@ impl fmt::Display for Link {
     }
 }
 
-/// A transport name that is not one of [`TransportKind::ALL`].
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown transport {0:?}; expected one of: {names}", names = TransportKind::ALL.map(TransportKind::name).join(", "))]
-pub struct UnknownTransport(pub String);
+/// A ring design, for the ablation textbook -> padded -> ring.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Variant {
+    /// The classic algorithm: `in`/`out` indices side by side on one cache
+    /// line, `(in + 1) % BUFFER_SIZE == out` as the full test (one slot
+    /// wasted), the peer's index loaded on every operation.
+    Textbook,
+    /// The textbook algorithm with `in` and `out` on separate 128-byte lines.
+    Padded,
+    /// The full design: the consumer polls a sequence stamp beside the data,
+    /// power-of-two mask, monotonic positions, cached peer index, padded lines.
+    Ring,
+}
+
+crate::names::named_enum!(Variant, "ring variant", Textbook => "textbook", Padded => "padded", Ring => "ring");
 
 impl FromStr for TransportKind {
-    type Err = UnknownTransport;
+    type Err = UnknownName;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        TransportKind::ALL.into_iter().find(|k| k.name() == s).ok_or_else(|| UnknownTransport(s.to_owned()))
+        TransportKind::ALL
+            .into_iter()
+            .find(|k| k.name() == s)
+            .ok_or_else(|| UnknownName::new("transport", s, TransportKind::ALL.map(TransportKind::name).join(", ")))
     }
 }
+
+crate::names::named_serde!(TransportKind);
 
 #[cfg(test)]
 mod tests {
@@ -178,8 +209,15 @@ mod tests {
     fn names_round_trip() {
         for kind in TransportKind::ALL {
             assert_eq!(kind.name().parse::<TransportKind>(), Ok(kind));
+            assert_eq!(serde_json::to_string(&kind).unwrap(), format!("\"{kind}\""));
+            assert_eq!(serde_json::from_str::<TransportKind>(&format!("\"{kind}\"")).unwrap(), kind);
         }
         assert!("carrier-pigeon".parse::<TransportKind>().unwrap_err().to_string().contains("pipe"));
+        assert!(serde_json::from_str::<TransportKind>("\"carrier-pigeon\"").is_err());
+        for v in Variant::ALL {
+            assert_eq!(v.name().parse::<Variant>().unwrap(), v);
+        }
+        assert!("fast".parse::<Variant>().unwrap_err().to_string().contains("textbook, padded, ring"));
     }
 
     #[test]
