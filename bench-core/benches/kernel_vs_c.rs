@@ -17,7 +17,8 @@
 //!   10% faster, so a single-threaded C program is not the same thing);
 //! - the same over two [`Channel`]s (`bounded:1`, 16-byte messages): this
 //!   process opens the ping sender and the pong receiver, the echo is this
-//!   binary re-executed as a worker that opens the other two ends.
+//!   binary re-executed as a child (`bench_core::child`) that opens the
+//!   other two ends.
 //!
 //! Each run gives the p50 and p99 round trip (timed with `CLOCK_MONOTONIC`
 //! on both sides: `clock_gettime` in C, [`Instant`] in Rust). The host moves
@@ -31,12 +32,12 @@
 //! (default 5), `RINGSIDE_KVC_SAMPLES` (default 20000 timed round trips
 //! per run, after a tenth as many untimed).
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use bench_core::pin::{allow_cores, available_cores, pin_current};
+use bench_core::child::{self, Launch};
+use bench_core::pin::{available_cores, pin_child, pin_current};
 use bench_core::ring::Capacity;
 use bench_core::transport::objects::install_interrupt_cleanup;
 use bench_core::transport::{Channel, ChannelSpec, OpenOptions, Role, TransportError, TransportKind};
@@ -47,29 +48,22 @@ const KINDS: [TransportKind; 4] =
 const MESSAGE_SIZE: usize = 16;
 const TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Set (to `echo`) in the re-executed worker.
-const WORKER_ENV: &str = "RINGSIDE_KVC_WORKER";
-const CORE_ENV: &str = "RINGSIDE_KVC_CORE";
-const ALLOWED_ENV: &str = "RINGSIDE_KVC_ALLOWED_CORES";
+/// Where the echo finds its end of the ping channel.
 const PING_ENV: &str = "RINGSIDE_KVC_PING";
+/// Where the echo finds its end of the pong channel.
 const PONG_ENV: &str = "RINGSIDE_KVC_PONG";
-const RESULT: &str = "RINGSIDE-KVC-ECHOED ";
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The echo's job: its core, and the cores its parent may use.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Echo {
+    core: usize,
+    allowed: Vec<usize>,
+}
+
 fn main() {
-    if let Ok(role) = std::env::var(WORKER_ENV) {
-        match echo_worker() {
-            Ok(n) => {
-                println!("{RESULT}{n}");
-                std::process::exit(0);
-            }
-            Err(e) => {
-                eprintln!("kernel_vs_c worker ({role}): {e}");
-                std::process::exit(1);
-            }
-        }
-    }
+    child::serve(echo_worker);
     install_interrupt_cleanup();
 
     let cores = available_cores();
@@ -263,18 +257,6 @@ fn c_pingpong(
     }
 }
 
-/// Kills and reaps the worker unless it was waited for.
-struct Worker(Option<Child>);
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.0.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
-
 /// One run over two channels: this process on core `a` sends and times,
 /// the worker on core `b` echoes.
 fn rust_pingpong(
@@ -287,20 +269,15 @@ fn rust_pingpong(
     let spec = ChannelSpec::new(kind, Capacity::Bounded(1), MESSAGE_SIZE).timeout(TIMEOUT);
     let mut ping = Channel::create(&spec)?;
     let mut pong = Channel::create(&spec)?;
-    let allowed = available_cores().iter().map(usize::to_string).collect::<Vec<_>>().join(",");
-    let mut cmd = Command::new(std::env::current_exe()?);
-    cmd.env(WORKER_ENV, "echo")
-        .env(CORE_ENV, b.to_string())
-        .env(ALLOWED_ENV, allowed)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped());
-    ping.configure_command(Role::Receiver, &mut cmd, PING_ENV);
-    pong.configure_command(Role::Sender, &mut cmd, PONG_ENV);
+    let mut launch = Launch::new("echo worker", &Echo { core: b, allowed: available_cores() })?;
+    ping.configure_child(Role::Receiver, &mut launch, PING_ENV);
+    pong.configure_child(Role::Sender, &mut launch, PONG_ENV);
     // Spawned from this (unpinned) thread; the timing runs on a pinned one.
-    let mut worker = Worker(Some(cmd.spawn()?));
+    // Killed and reaped if this run fails.
+    let worker = launch.spawn()?;
     ping.handed_over(Role::Receiver);
     pong.handed_over(Role::Sender);
-    let pid = worker.0.as_ref().expect("spawned").id();
+    let pid = worker.pid();
     let opts = OpenOptions { peer: Some(pid), timeout: TIMEOUT };
 
     let times = std::thread::scope(|s| {
@@ -335,27 +312,18 @@ fn rust_pingpong(
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     })?;
 
-    let mut child = worker.0.take().expect("spawned");
-    let out = child.stdout.take().expect("stdout is piped");
-    let line = BufReader::new(out).lines().map_while(Result::ok).find(|l| l.starts_with(RESULT));
-    let status = child.wait()?;
-    let echoed: Option<usize> = line.and_then(|l| l[RESULT.len()..].trim().parse().ok());
-    if !status.success() || echoed != Some(warmup + samples) {
-        return Err(format!("echo worker exited with {status}, echoed {echoed:?} of {}", warmup + samples).into());
+    let echoed: usize = worker.finish(TIMEOUT)?;
+    if echoed != warmup + samples {
+        return Err(format!("the echo worker echoed {echoed} of {} messages", warmup + samples).into());
     }
     Ok(Quantiles { p50: quantile_ns(&times, 0.5), p99: quantile_ns(&times, 0.99) })
 }
 
 /// The worker: receive on the ping channel, send each message back on the
 /// pong channel, until the initiator finishes; then finish the pong channel.
-fn echo_worker() -> Result<usize, BoxError> {
+fn echo_worker(job: Echo) -> Result<usize, BoxError> {
     let var = |k: &str| std::env::var(k).map_err(|_| format!("{k} not set"));
-    let core: usize = var(CORE_ENV)?.parse()?;
-    // Start from the parent's cores, not the mask of the thread that spawned us.
-    let allowed: Vec<usize> = var(ALLOWED_ENV)?.split(',').filter_map(|c| c.parse().ok()).collect();
-    allow_cores(&allowed)?;
-    available_cores();
-    pin_current(core)?;
+    pin_child(&job.allowed, job.core)?;
     let opts = OpenOptions { peer: Some(std::os::unix::process::parent_id()), timeout: TIMEOUT };
     let mut rx = bench_core::transport::open_receiver(&var(PING_ENV)?, &opts)?;
     let mut tx = bench_core::transport::open_sender(&var(PONG_ENV)?, &opts)?;

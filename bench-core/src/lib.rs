@@ -1,6 +1,7 @@
 //! Mechanisms for ringside: the shared-memory SPSC [`ring`], the
-//! [`shm`] segments it lives in, and the measurement primitives ([`floor`],
-//! [`pin`]) that every benchmark of the suite is built on.
+//! [`shm`] segments it lives in, the measurement primitives ([`floor`],
+//! [`pin`]) that every benchmark of the suite is built on, and the one way
+//! a binary runs a copy of itself as a [`child`] process.
 //!
 //! The kernel-backed [`transport`]s sit beside the ring, behind one contract.
 
@@ -9,11 +10,11 @@
 // out, so what only they use is dead there (and only there).
 #![cfg_attr(loom, allow(dead_code, unused_imports))]
 
+// Re-executes the binary as a child process: nothing loom can model.
+#[cfg(not(loom))]
+pub mod child;
 pub mod environment;
 pub mod floor;
-// Re-executes the binary and maps `/dev/shm` rings: nothing loom can model.
-#[cfg(not(loom))]
-pub mod measure;
 pub mod pin;
 pub mod ring;
 pub mod shm;

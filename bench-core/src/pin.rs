@@ -52,3 +52,13 @@ pub fn allow_cores(cores: &[usize]) -> Result<(), PinError> {
     rustix::thread::sched_setaffinity(None, &set)
         .map_err(|_| PinError { core: cores.first().copied().unwrap_or(0), available: cores.to_vec() })
 }
+
+/// In a child process: run on the parent's cores `allowed` again (a child
+/// starts with the mask of the thread that spawned it, perhaps one pinned
+/// core), record them as this process's [`available_cores`] (the ring's
+/// waiters ask how many there are), then pin the calling thread to `core`.
+pub fn pin_child(allowed: &[usize], core: usize) -> Result<(), PinError> {
+    allow_cores(allowed)?;
+    available_cores();
+    pin_current(core)
+}

@@ -31,12 +31,11 @@
 
 #![cfg(not(loom))]
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use bench_core::child::{self, Child, Launch};
 use bench_core::pin::{available_cores, pin_current};
 use bench_core::ring::{Capacity, Variant};
 use bench_core::transport::objects::IpcObject;
@@ -44,6 +43,7 @@ use bench_core::transport::{
     Channel, ChannelSpec, OpenOptions, Receiver, Role, Sender, TransportError, TransportKind, open_receiver,
     open_sender,
 };
+use serde::{Deserialize, Serialize};
 
 /// Messages per integrity test (`RINGSIDE_CONFORMANCE_MESSAGES` overrides).
 const MESSAGES: u64 = 1_000_000;
@@ -51,9 +51,10 @@ const MESSAGES: u64 = 1_000_000;
 const SIZE: usize = 64;
 /// The bound the capacity tests ask for (within every kernel's default limits).
 const BOUND: usize = 8;
+/// Where a child peer finds its end of the channel.
 const ADDRESS: &str = "RINGSIDE_CONFORMANCE_ADDRESS";
-const ROLE: &str = "RINGSIDE_CONFORMANCE_ROLE";
-const CORE: &str = "RINGSIDE_CONFORMANCE_CORE";
+/// How long a child peer may take to open its end; the watchdogs bound the rest.
+const READY_WITHIN: Duration = Duration::from_secs(60);
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -85,7 +86,7 @@ fn message(seq: u64, size: usize, buf: &mut [u8]) -> usize {
 }
 
 /// What a receiver saw.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct Integrity {
     received: u64,
     lost: u64,
@@ -141,69 +142,54 @@ impl Integrity {
         seen
     }
 
-    fn line(&self) -> String {
-        format!(
-            "RINGSIDE-RESULT received={} lost={} duplicated={} reordered={} corrupted={} end={}",
-            self.received,
-            self.lost,
-            self.duplicated,
-            self.reordered,
-            self.corrupted,
-            self.end.replace(' ', "_")
-        )
-    }
-
-    fn parse(line: &str) -> Self {
-        let mut it = Integrity::default();
-        for kv in line.trim_start_matches("RINGSIDE-RESULT ").split_whitespace() {
-            let (k, v) = kv.split_once('=').unwrap();
-            let n = || v.parse::<u64>().unwrap();
-            match k {
-                "received" => it.received = n(),
-                "lost" => it.lost = n(),
-                "duplicated" => it.duplicated = n(),
-                "reordered" => it.reordered = n(),
-                "corrupted" => it.corrupted = n(),
-                "end" => it.end = v.replace('_', " "),
-                _ => panic!("unknown field {k}"),
-            }
-        }
-        it
-    }
-
     fn assert_all(&self, count: u64, what: &str) {
         let perfect = Integrity { received: count, end: "disconnected".into(), ..Integrity::default() };
         assert_eq!(self, &perfect, "{what}");
     }
 }
 
+/// What the peer on the other side of a test does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+enum PeerRole {
+    /// Receive everything, report integrity.
+    Receiver,
+    /// The same, after the test's go.
+    StalledReceiver,
+    /// Send until killed.
+    EndlessSender,
+}
+
+/// A child peer's job.
+#[derive(Debug, Serialize, Deserialize)]
+struct PeerJob {
+    role: PeerRole,
+    /// The core to pin to, if any.
+    core: Option<usize>,
+}
+
 /// Entry point of the child process; a no-op when run as an ordinary test.
 #[test]
 fn child_entry() {
-    let Ok(role) = std::env::var(ROLE) else { return };
-    if let Ok(core) = std::env::var(CORE) {
-        pin_current(core.parse().unwrap()).expect("child pin");
+    let Some(job) = child::job::<PeerJob>() else { return };
+    if let Some(core) = job.core {
+        pin_current(core).expect("child pin");
     }
     let address = std::env::var(ADDRESS).expect("address");
     let opts = OpenOptions { peer: Some(std::os::unix::process::parent_id()), timeout: Duration::from_secs(20) };
     let size: usize = address.split(';').find_map(|p| p.strip_prefix("size=")).unwrap().parse().unwrap();
-    let code = match role.as_str() {
-        // Receive everything (after "go" on stdin if stalled), report integrity.
-        "receiver" | "stalled-receiver" => {
+    let code = match job.role {
+        PeerRole::Receiver | PeerRole::StalledReceiver => {
             let mut rx = open_receiver(&address, &opts).expect("child open receiver");
-            println!("RINGSIDE-READY");
-            if role == "stalled-receiver" {
-                let mut line = String::new();
-                std::io::stdin().read_line(&mut line).unwrap();
+            child::ready().expect("report ready");
+            if job.role == PeerRole::StalledReceiver {
+                child::wait_for_go::<()>().expect("the test's go");
             }
-            let seen = Integrity::drain(&mut rx, size);
-            println!("{}", seen.line());
+            child::report(&Integrity::drain(&mut rx, size)).expect("report");
             0
         }
-        // Send until killed.
-        "endless-sender" => {
+        PeerRole::EndlessSender => {
             let mut tx = open_sender(&address, &opts).expect("child open sender");
-            println!("RINGSIDE-READY");
+            child::ready().expect("report ready");
             let mut buf = vec![0u8; size];
             for seq in 0.. {
                 let n = message(seq, size, &mut buf);
@@ -213,26 +199,25 @@ fn child_entry() {
             }
             0
         }
-        other => panic!("unknown role {other}"),
     };
     std::process::exit(code);
 }
 
 /// The other side of a test: a child process, or a thread for `crossbeam`.
 enum Peer {
-    Process(Child, BufReader<std::process::ChildStdout>),
+    Process(Child),
     Thread(std::thread::JoinHandle<Integrity>, std::sync::mpsc::Sender<()>),
 }
 
 impl Peer {
-    /// Spawn the peer that opens `role` of `chan`; `stalled` receivers wait for [`go`](Self::go).
-    fn spawn(chan: &mut Channel, role: Role, child_role: &str, core: Option<usize>) -> Peer {
+    /// Spawn the peer that opens `role` of `chan` as `peer`; stalled receivers wait for [`go`](Self::go).
+    fn spawn(chan: &mut Channel, role: Role, peer: PeerRole, core: Option<usize>) -> Peer {
         if chan.spec().kind.is_threads() {
             assert_eq!(role, Role::Receiver, "thread peers receive only");
             let mut rx = chan.open_receiver(&OpenOptions::default()).expect("open receiver");
             let size = chan.spec().message_size;
             let (go_tx, go_rx) = std::sync::mpsc::channel();
-            let stalled = child_role == "stalled-receiver";
+            let stalled = peer == PeerRole::StalledReceiver;
             let handle = std::thread::spawn(move || {
                 if let Some(c) = core {
                     pin_current(c).unwrap();
@@ -244,75 +229,42 @@ impl Peer {
             });
             return Peer::Thread(handle, go_tx);
         }
-        let mut cmd = Command::new(std::env::current_exe().unwrap());
-        cmd.args(["--exact", "child_entry", "--nocapture", "--test-threads=1", "-q"])
-            .env(ROLE, child_role)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped());
-        if let Some(c) = core {
-            cmd.env(CORE, c.to_string());
-        }
-        chan.configure_command(role, &mut cmd, ADDRESS);
-        let mut child = cmd.spawn().expect("spawn child");
+        let job = PeerJob { role: peer, core };
+        let mut launch = Launch::new(format!("{peer:?} peer"), &job).expect("a job").in_test("child_entry");
+        chan.configure_child(role, &mut launch, ADDRESS);
+        let mut child = launch.spawn().expect("spawn child");
         chan.handed_over(role);
-        let out = BufReader::new(child.stdout.take().unwrap());
-        let mut peer = Peer::Process(child, out);
-        peer.wait_line("RINGSIDE-READY");
-        peer
+        child.wait_ready(READY_WITHIN).expect("the peer opens its end");
+        Peer::Process(child)
     }
 
     fn pid(&self) -> Option<u32> {
         match self {
-            Peer::Process(c, _) => Some(c.id()),
+            Peer::Process(child) => Some(child.pid()),
             Peer::Thread(..) => None,
-        }
-    }
-
-    fn wait_line(&mut self, prefix: &str) -> String {
-        let Peer::Process(_, out) = self else { panic!("threads print nothing") };
-        let mut line = String::new();
-        loop {
-            line.clear();
-            if out.read_line(&mut line).unwrap() == 0 {
-                panic!("child exited before printing {prefix}");
-            }
-            if line.starts_with(prefix) {
-                return line.trim().to_owned();
-            }
         }
     }
 
     /// Release a stalled receiver.
     fn go(&mut self) {
         match self {
-            Peer::Process(child, _) => child.stdin.as_mut().unwrap().write_all(b"go\n").unwrap(),
+            Peer::Process(child) => child.go(&()).expect("the go"),
             Peer::Thread(_, go) => go.send(()).unwrap(),
         }
     }
 
-    /// The receiver's report, once it has seen the end of the stream.
-    fn result(mut self) -> Integrity {
+    /// The receiver's report, once it has seen the end of the stream (and exited cleanly).
+    fn result(self) -> Integrity {
         match self {
-            Peer::Process(..) => {
-                let line = self.wait_line("RINGSIDE-RESULT");
-                let Peer::Process(mut child, _) = self else { unreachable!() };
-                assert!(child.wait().unwrap().success(), "receiver child failed");
-                Integrity::parse(&line)
-            }
+            Peer::Process(child) => child.finish(Duration::from_secs(600)).expect("the receiver's report"),
             Peer::Thread(handle, _) => handle.join().unwrap(),
         }
     }
 
+    /// Kill a process peer (`SIGKILL`); it is reaped when dropped.
     fn kill(&mut self) {
-        let Peer::Process(child, _) = self else { panic!("threads cannot be killed") };
-        child.kill().unwrap();
-    }
-
-    fn reap(self) {
-        if let Peer::Process(mut child, _) = self {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        let Peer::Process(child) = self else { panic!("threads cannot be killed") };
+        child.kill();
     }
 }
 
@@ -369,7 +321,7 @@ fn integrity(kind: TransportKind, capacity: Capacity) {
     let core = (capacity == Capacity::Rendezvous).then(|| *available_cores().last().unwrap());
     let mut chan = create(kind, capacity, SIZE);
     let objects = chan.objects();
-    let peer = Peer::spawn(&mut chan, Role::Receiver, "receiver", core);
+    let peer = Peer::spawn(&mut chan, Role::Receiver, PeerRole::Receiver, core);
     let mut tx = sender(&mut chan, &peer);
     // Sent from a thread of its own, so pinning it leaves the test runner's threads alone.
     let stats = std::thread::scope(|s| {
@@ -418,7 +370,7 @@ fn bounded_blocks_at_n(kind: TransportKind) {
     let objects = chan.objects();
     let realised = chan.realised().messages.expect("a bounded channel has a realised capacity");
     assert!(realised >= BOUND as u64, "{what}: realised {realised} is less than asked");
-    let mut peer = Peer::spawn(&mut chan, Role::Receiver, "stalled-receiver", None);
+    let mut peer = Peer::spawn(&mut chan, Role::Receiver, PeerRole::StalledReceiver, None);
     let mut tx = sender(&mut chan, &peer);
     let mut buf = [0u8; 16];
     // Fill until the channel has refused every send for 400 ms: loopback TCP
@@ -456,7 +408,7 @@ fn unbounded_never_blocks(kind: TransportKind) {
     let _dog = Watchdog::new(what.clone(), 120);
     let mut chan = create(kind, Capacity::Unbounded, SIZE);
     let objects = chan.objects();
-    let mut peer = Peer::spawn(&mut chan, Role::Receiver, "stalled-receiver", None);
+    let mut peer = Peer::spawn(&mut chan, Role::Receiver, PeerRole::StalledReceiver, None);
     let mut tx = sender(&mut chan, &peer);
     // 200k messages of up to 64 bytes: far beyond any default kernel buffer.
     let count = 200_000;
@@ -482,7 +434,7 @@ fn rendezvous_waits_for_receipt(kind: TransportKind) {
     let _dog = Watchdog::new(what.clone(), 120);
     let mut chan = create(kind, Capacity::Rendezvous, 16);
     let objects = chan.objects();
-    let mut peer = Peer::spawn(&mut chan, Role::Receiver, "stalled-receiver", None);
+    let mut peer = Peer::spawn(&mut chan, Role::Receiver, PeerRole::StalledReceiver, None);
     let tx = sender(&mut chan, &peer);
     let mut buf = [0u8; 16];
     let n = message(0, 16, &mut buf);
@@ -509,7 +461,7 @@ fn largest_message(kind: TransportKind) {
     let size = 8192;
     let mut chan = create(kind, Capacity::Bounded(2), size);
     let objects = chan.objects();
-    let peer = Peer::spawn(&mut chan, Role::Receiver, "receiver", None);
+    let peer = Peer::spawn(&mut chan, Role::Receiver, PeerRole::Receiver, None);
     let mut tx = sender(&mut chan, &peer);
     let mut buf = vec![0u8; size + 1];
     for seq in 0..3 {
@@ -552,7 +504,7 @@ fn receiver_death(kind: TransportKind) {
     let _dog = Watchdog::new(what.clone(), 120);
     let mut chan = create(kind, Capacity::Bounded(BOUND), 16);
     let objects = chan.objects();
-    let mut peer = Peer::spawn(&mut chan, Role::Receiver, "stalled-receiver", None);
+    let mut peer = Peer::spawn(&mut chan, Role::Receiver, PeerRole::StalledReceiver, None);
     let mut tx = sender(&mut chan, &peer);
     peer.kill();
     let mut buf = [0u8; 16];
@@ -569,7 +521,7 @@ fn receiver_death(kind: TransportKind) {
         Err(TransportError::PeerGone(_) | TransportError::Timeout(_)) => {}
         other => panic!("{what}: sending to a dead receiver gave {other:?}"),
     }
-    peer.reap();
+    drop(peer);
     drop(chan);
     assert_removed(&objects, &what);
 }
@@ -580,7 +532,7 @@ fn sender_death(kind: TransportKind) {
     let _dog = Watchdog::new(what.clone(), 120);
     let mut chan = create(kind, Capacity::Bounded(BOUND), 16);
     let objects = chan.objects();
-    let mut peer = Peer::spawn(&mut chan, Role::Sender, "endless-sender", None);
+    let mut peer = Peer::spawn(&mut chan, Role::Sender, PeerRole::EndlessSender, None);
     let mut rx =
         chan.open_receiver(&OpenOptions { peer: peer.pid(), timeout: Duration::from_secs(20) }).expect("open receiver");
     let mut buf = [0u8; 16];
@@ -597,7 +549,7 @@ fn sender_death(kind: TransportKind) {
         matches!(end, TransportError::PeerGone(_) | TransportError::Timeout(_)),
         "{what}: a killed sender read as {end:?}"
     );
-    peer.reap();
+    drop(peer);
     drop(chan);
     assert_removed(&objects, &what);
 }

@@ -1,6 +1,6 @@
 //! The ring between two real processes: the test process produces, a child
-//! process (this same test binary, re-executed with `--exact
-//! child_process_entry`) consumes, each pinned to its own core.
+//! process (this same test binary, re-executed through `bench_core::child`
+//! to run only `child_process_entry`) consumes, each pinned to its own core.
 //!
 //! Every message carries a sequence number and a checksum of it; the child
 //! counts lost, duplicated, reordered and corrupted messages and reports
@@ -17,15 +17,15 @@
 
 #![cfg(not(loom))]
 
-use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::ExitStatusExt;
-use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use bench_core::child::{self, Child, Launch};
 use bench_core::pin::{available_cores, pin_current};
 use bench_core::ring::{Capacity, ProducerStats, RecvError, RingConfig, SendError, SharedRing, Variant, WaitStrategy};
 use bench_core::shm::SHRUNK_SEGMENT_EXIT_STATUS;
+use serde::{Deserialize, Serialize};
 
 /// Messages per capacity mode x wait strategy, as the issue asks.
 const STREAM_MESSAGES: u64 = 10_000_000;
@@ -39,11 +39,11 @@ const MSG_LEN: usize = 16;
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
-const ROLE: &str = "RINGSIDE_TEST_CHILD_ROLE";
-const RING: &str = "RINGSIDE_TEST_RING";
-const CORE: &str = "RINGSIDE_TEST_CORE";
-const LAG_MS: &str = "RINGSIDE_TEST_LAG_MS";
-const COUNT: &str = "RINGSIDE_TEST_COUNT";
+/// How long a child may take to attach and report ready.
+const READY_WITHIN: Duration = Duration::from_secs(60);
+/// How long a consuming child may take to report (ten million rendezvous
+/// hand-offs on a slow machine included).
+const RESULT_WITHIN: Duration = Duration::from_secs(600);
 
 fn checksum(seq: u64) -> u64 {
     // splitmix64: every bit of the sequence number affects every bit here.
@@ -61,7 +61,7 @@ fn message(seq: u64) -> [u8; MSG_LEN] {
 }
 
 /// What the consuming side saw.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 struct Integrity {
     received: u64,
     lost: u64,
@@ -93,49 +93,43 @@ impl Integrity {
             self.reordered += 1;
         }
     }
+}
 
-    fn line(&self) -> String {
-        format!(
-            "RINGSIDE-CHILD received={} lost={} duplicated={} reordered={} corrupted={} segments_released={}",
-            self.received, self.lost, self.duplicated, self.reordered, self.corrupted, self.segments_released
-        )
-    }
+/// What a child does with the ring.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+enum ChildRole {
+    /// Receive until the producer closes, `lag_ms` late; report integrity.
+    Consumer { lag_ms: u64 },
+    /// Receive forever (until killed), slowly enough to be killed mid-stream.
+    StallingConsumer,
+    /// Send `count` messages, then idle until killed.
+    Producer { count: u64 },
+    /// Wait for the test's go, then touch the ring: the test has truncated
+    /// the segment meanwhile, so the touch must stop this process with one
+    /// line and [`SHRUNK_SEGMENT_EXIT_STATUS`].
+    ShrunkConsumer,
+}
 
-    fn parse(line: &str) -> Option<Self> {
-        let rest = line.strip_prefix("RINGSIDE-CHILD ")?;
-        let mut it = Self::default();
-        for kv in rest.split_whitespace() {
-            let (k, v) = kv.split_once('=')?;
-            let v: u64 = v.parse().ok()?;
-            match k {
-                "received" => it.received = v,
-                "lost" => it.lost = v,
-                "duplicated" => it.duplicated = v,
-                "reordered" => it.reordered = v,
-                "corrupted" => it.corrupted = v,
-                "segments_released" => it.segments_released = v,
-                _ => return None,
-            }
-        }
-        Some(it)
-    }
+/// A child's job: its role on the ring named `ring`, pinned to `core`.
+#[derive(Debug, Serialize, Deserialize)]
+struct ChildJob {
+    role: ChildRole,
+    ring: String,
+    core: Option<usize>,
 }
 
 /// Entry point of the child process; a no-op when run as an ordinary test.
 #[test]
 fn child_process_entry() {
-    let Ok(role) = std::env::var(ROLE) else { return };
-    let env = |k: &str| std::env::var(k).unwrap_or_else(|_| panic!("child needs {k}"));
-    if let Ok(core) = std::env::var(CORE) {
-        pin_current(core.parse().unwrap()).expect("child pin");
+    let Some(job) = child::job::<ChildJob>() else { return };
+    if let Some(core) = job.core {
+        pin_current(core).expect("child pin");
     }
-    let ring = SharedRing::attach(&env(RING)).expect("child attach");
-    let lag = Duration::from_millis(std::env::var(LAG_MS).ok().and_then(|v| v.parse().ok()).unwrap_or(0));
-    let code = match role.as_str() {
-        // Receive until the producer closes; report integrity.
-        "consumer" => {
+    let ring = SharedRing::attach(&job.ring).expect("child attach");
+    let code = match job.role {
+        ChildRole::Consumer { lag_ms } => {
             let mut consumer = ring.into_consumer().expect("child consumer");
-            std::thread::sleep(lag);
+            std::thread::sleep(Duration::from_millis(lag_ms));
             let (mut seen, mut expected) = (Integrity::default(), 0u64);
             let end = loop {
                 match consumer.recv_with(|m| seen.check(&mut expected, m)) {
@@ -144,13 +138,12 @@ fn child_process_entry() {
                 }
             };
             seen.segments_released = consumer.stats().segments_released;
-            println!("{}", seen.line());
+            child::report(&seen).expect("report");
             if matches!(end, RecvError::Disconnected) { 0 } else { 3 }
         }
-        // Receive forever (until killed), slowly enough to be killed mid-stream.
-        "stalling-consumer" => {
+        ChildRole::StallingConsumer => {
             let mut consumer = ring.into_consumer().expect("child consumer");
-            println!("RINGSIDE-CHILD-READY");
+            child::ready().expect("report ready");
             loop {
                 if consumer.recv_with(|_| ()).is_err() {
                     break 4;
@@ -158,11 +151,9 @@ fn child_process_entry() {
                 std::thread::sleep(Duration::from_micros(50));
             }
         }
-        // Produce forever (until killed).
-        "producer" => {
+        ChildRole::Producer { count } => {
             let mut producer = ring.into_producer().expect("child producer");
-            println!("RINGSIDE-CHILD-READY");
-            let count: u64 = env(COUNT).parse().unwrap();
+            child::ready().expect("report ready");
             for seq in 0..count {
                 if producer.send(&message(seq)).is_err() {
                     std::process::exit(5);
@@ -172,48 +163,23 @@ fn child_process_entry() {
                 std::thread::sleep(Duration::from_secs(1));
             }
         }
-        // Wait for the parent's word, then touch the ring: the parent has
-        // truncated the segment meanwhile, so the touch must stop this
-        // process with one line and SHRUNK_SEGMENT_EXIT_STATUS.
-        "shrunk-consumer" => {
+        ChildRole::ShrunkConsumer => {
             let mut consumer = ring.into_consumer().expect("child consumer");
-            println!("RINGSIDE-CHILD-READY");
-            let mut go = String::new();
-            std::io::stdin().read_line(&mut go).expect("the parent's go");
+            child::ready().expect("report ready");
+            child::wait_for_go::<()>().expect("the test's go");
             let outcome = consumer.recv_with(|m| m.len());
-            println!("RINGSIDE-CHILD-TOUCHED {outcome:?}");
+            eprintln!("the child touched the shrunk ring and went on: {outcome:?}");
             6
         }
-        other => panic!("unknown child role {other}"),
     };
     std::process::exit(code);
 }
 
-fn spawn_child(role: &str, ring: &str, core: Option<usize>, extra: &[(&str, String)]) -> Child {
-    let mut cmd = Command::new(std::env::current_exe().unwrap());
-    cmd.args(["--exact", "child_process_entry", "--nocapture", "--test-threads=1", "-q"])
-        .env(ROLE, role)
-        .env(RING, ring)
-        .stdout(Stdio::piped());
-    if let Some(c) = core {
-        cmd.env(CORE, c.to_string());
-    }
-    for (k, v) in extra {
-        cmd.env(k, v);
-    }
-    cmd.spawn().expect("spawn child process")
-}
-
-/// Read the child's stdout until a line with `prefix`.
-fn wait_line(child: &mut Child, prefix: &str) -> String {
-    let out = child.stdout.as_mut().unwrap();
-    for line in BufReader::new(out).lines() {
-        let line = line.unwrap();
-        if line.starts_with(prefix) {
-            return line;
-        }
-    }
-    panic!("child exited without printing {prefix}");
+/// Start a child playing `role` on `ring`, pinned to `core`.
+fn spawn_child(role: ChildRole, ring: &str, core: Option<usize>) -> Child {
+    let job = ChildJob { role, ring: ring.to_owned(), core };
+    let launch = Launch::new(format!("{role:?} child"), &job).expect("a job").in_test("child_process_entry");
+    launch.spawn().expect("spawn child process")
 }
 
 /// Cores for (producer, consumer): two different ones when the machine has them.
@@ -253,18 +219,16 @@ fn stream(config: &RingConfig, count: u64, consumer_lag_ms: u64) -> StreamRun {
     let ring = SharedRing::create(config).expect("create ring");
     let name = ring.name().to_owned();
     let mut producer = ring.into_producer().expect("producer");
-    let mut child = spawn_child("consumer", &name, Some(core_c), &[(LAG_MS, consumer_lag_ms.to_string())]);
+    let child = spawn_child(ChildRole::Consumer { lag_ms: consumer_lag_ms }, &name, Some(core_c));
     pin_current(core_p).expect("pin producer");
     for seq in 0..count {
         producer.send(&message(seq)).unwrap_or_else(|e| panic!("send {seq} of {config:?}: {e}"));
     }
     let stats = producer.stats();
     drop(producer);
-    let report = wait_line(&mut child, "RINGSIDE-CHILD ");
-    let status = child.wait().unwrap();
-    assert!(status.success(), "consumer child failed ({status}) for {config:?}");
+    let report = child.finish(RESULT_WITHIN).unwrap_or_else(|e| panic!("consumer child for {config:?}: {e:?}"));
     assert!(leftovers(&name).is_empty(), "left in /dev/shm: {:?}", leftovers(&name));
-    StreamRun { producer: stats, consumer: Integrity::parse(&report).expect("child report") }
+    StreamRun { producer: stats, consumer: report }
 }
 
 fn assert_intact(run: &StreamRun, count: u64, what: &str) {
@@ -380,14 +344,14 @@ fn producer_sees_a_killed_consumer() {
             let ring = SharedRing::create(&config).unwrap();
             let name = ring.name().to_owned();
             let mut producer = ring.into_producer().unwrap();
-            let mut child = spawn_child("stalling-consumer", &name, Some(core_c), &[]);
-            wait_line(&mut child, "RINGSIDE-CHILD-READY");
+            let mut child = spawn_child(ChildRole::StallingConsumer, &name, Some(core_c));
+            child.wait_ready(READY_WITHIN).expect("the child attaches");
             pin_current(core_p).unwrap();
-            let pid = child.id();
+            let pid = child.pid();
             let mut seq = 0u64;
             let err = loop {
                 if seq == 1000 {
-                    child.kill().unwrap(); // SIGKILL, mid-stream; not reaped until the end
+                    child.kill(); // SIGKILL, mid-stream; not reaped until the end
                 }
                 match producer.send(&message(seq)) {
                     Ok(()) => seq += 1,
@@ -419,15 +383,15 @@ fn consumer_sees_a_killed_producer_after_draining() {
         let name = ring.name().to_owned();
         let mut consumer = ring.into_consumer().unwrap();
         let sent = 500u64; // fits in the ring: the child sends it all, then idles
-        let mut child = spawn_child("producer", &name, Some(core_p), &[(COUNT, sent.to_string())]);
-        wait_line(&mut child, "RINGSIDE-CHILD-READY");
+        let mut child = spawn_child(ChildRole::Producer { count: sent }, &name, Some(core_p));
+        child.wait_ready(READY_WITHIN).expect("the child attaches");
         pin_current(core_c).unwrap();
         let (mut seen, mut expected) = (Integrity::default(), 0u64);
         while seen.received < sent {
             consumer.recv_with(|m| seen.check(&mut expected, m)).unwrap();
         }
-        child.kill().unwrap();
-        let pid = child.id();
+        child.kill();
+        let pid = child.pid();
         let err = consumer.recv_with(|_| ()).unwrap_err();
         assert!(
             matches!(err, RecvError::PeerDied { pid: p } if p == pid),
@@ -450,28 +414,18 @@ fn a_segment_shrunk_under_a_process_stops_it_with_one_line() {
     let name = ring.name().to_owned();
     // Opened before the child attaches (which unlinks the name); it reaches the object after.
     let file = std::fs::OpenOptions::new().write(true).open(format!("/dev/shm/{name}")).expect("open the segment");
-    let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "child_process_entry", "--nocapture", "--test-threads=1", "-q"])
-        .env(ROLE, "shrunk-consumer")
-        .env(RING, &name)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn child process");
-    wait_line(&mut child, "RINGSIDE-CHILD-READY");
+    let mut child = spawn_child(ChildRole::ShrunkConsumer, &name, None);
+    child.wait_ready(READY_WITHIN).expect("the child attaches");
     drop(ring);
     file.set_len(0).expect("truncate the segment");
-    child.stdin.take().unwrap().write_all(b"go\n").expect("tell the child to go on");
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    child.go(&()).expect("tell the child to go on");
+    let status = child.wait().expect("wait for the child");
+    let stderr = child.stderr_tail().join("\n");
     assert_eq!(
-        out.status.code(),
+        status.code(),
         Some(SHRUNK_SEGMENT_EXIT_STATUS),
-        "child ended with {} (signal {:?})\nstdout:\n{stdout}\nstderr:\n{stderr}",
-        out.status,
-        out.status.signal()
+        "child ended with {status} (signal {:?})\nstderr:\n{stderr}",
+        status.signal()
     );
     let line =
         format!("ringside: shared segment /dev/shm/{name} shrank under this process (truncated by another): stopping");

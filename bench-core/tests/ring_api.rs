@@ -17,12 +17,12 @@
 use std::fs::OpenOptions;
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Duration;
 
+use bench_core::child::{self, Launch};
 use bench_core::ring::{
     self, Capacity, Consumer, Producer, ProducerStats, RecvError, RingConfig, RingError, SendError, SharedRing,
     Variant, WaitStrategy,
@@ -1079,44 +1079,42 @@ fn attach_to_a_chain_segment_is_rejected_and_harmless() {
 // 7. A full /dev/shm is a clear error (root only: needs a private tmpfs)
 // ---------------------------------------------------------------------------
 
-const SHM_CHILD_ENV: &str = "RINGSIDE_RING_API_SHM_CHILD";
 const SHM_TEST_NAME: &str = "full_dev_shm_is_a_clear_grow_error";
-const SHM_CHILD_SKIP: i32 = 77;
-const SHM_CHILD_DONE: &str = "ring_api child: out of shared memory reported as:";
 const SKIP_TEXT: &str = "skipped: needs root for a private /dev/shm";
+
+/// The child's job: fill a private /dev/shm.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct FillPrivateDevShm;
+
+/// What the child found.
+#[derive(serde::Serialize, serde::Deserialize)]
+enum Filled {
+    /// No private /dev/shm could be had (why).
+    Skipped(String),
+    /// Out of shared memory reported as this text.
+    Reported(String),
+}
 
 #[test]
 fn full_dev_shm_is_a_clear_grow_error() {
-    if std::env::var_os(SHM_CHILD_ENV).is_some() {
-        fill_private_dev_shm();
-        return;
-    }
+    child::serve(|FillPrivateDevShm| Ok::<_, std::convert::Infallible>(fill_private_dev_shm()));
     if !rustix::process::geteuid().is_root() {
         println!("{SKIP_TEXT}");
         return;
     }
     let _g = serial();
-    let exe = std::env::current_exe().expect("current test binary");
-    let out = Command::new(exe)
-        .args(["--exact", SHM_TEST_NAME, "--nocapture", "--test-threads=1"])
-        .env(SHM_CHILD_ENV, "1")
-        .output()
-        .expect("re-run this test binary");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    match out.status.code() {
-        Some(SHM_CHILD_SKIP) => println!("{SKIP_TEXT}"),
-        Some(0) => match stdout.lines().find(|l| l.contains(SHM_CHILD_DONE)) {
-            Some(line) => println!("{line}"),
-            None => panic!("the child exited 0 without running the test:\n{stdout}\n{stderr}"),
-        },
-        _ => panic!("child failed ({}):\nstdout:\n{stdout}\nstderr:\n{stderr}", out.status),
+    let launch = Launch::new("/dev/shm filling child", &FillPrivateDevShm).expect("a job").in_test(SHM_TEST_NAME);
+    let filled = launch.spawn().and_then(|c| c.finish(Duration::from_secs(300)));
+    match filled {
+        Ok(Filled::Skipped(why)) => println!("{SKIP_TEXT} ({why})"),
+        Ok(Filled::Reported(text)) => println!("ring_api child: out of shared memory reported as: {text}"),
+        Err(e) => panic!("the child failed: {e:?}"),
     }
 }
 
 /// In the child: a private mount namespace with a 2 MiB tmpfs on /dev/shm,
 /// then an unbounded ring whose consumer never reads, until it cannot grow.
-fn fill_private_dev_shm() {
+fn fill_private_dev_shm() -> Filled {
     use rustix::mount::{MountFlags, MountPropagationFlags, mount, mount_change};
     use rustix::thread::UnshareFlags;
 
@@ -1127,10 +1125,7 @@ fn fill_private_dev_shm() {
     #[allow(deprecated)]
     let unshared = rustix::thread::unshare(UnshareFlags::NEWNS);
     match unshared {
-        Err(rustix::io::Errno::PERM) => {
-            println!("{SKIP_TEXT} (unshare: EPERM)");
-            std::process::exit(SHM_CHILD_SKIP);
-        }
+        Err(rustix::io::Errno::PERM) => return Filled::Skipped("unshare: EPERM".into()),
         other => other.expect("unshare(CLONE_NEWNS)"),
     }
     mount_change("/", MountPropagationFlags::PRIVATE | MountPropagationFlags::REC).expect("make / private");
@@ -1171,7 +1166,7 @@ fn fill_private_dev_shm() {
     drop(c);
     assert_clean(&[name]);
     assert!(own_entries().is_empty(), "left in the private /dev/shm: {:?}", own_entries());
-    println!("{SHM_CHILD_DONE} {text} (after {sent} messages)");
+    Filled::Reported(format!("{text} (after {sent} messages)"))
 }
 
 // ---------------------------------------------------------------------------

@@ -8,7 +8,8 @@
 //! finished results kept).
 //!
 //! The binary doubles as its own measurement worker: started with
-//! `RINGSIDE_JOB` set it plays one side of a run (`worker.rs`) and exits.
+//! a job (`bench_core::child`, `RINGSIDE_JOB`) it plays one side of a run
+//! (`worker.rs`) and exits.
 
 mod cli;
 mod commands;

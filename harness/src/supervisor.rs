@@ -1,6 +1,7 @@
 //! One measured process run: create the channels, start the two workers
-//! (the harness re-executed, see `worker.rs`), let them open their ends,
-//! start them together, and collect their reports, within deadlines.
+//! (the harness re-executed through `bench_core::child`, see `worker.rs`),
+//! let them open their ends, start them together, and collect their
+//! reports, within deadlines.
 //!
 //! The supervisor only coordinates: while the workers measure it sleeps in
 //! a blocking receive, waking a few times a second to read how far each
@@ -14,12 +15,9 @@
 //! line). The channels, and so every kernel object of the run, are owned
 //! here and removed when the run ends, whatever happened.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{self, Receiver as EventReceiver, Sender as EventSender};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use bench_core::child::{self, Child, Launch, Output};
 use bench_core::ring::{Capacity, WaitStrategy};
 use bench_core::transport::{Channel, ChannelSpec, Realised, Role as End, TransportError, TransportKind};
 use bench_core::workload::clock::now_ns;
@@ -27,7 +25,7 @@ use bench_core::workload::progress::{Progress, ProgressBoard};
 use bench_core::workload::{Pattern, SideReport};
 use scenarios::Scenario;
 
-use crate::worker::{BACKWARD_ENV, FORWARD_ENV, JOB_ENV, Job, READY, RESULT, Role, WorkerResult};
+use crate::worker::{BACKWARD_ENV, FORWARD_ENV, Job, Role, WorkerResult};
 
 /// How long the survivor may take to report after its peer failed.
 const GRACE: Duration = Duration::from_secs(2);
@@ -177,167 +175,91 @@ pub fn run(spec: &RunSpec) -> Result<RunReport, RunError> {
         cores: spec.cores,
         allowed: allowed.clone(),
         timeout_ms: TRANSPORT_TIMEOUT.as_millis() as u64,
-        supervisor: std::process::id(),
     };
-    let (events_tx, events) = mpsc::channel();
     let lines = if spec.kind.is_threads() { 1 } else { 2 };
     let board = ProgressBoard::create(lines)
         .map_err(|e| RunError::Failed(format!("cannot create the workers' progress board: {e}")))?;
     if spec.kind.is_threads() {
         // The in-process baseline: one worker creates its channels and runs both sides.
-        let mut cmd = worker_command(&job(Role::Threads))?;
-        board.configure_command(&mut cmd, 0);
-        let worker = Worker::spawn("threads", &mut cmd, 0, &events_tx)?;
-        return supervise(vec![worker], events, spec, &board);
+        let mut threads = launch("threads", &job(Role::Threads))?;
+        board.configure_child(&mut threads, 0);
+        let worker = Worker::spawn("threads", threads)?;
+        return supervise(vec![worker], spec, &board);
     }
     let mut forward = Channel::create(&cspec).map_err(|e| RunError::Refused(e.to_string()))?;
     let mut backward = match spec.pattern {
         Pattern::PingPong => Some(Channel::create(&cspec).map_err(|e| RunError::Refused(e.to_string()))?),
         _ => None,
     };
-    let mut producer = worker_command(&job(Role::Producer))?;
-    forward.configure_command(End::Sender, &mut producer, FORWARD_ENV);
+    let mut producer = launch("producer", &job(Role::Producer))?;
+    forward.configure_child(End::Sender, &mut producer, FORWARD_ENV);
     if let Some(back) = &backward {
-        back.configure_command(End::Receiver, &mut producer, BACKWARD_ENV);
+        back.configure_child(End::Receiver, &mut producer, BACKWARD_ENV);
     }
-    board.configure_command(&mut producer, 0);
-    let producer = Worker::spawn("producer", &mut producer, 0, &events_tx)?;
+    board.configure_child(&mut producer, 0);
+    let producer = Worker::spawn("producer", producer)?;
     forward.handed_over(End::Sender);
     if let Some(back) = &mut backward {
         back.handed_over(End::Receiver);
     }
-    let mut consumer = worker_command(&job(Role::Consumer))?;
-    forward.configure_command(End::Receiver, &mut consumer, FORWARD_ENV);
+    let mut consumer = launch("consumer", &job(Role::Consumer))?;
+    forward.configure_child(End::Receiver, &mut consumer, FORWARD_ENV);
     if let Some(back) = &backward {
-        back.configure_command(End::Sender, &mut consumer, BACKWARD_ENV);
+        back.configure_child(End::Sender, &mut consumer, BACKWARD_ENV);
     }
-    board.configure_command(&mut consumer, 1);
-    let consumer = match Worker::spawn("consumer", &mut consumer, 1, &events_tx) {
-        Ok(c) => c,
-        Err(e) => {
-            producer.kill();
-            return Err(e);
-        }
-    };
+    board.configure_child(&mut consumer, 1);
+    // A consumer that fails to start takes the producer with it (dropped: killed and reaped).
+    let consumer = Worker::spawn("consumer", consumer)?;
     forward.handed_over(End::Receiver);
     if let Some(back) = &mut backward {
         back.handed_over(End::Sender);
     }
-    let result = supervise(vec![producer, consumer], events, spec, &board);
+    let result = supervise(vec![producer, consumer], spec, &board);
     // The channels (and their kernel objects) go only now, after both workers are reaped.
     drop((forward, backward));
     result
 }
 
-fn worker_command(job: &Job) -> Result<Command, RunError> {
-    let exe = std::env::current_exe().map_err(|e| RunError::Failed(format!("cannot find the harness binary: {e}")))?;
-    let mut cmd = Command::new(exe);
-    cmd.env(JOB_ENV, serde_json::to_string(job).expect("a job serialises"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    Ok(cmd)
+/// The `name` worker doing `job`, about to start.
+fn launch<'a>(name: &str, job: &Job) -> Result<Launch<'a>, RunError> {
+    Launch::new(format!("{name} worker"), job).map_err(|e| RunError::Failed(e.to_string()))
 }
 
-/// What the reader threads tell the supervisor.
-enum Event {
-    Line(usize, String),
-    Closed(usize),
-}
-
-/// A running worker.
+/// A running worker, and where it is in the run.
 struct Worker {
     name: &'static str,
     child: Child,
-    stdin: Option<ChildStdin>,
-    stderr: Arc<Mutex<Vec<String>>>,
     ready: bool,
     result: Option<WorkerResult>,
-    closed: bool,
 }
 
 impl Worker {
-    fn spawn(
-        name: &'static str,
-        cmd: &mut Command,
-        index: usize,
-        events: &EventSender<Event>,
-    ) -> Result<Self, RunError> {
-        let mut child = cmd.spawn().map_err(|e| RunError::Failed(format!("cannot start the {name} worker: {e}")))?;
-        let stdout = child.stdout.take().expect("piped");
-        let stderr = child.stderr.take().expect("piped");
-        let tx = events.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(Event::Line(index, line)).is_err() {
-                    return;
-                }
-            }
-            tx.send(Event::Closed(index)).ok();
-        });
-        let tail = Arc::new(Mutex::new(Vec::new()));
-        let keep = Arc::clone(&tail);
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let mut lines = keep.lock().expect("not poisoned");
-                lines.push(line);
-                if lines.len() > 4 {
-                    lines.remove(0);
-                }
-            }
-        });
-        Ok(Self { name, stdin: child.stdin.take(), child, stderr: tail, ready: false, result: None, closed: false })
+    fn spawn(name: &'static str, launch: Launch<'_>) -> Result<Self, RunError> {
+        let child = launch.spawn().map_err(|e| RunError::Failed(e.to_string()))?;
+        Ok(Self { name, child, ready: false, result: None })
     }
 
-    fn kill(mut self) {
-        self.child.kill().ok();
-        self.child.wait().ok();
-    }
-
-    /// How it ended, once it has: exit status or signal, and its last error line.
-    fn ending(&mut self) -> String {
-        let status = match self.child.try_wait() {
-            Ok(Some(s)) => describe_status(s),
-            _ => "still running".to_owned(),
-        };
-        let err = self.stderr.lock().expect("not poisoned").last().cloned();
-        match err {
-            Some(line) => format!("the {} worker {status}: {line}", self.name),
-            None => format!("the {} worker {status}", self.name),
-        }
-    }
-}
-
-fn describe_status(s: std::process::ExitStatus) -> String {
-    use std::os::unix::process::ExitStatusExt;
-    match (s.code(), s.signal()) {
-        (Some(code), _) => format!("exited with status {code}"),
-        (_, Some(sig)) => format!("was killed by signal {sig}{}", if sig == 9 { " (SIGKILL)" } else { "" }),
-        _ => format!("ended ({s})"),
+    /// Still expected to say something: no result yet, output open.
+    fn unfinished(&self) -> bool {
+        self.result.is_none() && !self.child.is_closed()
     }
 }
 
 /// Handshake, start, collect; kill everything on any failure.
-fn supervise(
-    mut workers: Vec<Worker>,
-    events: EventReceiver<Event>,
-    spec: &RunSpec,
-    board: &ProgressBoard,
-) -> Result<RunReport, RunError> {
-    let outcome = collect(&mut workers, &events, spec, board);
+fn supervise(mut workers: Vec<Worker>, spec: &RunSpec, board: &ProgressBoard) -> Result<RunReport, RunError> {
+    let outcome = collect(&mut workers, spec, board);
     if outcome.is_err() {
         // A survivor may still be running (or blocked on a dead peer).
         for w in &mut workers {
-            w.child.kill().ok();
+            w.child.kill();
         }
     }
     let mut failures = Vec::new();
     for w in &mut workers {
         // Reap; a worker that reported must also have exited cleanly.
-        drop(w.stdin.take());
         match w.child.wait() {
             Ok(s) if s.success() || outcome.is_err() => {}
-            Ok(s) => failures.push(format!("the {} worker {}", w.name, describe_status(s))),
+            Ok(s) => failures.push(format!("the {} worker {}", w.name, child::describe_exit(s))),
             Err(e) => failures.push(format!("waiting for the {} worker: {e}", w.name)),
         }
     }
@@ -348,20 +270,15 @@ fn supervise(
     Ok(report)
 }
 
-fn collect(
-    workers: &mut [Worker],
-    events: &EventReceiver<Event>,
-    spec: &RunSpec,
-    board: &ProgressBoard,
-) -> Result<RunReport, RunError> {
+fn collect(workers: &mut [Worker], spec: &RunSpec, board: &ProgressBoard) -> Result<RunReport, RunError> {
     // 1. Every worker opens its ends.
     let open_by = Instant::now() + deadline_base();
     while !workers.iter().all(|w| w.ready) {
-        match next_event(events, open_by) {
-            Some(Event::Line(i, line)) if line == READY => workers[i].ready = true,
-            Some(Event::Line(..)) => {}
-            Some(Event::Closed(i)) => {
-                let why = settle(&mut workers[i]);
+        match next_output(workers, open_by) {
+            Some((i, Output::Ready)) => workers[i].ready = true,
+            Some((_, Output::Result(_))) => {}
+            Some((i, Output::Closed)) => {
+                let why = workers[i].child.ending();
                 return Err(RunError::Failed(format!("before the start, {why}")));
             }
             None => {
@@ -377,9 +294,8 @@ fn collect(
     // 2. Start together (rate: the schedule starts 2 ms from now).
     let start_ns = now_ns() + 2_000_000;
     for w in workers.iter_mut() {
-        let sent = w.stdin.as_mut().map(|s| writeln!(s, "GO {start_ns}").and_then(|_| s.flush()));
-        if !matches!(sent, Some(Ok(()))) {
-            let why = settle(w);
+        if w.child.go(&start_ns).is_err() {
+            let why = w.child.ending();
             return Err(RunError::Failed(format!("at the start, {why}")));
         }
     }
@@ -387,13 +303,13 @@ fn collect(
     let mut done_by = Instant::now() + spec.deadline();
     let mut first_failure: Option<String> = None;
     let mut watch = StallWatch::new(stall_limit());
-    while workers.iter().any(|w| w.result.is_none() && !w.closed) {
+    while workers.iter().any(Worker::unfinished) {
         let wake = done_by.min(Instant::now() + PROGRESS_EVERY);
-        let event = next_event(events, wake);
+        let event = next_output(workers, wake);
         if event.is_none() && Instant::now() < done_by {
             if first_failure.is_none() {
                 let unfinished: Vec<(&'static str, Progress)> = (workers.iter().enumerate())
-                    .filter(|(_, w)| w.result.is_none() && !w.closed)
+                    .filter(|(_, w)| w.unfinished())
                     .map(|(i, w)| (w.name, board.read(i)))
                     .collect();
                 if let Some(still) = watch.still_for(&unfinished) {
@@ -403,18 +319,14 @@ fn collect(
             continue;
         }
         match event {
-            Some(Event::Line(i, line)) => {
-                if let Some(json) = line.strip_prefix(RESULT) {
-                    let parsed = serde_json::from_str(json).map_err(|e| {
-                        RunError::Failed(format!("the {} worker sent an unreadable result: {e}", workers[i].name))
-                    })?;
-                    workers[i].result = Some(parsed);
-                }
+            Some((i, Output::Result(json))) => {
+                let parsed = workers[i].child.decode(&json).map_err(|e| RunError::Failed(e.to_string()))?;
+                workers[i].result = Some(parsed);
             }
-            Some(Event::Closed(i)) => {
-                workers[i].closed = true;
+            Some((_, Output::Ready)) => {}
+            Some((i, Output::Closed)) => {
                 if workers[i].result.is_none() && first_failure.is_none() {
-                    first_failure = Some(settle(&mut workers[i]));
+                    first_failure = Some(workers[i].child.ending());
                     // Let the survivor say what it saw, briefly.
                     done_by = done_by.min(Instant::now() + GRACE);
                 }
@@ -492,20 +404,7 @@ fn stalled(unfinished: &[(&'static str, Progress)], still: Duration) -> String {
     )
 }
 
-/// Wait (briefly) for a worker whose output closed to exit; describe how.
-fn settle(w: &mut Worker) -> String {
-    let until = Instant::now() + Duration::from_secs(1);
-    while Instant::now() < until {
-        if let Ok(Some(_)) = w.child.try_wait() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    // Give the stderr reader a moment to take the last line.
-    std::thread::sleep(Duration::from_millis(20));
-    w.ending()
-}
-
-fn next_event(events: &EventReceiver<Event>, by: Instant) -> Option<Event> {
-    events.recv_timeout(by.saturating_duration_since(Instant::now())).ok()
+/// What one of the workers says next, by `by`.
+fn next_output(workers: &mut [Worker], by: Instant) -> Option<(usize, Output)> {
+    child::next_output(workers.iter_mut().map(|w| &mut w.child), by)
 }

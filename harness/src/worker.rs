@@ -1,23 +1,22 @@
 //! The worker role: the harness binary re-executed to be one side of a
-//! measured run (see `supervisor.rs` for the other end of this protocol).
+//! measured run (see `supervisor.rs` for the other end), a child of
+//! `bench_core::child`'s protocol.
 //!
-//! A worker reads its [`Job`] from [`JOB_ENV`], pins itself to its core,
-//! opens its ends of the channels the supervisor created (addresses in
-//! [`FORWARD_ENV`] and [`BACKWARD_ENV`]), prints [`READY`], waits for
-//! `GO <start_ns>` on stdin, runs its side of the pattern, and prints
-//! [`RESULT`] followed by its [`WorkerResult`] as JSON. Any error is one
-//! line on stderr and exit status 1. The worker dies with its supervisor
-//! (`PR_SET_PDEATHSIG`), so a killed harness leaves no worker behind.
+//! A worker gets its [`Job`] (dying with its supervisor from then on),
+//! pins itself to its core, opens its ends of the channels the supervisor
+//! created (addresses in [`FORWARD_ENV`] and [`BACKWARD_ENV`]), reports
+//! ready, waits for the go, whose payload is the time to start at (ns),
+//! runs its side of the pattern, and reports its [`WorkerResult`]. Any
+//! error is one line on stderr and exit status 1.
 //!
 //! The in-process baseline (`crossbeam`) runs both sides as two pinned
 //! threads of one worker ([`Role::Threads`]).
 
-use crate::terminal::{say, tell};
-use std::io::BufRead;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use bench_core::pin::{allow_cores, available_cores, pin_current};
+use bench_core::child;
+use bench_core::pin::{available_cores, pin_child, pin_current};
 use bench_core::ring::Capacity;
 use bench_core::transport::{
     Channel, ChannelSpec, OpenOptions, TransportKind, open_receiver, open_ring_consumer, open_ring_producer,
@@ -30,16 +29,10 @@ use bench_core::workload::patterns::{
 use bench_core::workload::{Pattern, SideReport, Who};
 use serde::{Deserialize, Serialize};
 
-/// Environment variable holding the job; its presence makes a worker.
-pub const JOB_ENV: &str = "RINGSIDE_JOB";
 /// Address of the channel from the producer (initiator) to the consumer (echo).
 pub const FORWARD_ENV: &str = "RINGSIDE_FORWARD";
 /// Address of the channel back (pingpong only).
 pub const BACKWARD_ENV: &str = "RINGSIDE_BACKWARD";
-/// Line a worker prints once its ends are open.
-pub const READY: &str = "RINGSIDE-READY";
-/// Prefix of the line carrying a worker's result.
-pub const RESULT: &str = "RINGSIDE-RESULT ";
 
 /// Which side(s) a worker plays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,10 +67,6 @@ pub struct Job {
     pub allowed: Vec<usize>,
     /// Deadline for any single wait inside a transport, ms.
     pub timeout_ms: u64,
-    /// The supervisor's pid: the worker's parent for as long as it lives.
-    /// Not "a parent other than 1": in a new pid namespace (a container
-    /// without an init) the supervisor itself may be pid 1.
-    pub supervisor: u32,
 }
 
 /// What a worker prints at the end: one report per side it played
@@ -92,29 +81,10 @@ pub struct WorkerResult {
 
 /// If this process was started as a worker, serve and exit.
 pub fn serve_if_requested() {
-    let Ok(job) = std::env::var(JOB_ENV) else { return };
-    let code = match serve(&job) {
-        Ok(result) => {
-            say!("{RESULT}{}", serde_json::to_string(&result).expect("a result serialises"));
-            0
-        }
-        Err(e) => {
-            tell!("{e:#}");
-            1
-        }
-    };
-    std::process::exit(code);
+    child::serve(serve);
 }
 
-fn serve(job: &str) -> Result<WorkerResult> {
-    // Die with the supervisor, even if it is killed outright.
-    rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL)).ok();
-    let job: Job = serde_json::from_str(job).context("unreadable job")?;
-    // Set after the death signal: a supervisor that died before it was
-    // set has left this worker to another parent, which this catches.
-    if rustix::process::getppid().is_none_or(|p| p.as_raw_nonzero().get() as u32 != job.supervisor) {
-        bail!("the supervisor is gone");
-    }
+fn serve(job: Job) -> Result<WorkerResult> {
     // Where the patterns note their progress for the supervisor to watch.
     bench_core::workload::progress::join_board().context("joining the supervisor's progress board")?;
     let (kind, pattern) = (job.transport, job.pattern);
@@ -131,9 +101,7 @@ fn serve(job: &str) -> Result<WorkerResult> {
         pin_current(my_core)?;
         available_cores();
     } else {
-        allow_cores(&job.allowed)?;
-        available_cores();
-        pin_current(my_core)?;
+        pin_child(&job.allowed, my_core)?;
     }
     let opts = OpenOptions { peer: None, timeout: Duration::from_millis(job.timeout_ms) };
     match job.role {
@@ -233,16 +201,10 @@ impl MessageSink for NoSink {
     }
 }
 
-/// Print [`READY`]; block until the supervisor's `GO <start_ns>`.
+/// Report ready; block until the supervisor's go, and return the time to start at (ns).
 fn ready_then_wait_for_go() -> Result<u64> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    writeln!(out, "{READY}")?;
-    out.flush()?;
-    drop(out);
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).context("reading the start signal")?;
-    line.trim().strip_prefix("GO ").and_then(|t| t.parse().ok()).context("the supervisor sent no start signal")
+    child::ready().context("reporting ready")?;
+    Ok(child::wait_for_go()?)
 }
 
 /// Both sides as two pinned threads of this process (crossbeam).

@@ -3,7 +3,7 @@
 //!
 //! A coordinating process [`Channel::create`]s it, hands the
 //! [`address`](Channel::address) (and, for direct links, the descriptors:
-//! [`Channel::configure_command`]) to the processes that open its ends, and
+//! [`Channel::configure_child`]) to the processes that open its ends, and
 //! keeps it until the run ends: dropping it removes every kernel object
 //! the channel made. Either end may also be opened in the creating process
 //! itself ([`Channel::open_sender`], [`Channel::open_receiver`]).
@@ -16,11 +16,12 @@
 //! | `unbounded` | native | non-blocking sends; what the kernel will not take waits in a sender-side queue, drained as space frees; spills are counted |
 
 use std::collections::{BTreeMap, VecDeque};
-use std::process::Command;
+use std::os::fd::AsFd;
 use std::time::Duration;
 
 use super::backend::{Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Role, Source};
 use super::{TransportError, TransportKind, backends};
+use crate::child::Launch;
 use crate::ring::{Capacity, Variant, WaitStrategy};
 
 /// Everything needed to create a channel.
@@ -198,30 +199,13 @@ impl Channel {
         parts.join(";")
     }
 
-    /// Prepare `cmd` to open the `role` end: the address in `env_key`, and
-    /// the descriptors that end needs inherited (close-on-exec cleared in
-    /// the child only). Call [`handed_over`](Self::handed_over) after spawning.
-    pub fn configure_command(&self, role: Role, cmd: &mut Command, env_key: &str) {
-        use std::os::fd::AsRawFd;
-        use std::os::unix::process::CommandExt;
-        cmd.env(env_key, self.address());
-        let raw: Vec<i32> = self.fds_of(role).map(|fd| fd.as_raw_fd()).collect();
-        if raw.is_empty() {
-            return;
-        }
-        // SAFETY: the closure runs in the child between fork and exec; it
-        // makes only `fcntl` calls, which are async-signal-safe, on
-        // descriptors that exist in the child because the parent holds them
-        // open for the whole spawn (`&self` borrows the channel).
-        unsafe {
-            cmd.pre_exec(move || {
-                for &fd in &raw {
-                    // SAFETY: `fd` is open in the child (see above) and only borrowed here.
-                    let fd = std::os::fd::BorrowedFd::borrow_raw(fd);
-                    rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::empty())?;
-                }
-                Ok(())
-            });
+    /// Prepare the child `launch` starts to open the `role` end: the
+    /// address in `env_key`, and the descriptors that end needs inherited.
+    /// Call [`handed_over`](Self::handed_over) after spawning.
+    pub fn configure_child<'a>(&'a self, role: Role, launch: &mut Launch<'a>, env_key: &str) {
+        launch.env(env_key, self.address());
+        for fd in self.fds_of(role) {
+            launch.inherit(fd.as_fd());
         }
     }
 
@@ -341,7 +325,7 @@ fn parse_address(address: &str) -> Result<Address, TransportError> {
 }
 
 /// Open the sending end of the channel at `address` (from [`Channel::address`],
-/// in a process prepared with [`Channel::configure_command`]).
+/// in a process prepared with [`Channel::configure_child`]).
 pub fn open_sender(address: &str, opts: &OpenOptions) -> Result<Sender, TransportError> {
     let a = parse_address(address)?;
     let backend = backends::of(a.spec.kind);

@@ -5,7 +5,7 @@
 //! The supervisor creates a [`ProgressBoard`]: an anonymous memory file
 //! (`memfd`, never a name in `/dev/shm`, so nothing to clean up) with one
 //! pair of cache lines per worker. Each worker inherits its descriptor across `exec`
-//! ([`ProgressBoard::configure_command`]) and maps it ([`join_board`]);
+//! ([`ProgressBoard::configure_child`]) and maps it ([`join_board`]);
 //! the patterns then store how many messages each side has moved into this
 //! process's line ([`line`]) at points they pass anyway: every clock check
 //! of the stream producer, every batch the stream consumer takes, every
@@ -19,11 +19,12 @@
 
 use std::fs::File;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd};
-use std::process::Command;
+use std::os::fd::{AsFd, AsRawFd, FromRawFd};
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
 use memmap2::{MmapOptions, MmapRaw};
+
+use crate::child::Launch;
 
 /// Environment variable naming a worker's board: `<fd>:<line>`.
 pub const PROGRESS_ENV: &str = "RINGSIDE_PROGRESS";
@@ -134,24 +135,12 @@ impl ProgressBoard {
         unsafe { &*self.map.as_ptr().cast::<ProgressLine>().add(index) }
     }
 
-    /// Let the process `cmd` starts write line `index`: its descriptor is
-    /// inherited across `exec` and named in [`PROGRESS_ENV`].
-    pub fn configure_command(&self, cmd: &mut Command, index: usize) {
-        use std::os::unix::process::CommandExt;
+    /// Let the child `launch` starts write line `index`: the board's
+    /// descriptor is inherited and named in [`PROGRESS_ENV`].
+    pub fn configure_child<'a>(&'a self, launch: &mut Launch<'a>, index: usize) {
         assert!(index < self.lines, "worker {index} has no line on a board of {}", self.lines);
-        let raw = self.file.as_raw_fd();
-        cmd.env(PROGRESS_ENV, format!("{raw}:{index}"));
-        // SAFETY: the closure runs in the child between fork and exec and
-        // makes one `fcntl` call, which is async-signal-safe, on a
-        // descriptor the parent holds open for the whole spawn (`&self`).
-        unsafe {
-            cmd.pre_exec(move || {
-                // SAFETY: `raw` is open in the child (see above) and only borrowed here.
-                let fd = std::os::fd::BorrowedFd::borrow_raw(raw);
-                rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::empty())?;
-                Ok(())
-            });
-        }
+        launch.env(PROGRESS_ENV, format!("{}:{index}", self.file.as_raw_fd()));
+        launch.inherit(self.file.as_fd());
     }
 }
 
