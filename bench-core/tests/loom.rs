@@ -28,14 +28,29 @@
 //! doc because a crate-level `cfg` that is false strips the attributes after
 //! it too, and a test crate without its doc trips the `missing_docs` lint.)
 //!
-//! Open finding: with preemption bound 4 (or with one extra poll-and-yield
-//! before the consumer's wait), loom reports a Block-mode deadlock at end of
-//! stream: the producer has stored `closed` and exited, the consumer sleeps.
-//! A trace showed the consumer's announce swap reading the producer's wake
-//! swap, which should order `closed` before its re-poll, yet the re-poll
-//! read `closed == false`; whether that is a gap in the protocol or in
-//! loom's model is not settled. Real futex sleeps are sliced (20 ms), so at
-//! worst a wake-up is late, never lost for good.
+//! The models run the production wait logic and constants: the consumer's
+//! inline and tight spins and the waiter's spins before backing off, each
+//! phase explored as one poll, or as none with `RINGSIDE_LOOM_SPIN_POLLS=0`
+//! (a failed poll only loads, so neither loses behaviour; each finds what
+//! the other's loom cannot: `ring/wait.rs`, "Spin phases under loom").
+//! `.ci/run` runs both.
+//!
+//! Settled finding (the futex word, `ring/wait.rs`). Earlier models, with
+//! one extra poll-and-yield before the consumer's wait or with preemption
+//! bound 4, reported a Block deadlock: a side asleep on its futex word
+//! while its peer had published (or closed) and gone to sleep or exited.
+//! The protocol was not at fault. In the traces the sleeper announced with
+//! a plain `store(1)` after the waker's `swap(0)` had read the word; C++20
+//! orders that swap before the store (a swap reads the write just before
+//! it), so after both SeqCst fences the waker's load must see the 1. loom
+//! keeps the modification order only as far as threads have seen each
+//! other's writes, left the store and the swap unordered, and let the load
+//! return the swap's stale 0. `loom_lets_a_load_skip_a_store_that_races_a_swap`
+//! reproduces that in six lines. Every write of the word is now a swap, so
+//! its modification order is a chain loom models exactly, and with the
+//! production spins and preemption bound 4 no model reports anything.
+//! (Real sleeps are sliced in 20 ms in any case, so even a lost wake-up
+//! would have been late, never a hang.)
 
 #![cfg(loom)]
 
@@ -44,7 +59,7 @@ use std::sync::atomic::{AtomicUsize as StdAtomicUsize, Ordering as StdOrdering};
 
 use bench_core::ring::{Capacity, Consumer, Producer, RecvError, RingConfig, SendError, Variant, WaitStrategy, pair};
 use loom::sync::Arc;
-use loom::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use loom::sync::atomic::{AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
 use loom::thread;
 
 /// Every model uses 8-byte slots carrying little-endian `u64`s.
@@ -76,10 +91,11 @@ fn msg(i: u64) -> [u8; SLOT] {
 }
 
 /// Preemptions per execution that loom explores. Every model still ends in
-/// seconds, and each bug planted in the protocol to try the models (an
-/// Acquire or Release weakened to Relaxed, a SeqCst fence weakened to AcqRel,
-/// a missing wake or re-poll, an off-by-one in a full test or an
-/// acknowledgement) makes at least one of them fail at this bound.
+/// seconds (bound 4 passes too, in both forms, but takes ten times as long),
+/// and each bug planted in the protocol to try the models (an Acquire or
+/// Release weakened to Relaxed, a SeqCst fence weakened to AcqRel, a missing
+/// wake or re-poll, an off-by-one in a full test or an acknowledgement)
+/// makes at least one of them fail at this bound, in one form or both.
 const PREEMPTIONS: usize = 3;
 
 /// Explore `f` under every interleaving with at most [`PREEMPTIONS`] preemptions.
@@ -498,4 +514,52 @@ fn textbook_peek_over_single_sends() {
 #[test]
 fn padded_peek_over_single_sends() {
     model(|| peek_singles(Design::Padded));
+}
+
+// 6. The model checker's own limit, behind the futex word's swaps.
+
+/// Why every write of a futex word is a swap (see the module doc): with a
+/// plain store racing a swap, loom explores an outcome C++20 forbids.
+///
+/// sleeper `w.store(1); fence; r = p.load()`, waker `s = w.swap(0);
+/// p.store(1); fence; l = w.load()`: `s == 0` puts the swap before the
+/// store in `w`'s modification order, so whichever fence is first in the
+/// SeqCst order, `r == 1` or `l == 1`. loom reaches `s == r == l == 0`,
+/// and does not once the sleeper writes with a swap. Should loom stop
+/// reaching it, this test fails, and the sleeper's swaps could be stores.
+#[test]
+fn loom_lets_a_load_skip_a_store_that_races_a_swap() {
+    use loom::sync::atomic::{AtomicU32, fence};
+
+    fn reaches_forbidden_outcome(sleeper_swaps: bool) -> bool {
+        let reached = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let seen = reached.clone();
+        model(move || {
+            let (word, published) = (Arc::new(AtomicU32::new(0)), Arc::new(AtomicU32::new(0)));
+            let (w, p) = (word.clone(), published.clone());
+            let sleeper = thread::spawn(move || {
+                if sleeper_swaps {
+                    w.swap(1, Relaxed);
+                } else {
+                    w.store(1, Relaxed);
+                }
+                // SeqCst fence: pairs with the waker's below (the Dekker pair of `wait.rs`).
+                fence(SeqCst);
+                p.load(Relaxed)
+            });
+            let s = word.swap(0, Relaxed);
+            published.store(1, Relaxed);
+            // SeqCst fence: pairs with the sleeper's above.
+            fence(SeqCst);
+            let l = word.load(Relaxed);
+            let r = sleeper.join().unwrap();
+            if (s, r, l) == (0, 0, 0) {
+                seen.store(true, StdOrdering::Relaxed);
+            }
+        });
+        reached.load(StdOrdering::Relaxed)
+    }
+
+    assert!(reaches_forbidden_outcome(false), "loom no longer reaches it: the sleeper may store again");
+    assert!(!reaches_forbidden_outcome(true), "loom reaches the forbidden outcome with swaps too");
 }

@@ -7,10 +7,14 @@
 //! screenshot of the whole page, which must not be blank. The screenshots
 //! stay in `target/report-screenshots/` for a person to look at.
 //!
-//! Chromium is required: without it the browser test fails and says how to
-//! install it (`.ci/run` installs it when missing).
+//! Without `chromium` or `chromium-browser` on PATH the browser test is
+//! skipped and says so in one line on the terminal (how to install it and
+//! run it), so `cargo test --workspace` passes on a fresh machine. With
+//! `RINGSIDE_REQUIRE_BROWSER=1` a missing browser fails the test instead;
+//! `.ci/run` installs Chromium when missing and sets it.
 
 use std::fs::{self, File};
+use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -33,6 +37,12 @@ const CHROMIUM_FLAGS: [&str; 7] = [
     "--disable-component-update",
     "--disable-sync",
 ];
+
+/// Set to `1`, a missing browser fails the browser test instead of skipping it.
+const REQUIRE_BROWSER: &str = "RINGSIDE_REQUIRE_BROWSER";
+
+/// How to get the browser test to run, for the skip line and the failure.
+const HOW_TO_RUN: &str = "apt-get install chromium, then cargo test -p harness --test report";
 
 /// Generous: a run takes seconds even on a busy two-core machine.
 const CHROMIUM_DEADLINE: Duration = Duration::from_secs(120);
@@ -211,7 +221,7 @@ fn bad_report_input_is_one_line_naming_the_file_and_status_2() {
 
 #[test]
 fn report_in_headless_chromium_is_not_blank_and_every_chart_has_a_size() {
-    let chromium = find_chromium();
+    let Some(chromium) = chromium_or_skip() else { return };
     let dir = tempfile::tempdir().unwrap();
     let report = render(&[Path::new(FULL_FIXTURE)], Some(&dir.path().join("report.html")));
 
@@ -346,17 +356,30 @@ fn screenshot_dir() -> PathBuf {
 }
 
 /// `chromium` or `chromium-browser` on PATH.
-fn find_chromium() -> PathBuf {
+fn find_chromium() -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
-    for name in ["chromium", "chromium-browser"] {
-        for dir in std::env::split_paths(&path) {
-            let candidate = dir.join(name);
-            if candidate.is_file() {
-                return candidate;
-            }
-        }
+    ["chromium", "chromium-browser"]
+        .into_iter()
+        .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Chromium for the browser test; `None` (after one line on the terminal
+/// saying the test was skipped and how to run it) when there is none. A
+/// panic instead where [`REQUIRE_BROWSER`] is `1`.
+fn chromium_or_skip() -> Option<PathBuf> {
+    let found = find_chromium();
+    if found.is_none() {
+        let required = std::env::var_os(REQUIRE_BROWSER).is_some_and(|v| v == "1");
+        assert!(!required, "{REQUIRE_BROWSER}=1, and neither chromium nor chromium-browser is on PATH: {HOW_TO_RUN}");
+        // Straight to stderr, not through `eprintln!`: libtest captures what
+        // the print macros write in a test that passes, and this must show.
+        let _ = writeln!(
+            std::io::stderr(),
+            "report browser test SKIPPED: neither chromium nor chromium-browser is on PATH; to run it: {HOW_TO_RUN}"
+        );
     }
-    panic!("chromium not found: apt-get install chromium");
+    found
 }
 
 /// Run Chromium on `page` with the required flags, `mode` and a fresh

@@ -11,7 +11,7 @@ use super::config::WaitStrategy;
 use super::error::RecvError;
 use super::lane::ConsumerLane;
 use super::layout::Region;
-use super::wait::{WaitFailure, Waiter, wake};
+use super::wait::{WaitFailure, Waiter, spin_polls, wake};
 use super::{NameGuard, chain_name};
 use crate::sync::Ordering;
 
@@ -48,23 +48,15 @@ pub struct Consumer {
 }
 
 /// Polls of the next slot alone before the full wait (deadline, peer, end of
-/// stream). None under loom: with even one extra poll-and-yield there, loom
-/// reaches a Block end-of-stream interleaving it reports as a lost wake-up
-/// (also reachable with preemption bound 4); under investigation, see the
-/// note in `tests/loom.rs`. Real sleeps are sliced, so it can never hang.
-#[cfg(not(loom))]
+/// stream). The loom model runs this path too, the phase explored as one
+/// poll or none (`wait::spin_polls`).
 const TIGHT_SPINS: u32 = 512;
-#[cfg(loom)]
-const TIGHT_SPINS: u32 = 0;
 
 /// Polls of the next slot inside `recv` itself, before it calls the slow
 /// path. An empty ring means the producer has room (the consumer keeps fewer
 /// than an eighth of the bound unpublished), so not publishing first cannot
-/// hold the producer up. None under loom, as `TIGHT_SPINS`.
-#[cfg(not(loom))]
+/// hold the producer up. Under loom as `TIGHT_SPINS`.
 const INLINE_SPINS: u32 = 64;
-#[cfg(loom)]
-const INLINE_SPINS: u32 = 0;
 
 enum Next {
     Ready(u32),
@@ -84,7 +76,7 @@ impl Consumer {
             slot_size: g.slot_size,
             block: g.wait == WaitStrategy::Block,
             spins: if g.wait == WaitStrategy::Spin || !Waiter::one_cpu() {
-                (INLINE_SPINS, TIGHT_SPINS)
+                (spin_polls(INLINE_SPINS), spin_polls(TIGHT_SPINS))
             } else {
                 (0, 0)
             },
@@ -406,7 +398,7 @@ mod tests {
     /// messages than the segment has slots.
     #[test]
     fn garbage_from_the_producer_is_bounded_not_a_panic() {
-        for &variant in Variant::ALL {
+        for variant in Variant::ALL {
             let (p, mut c) = crate::ring::pair(&config(variant)).unwrap();
             let slots = c.region.geometry().slot_count;
             c.root.producer().position.store(u64::MAX, Ordering::Relaxed);

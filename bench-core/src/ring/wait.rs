@@ -10,17 +10,63 @@
 //!
 //! ```text
 //! sleeper                              waker
-//! word.store(1)                        publish (stamp / index, Release)
+//! word.swap(1)                         publish (stamp / index, Release)
 //! fence(SeqCst)  ------ pairs with --- fence(SeqCst)
-//! if ready(): word.store(0); return    if word.load() != 0 && word.swap(0) != 0:
+//! if ready(): word.swap(0); return     if word.load() != 0 && word.swap(0) != 0:
 //! futex_wait(word, 1)                      futex_wake(word)
+//! word.swap(0)
 //! ```
 //!
-//! The two fences order each side's store before its load (Dekker), so
+//! The two fences order each side's write before its load (Dekker), so
 //! either the sleeper sees the publication, or the waker sees `1`, clears it
 //! and wakes; `futex_wait(word, 1)` returns at once if the word is already 0,
 //! so a wake that comes before the sleep is not lost. `tests/loom.rs`
 //! checks this protocol under every interleaving.
+//!
+//! Every write of the word is a swap, the sleeper's too, though a plain
+//! store would do on hardware and in the C++20 model: then the word's
+//! modification order is one chain of read-modify-writes, each reading the
+//! one before. loom keeps a modification order only as far as threads have
+//! seen each other's writes, so a sleeper's plain store racing the waker's
+//! swap stayed unordered against it there, and after both fences loom let
+//! the waker read its own stale `0` instead of the newer announcement, an
+//! execution C++20 forbids (a swap reads the write just before it, so it
+//! precedes the newer store, which the fence rule then makes visible). That
+//! was the lost wake-up loom once reported here (see `tests/loom.rs`); with
+//! swaps the model is exact, at the cost of a locked instruction on a path
+//! that is about to make a system call anyway.
+//!
+//! # Spin phases under loom
+//!
+//! Every build uses the production constants and decides by them in the
+//! same code: whether a side spins at all (not on one CPU, unless asked to
+//! spin), and when a wait moves from spinning to yielding or sleeping.
+//! Only the length of a spin phase (the [`SPINS_BEFORE_BACKOFF`] polls
+//! here, the consumer's tight and inline spins) differs: under loom,
+//! [`spin_polls`] makes a phase of any length one poll, or none with
+//! `RINGSIDE_LOOM_SPIN_POLLS=0`. Each production poll would be a
+//! scheduling point and a load for loom to explore, thousands per wait
+//! (loom stops at 1,000 branches).
+//!
+//! No behaviour is lost. A failed poll only loads: it writes nothing another
+//! thread can see and changes nothing of this side's but the count that
+//! ends the phase. So failed polls in a row are, for everything after
+//! them, the last of them alone (reading what it read), and a phase that
+//! ends in success is one whose first poll succeeded, the peer's steps
+//! placed before it. Every phase also directly follows or precedes another
+//! poll of the same slot: `recv`'s first look, or `until`'s first poll,
+//! which decides by the slot before `closed` and `sealed`. So even no
+//! polls at all loses nothing: that is the reduced form.
+//!
+//! Both forms are modelled (`.ci/run` runs the loom suite twice) because
+//! neither sees everything in loom. With one poll, the spin code itself
+//! runs: the tight and inline loops, and `until`'s spin branch and its move
+//! to the backoff. But loom's spin hint is a yield, and after a yield loom
+//! lets a load return only values newer than those the thread saw before
+//! it (so that spin loops end), which hides the stale reads some bugs need:
+//! a `closed` stored Relaxed instead of Release is caught only without the
+//! yields. Without spin phases, a process that may use many CPUs waits as
+//! one on a single CPU does, so the second run is that configuration too.
 //!
 //! # Deadline and dead peers
 //!
@@ -37,13 +83,9 @@ use std::time::Instant;
 use super::config::WaitStrategy;
 use crate::sync::{AtomicU32, FutexWord, Ordering, fence, spin_hint, yield_now};
 
-/// Spins before `yield` and `block` start yielding or sleeping.
-#[cfg(not(loom))]
+/// Spins before `yield` and `block` start yielding or sleeping (fewer
+/// under loom, see [`spin_polls`]).
 const SPINS_BEFORE_BACKOFF: u32 = 2_000;
-/// Under loom every spin is a scheduling point: back off (and, for `block`,
-/// take the futex path) right after the first failed poll.
-#[cfg(loom)]
-const SPINS_BEFORE_BACKOFF: u32 = 0;
 /// Spins between clock reads while purely spinning.
 const SPINS_PER_CHECK: u32 = 256;
 /// Longest single futex sleep, so deadline and liveness are rechecked.
@@ -51,6 +93,23 @@ pub(crate) const SLEEP_SLICE: Duration = Duration::from_millis(20);
 /// How often a waiting side asks the kernel whether its peer lives.
 #[cfg(not(loom))]
 const LIVENESS_EVERY: Duration = Duration::from_millis(1);
+
+/// The polls a spin phase of `n` polls makes: `n` (see the module doc for
+/// loom's).
+#[cfg(not(loom))]
+#[inline(always)]
+pub(crate) fn spin_polls(n: u32) -> u32 {
+    n
+}
+
+/// The polls a spin phase of `n` polls makes under loom: none if `n` is 0,
+/// else one, or none with `RINGSIDE_LOOM_SPIN_POLLS=0` (see the module doc
+/// for why either covers production's `n`).
+#[cfg(loom)]
+pub(crate) fn spin_polls(n: u32) -> u32 {
+    let reduced = std::env::var_os("RINGSIDE_LOOM_SPIN_POLLS").is_some_and(|v| v == "0");
+    u32::from(n > 0 && !reduced)
+}
 
 /// Why a wait gave up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,7 +136,7 @@ pub(crate) struct Waiter {
 
 impl Waiter {
     pub(crate) fn new(strategy: WaitStrategy, timeout: Duration) -> Self {
-        let spins_before_backoff = if Self::one_cpu() { 0 } else { SPINS_BEFORE_BACKOFF };
+        let spins_before_backoff = if Self::one_cpu() { 0 } else { spin_polls(SPINS_BEFORE_BACKOFF) };
         Self {
             strategy,
             timeout,
@@ -98,7 +157,9 @@ impl Waiter {
         first
     }
 
-    /// Whether this process may run on one CPU only (never under loom).
+    /// Whether this process may run on one CPU only (never under loom,
+    /// whose runs without spin phases model that configuration: see the
+    /// module doc).
     pub(crate) fn one_cpu() -> bool {
         cfg!(not(loom)) && crate::pin::available_cores().len() == 1
     }
@@ -135,17 +196,24 @@ impl Waiter {
                     polls % u64::from(SPINS_PER_CHECK) == 0
                 }
                 WaitStrategy::Block if backoff => {
-                    sleep_on.word.store(1, Ordering::Relaxed);
+                    // Swaps, not stores, for every write of the word: see
+                    // the module doc (a plain store is where loom once
+                    // reported a lost wake-up C++20 rules out).
+                    sleep_on.word.swap(1, Ordering::Relaxed);
                     // SeqCst fence: pairs with the waker's fence in `wake`
-                    // (see the module doc): our store of 1 is ordered before
+                    // (see the module doc): our write of 1 is ordered before
                     // the re-poll below, its publication before its load.
+                    // Either the re-poll sees the publication, or the waker
+                    // sees our 1 and wakes us: no interleaving sleeps past a
+                    // publication, which loom checks with the production
+                    // constants (`tests/loom.rs`).
                     fence(Ordering::SeqCst);
                     if let Some(v) = poll() {
-                        sleep_on.word.store(0, Ordering::Relaxed);
+                        sleep_on.word.swap(0, Ordering::Relaxed);
                         return Ok(v);
                     }
                     sleep_on.wait(1, clock.sleep_for(self.timeout));
-                    sleep_on.word.store(0, Ordering::Relaxed);
+                    sleep_on.word.swap(0, Ordering::Relaxed);
                     if let Some(v) = poll() {
                         return Ok(v);
                     }
