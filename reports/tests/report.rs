@@ -7,13 +7,13 @@
 
 mod support;
 
+use reports::charts::{Axis, BarChart, LineChart, Scale, Series};
+use reports::{Input, format, load_inputs, palette, render_html, verdict_table};
+use support::{fixture, section, svg_texts, svgs, write_preview};
 use vocabulary::{Capacity, Pattern, Placement, TransportKind, Variant};
 
 /// The ring the report compares with the rest.
 const RING: TransportKind = TransportKind::ShmRing(Variant::Ring);
-use reports::charts::{Axis, BarChart, LineChart, Scale, Series};
-use reports::{Input, format, load_inputs, palette, render_html, verdict_table};
-use support::{fixture, section, svg_texts, svgs, write_preview};
 
 fn all() -> Vec<Input> {
     let mut inputs = load_inputs(&[fixture("all.json")]).unwrap();
@@ -218,11 +218,24 @@ fn an_invalid_file_gets_a_banner_and_no_input_is_an_error() {
     assert!(load_inputs(&[fixture("missing.json")]).is_err());
 }
 
-/// Writes the full fixture's report where the lead can open it.
+/// Writes the full fixture's report where the lead can open it, and checks
+/// the terminal verdict printed beside it: one block per input, each with
+/// its label, the header and a row per capacity mode the verdict covers.
 #[test]
-fn preview_is_written() {
+fn preview_is_written_and_the_terminal_verdict_has_a_row_per_capacity() {
     let inputs = load_inputs(&[fixture("all.json"), fixture("quick.json")]).unwrap();
     write_preview("report-preview.html", &render_html(&inputs[..1]));
     write_preview("report-preview-two-inputs.html", &render_html(&inputs));
-    print!("{}", verdict_table(&inputs));
+    let table = verdict_table(&inputs);
+    let lines: Vec<&str> = table.lines().map(str::trim_start).collect();
+    assert_eq!(lines.iter().filter(|l| l.starts_with("capacity ")).count(), inputs.len(), "{table}");
+    for input in &inputs {
+        assert!(lines.iter().any(|l| l.starts_with(input.label.as_str())), "no block for {}:\n{table}", input.label);
+        let verdicts = reports::verdict::verdicts(&input.results);
+        assert!(!verdicts.is_empty(), "{}", input.label);
+        for v in verdicts {
+            let capacity = format!("{} ", v.capacity);
+            assert!(lines.iter().any(|l| l.starts_with(&capacity)), "no row for {capacity}:\n{table}");
+        }
+    }
 }
