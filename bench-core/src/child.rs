@@ -48,6 +48,7 @@ use std::ffi::OsStr;
 use std::fmt::Display;
 use std::io::{self, BufRead, BufReader, Write};
 use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::unix::process::CommandExt;
 use std::process::{ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -59,6 +60,10 @@ use serde::{Deserialize, Serialize};
 /// Environment variable carrying a child's job (and its parent's pid) as
 /// JSON; its presence makes a process a child.
 pub const JOB_ENV: &str = "RINGSIDE_JOB";
+/// What a child is started from: the kernel's link to the running image,
+/// which still executes after the file at the image's path was replaced
+/// or removed (a rebuild while `harness all` runs).
+const SELF_EXE: &str = "/proc/self/exe";
 /// The line a child prints once it is ready.
 pub const READY: &str = "RINGSIDE-READY";
 /// Prefix of the parent's go line; the payload follows as JSON.
@@ -228,15 +233,25 @@ impl<'a> Launch<'a> {
     /// messages call it ("producer worker").
     pub fn new<T: Serialize>(name: impl Into<String>, job: &T) -> Result<Self, ChildError> {
         let name = name.into();
-        let exe = match std::env::current_exe() {
-            Ok(exe) => exe,
-            Err(source) => return Err(ChildError::Io { name, what: "find the executable for", source }),
+        // Through /proc (see SELF_EXE); by its path only where /proc is not mounted.
+        let path = std::env::current_exe().ok();
+        let exe = match (std::path::Path::new(SELF_EXE).exists(), &path) {
+            (true, _) => std::path::PathBuf::from(SELF_EXE),
+            (false, Some(path)) => path.clone(),
+            (false, None) => {
+                let source = io::Error::new(io::ErrorKind::NotFound, "neither /proc/self/exe nor a path to it");
+                return Err(ChildError::Io { name, what: "find the executable for", source });
+            }
         };
         let envelope = match serde_json::to_string(&Envelope { parent: std::process::id(), job }) {
             Ok(json) => json,
             Err(source) => return Err(ChildError::Encode { name, source }),
         };
         let mut command = Command::new(exe);
+        if let Some(path) = &path {
+            // What `ps` shows: the program's name, not /proc/self/exe.
+            command.arg0(path);
+        }
         command.env(JOB_ENV, envelope);
         Ok(Self { name, command, inherited: Vec::new() })
     }
@@ -264,7 +279,6 @@ impl<'a> Launch<'a> {
     pub fn spawn(mut self) -> Result<Child, ChildError> {
         let raw: Vec<i32> = self.inherited.iter().map(|fd| fd.as_raw_fd()).collect();
         if !raw.is_empty() {
-            use std::os::unix::process::CommandExt;
             // SAFETY: the closure runs in the child between fork and exec,
             // where only async-signal-safe calls may be made: it makes
             // `fcntl` calls and nothing else (it allocates nothing; `raw`

@@ -527,3 +527,33 @@ fn a_closed_or_full_stdout_is_not_a_crash() {
     let err = String::from_utf8_lossy(&done.stderr);
     assert!(done.status.success() && !err.contains("panicked"), "{:?}: {err}", done.status);
 }
+
+/// Workers are started from the running image, not from its path: a
+/// harness whose binary is removed (or rebuilt) while it runs still starts
+/// every trial's workers and finishes cleanly.
+#[test]
+fn a_run_survives_its_binary_being_removed() {
+    let _serial = serial();
+    let (dir, out) = out_dir("removed");
+    let copy = dir.path().join("harness-copy");
+    std::fs::copy(env!("CARGO_BIN_EXE_harness"), &copy).expect("copy the harness");
+    let mut child = Command::new(&copy)
+        .args(["run", "--transport", "pipe", "--capacity", "bounded:8", "--size", "64", "--pattern", "stream"])
+        .args(["--trials", "3", "--warmup-trials", "0", "--duration", "20ms", "--out"])
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the copy");
+    // `spawn` returns once the copy is executing; no worker has started yet
+    // (the floor is measured first), so every one starts after the removal.
+    std::fs::remove_file(&copy).expect("remove the copy");
+    let status = wait_bounded(&mut child, Duration::from_secs(120));
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).ok();
+    assert!(status.success(), "{status}: {stderr}");
+    let file = read(&out);
+    let [s] = file.scenarios.as_slice() else { panic!("one scenario expected") };
+    assert_ne!(s.status, Status::Failed, "{:?}", s.reason);
+    assert_eq!(s.trials.len(), 3);
+}
