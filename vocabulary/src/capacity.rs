@@ -23,9 +23,9 @@ pub enum Capacity {
 impl fmt::Display for Capacity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Capacity::Rendezvous => f.write_str("rendezvous"),
-            Capacity::Bounded(n) => write!(f, "bounded:{n}"),
-            Capacity::Unbounded => f.write_str("unbounded"),
+            Capacity::Rendezvous => f.pad("rendezvous"),
+            Capacity::Bounded(n) => f.pad(&format!("bounded:{n}")),
+            Capacity::Unbounded => f.pad("unbounded"),
         }
     }
 }

@@ -34,3 +34,21 @@ pub use placement::{Placement, PlacementLabel, PlacementSpec};
 pub use status::Status;
 pub use transport::{Link, TransportKind, Variant};
 pub use wait::{Wait, WaitStrategy};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A name takes a width and an alignment as a string does, so tables
+    /// that pad a dimension (`{:>26}`) line up.
+    #[test]
+    fn names_pad_as_strings_do() {
+        assert_eq!(format!("[{:>12}]", Placement::CrossCore), "[  cross-core]");
+        assert_eq!(format!("[{:<11}]", PlacementLabel::Cores), "[cores      ]");
+        assert_eq!(format!("[{:>11}]", Capacity::Bounded(8)), "[  bounded:8]");
+        assert_eq!(format!("[{:^10}]", Pattern::Rate(5)), "[  rate:5  ]");
+        assert_eq!(format!("[{:<6}]", TransportKind::Pipe), "[pipe  ]");
+        assert_eq!(format!("[{:>6}]", WaitStrategy::Spin), "[  spin]");
+        assert_eq!(format!("[{:>8}]", PlacementSpec::Cores(0, 1)), "[cores:0,1]");
+    }
+}

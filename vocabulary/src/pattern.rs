@@ -43,9 +43,9 @@ impl Pattern {
 impl fmt::Display for Pattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Pattern::Stream => f.write_str("stream"),
-            Pattern::PingPong => f.write_str("pingpong"),
-            Pattern::Rate(r) => write!(f, "rate:{r}"),
+            Pattern::Stream => f.pad("stream"),
+            Pattern::PingPong => f.pad("pingpong"),
+            Pattern::Rate(r) => f.pad(&format!("rate:{r}")),
         }
     }
 }

@@ -68,7 +68,7 @@ impl From<Placement> for PlacementLabel {
 
 impl fmt::Display for PlacementLabel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
+        f.pad(self.name())
     }
 }
 
@@ -120,8 +120,8 @@ impl PlacementSpec {
 impl fmt::Display for PlacementSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PlacementSpec::Named(p) => f.write_str(p.name()),
-            PlacementSpec::Cores(a, b) => write!(f, "cores:{a},{b}"),
+            PlacementSpec::Named(p) => f.pad(p.name()),
+            PlacementSpec::Cores(a, b) => f.pad(&format!("cores:{a},{b}")),
         }
     }
 }
