@@ -21,7 +21,8 @@
 use std::time::Duration;
 
 use bench_core::child::{self, Child, Launch};
-use bench_core::floor::{cache_line_round_trip, clock_read_cost_ns, two_line_round_trip};
+use bench_core::clock::{Clock, Cycles};
+use bench_core::floor::{cache_line_round_trip, two_line_round_trip};
 use bench_core::pin::{available_cores, pin_child, pin_current};
 use bench_core::ring::{Capacity, RecvError, RingConfig, SharedRing, Variant, WaitStrategy};
 use serde::{Deserialize, Serialize};
@@ -47,7 +48,7 @@ fn main() {
     };
     let repeats: usize = std::env::var("RINGSIDE_REPEATS").ok().and_then(|r| r.parse().ok()).unwrap_or(5);
     println!("cores {a} (producer / initiator) and {b} (consumer / echo), {repeats} repeats, median shown");
-    println!("clock read cost: {:.1} ns", clock_read_cost_ns());
+    println!("clock read cost: {:.1} ns (the time-stamp counter)", Clock::Cycles.read_cost_ns());
 
     // The host may move this VM's cores between runs (the floor has been
     // seen at 60 ns and at 290 ns minutes apart), so each ratio is paired:
@@ -181,7 +182,7 @@ fn ring_stream(config: &RingConfig, producer_core: usize, consumer_core: usize, 
 
 /// Round trips of one 8-byte message between this process (initiator, on
 /// `core_a`) and a child echoing it (on `core_b`): one sample in ns each,
-/// after `warmup` unrecorded ones, timed with [`quanta`].
+/// after `warmup` unrecorded ones, timed with the time-stamp counter ([`Cycles`]).
 fn ring_pingpong(
     config: &RingConfig,
     core_a: usize,
@@ -195,7 +196,7 @@ fn ring_pingpong(
     let child = spawn(echo, core_b)?;
     let (mut tx, mut rx) = (ping.into_producer()?, pong.into_consumer()?);
     let out = pinned(core_a, move || {
-        let clock = quanta::Clock::new();
+        let clock = Cycles::new();
         let mut out = Vec::with_capacity(samples);
         for seq in 0..(warmup + samples) as u64 {
             let t0 = clock.raw();
@@ -206,7 +207,7 @@ fn ring_pingpong(
                 return Err(format!("round trip {seq} came back as {back:?}").into());
             }
             if seq >= warmup as u64 {
-                out.push(clock.delta_as_nanos(t0, t1));
+                out.push(clock.nanos_between(t0, t1));
             }
         }
         Ok(out)
@@ -241,7 +242,7 @@ fn serve(job: Job) -> Result<f64, BoxError> {
         Role::StreamConsumer { ring, count } => {
             let mut rx = SharedRing::attach(&ring)?.into_consumer()?;
             child::ready()?;
-            let clock = quanta::Clock::new();
+            let clock = Cycles::new();
             let (mut expected, mut first, mut last) = (0u64, 0u64, 0u64);
             loop {
                 match rx.recv_with(decode) {
@@ -264,7 +265,7 @@ fn serve(job: Job) -> Result<f64, BoxError> {
             if expected != count || count < 2 {
                 return Err(format!("received {expected} of {count} messages").into());
             }
-            Ok((count - 1) as f64 * 1e9 / clock.delta_as_nanos(first, last).max(1) as f64)
+            Ok((count - 1) as f64 * 1e9 / clock.nanos_between(first, last).max(1) as f64)
         }
         Role::Echo { ping, pong } => {
             let mut rx = SharedRing::attach(&ping)?.into_consumer()?;
@@ -294,7 +295,7 @@ fn rtrb_stream(a: usize, b: usize, count: u64) -> f64 {
     std::thread::scope(|s| {
         let consumer = s.spawn(move || {
             pin_current(b).unwrap();
-            let clock = quanta::Clock::new();
+            let clock = Cycles::new();
             let mut first = None;
             let mut expected = 0u64;
             while expected < count {
@@ -309,7 +310,7 @@ fn rtrb_stream(a: usize, b: usize, count: u64) -> f64 {
                     Err(_) => std::hint::spin_loop(),
                 }
             }
-            let secs = clock.delta_as_nanos(first.unwrap(), clock.raw()) as f64 / 1e9;
+            let secs = clock.nanos_between(first.unwrap(), clock.raw()) as f64 / 1e9;
             (count - 1) as f64 / secs
         });
         pin_current(a).unwrap();

@@ -21,7 +21,7 @@
 //!   other two ends.
 //!
 //! Each run gives the p50 and p99 round trip (timed with `CLOCK_MONOTONIC`
-//! on both sides: `clock_gettime` in C, [`Instant`] in Rust). The host moves
+//! on both sides: `clock_gettime` in C, `bench_core::clock::now_ns` in Rust). The host moves
 //! this VM's cores around, so each ratio is paired: C and Rust measured back
 //! to back within one repeat (C first on even repeats, Rust first on odd
 //! ones), and the median of the per-repeat ratios is reported with their
@@ -34,13 +34,16 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bench_core::child::{self, Launch};
+use bench_core::clock::now_ns;
 use bench_core::pin::{available_cores, pin_child, pin_current};
 use bench_core::ring::Capacity;
 use bench_core::transport::objects::install_interrupt_cleanup;
-use bench_core::transport::{Channel, ChannelSpec, OpenOptions, Role, TransportError, TransportKind};
+use bench_core::transport::{
+    Address, Channel, ChannelSpec, OpenOptions, Receiver, Role, Sender, TransportError, TransportKind,
+};
 use vocabulary::stats::{median, quantile_ns};
 
 const KINDS: [TransportKind; 4] =
@@ -290,15 +293,15 @@ fn rust_pingpong(
             let mut times = vec![0u64; samples];
             for i in 0..warmup + samples {
                 msg[..8].copy_from_slice(&(i as u64).to_le_bytes());
-                let t0 = Instant::now();
+                let t0 = now_ns();
                 tx.send(&msg)?;
                 let n = rx.recv(&mut buf)?;
-                let t1 = Instant::now();
+                let t1 = now_ns();
                 if buf[..n] != msg {
                     return Err(format!("round trip {i}: echo of {n} bytes does not match").into());
                 }
                 if let Some(slot) = i.checked_sub(warmup) {
-                    times[slot] = (t1 - t0).as_nanos() as u64;
+                    times[slot] = t1 - t0;
                 }
             }
             tx.finish()?;
@@ -325,8 +328,10 @@ fn echo_worker(job: Echo) -> Result<usize, BoxError> {
     let var = |k: &str| std::env::var(k).map_err(|_| format!("{k} not set"));
     pin_child(&job.allowed, job.core)?;
     let opts = OpenOptions { peer: Some(std::os::unix::process::parent_id()), timeout: TIMEOUT };
-    let mut rx = bench_core::transport::open_receiver(&var(PING_ENV)?, &opts)?;
-    let mut tx = bench_core::transport::open_sender(&var(PONG_ENV)?, &opts)?;
+    let ping: Address = var(PING_ENV)?.parse()?;
+    let pong: Address = var(PONG_ENV)?.parse()?;
+    let mut rx = ping.open::<Receiver>(&opts)?;
+    let mut tx = pong.open::<Sender>(&opts)?;
     let mut buf = [0u8; MESSAGE_SIZE];
     let mut echoed = 0;
     loop {

@@ -13,14 +13,15 @@
 //!   to take before and after every trial, to tell which state a shared
 //!   machine was in.
 //!
-//! Timestamps come from [`quanta`] (the TSC where it is invariant), whose
-//! cost per read is part of every sample here and in the ring measurements
-//! it is compared with.
+//! Timestamps come from the time-stamp counter ([`Cycles`], see
+//! [`crate::clock`]), whose cost per read is part of every sample here and
+//! in the round trips it is compared with.
 
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
+use crate::clock::Cycles;
 use crate::pin::{PinError, pin_current};
 
 /// One value on its own 128-byte line (see `ring::layout` on why 128).
@@ -101,7 +102,7 @@ fn bounce(core_a: usize, core_b: usize, warmup: usize, samples: usize, lines: Li
     };
     // Set by a side that could not pin, so the other stops waiting for it.
     let abort = AtomicBool::new(false);
-    let clock = quanta::Clock::new();
+    let clock = Cycles::new();
     // Wait until the line holds `want`; false if the other side gave up.
     let await_value = |line: &Line, want: u64| {
         // Acquire: pairs with the other side's Release store; nothing else is
@@ -141,7 +142,7 @@ fn bounce(core_a: usize, core_b: usize, warmup: usize, samples: usize, lines: Li
                 }
                 let t1 = clock.raw();
                 if i >= warm {
-                    out.push(clock.delta_as_nanos(t0, t1));
+                    out.push(clock.nanos_between(t0, t1));
                 }
             }
             Ok(out)
@@ -157,39 +158,23 @@ fn bounce(core_a: usize, core_b: usize, warmup: usize, samples: usize, lines: Li
 pub fn copy_bandwidth(bytes: usize, repeats: usize, min_time: Duration) -> f64 {
     let src = vec![0x5au8; bytes.max(1)];
     let mut dst = vec![0u8; bytes.max(1)];
-    let clock = quanta::Clock::new();
+    let clock = Cycles::new();
     let mut best = 0.0f64;
     for _ in 0..repeats.max(1) {
         let mut copied = 0u64;
-        let start = clock.now();
+        let start = clock.raw();
         loop {
             dst.copy_from_slice(black_box(&src));
             black_box(&mut dst);
             copied += bytes as u64;
-            let elapsed = clock.now() - start;
-            if elapsed >= min_time {
-                best = best.max(copied as f64 / elapsed.as_secs_f64());
+            let elapsed_ns = clock.nanos_between(start, clock.raw());
+            if elapsed_ns >= min_time.as_nanos() as u64 {
+                best = best.max(copied as f64 * 1e9 / elapsed_ns as f64);
                 break;
             }
         }
     }
     best
-}
-
-/// Nanoseconds one clock read costs on this machine (median of batches).
-pub fn clock_read_cost_ns() -> f64 {
-    let clock = quanta::Clock::new();
-    let mut per_read: Vec<f64> = (0..31)
-        .map(|_| {
-            let start = clock.raw();
-            for _ in 0..1000 {
-                black_box(clock.raw());
-            }
-            clock.delta_as_nanos(start, clock.raw()) as f64 / 1000.0
-        })
-        .collect();
-    per_read.sort_by(f64::total_cmp);
-    per_read[per_read.len() / 2]
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Mechanisms for ringside: the shared-memory SPSC [`ring`], the
 //! [`shm`] segments it lives in, the measurement primitives ([`floor`],
-//! [`pin`]) that every benchmark of the suite is built on, and the one way
+//! [`pin`], [`clock`]) that every benchmark of the suite is built on, and the one way
 //! a binary runs a copy of itself as a [`child`] process.
 //!
 //! The kernel-backed [`transport`]s sit beside the ring, behind one contract.
@@ -13,6 +13,7 @@
 // Re-executes the binary as a child process: nothing loom can model.
 #[cfg(not(loom))]
 pub mod child;
+pub mod clock;
 pub mod environment;
 pub mod floor;
 pub mod pin;

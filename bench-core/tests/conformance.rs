@@ -4,12 +4,15 @@
 //! For each transport (one module per transport below, so
 //! `cargo test --test conformance -- unix_stream::` runs one):
 //! - `integrity_{rendezvous,bounded,unbounded}`: a million messages of
-//!   varying length, each carrying its sequence number and a checksum; the
-//!   receiving child counts lost, duplicated, reordered and corrupted ones
-//!   (all must be zero) and must then see the clean end of the stream.
+//!   varying length (8 to 64 bytes), in the format every measured message
+//!   has; the receiving child checks them with the checker every measured
+//!   stream uses (`workload::MessageChecker`, at the length each message's
+//!   number says), which counts lost, duplicated, reordered and corrupted
+//!   ones (all must be zero), and must then see the clean end of the stream.
 //! - `bounded_blocks_at_n`: with the receiver stalled, `try_send` takes
-//!   exactly the realised capacity and refuses the next; a blocking send then
-//!   stays blocked until the receiver is released.
+//!   exactly the realised capacity (retried after a refusal until it has:
+//!   loopback TCP frees room in steps) and refuses the next; a blocking
+//!   send then stays blocked until the receiver is released.
 //! - `unbounded_never_blocks`: with the receiver stalled, many times any
 //!   kernel buffer's worth of sends all return; everything arrives after.
 //! - `rendezvous_waits_for_receipt`: with the receiver stalled, a send does
@@ -24,7 +27,9 @@
 //!
 //! "Stays blocked" is checked by a send on another thread that must not
 //! have returned 200 ms later: a broken transport fails that check at once,
-//! a slow machine can only make it pass, so no timing can make it flaky.
+//! a slow machine can only make it pass. No other wait decides an outcome
+//! (waits for progress are bounded by the watchdog alone), so no timing can
+//! make a test flaky.
 //! Tests are serialised (two pairs of busy processes on a two-core machine
 //! measure nothing and test nothing better), and a watchdog turns a hang
 //! into a failure.
@@ -40,9 +45,9 @@ use bench_core::pin::{available_cores, pin_current};
 use bench_core::ring::{Capacity, Variant};
 use bench_core::transport::objects::IpcObject;
 use bench_core::transport::{
-    Channel, ChannelSpec, OpenOptions, Receiver, Role, Sender, TransportError, TransportKind, open_receiver,
-    open_sender,
+    Address, Channel, ChannelSpec, OpenOptions, Receiver, Role, Sender, TransportError, TransportKind,
 };
+use bench_core::workload::{Integrity, MessageChecker, MessageWriter};
 use serde::{Deserialize, Serialize};
 
 /// Messages per integrity test (`RINGSIDE_CONFORMANCE_MESSAGES` overrides).
@@ -62,89 +67,40 @@ fn messages() -> u64 {
     std::env::var("RINGSIDE_CONFORMANCE_MESSAGES").ok().and_then(|v| v.parse().ok()).unwrap_or(MESSAGES)
 }
 
-fn checksum(seq: u64, len: usize) -> u64 {
-    // splitmix64 of the sequence number and the length.
-    let mut z = (seq ^ ((len as u64) << 48)).wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-fn len_of(seq: u64, size: usize) -> usize {
-    if size <= 16 { size } else { 16 + (seq as usize * 7) % (size - 15) }
-}
-
-/// Message `seq`: its sequence number, a checksum, then filler derived from both.
-fn message(seq: u64, size: usize, buf: &mut [u8]) -> usize {
-    let len = len_of(seq, size);
-    buf[..8].copy_from_slice(&seq.to_le_bytes());
-    buf[8..16].copy_from_slice(&checksum(seq, len).to_le_bytes());
-    for (i, b) in buf[16..len].iter_mut().enumerate() {
-        *b = (seq as u8).wrapping_add(i as u8);
-    }
-    len
-}
-
 /// What a receiver saw.
-#[derive(Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-struct Integrity {
-    received: u64,
-    lost: u64,
-    duplicated: u64,
-    reordered: u64,
-    corrupted: u64,
+#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Received {
+    /// Received, lost, duplicated, reordered and corrupted messages, by
+    /// the checker every measured stream uses (`sent` is left at 0).
+    counts: Integrity,
     /// How the stream ended: "disconnected" (clean) or the error.
     end: String,
 }
 
-impl Integrity {
-    fn check(&mut self, expected: &mut u64, msg: &[u8]) {
-        self.received += 1;
-        if msg.len() < 16 {
-            self.corrupted += 1;
-            return;
-        }
-        let seq = u64::from_le_bytes(msg[..8].try_into().unwrap());
-        let intact = u64::from_le_bytes(msg[8..16].try_into().unwrap()) == checksum(seq, msg.len())
-            && msg[16..].iter().enumerate().all(|(i, &b)| b == (seq as u8).wrapping_add(i as u8));
-        if !intact {
-            self.corrupted += 1;
-        } else if seq == *expected {
-            *expected += 1;
-        } else if seq > *expected {
-            self.lost += seq - *expected;
-            *expected = seq + 1;
-        } else if seq + 1 == *expected {
-            self.duplicated += 1;
-        } else {
-            self.reordered += 1;
-        }
-    }
-
+impl Received {
     /// Receive until the stream ends.
-    fn drain(rx: &mut Receiver, size: usize) -> Self {
-        let mut seen = Integrity::default();
-        let mut expected = 0;
+    fn drain(rx: &mut Receiver, size: usize, lengths: Lengths) -> Self {
+        let mut checker = match lengths {
+            Lengths::Varying => MessageChecker::varying(size),
+            Lengths::Full => MessageChecker::new(size),
+        };
         let mut buf = vec![0u8; size];
-        loop {
+        let end = loop {
             match rx.recv(&mut buf) {
-                Ok(n) => seen.check(&mut expected, &buf[..n]),
-                Err(e) if e.is_disconnected() => {
-                    seen.end = "disconnected".into();
-                    break;
+                Ok(n) => {
+                    checker.check(&buf[..n]);
                 }
-                Err(e) => {
-                    seen.end = format!("error: {e}");
-                    break;
-                }
+                Err(e) if e.is_disconnected() => break "disconnected".to_owned(),
+                Err(e) => break format!("error: {e}"),
             }
-        }
-        seen
+        };
+        Received { counts: checker.counts(), end }
     }
 
     fn assert_all(&self, count: u64, what: &str) {
-        let perfect = Integrity { received: count, end: "disconnected".into(), ..Integrity::default() };
-        assert_eq!(self, &perfect, "{what}");
+        let perfect =
+            Received { counts: Integrity { received: count, ..Integrity::default() }, end: "disconnected".into() };
+        assert_eq!(self, &perfect, "{what}: {}", self.counts.problems());
     }
 }
 
@@ -159,10 +115,21 @@ enum PeerRole {
     EndlessSender,
 }
 
+/// How long the messages of a test are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+enum Lengths {
+    /// From 8 bytes to the channel's size, as [`MessageWriter::varying_message`] composes them.
+    Varying,
+    /// All of the channel's size: for the capacity tests, whose bound counts
+    /// messages of that size (shorter ones may fit more).
+    Full,
+}
+
 /// A child peer's job.
 #[derive(Debug, Serialize, Deserialize)]
 struct PeerJob {
     role: PeerRole,
+    lengths: Lengths,
     /// The core to pin to, if any.
     core: Option<usize>,
 }
@@ -174,26 +141,25 @@ fn child_entry() {
     if let Some(core) = job.core {
         pin_current(core).expect("child pin");
     }
-    let address = std::env::var(ADDRESS).expect("address");
+    let address: Address = std::env::var(ADDRESS).expect("address").parse().expect("an address");
     let opts = OpenOptions { peer: Some(std::os::unix::process::parent_id()), timeout: Duration::from_secs(20) };
-    let size: usize = address.split(';').find_map(|p| p.strip_prefix("size=")).unwrap().parse().unwrap();
+    let size = address.spec().message_size;
     let code = match job.role {
         PeerRole::Receiver | PeerRole::StalledReceiver => {
-            let mut rx = open_receiver(&address, &opts).expect("child open receiver");
+            let mut rx = address.open::<Receiver>(&opts).expect("child open receiver");
             child::ready().expect("report ready");
             if job.role == PeerRole::StalledReceiver {
                 child::wait_for_go::<()>().expect("the test's go");
             }
-            child::report(&Integrity::drain(&mut rx, size)).expect("report");
+            child::report(&Received::drain(&mut rx, size, job.lengths)).expect("report");
             0
         }
         PeerRole::EndlessSender => {
-            let mut tx = open_sender(&address, &opts).expect("child open sender");
+            let mut tx = address.open::<Sender>(&opts).expect("child open sender");
             child::ready().expect("report ready");
-            let mut buf = vec![0u8; size];
+            let (writer, mut out) = (MessageWriter::new(size), Vec::new());
             for seq in 0.. {
-                let n = message(seq, size, &mut buf);
-                if tx.send(&buf[..n]).is_err() {
+                if tx.send(writer.varying_message(seq, &mut out)).is_err() {
                     std::process::exit(5);
                 }
             }
@@ -206,12 +172,12 @@ fn child_entry() {
 /// The other side of a test: a child process, or a thread for `crossbeam`.
 enum Peer {
     Process(Child),
-    Thread(std::thread::JoinHandle<Integrity>, std::sync::mpsc::Sender<()>),
+    Thread(std::thread::JoinHandle<Received>, std::sync::mpsc::Sender<()>),
 }
 
 impl Peer {
     /// Spawn the peer that opens `role` of `chan` as `peer`; stalled receivers wait for [`go`](Self::go).
-    fn spawn(chan: &mut Channel, role: Role, peer: PeerRole, core: Option<usize>) -> Peer {
+    fn spawn(chan: &mut Channel, role: Role, peer: PeerRole, lengths: Lengths, core: Option<usize>) -> Peer {
         if chan.spec().kind.is_threads() {
             assert_eq!(role, Role::Receiver, "thread peers receive only");
             let mut rx = chan.open_receiver(&OpenOptions::default()).expect("open receiver");
@@ -225,11 +191,11 @@ impl Peer {
                 if stalled {
                     let _ = go_rx.recv();
                 }
-                Integrity::drain(&mut rx, size)
+                Received::drain(&mut rx, size, lengths)
             });
             return Peer::Thread(handle, go_tx);
         }
-        let job = PeerJob { role: peer, core };
+        let job = PeerJob { role: peer, lengths, core };
         let mut launch = Launch::new(format!("{peer:?} peer"), &job).expect("a job").in_test("child_entry");
         chan.configure_child(role, &mut launch, ADDRESS);
         let mut child = launch.spawn().expect("spawn child");
@@ -254,7 +220,7 @@ impl Peer {
     }
 
     /// The receiver's report, once it has seen the end of the stream (and exited cleanly).
-    fn result(self) -> Integrity {
+    fn result(self) -> Received {
         match self {
             Peer::Process(child) => child.finish(Duration::from_secs(600)).expect("the receiver's report"),
             Peer::Thread(handle, _) => handle.join().unwrap(),
@@ -321,7 +287,7 @@ fn integrity(kind: TransportKind, capacity: Capacity) {
     let core = (capacity == Capacity::Rendezvous).then(|| *available_cores().last().unwrap());
     let mut chan = create(kind, capacity, SIZE);
     let objects = chan.objects();
-    let peer = Peer::spawn(&mut chan, Role::Receiver, PeerRole::Receiver, core);
+    let peer = Peer::spawn(&mut chan, Role::Receiver, PeerRole::Receiver, Lengths::Varying, core);
     let mut tx = sender(&mut chan, &peer);
     // Sent from a thread of its own, so pinning it leaves the test runner's threads alone.
     let stats = std::thread::scope(|s| {
@@ -329,10 +295,9 @@ fn integrity(kind: TransportKind, capacity: Capacity) {
             if let Some(c) = core {
                 pin_current(c).unwrap();
             }
-            let mut buf = [0u8; SIZE];
+            let (writer, mut out) = (MessageWriter::new(SIZE), Vec::new());
             for seq in 0..count {
-                let n = message(seq, SIZE, &mut buf);
-                tx.send(&buf[..n]).unwrap_or_else(|e| panic!("{what}: send {seq}: {e}"));
+                tx.send(writer.varying_message(seq, &mut out)).unwrap_or_else(|e| panic!("{what}: send {seq}: {e}"));
             }
             tx.finish().unwrap_or_else(|e| panic!("{what}: finish: {e}"))
         })
@@ -370,29 +335,24 @@ fn bounded_blocks_at_n(kind: TransportKind) {
     let objects = chan.objects();
     let realised = chan.realised().messages.expect("a bounded channel has a realised capacity");
     assert!(realised >= BOUND as u64, "{what}: realised {realised} is less than asked");
-    let mut peer = Peer::spawn(&mut chan, Role::Receiver, PeerRole::StalledReceiver, None);
+    let mut peer = Peer::spawn(&mut chan, Role::Receiver, PeerRole::StalledReceiver, Lengths::Full, None);
     let mut tx = sender(&mut chan, &peer);
-    let mut buf = [0u8; 16];
-    // Fill until the channel has refused every send for 400 ms: loopback TCP
-    // frees room in steps as delayed acknowledgements arrive, so its first
-    // refusal is not yet the capacity it settles at (and measured).
+    let mut writer = MessageWriter::new(16);
+    // Fill until the channel has taken its realised capacity, waiting
+    // between refusals: loopback TCP frees room in steps as delayed
+    // acknowledgements arrive, so its first refusal can come early. A
+    // channel that never takes that much fails by the watchdog; a slow
+    // machine only makes this wait longer.
     let mut taken = 0;
-    let mut refused_since = None;
-    loop {
-        let n = message(taken, 16, &mut buf);
-        if tx.try_send(&buf[..n]).unwrap() {
+    while taken < realised {
+        if tx.try_send(writer.message(taken)).unwrap() {
             taken += 1;
-            refused_since = None;
-            assert!(taken <= realised, "{what}: took more than the realised {realised}");
-        } else if refused_since.get_or_insert_with(std::time::Instant::now).elapsed() > Duration::from_millis(400) {
-            break;
         } else {
             std::thread::sleep(Duration::from_millis(5));
         }
     }
-    assert_eq!(taken, realised, "{what}: try_send refused before the realised capacity");
-    let n = message(taken, 16, &mut buf);
-    let (blocked, handle) = blocked_send(tx, buf[..n].to_vec());
+    assert!(!tx.try_send(writer.message(taken)).unwrap(), "{what}: took more than the realised {realised}");
+    let (blocked, handle) = blocked_send(tx, writer.message(taken).to_vec());
     assert!(blocked, "{what}: a send into a full channel returned while nobody received");
     peer.go();
     let tx = handle.join().unwrap();
@@ -408,14 +368,13 @@ fn unbounded_never_blocks(kind: TransportKind) {
     let _dog = Watchdog::new(what.clone(), 120);
     let mut chan = create(kind, Capacity::Unbounded, SIZE);
     let objects = chan.objects();
-    let mut peer = Peer::spawn(&mut chan, Role::Receiver, PeerRole::StalledReceiver, None);
+    let mut peer = Peer::spawn(&mut chan, Role::Receiver, PeerRole::StalledReceiver, Lengths::Varying, None);
     let mut tx = sender(&mut chan, &peer);
     // 200k messages of up to 64 bytes: far beyond any default kernel buffer.
     let count = 200_000;
-    let mut buf = [0u8; SIZE];
+    let (writer, mut out) = (MessageWriter::new(SIZE), Vec::new());
     for seq in 0..count {
-        let n = message(seq, SIZE, &mut buf);
-        tx.send(&buf[..n]).unwrap_or_else(|e| panic!("{what}: send {seq}: {e}"));
+        tx.send(writer.varying_message(seq, &mut out)).unwrap_or_else(|e| panic!("{what}: send {seq}: {e}"));
     }
     // Every send returned while the receiver read nothing.
     if kind.is_kernel() || kind == TransportKind::EventfdShm {
@@ -434,17 +393,15 @@ fn rendezvous_waits_for_receipt(kind: TransportKind) {
     let _dog = Watchdog::new(what.clone(), 120);
     let mut chan = create(kind, Capacity::Rendezvous, 16);
     let objects = chan.objects();
-    let mut peer = Peer::spawn(&mut chan, Role::Receiver, PeerRole::StalledReceiver, None);
+    let mut peer = Peer::spawn(&mut chan, Role::Receiver, PeerRole::StalledReceiver, Lengths::Varying, None);
     let tx = sender(&mut chan, &peer);
-    let mut buf = [0u8; 16];
-    let n = message(0, 16, &mut buf);
-    let (blocked, handle) = blocked_send(tx, buf[..n].to_vec());
+    let (writer, mut out) = (MessageWriter::new(16), Vec::new());
+    let (blocked, handle) = blocked_send(tx, writer.varying_message(0, &mut out).to_vec());
     assert!(blocked, "{what}: send returned before the receiver took the message");
     peer.go();
     let mut tx = handle.join().unwrap();
     for seq in 1..100 {
-        let n = message(seq, 16, &mut buf);
-        tx.send(&buf[..n]).unwrap();
+        tx.send(writer.varying_message(seq, &mut out)).unwrap();
     }
     tx.finish().unwrap();
     peer.result().assert_all(100, &what);
@@ -461,27 +418,20 @@ fn largest_message(kind: TransportKind) {
     let size = 8192;
     let mut chan = create(kind, Capacity::Bounded(2), size);
     let objects = chan.objects();
-    let peer = Peer::spawn(&mut chan, Role::Receiver, PeerRole::Receiver, None);
+    let peer = Peer::spawn(&mut chan, Role::Receiver, PeerRole::Receiver, Lengths::Varying, None);
     let mut tx = sender(&mut chan, &peer);
-    let mut buf = vec![0u8; size + 1];
+    // Message 0 is exactly the channel's size; the next two are shorter.
+    let (writer, mut out) = (MessageWriter::new(size), Vec::new());
     for seq in 0..3 {
-        let n = message(seq, 16, &mut buf);
-        tx.send(&buf[..n]).unwrap();
+        tx.send(writer.varying_message(seq, &mut out)).unwrap();
     }
-    // Message 3 is exactly the channel's size.
-    buf[..8].copy_from_slice(&3u64.to_le_bytes());
-    buf[8..16].copy_from_slice(&checksum(3, size).to_le_bytes());
-    for (i, b) in buf[16..size].iter_mut().enumerate() {
-        *b = 3u8.wrapping_add(i as u8);
-    }
-    tx.send(&buf[..size]).unwrap();
-    match tx.send(&buf[..size + 1]) {
+    match tx.send(&vec![0u8; size + 1]) {
         Err(TransportError::TooLarge { max, .. }) => assert_eq!(max, size),
         other => panic!("{what}: a message one byte too large gave {other:?}"),
     }
     assert!(matches!(tx.send(&[]), Err(TransportError::Empty)));
     tx.finish().unwrap();
-    peer.result().assert_all(4, &what);
+    peer.result().assert_all(3, &what);
     drop(chan);
     assert_removed(&objects, &what);
     // A size no kernel queue carries is refused at creation, naming the limit.
@@ -504,14 +454,13 @@ fn receiver_death(kind: TransportKind) {
     let _dog = Watchdog::new(what.clone(), 120);
     let mut chan = create(kind, Capacity::Bounded(BOUND), 16);
     let objects = chan.objects();
-    let mut peer = Peer::spawn(&mut chan, Role::Receiver, PeerRole::StalledReceiver, None);
+    let mut peer = Peer::spawn(&mut chan, Role::Receiver, PeerRole::StalledReceiver, Lengths::Varying, None);
     let mut tx = sender(&mut chan, &peer);
     peer.kill();
-    let mut buf = [0u8; 16];
+    let (writer, mut out) = (MessageWriter::new(16), Vec::new());
     let mut result = Ok(());
     for seq in 0..100_000 {
-        let n = message(seq, 16, &mut buf);
-        result = tx.send(&buf[..n]);
+        result = tx.send(writer.varying_message(seq, &mut out));
         if result.is_err() {
             break;
         }
@@ -532,7 +481,7 @@ fn sender_death(kind: TransportKind) {
     let _dog = Watchdog::new(what.clone(), 120);
     let mut chan = create(kind, Capacity::Bounded(BOUND), 16);
     let objects = chan.objects();
-    let mut peer = Peer::spawn(&mut chan, Role::Sender, PeerRole::EndlessSender, None);
+    let mut peer = Peer::spawn(&mut chan, Role::Sender, PeerRole::EndlessSender, Lengths::Varying, None);
     let mut rx =
         chan.open_receiver(&OpenOptions { peer: peer.pid(), timeout: Duration::from_secs(20) }).expect("open receiver");
     let mut buf = [0u8; 16];

@@ -2,9 +2,10 @@
 //! process (this same test binary, re-executed through `bench_core::child`
 //! to run only `child_process_entry`) consumes, each pinned to its own core.
 //!
-//! Every message carries a sequence number and a checksum of it; the child
-//! counts lost, duplicated, reordered and corrupted messages and reports
-//! them on stdout. Producer statistics prove the capacity semantics: never
+//! Every message is in the format every measured message has, and the
+//! child checks it with the checker every measured stream uses
+//! (`workload::MessageChecker`), which counts lost, duplicated, reordered
+//! and corrupted messages; the child reports the counts on stdout. Producer statistics prove the capacity semantics: never
 //! blocked in `unbounded`, blocked at exactly n in `bounded(n)`. Peer-death
 //! tests `kill -9` one side mid-stream and expect the other to return
 //! `PeerDied`. No test leaves a name in `/dev/shm`.
@@ -25,6 +26,7 @@ use bench_core::child::{self, Child, Launch};
 use bench_core::pin::{available_cores, pin_current};
 use bench_core::ring::{Capacity, ProducerStats, RecvError, RingConfig, SendError, SharedRing, Variant, WaitStrategy};
 use bench_core::shm::SHRUNK_SEGMENT_EXIT_STATUS;
+use bench_core::workload::{Integrity, MessageChecker, MessageWriter};
 use serde::{Deserialize, Serialize};
 
 /// Messages per capacity mode x wait strategy, as the issue asks.
@@ -45,54 +47,13 @@ const READY_WITHIN: Duration = Duration::from_secs(60);
 /// hand-offs on a slow machine included).
 const RESULT_WITHIN: Duration = Duration::from_secs(600);
 
-fn checksum(seq: u64) -> u64 {
-    // splitmix64: every bit of the sequence number affects every bit here.
-    let mut z = seq.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
-fn message(seq: u64) -> [u8; MSG_LEN] {
-    let mut m = [0u8; MSG_LEN];
-    m[..8].copy_from_slice(&seq.to_le_bytes());
-    m[8..].copy_from_slice(&checksum(seq).to_le_bytes());
-    m
-}
-
 /// What the consuming side saw.
 #[derive(Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-struct Integrity {
-    received: u64,
-    lost: u64,
-    duplicated: u64,
-    reordered: u64,
-    corrupted: u64,
+struct Seen {
+    /// Received, lost, duplicated, reordered and corrupted messages, by
+    /// the checker every measured stream uses (`sent` is left at 0).
+    counts: Integrity,
     segments_released: u64,
-}
-
-impl Integrity {
-    fn check(&mut self, expected: &mut u64, msg: &[u8]) {
-        self.received += 1;
-        if msg.len() != MSG_LEN {
-            self.corrupted += 1;
-            return;
-        }
-        let seq = u64::from_le_bytes(msg[..8].try_into().unwrap());
-        let sum = u64::from_le_bytes(msg[8..].try_into().unwrap());
-        if sum != checksum(seq) {
-            self.corrupted += 1;
-        } else if seq == *expected {
-            *expected += 1;
-        } else if seq > *expected {
-            self.lost += seq - *expected;
-            *expected = seq + 1;
-        } else if seq + 1 == *expected {
-            self.duplicated += 1;
-        } else {
-            self.reordered += 1;
-        }
-    }
 }
 
 /// What a child does with the ring.
@@ -130,14 +91,13 @@ fn child_process_entry() {
         ChildRole::Consumer { lag_ms } => {
             let mut consumer = ring.into_consumer().expect("child consumer");
             std::thread::sleep(Duration::from_millis(lag_ms));
-            let (mut seen, mut expected) = (Integrity::default(), 0u64);
+            let mut checker = MessageChecker::new(MSG_LEN);
             let end = loop {
-                match consumer.recv_with(|m| seen.check(&mut expected, m)) {
-                    Ok(()) => {}
-                    Err(e) => break e,
+                if let Err(e) = consumer.recv_with(|m| checker.check(m)) {
+                    break e;
                 }
             };
-            seen.segments_released = consumer.stats().segments_released;
+            let seen = Seen { counts: checker.counts(), segments_released: consumer.stats().segments_released };
             child::report(&seen).expect("report");
             if matches!(end, RecvError::Disconnected) { 0 } else { 3 }
         }
@@ -154,8 +114,9 @@ fn child_process_entry() {
         ChildRole::Producer { count } => {
             let mut producer = ring.into_producer().expect("child producer");
             child::ready().expect("report ready");
+            let mut writer = MessageWriter::new(MSG_LEN);
             for seq in 0..count {
-                if producer.send(&message(seq)).is_err() {
+                if producer.send(writer.message(seq)).is_err() {
                     std::process::exit(5);
                 }
             }
@@ -210,7 +171,7 @@ fn leftovers(ring_name: &str) -> Vec<String> {
 
 struct StreamRun {
     producer: ProducerStats,
-    consumer: Integrity,
+    consumer: Seen,
 }
 
 /// Stream `count` messages from this process to a child consumer.
@@ -221,8 +182,9 @@ fn stream(config: &RingConfig, count: u64, consumer_lag_ms: u64) -> StreamRun {
     let mut producer = ring.into_producer().expect("producer");
     let child = spawn_child(ChildRole::Consumer { lag_ms: consumer_lag_ms }, &name, Some(core_c));
     pin_current(core_p).expect("pin producer");
+    let mut writer = MessageWriter::new(MSG_LEN);
     for seq in 0..count {
-        producer.send(&message(seq)).unwrap_or_else(|e| panic!("send {seq} of {config:?}: {e}"));
+        producer.send(writer.message(seq)).unwrap_or_else(|e| panic!("send {seq} of {config:?}: {e}"));
     }
     let stats = producer.stats();
     drop(producer);
@@ -232,8 +194,11 @@ fn stream(config: &RingConfig, count: u64, consumer_lag_ms: u64) -> StreamRun {
 }
 
 fn assert_intact(run: &StreamRun, count: u64, what: &str) {
-    let want = Integrity { received: count, segments_released: run.consumer.segments_released, ..Integrity::default() };
-    assert_eq!(run.consumer, want, "{what}: messages lost, duplicated, reordered or corrupted");
+    let want = Seen {
+        counts: Integrity { received: count, ..Integrity::default() },
+        segments_released: run.consumer.segments_released,
+    };
+    assert_eq!(run.consumer, want, "{what}: {}", run.consumer.counts.problems());
     assert_eq!(run.producer.sent, count, "{what}");
 }
 
@@ -349,11 +314,12 @@ fn producer_sees_a_killed_consumer() {
             pin_current(core_p).unwrap();
             let pid = child.pid();
             let mut seq = 0u64;
+            let mut writer = MessageWriter::new(MSG_LEN);
             let err = loop {
                 if seq == 1000 {
                     child.kill(); // SIGKILL, mid-stream; not reaped until the end
                 }
-                match producer.send(&message(seq)) {
+                match producer.send(writer.message(seq)) {
                     Ok(()) => seq += 1,
                     Err(e) => break e,
                 }
@@ -386,9 +352,9 @@ fn consumer_sees_a_killed_producer_after_draining() {
         let mut child = spawn_child(ChildRole::Producer { count: sent }, &name, Some(core_p));
         child.wait_ready(READY_WITHIN).expect("the child attaches");
         pin_current(core_c).unwrap();
-        let (mut seen, mut expected) = (Integrity::default(), 0u64);
-        while seen.received < sent {
-            consumer.recv_with(|m| seen.check(&mut expected, m)).unwrap();
+        let mut checker = MessageChecker::new(MSG_LEN);
+        while checker.counts().received < sent {
+            consumer.recv_with(|m| checker.check(m)).unwrap();
         }
         child.kill();
         let pid = child.pid();
@@ -397,7 +363,7 @@ fn consumer_sees_a_killed_producer_after_draining() {
             matches!(err, RecvError::PeerDied { pid: p } if p == pid),
             "{wait}: expected PeerDied {{ pid: {pid} }}, got {err:?}"
         );
-        assert_eq!(seen, Integrity { received: sent, ..Integrity::default() }, "{wait}");
+        assert_eq!(checker.counts(), Integrity { received: sent, ..Integrity::default() }, "{wait}");
         drop(consumer);
         child.wait().unwrap();
         assert!(leftovers(&name).is_empty(), "{wait}: left in /dev/shm: {:?}", leftovers(&name));

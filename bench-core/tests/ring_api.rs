@@ -116,6 +116,12 @@ impl Drop for RemoveOnDrop {
     }
 }
 
+// The messages of these tests are not in the measured format
+// (`workload::message`, checked by `MessageChecker` everywhere else): they
+// test the ring's own API, which carries messages of 0 to 7 bytes too, too
+// short for a sequence number; each is asserted where it arrives rather
+// than counted.
+
 /// Filler byte `k` (k >= 8) of message `seq`.
 fn filler(seq: u64, k: usize) -> u8 {
     (seq.wrapping_mul(0x9E37_79B9_7F4A_7C15).rotate_left(k as u32) as u8) ^ (k as u8)

@@ -6,6 +6,7 @@ use crate::terminal::say;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use bench_core::clock::Clock;
 use bench_core::ring::Capacity;
 use bench_core::topology::Topology;
 use bench_core::transport::objects::sweep_leftovers;
@@ -239,7 +240,8 @@ fn floor(cores: Option<[usize; 2]>, placement: Option<Placement>) -> Result<bool
             }
         }
     }
-    say!("clock read (CLOCK_MONOTONIC)      {:.1} ns", bench_core::workload::clock::read_cost_ns());
+    say!("clock read (CLOCK_MONOTONIC)      {:.1} ns", Clock::Monotonic.read_cost_ns());
+    say!("clock read (time-stamp counter)   {:.1} ns", Clock::Cycles.read_cost_ns());
     for (name, c) in pairs {
         let f = measure_floor(name, c).context("measuring the floor")?;
         let rel = topology.relation(c[0], c[1]).map_or("?", |p| p.name());

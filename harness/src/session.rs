@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
+use bench_core::clock::Clock;
 use bench_core::environment::{CpuTimes, Environment};
 use bench_core::floor::{cache_line_round_trip, copy_bandwidth};
 use bench_core::pin::available_cores;
@@ -216,8 +217,9 @@ pub fn run_suite(suite: &Suite, out: &Path, seed: Option<u64>) -> Result<bool> {
             selection: selection::RULE.into(),
             stability: stability::RULE.into(),
             percentiles: PERCENTILE_RULE.into(),
-            clock: "CLOCK_MONOTONIC (vDSO clock_gettime), one clock for every process and core".into(),
-            clock_read_ns: bench_core::workload::clock::read_cost_ns(),
+            clock: Clock::Monotonic.describe(),
+            clock_read_ns: Clock::Monotonic.read_cost_ns(),
+            clocks: scenarios::results::clocks_in_use(),
             interval: INTERVAL_METHOD.into(),
         },
         floors: floors.values().cloned().collect(),

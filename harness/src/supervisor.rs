@@ -18,9 +18,9 @@
 use std::time::{Duration, Instant};
 
 use bench_core::child::{self, Child, Launch, Output};
+use bench_core::clock::now_ns;
 use bench_core::ring::{Capacity, WaitStrategy};
 use bench_core::transport::{Channel, ChannelSpec, Realised, Role as End, TransportError, TransportKind};
-use bench_core::workload::clock::now_ns;
 use bench_core::workload::progress::{Progress, ProgressBoard};
 use bench_core::workload::{Pattern, SideReport};
 use scenarios::Scenario;

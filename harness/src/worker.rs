@@ -18,10 +18,7 @@ use anyhow::{Context, Result, bail};
 use bench_core::child;
 use bench_core::pin::{available_cores, pin_child, pin_current};
 use bench_core::ring::Capacity;
-use bench_core::transport::{
-    Channel, ChannelSpec, OpenOptions, TransportKind, open_receiver, open_ring_consumer, open_ring_producer,
-    open_sender,
-};
+use bench_core::transport::{Address, Channel, ChannelSpec, OpenOptions, Receiver, Sender, TransportKind};
 use bench_core::workload::endpoint::{BufferedReceiver, MessageSink, MessageSource};
 use bench_core::workload::patterns::{
     pingpong_echo, pingpong_initiate, rate_consume, rate_produce, stream_consume, stream_produce,
@@ -107,12 +104,12 @@ fn serve(job: Job) -> Result<WorkerResult> {
     match job.role {
         Role::Threads => threads(&job, kind, pattern, &opts),
         role => {
-            let forward = std::env::var(FORWARD_ENV).context("no channel address")?;
-            let backward = std::env::var(BACKWARD_ENV).ok();
+            let forward: Address = std::env::var(FORWARD_ENV).context("no channel address")?.parse()?;
+            let backward: Option<Address> = std::env::var(BACKWARD_ENV).ok().map(|a| a.parse()).transpose()?;
             let side = Side { job: &job, pattern, share_core, role };
             let report = match kind {
-                TransportKind::ShmRing(_) => side.run_ring(&forward, backward.as_deref(), &opts)?,
-                _ => side.run_contract(&forward, backward.as_deref(), &opts)?,
+                TransportKind::ShmRing(_) => side.run_ring(&forward, backward.as_ref())?,
+                _ => side.run_contract(&forward, backward.as_ref(), &opts)?,
             };
             Ok(match role {
                 Role::Producer => WorkerResult { producer: Some(report), consumer: None },
@@ -132,39 +129,40 @@ struct Side<'a> {
 
 impl Side<'_> {
     /// The ring through its own API (static dispatch).
-    fn run_ring(&self, forward: &str, backward: Option<&str>, _: &OpenOptions) -> Result<SideReport> {
+    fn run_ring(&self, forward: &Address, backward: Option<&Address>) -> Result<SideReport> {
         match (self.role, self.pattern) {
             (Role::Producer, Pattern::PingPong) => {
-                let tx = open_ring_producer(forward)?;
-                let mut rx = open_ring_consumer(backward.context("no return channel")?)?;
+                let tx = forward.ring_producer()?;
+                let mut rx = backward.context("no return channel")?.ring_consumer()?;
                 self.go(tx, Some(&mut rx))
             }
-            (Role::Producer, _) => self.go(open_ring_producer(forward)?, None::<&mut bench_core::ring::Consumer>),
+            (Role::Producer, _) => self.go(forward.ring_producer()?, None::<&mut bench_core::ring::Consumer>),
             (_, Pattern::PingPong) => {
-                let mut rx = open_ring_consumer(forward)?;
-                let tx = open_ring_producer(backward.context("no return channel")?)?;
+                let mut rx = forward.ring_consumer()?;
+                let tx = backward.context("no return channel")?.ring_producer()?;
                 self.go(tx, Some(&mut rx))
             }
-            (_, _) => self.go(NoSink, Some(&mut open_ring_consumer(forward)?)),
+            (_, _) => self.go(NoSink, Some(&mut forward.ring_consumer()?)),
         }
     }
 
     /// Every other transport through the contract.
-    fn run_contract(&self, forward: &str, backward: Option<&str>, opts: &OpenOptions) -> Result<SideReport> {
+    fn run_contract(&self, forward: &Address, backward: Option<&Address>, opts: &OpenOptions) -> Result<SideReport> {
         let size = self.job.size;
         match (self.role, self.pattern) {
             (Role::Producer, Pattern::PingPong) => {
-                let tx = open_sender(forward, opts)?;
-                let mut rx = BufferedReceiver::new(open_receiver(backward.context("no return channel")?, opts)?, size);
+                let tx = forward.open::<Sender>(opts)?;
+                let back = backward.context("no return channel")?;
+                let mut rx = BufferedReceiver::new(back.open::<Receiver>(opts)?, size);
                 self.go(tx, Some(&mut rx))
             }
-            (Role::Producer, _) => self.go(open_sender(forward, opts)?, None::<&mut BufferedReceiver>),
+            (Role::Producer, _) => self.go(forward.open::<Sender>(opts)?, None::<&mut BufferedReceiver>),
             (_, Pattern::PingPong) => {
-                let mut rx = BufferedReceiver::new(open_receiver(forward, opts)?, size);
-                let tx = open_sender(backward.context("no return channel")?, opts)?;
+                let mut rx = BufferedReceiver::new(forward.open::<Receiver>(opts)?, size);
+                let tx = backward.context("no return channel")?.open::<Sender>(opts)?;
                 self.go(tx, Some(&mut rx))
             }
-            (_, _) => self.go(NoSink, Some(&mut BufferedReceiver::new(open_receiver(forward, opts)?, size))),
+            (_, _) => self.go(NoSink, Some(&mut BufferedReceiver::new(forward.open::<Receiver>(opts)?, size))),
         }
     }
 

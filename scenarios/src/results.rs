@@ -71,12 +71,40 @@ pub struct Method {
     pub stability: String,
     /// When a percentile is given ([`PERCENTILE_RULE`]).
     pub percentiles: String,
-    /// The clock one-way latencies are read with (`CLOCK_MONOTONIC`).
+    /// The clock one-way latencies and durations are read with
+    /// (`CLOCK_MONOTONIC`); [`clocks`](Self::clocks) names both.
     pub clock: String,
-    /// Cost of one clock read, ns (median of several measurements).
+    /// Cost of one read of [`clock`](Self::clock), ns (median of several measurements).
     pub clock_read_ns: f64,
+    /// The clock each latency kind is timed with, and what a read of it
+    /// costs (empty in files written before it was recorded).
+    #[serde(default)]
+    pub clocks: Vec<ClockUse>,
     /// How confidence intervals are computed.
     pub interval: String,
+}
+
+/// The clock one kind of latency is timed with (`bench_core::clock`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClockUse {
+    /// The latencies it times.
+    pub latency: LatencyKind,
+    /// The clock, in words, as it is on the measuring machine.
+    pub clock: String,
+    /// Cost of one read, ns (median of several measurements).
+    pub read_ns: f64,
+}
+
+/// Every latency kind's clock on this machine, with what a read costs.
+pub fn clocks_in_use() -> Vec<ClockUse> {
+    use bench_core::clock::Clock;
+    [LatencyKind::RoundTrip, LatencyKind::OneWay]
+        .into_iter()
+        .map(|latency| {
+            let clock = Clock::for_latency(latency);
+            ClockUse { latency, clock: clock.describe(), read_ns: clock.read_cost_ns() }
+        })
+        .collect()
 }
 
 /// The floor between two cores: a cache line bounced between them, and

@@ -150,6 +150,7 @@ mod tests {
                 percentiles: crate::results::PERCENTILE_RULE.to_owned(),
                 clock: "CLOCK_MONOTONIC".to_owned(),
                 clock_read_ns: 20.0,
+                clocks: Vec::new(),
                 interval: crate::results::INTERVAL_METHOD.to_owned(),
             },
             floors: Vec::new(),

@@ -3,7 +3,6 @@
 //! object cannot express itself (rendezvous, unbounded) are built on top of
 //! this in [`super::channel`], the same way for every transport.
 
-use std::any::Any;
 use std::collections::BTreeMap;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
@@ -66,21 +65,39 @@ pub struct Created {
     /// Descriptors an end needs, under a param key (`Source::take_fd(key)`):
     /// inherited by the process that opens that role.
     pub fds: Vec<(Role, String, OwnedFd)>,
-    /// In-process objects (crossbeam only), taken by `Source::take_local`.
-    pub local: Option<Box<dyn Any + Send>>,
+    /// Ends made here and now, for a transport between threads of the
+    /// creating process (`crossbeam`); taken by [`Source::take_made_sender`]
+    /// and [`Source::take_made_receiver`].
+    pub made: Option<MadeEnds>,
     /// The realised capacity in messages of `message_size` bytes (None: unbounded).
     pub realised: Option<u64>,
     /// How the capacity was realised, for the record (e.g. "F_SETPIPE_SZ 4096 bytes").
     pub detail: String,
     /// Kernel objects to remove when the run ends.
     pub objects: ObjectGuard,
+    /// Held by the channel until it drops, never opened: what keeps a
+    /// kernel object usable in the creating process (the ring's creator
+    /// handle, which keeps its name until both ends are claimed).
+    pub keep: Option<Box<dyn Send>>,
 }
 
-/// Where an opening end finds its descriptors and in-process objects.
+/// The ends of one direction a backend made when it created it, for a
+/// transport whose ends exist only in the creating process: each is handed
+/// out once, to whoever opens that end there.
+#[derive(Default)]
+pub struct MadeEnds {
+    /// The sending end, until opened.
+    pub sender: Option<Box<dyn RawSender>>,
+    /// The receiving end, until opened.
+    pub receiver: Option<Box<dyn RawReceiver>>,
+}
+
+/// Where an opening end finds its descriptors and the ends made at creation.
 pub struct Source<'a> {
     pub(crate) params: &'a BTreeMap<String, String>,
     pub(crate) fds: Option<&'a mut Vec<(Role, String, OwnedFd)>>,
-    pub(crate) local: Option<&'a mut Option<Box<dyn Any + Send>>>,
+    /// `None` when opening from an address (in another process).
+    pub(crate) made: Option<&'a mut MadeEnds>,
     pub(crate) role: Role,
 }
 
@@ -110,20 +127,25 @@ impl Source<'_> {
         adopt_inherited(raw)
     }
 
-    /// The in-process object a `create` left in [`Created::local`].
-    pub fn take_local<T: Any + Send>(&mut self) -> Result<T, TransportError> {
-        let Some(local) = self.local.as_deref_mut() else {
-            return Err(TransportError::Refused("this transport joins two threads of one process only".into()));
-        };
-        let boxed = local.take().ok_or_else(|| TransportError::Protocol("in-process end already taken".into()))?;
-        match boxed.downcast::<T>() {
-            Ok(value) => Ok(*value),
-            Err(other) => {
-                *local = Some(other);
-                Err(TransportError::Protocol("in-process end of another type".into()))
-            }
-        }
+    /// The sending end made at creation ([`Created::made`]).
+    pub fn take_made_sender(&mut self) -> Result<Box<dyn RawSender>, TransportError> {
+        self.made()?.sender.take().ok_or_else(already_open)
     }
+
+    /// The receiving end made at creation ([`Created::made`]).
+    pub fn take_made_receiver(&mut self) -> Result<Box<dyn RawReceiver>, TransportError> {
+        self.made()?.receiver.take().ok_or_else(already_open)
+    }
+
+    fn made(&mut self) -> Result<&mut MadeEnds, TransportError> {
+        self.made.as_deref_mut().ok_or_else(|| {
+            TransportError::Refused("this transport's ends exist only in the process that created it".into())
+        })
+    }
+}
+
+fn already_open() -> TransportError {
+    TransportError::Protocol("this end is already open".into())
 }
 
 /// How an address names descriptor `key` of `role`'s end.

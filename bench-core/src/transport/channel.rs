@@ -2,11 +2,13 @@
 //! `crossbeam`, two threads), in one capacity mode, over one transport.
 //!
 //! A coordinating process [`Channel::create`]s it, hands the
-//! [`address`](Channel::address) (and, for direct links, the descriptors:
-//! [`Channel::configure_child`]) to the processes that open its ends, and
-//! keeps it until the run ends: dropping it removes every kernel object
-//! the channel made. Either end may also be opened in the creating process
-//! itself ([`Channel::open_sender`], [`Channel::open_receiver`]).
+//! [`Address`] (and, for direct links, the descriptors:
+//! [`Channel::configure_child`]) to the processes that open its ends
+//! ([`Address::open`]), and keeps it until the run ends: dropping it
+//! removes every kernel object the channel made. Either end may also be
+//! opened in the creating process itself ([`Channel::open`]). Both opens
+//! are one mechanism, [`End::open`]: the data direction in the end's role,
+//! and for a kernel rendezvous the acknowledgement direction in the other.
 //!
 //! # Capacity modes, the same meaning for every transport
 //! | mode | ring, crossbeam | kernel transports |
@@ -176,34 +178,28 @@ impl Channel {
         all
     }
 
-    /// What a process passes to [`open_sender`] / [`open_receiver`].
-    pub fn address(&self) -> String {
-        let s = &self.spec;
-        let mut parts = vec![
-            format!("kind={}", s.kind.name()),
-            format!("cap={}", s.capacity),
-            format!("size={}", s.message_size),
-            format!("fixed={}", u8::from(s.fixed_size)),
-            format!("wait={}", s.wait),
-            format!("timeout_ms={}", s.timeout.as_millis()),
-        ];
-        for (prefix, created) in [("data", Some(&self.data)), ("ack", self.ack.as_ref())] {
+    /// What a process opens either end by ([`Address::open`]): the spec,
+    /// and what each direction's backend handed back (names, paths, ports,
+    /// the numbers of inherited descriptors).
+    pub fn address(&self) -> Address {
+        let mut address = Address { spec: self.spec.clone(), data: BTreeMap::new(), ack: BTreeMap::new() };
+        for (params, created) in [(&mut address.data, Some(&self.data)), (&mut address.ack, self.ack.as_ref())] {
             let Some(created) = created else { continue };
-            parts.extend(created.params.iter().map(|(k, v)| format!("{prefix}.{k}={v}")));
+            params.extend(created.params.iter().map(|(k, v)| (k.clone(), v.clone())));
             for (role, key, fd) in &created.fds {
                 use std::os::fd::AsRawFd;
                 // Keyed by role too: both ends may name a descriptor alike.
-                parts.push(format!("{prefix}.{}={}", super::backend::fd_key(key, *role), fd.as_raw_fd()));
+                params.insert(super::backend::fd_key(key, *role), fd.as_raw_fd().to_string());
             }
         }
-        parts.join(";")
+        address
     }
 
     /// Prepare the child `launch` starts to open the `role` end: the
     /// address in `env_key`, and the descriptors that end needs inherited.
     /// Call [`handed_over`](Self::handed_over) after spawning.
     pub fn configure_child<'a>(&'a self, role: Role, launch: &mut Launch<'a>, env_key: &str) {
-        launch.env(env_key, self.address());
+        launch.env(env_key, self.address().to_string());
         for fd in self.fds_of(role) {
             launch.inherit(fd.as_fd());
         }
@@ -218,40 +214,28 @@ impl Channel {
         }
     }
 
-    /// Open the sending end in this process.
-    pub fn open_sender(&mut self, opts: &OpenOptions) -> Result<Sender, TransportError> {
-        let backend = backends::of(self.spec.kind);
-        let data_spec = self.spec.data();
-        let raw = {
-            let mut src = local_source(&mut self.data, Role::Sender);
-            (backend.open_sender)(&data_spec, &mut src, opts)?
-        };
-        let ack = match (&mut self.ack, self.spec.ack()) {
-            (Some(created), Some(spec)) => {
-                let mut src = local_source(created, Role::Receiver);
-                Some((backend.open_receiver)(&spec, &mut src, opts)?)
-            }
-            _ => None,
-        };
-        Ok(Sender::new(&self.spec, raw, ack))
+    /// Open either end in this process: `channel.open::<Sender>(&opts)`.
+    pub fn open<E: End>(&mut self, opts: &OpenOptions) -> Result<E, TransportError> {
+        let (role, spec) = (E::ROLE, &self.spec);
+        let mut data =
+            Source { params: &self.data.params, fds: Some(&mut self.data.fds), made: self.data.made.as_mut(), role };
+        let mut ack = self.ack.as_mut().map(|created| Source {
+            params: &created.params,
+            fds: Some(&mut created.fds),
+            made: created.made.as_mut(),
+            role: flip(role),
+        });
+        E::open(spec, &mut data, ack.as_mut(), opts)
     }
 
-    /// Open the receiving end in this process.
+    /// Open the sending end in this process (`open::<Sender>`).
+    pub fn open_sender(&mut self, opts: &OpenOptions) -> Result<Sender, TransportError> {
+        self.open(opts)
+    }
+
+    /// Open the receiving end in this process (`open::<Receiver>`).
     pub fn open_receiver(&mut self, opts: &OpenOptions) -> Result<Receiver, TransportError> {
-        let backend = backends::of(self.spec.kind);
-        let data_spec = self.spec.data();
-        let raw = {
-            let mut src = local_source(&mut self.data, Role::Receiver);
-            (backend.open_receiver)(&data_spec, &mut src, opts)?
-        };
-        let ack = match (&mut self.ack, self.spec.ack()) {
-            (Some(created), Some(spec)) => {
-                let mut src = local_source(created, Role::Sender);
-                Some((backend.open_sender)(&spec, &mut src, opts)?)
-            }
-            _ => None,
-        };
-        Ok(Receiver::new(&self.spec, raw, ack))
+        self.open(opts)
     }
 
     fn fds_of(&self, role: Role) -> impl Iterator<Item = &std::os::fd::OwnedFd> {
@@ -268,93 +252,185 @@ fn flip(role: Role) -> Role {
     }
 }
 
-fn local_source(created: &mut Created, role: Role) -> Source<'_> {
-    Source { params: &created.params, fds: Some(&mut created.fds), local: Some(&mut created.local), role }
-}
-
-/// A parsed address.
-struct Address {
+/// Where the ends of a channel are: its spec, and per direction what its
+/// backend handed back at creation. Its text form ([`Display`](std::fmt::Display),
+/// [`FromStr`](std::str::FromStr)), `k=v` pairs joined by `;`, is what a child
+/// process gets in its environment ([`Channel::configure_child`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Address {
     spec: ChannelSpec,
     data: BTreeMap<String, String>,
     ack: BTreeMap<String, String>,
 }
 
 impl Address {
-    /// The segment of a `shm-ring*` channel's data direction; an error for
-    /// any other transport.
-    fn ring_name(&self) -> Result<&str, TransportError> {
-        match self.spec.kind {
-            TransportKind::ShmRing(_) => self
-                .data
-                .get("name")
-                .map(String::as_str)
-                .ok_or_else(|| TransportError::Protocol("the ring's address names no segment".into())),
-            other => Err(TransportError::Protocol(format!("{other} is not a shared-memory ring"))),
-        }
+    /// What the channel was created from.
+    pub fn spec(&self) -> &ChannelSpec {
+        &self.spec
+    }
+
+    /// Parameter `key` of the data direction (a name, path, id or port its
+    /// backend handed back at creation).
+    pub fn param(&self, key: &str) -> Option<&str> {
+        self.data.get(key).map(String::as_str)
+    }
+
+    /// Parameter `key` of each direction that has it: the data direction's,
+    /// then the acknowledgement direction's (a kernel rendezvous).
+    pub fn params<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        [&self.data, &self.ack].into_iter().filter_map(move |params| params.get(key).map(String::as_str))
+    }
+
+    /// Open either end, in a process prepared with [`Channel::configure_child`]
+    /// (or any process, for transports opened by name):
+    /// `address.open::<Receiver>(&opts)`.
+    pub fn open<E: End>(&self, opts: &OpenOptions) -> Result<E, TransportError> {
+        let role = E::ROLE;
+        let mut data = Source { params: &self.data, fds: None, made: None, role };
+        let mut ack = self.spec.ack().map(|_| Source { params: &self.ack, fds: None, made: None, role: flip(role) });
+        E::open(&self.spec, &mut data, ack.as_mut(), opts)
+    }
+
+    /// The ring's own producer for a `shm-ring*` channel: the same ring
+    /// [`open`](Self::open) would wrap, without the contract's dynamic
+    /// dispatch, for measurements that call it once per message. It waits
+    /// by the timeout the address names (this run's own), not the segment's.
+    pub fn ring_producer(&self) -> Result<crate::ring::Producer, TransportError> {
+        Ok(self.attach_ring()?.into_producer()?)
+    }
+
+    /// The ring's own consumer for a `shm-ring*` channel (see [`ring_producer`](Self::ring_producer)).
+    pub fn ring_consumer(&self) -> Result<crate::ring::Consumer, TransportError> {
+        Ok(self.attach_ring()?.into_consumer()?)
+    }
+
+    fn attach_ring(&self) -> Result<crate::ring::SharedRing, TransportError> {
+        let TransportKind::ShmRing(_) = self.spec.kind else {
+            return Err(TransportError::Protocol(format!("{} is not a shared-memory ring", self.spec.kind)));
+        };
+        let name = self
+            .data
+            .get("name")
+            .ok_or_else(|| TransportError::Protocol("the ring's address names no segment".into()))?;
+        Ok(crate::ring::SharedRing::attach_shared(name)?.with_timeout(self.spec.timeout))
     }
 }
 
-fn parse_address(address: &str) -> Result<Address, TransportError> {
-    let bad = |what: &str| TransportError::Protocol(format!("address {address:?}: {what}"));
-    let mut top = BTreeMap::new();
-    let (mut data, mut ack) = (BTreeMap::new(), BTreeMap::new());
-    for part in address.split(';').filter(|p| !p.is_empty()) {
-        let (k, v) = part.split_once('=').ok_or_else(|| bad("a part without '='"))?;
-        if let Some(k) = k.strip_prefix("data.") {
-            data.insert(k.to_owned(), v.to_owned());
-        } else if let Some(k) = k.strip_prefix("ack.") {
-            ack.insert(k.to_owned(), v.to_owned());
-        } else {
-            top.insert(k, v);
+impl std::fmt::Display for Address {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = &self.spec;
+        write!(
+            f,
+            "kind={};cap={};size={};fixed={};wait={};timeout_ms={}",
+            s.kind,
+            s.capacity,
+            s.message_size,
+            u8::from(s.fixed_size),
+            s.wait,
+            s.timeout.as_millis()
+        )?;
+        for (prefix, params) in [("data", &self.data), ("ack", &self.ack)] {
+            for (k, v) in params {
+                write!(f, ";{prefix}.{k}={v}")?;
+            }
         }
+        Ok(())
     }
-    let get = |k: &str| top.get(k).copied().ok_or_else(|| bad(&format!("no {k}")));
-    let kind: TransportKind = get("kind")?.parse().map_err(|e| bad(&format!("{e}")))?;
-    let capacity: Capacity = get("cap")?.parse().map_err(|_| bad("bad cap"))?;
-    let message_size: usize = get("size")?.parse().map_err(|_| bad("bad size"))?;
-    let fixed_size = match get("fixed")? {
-        "0" => false,
-        "1" => true,
-        _ => return Err(bad("bad fixed")),
-    };
-    let wait: WaitStrategy = get("wait")?.parse().map_err(|_| bad("bad wait"))?;
-    let timeout_ms: u64 = get("timeout_ms")?.parse().map_err(|_| bad("bad timeout_ms"))?;
-    let spec =
-        ChannelSpec { kind, capacity, message_size, fixed_size, wait, timeout: Duration::from_millis(timeout_ms) };
-    Ok(Address { spec, data, ack })
 }
 
-/// Open the sending end of the channel at `address` (from [`Channel::address`],
-/// in a process prepared with [`Channel::configure_child`]).
-pub fn open_sender(address: &str, opts: &OpenOptions) -> Result<Sender, TransportError> {
-    let a = parse_address(address)?;
-    let backend = backends::of(a.spec.kind);
-    let mut src = Source { params: &a.data, fds: None, local: None, role: Role::Sender };
-    let raw = (backend.open_sender)(&a.spec.data(), &mut src, opts)?;
-    let ack = match a.spec.ack() {
-        Some(spec) => {
-            let mut src = Source { params: &a.ack, fds: None, local: None, role: Role::Receiver };
-            Some((backend.open_receiver)(&spec, &mut src, opts)?)
+impl std::str::FromStr for Address {
+    type Err = TransportError;
+
+    fn from_str(address: &str) -> Result<Self, TransportError> {
+        let bad = |what: &str| TransportError::Protocol(format!("address {address:?}: {what}"));
+        let mut top = BTreeMap::new();
+        let (mut data, mut ack) = (BTreeMap::new(), BTreeMap::new());
+        for part in address.split(';').filter(|p| !p.is_empty()) {
+            let (k, v) = part.split_once('=').ok_or_else(|| bad("a part without '='"))?;
+            if let Some(k) = k.strip_prefix("data.") {
+                data.insert(k.to_owned(), v.to_owned());
+            } else if let Some(k) = k.strip_prefix("ack.") {
+                ack.insert(k.to_owned(), v.to_owned());
+            } else {
+                top.insert(k, v);
+            }
         }
-        None => None,
-    };
-    Ok(Sender::new(&a.spec, raw, ack))
+        let get = |k: &str| top.get(k).copied().ok_or_else(|| bad(&format!("no {k}")));
+        let kind: TransportKind = get("kind")?.parse().map_err(|e| bad(&format!("{e}")))?;
+        let capacity: Capacity = get("cap")?.parse().map_err(|_| bad("bad cap"))?;
+        let message_size: usize = get("size")?.parse().map_err(|_| bad("bad size"))?;
+        let fixed_size = match get("fixed")? {
+            "0" => false,
+            "1" => true,
+            _ => return Err(bad("bad fixed")),
+        };
+        let wait: WaitStrategy = get("wait")?.parse().map_err(|_| bad("bad wait"))?;
+        let timeout_ms: u64 = get("timeout_ms")?.parse().map_err(|_| bad("bad timeout_ms"))?;
+        let spec =
+            ChannelSpec { kind, capacity, message_size, fixed_size, wait, timeout: Duration::from_millis(timeout_ms) };
+        Ok(Address { spec, data, ack })
+    }
 }
 
-/// Open the receiving end of the channel at `address`.
-pub fn open_receiver(address: &str, opts: &OpenOptions) -> Result<Receiver, TransportError> {
-    let a = parse_address(address)?;
-    let backend = backends::of(a.spec.kind);
-    let mut src = Source { params: &a.data, fds: None, local: None, role: Role::Receiver };
-    let raw = (backend.open_receiver)(&a.spec.data(), &mut src, opts)?;
-    let ack = match a.spec.ack() {
-        Some(spec) => {
-            let mut src = Source { params: &a.ack, fds: None, local: None, role: Role::Sender };
-            Some((backend.open_sender)(&spec, &mut src, opts)?)
-        }
-        None => None,
-    };
-    Ok(Receiver::new(&a.spec, raw, ack))
+/// Either end of a channel, [`Sender`] or [`Receiver`], opened the one way
+/// every transport is: its role of the data direction, and for a kernel
+/// rendezvous the other role of the acknowledgement direction.
+pub trait End: Sized + sealed::Sealed {
+    /// Which end of the data direction this is.
+    const ROLE: Role;
+
+    /// Open this end from its sources (`ack`: for a kernel rendezvous).
+    #[doc(hidden)]
+    fn open(
+        spec: &ChannelSpec,
+        data: &mut Source<'_>,
+        ack: Option<&mut Source<'_>>,
+        opts: &OpenOptions,
+    ) -> Result<Self, TransportError>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Sender {}
+    impl Sealed for super::Receiver {}
+}
+
+impl End for Sender {
+    const ROLE: Role = Role::Sender;
+
+    fn open(
+        spec: &ChannelSpec,
+        data: &mut Source<'_>,
+        ack: Option<&mut Source<'_>>,
+        opts: &OpenOptions,
+    ) -> Result<Self, TransportError> {
+        let backend = backends::of(spec.kind);
+        let raw = (backend.open_sender)(&spec.data(), data, opts)?;
+        let ack = match (ack, spec.ack()) {
+            (Some(src), Some(ack_spec)) => Some((backend.open_receiver)(&ack_spec, src, opts)?),
+            _ => None,
+        };
+        Ok(Sender::new(spec, raw, ack))
+    }
+}
+
+impl End for Receiver {
+    const ROLE: Role = Role::Receiver;
+
+    fn open(
+        spec: &ChannelSpec,
+        data: &mut Source<'_>,
+        ack: Option<&mut Source<'_>>,
+        opts: &OpenOptions,
+    ) -> Result<Self, TransportError> {
+        let backend = backends::of(spec.kind);
+        let raw = (backend.open_receiver)(&spec.data(), data, opts)?;
+        let ack = match (ack, spec.ack()) {
+            (Some(src), Some(ack_spec)) => Some((backend.open_sender)(&ack_spec, src, opts)?),
+            _ => None,
+        };
+        Ok(Receiver::new(spec, raw, ack))
+    }
 }
 
 /// What a sender observed.
@@ -559,20 +635,4 @@ impl Receiver {
     pub fn received(&self) -> u64 {
         self.received
     }
-}
-
-/// The ring's own producer for a `shm-ring*` channel at `address`: the
-/// same ring [`open_sender`] would wrap, without the contract's dynamic
-/// dispatch, for measurements that call it once per message. It waits by
-/// the timeout the address names (this run's own), not the segment's.
-pub fn open_ring_producer(address: &str) -> Result<crate::ring::Producer, TransportError> {
-    let a = parse_address(address)?;
-    Ok(crate::ring::SharedRing::attach_shared(a.ring_name()?)?.with_timeout(a.spec.timeout).into_producer()?)
-}
-
-/// The ring's own consumer for a `shm-ring*` channel at `address` (see
-/// [`open_ring_producer`]).
-pub fn open_ring_consumer(address: &str) -> Result<crate::ring::Consumer, TransportError> {
-    let a = parse_address(address)?;
-    Ok(crate::ring::SharedRing::attach_shared(a.ring_name()?)?.with_timeout(a.spec.timeout).into_consumer()?)
 }

@@ -4,7 +4,7 @@
 //!   each labelled [`Link::Direct`] or [`Link::Indirect`];
 //! - [`Channel`]: one direction of messages in one capacity mode, created by
 //!   a coordinating process and opened by name or inherited descriptor in
-//!   the processes that use it ([`open_sender`], [`open_receiver`]);
+//!   the processes that use it (its [`Address`]);
 //! - [`Sender`] / [`Receiver`]: the ends, with the same capacity semantics
 //!   for every transport (see [`channel`]);
 //! - [`objects`]: every kernel object a run creates is registered, removed
@@ -32,9 +32,6 @@ pub mod objects;
 pub mod peer;
 
 pub use backend::{OpenOptions, Role};
-pub use channel::{
-    Channel, ChannelSpec, Realised, Receiver, SendStats, Sender, open_receiver, open_ring_consumer, open_ring_producer,
-    open_sender,
-};
+pub use channel::{Address, Channel, ChannelSpec, End, Realised, Receiver, SendStats, Sender};
 pub use error::TransportError;
 pub use vocabulary::{Link, TransportKind};

@@ -17,6 +17,14 @@
 //! before stamps existed (one `memcmp`); longer ones compare their body
 //! word by word, filler or stamp, in an out-of-line function, so the short
 //! messages' hot loop is not reshaped by it.
+//!
+//! A measured stream is of one size. A stream of **varying lengths**, from
+//! [`MIN_SIZE`] to a largest size, is for tests of framing (the
+//! conformance suite): message `seq` is [`varying_len`] bytes long, composed
+//! by [`MessageWriter::varying_message`] in the same format, and
+//! [`MessageChecker::varying`] checks each message at the length its
+//! sequence number says, so a truncated or padded message is corrupted
+//! even where it ends on a stamp.
 
 use std::collections::BTreeSet;
 
@@ -39,6 +47,18 @@ fn stamps(body_end: usize) -> impl Iterator<Item = usize> {
 /// Whether a message of `size` bytes carries any stamp.
 fn is_stamped(size: usize) -> bool {
     size >= 2 * MIN_SIZE && stamps(size - MIN_SIZE).next().is_some()
+}
+
+/// The length of message `seq` in a stream of varying lengths up to `max`
+/// bytes (`max >= MIN_SIZE`): message 0 is exactly `max` bytes, and every
+/// length from [`MIN_SIZE`] to `max` comes once in each run of
+/// `max - MIN_SIZE + 1` messages, in a scattered order (a prime stride
+/// larger than any span), so neighbours differ in length.
+pub fn varying_len(seq: u64, max: usize) -> usize {
+    /// 2^31 - 1, a prime: coprime with every span below it.
+    const STRIDE: u64 = 0x7fff_ffff;
+    let span = (max - MIN_SIZE + 1) as u64;
+    max - (seq.wrapping_mul(STRIDE) % span) as usize
 }
 
 /// Most sequence numbers remembered as missing (beyond this, a late
@@ -186,6 +206,24 @@ impl MessageWriter {
     }
 }
 
+impl MessageWriter {
+    /// Message `seq` of a stream of varying lengths up to [`size`](Self::size)
+    /// bytes ([`varying_len`]), composed in `out`. Not a measured path: it
+    /// recomputes the filler each time.
+    pub fn varying_message<'a>(&self, seq: u64, out: &'a mut Vec<u8>) -> &'a [u8] {
+        let n = varying_len(seq, self.size());
+        out.clear();
+        out.extend((0..n).map(filler));
+        let bytes = seq.to_le_bytes();
+        out[..MIN_SIZE].copy_from_slice(&bytes);
+        if n >= 2 * MIN_SIZE {
+            write_stamps(out, n - MIN_SIZE, &bytes);
+            out[n - MIN_SIZE..].copy_from_slice(&bytes);
+        }
+        out
+    }
+}
+
 /// A message composed into a buffer of the wrong length: a caller's bug.
 #[cold]
 #[inline(never)]
@@ -216,6 +254,8 @@ pub struct MessageChecker {
     /// ...and all ones there, 0 elsewhere: word `i` of the body must be
     /// `body_words[i] | (seq & stamp_words[i])`.
     stamp_words: Vec<u64>,
+    /// Messages are of varying lengths ([`varying_len`]) up to `expected`'s.
+    varying: bool,
     next: u64,
     missing: BTreeSet<u64>,
     /// Every count but `received`, which [`counts`](Self::counts) derives,
@@ -244,10 +284,18 @@ impl MessageChecker {
             stamped,
             body_words,
             stamp_words,
+            varying: false,
             next: 0,
             missing: BTreeSet::new(),
             counts: Integrity::default(),
         }
+    }
+
+    /// For a stream of varying lengths up to `max` bytes
+    /// ([`MessageWriter::varying_message`]): each message must be as long
+    /// as [`varying_len`] says for its sequence number.
+    pub fn varying(max: usize) -> Self {
+        Self { varying: true, ..Self::new(max) }
     }
 
     /// Check one arrived message; its sequence number if it was intact.
@@ -268,33 +316,50 @@ impl MessageChecker {
     /// without a body (up to 16 bytes) never reaches the stamps' branch.
     #[inline]
     fn intact(&self, msg: &[u8], seq: u64) -> bool {
-        let (n, body_end) = (self.expected.len(), self.body_end);
+        self.intact_at(msg, seq, self.expected.len(), self.body_end)
+    }
+
+    /// Message `seq` is `n` bytes long, its body ends at `body_end` (where
+    /// its tail starts, or at `n` when it is too short to repeat the number).
+    #[inline]
+    fn intact_at(&self, msg: &[u8], seq: u64, n: usize, body_end: usize) -> bool {
         // The tail repeats the number only where it does not overlap the head.
         msg.len() == n
             && (body_end == n || msg[body_end..] == seq.to_le_bytes())
             && (body_end <= MIN_SIZE
                 || if self.stamped {
-                    self.stamped_body_intact(msg, seq)
+                    self.stamped_body_intact(msg, seq, body_end)
                 } else {
                     msg[MIN_SIZE..body_end] == self.expected[MIN_SIZE..body_end]
                 })
     }
 
-    /// The body of a message with stamps (of `expected`'s length): word by
-    /// word, filler or stamp, then the bytes after the last whole word.
+    /// The body, up to `body_end`, of a message with stamps (at most
+    /// `expected`'s length): word by word, filler or stamp, then the bytes
+    /// after the last whole word. A shorter message's whole words are a
+    /// prefix of the longest one's, with stamps at the same places.
     #[inline(never)]
-    fn stamped_body_intact(&self, msg: &[u8], seq: u64) -> bool {
-        let body = &msg[MIN_SIZE..self.body_end];
+    fn stamped_body_intact(&self, msg: &[u8], seq: u64, body_end: usize) -> bool {
+        let body = &msg[MIN_SIZE..body_end];
         let words = body.chunks_exact(MIN_SIZE);
         let rest = words.remainder();
         let mut differ = 0u64;
         for ((word, filler), stamp) in words.zip(&self.body_words).zip(&self.stamp_words) {
             differ |= u64::from_le_bytes(word.try_into().expect("8 bytes")) ^ (filler | (seq & stamp));
         }
-        differ == 0 && *rest == self.expected[self.body_end - rest.len()..self.body_end]
+        differ == 0 && *rest == self.expected[body_end - rest.len()..body_end]
     }
 
-    /// Anything but the next intact message: count what it is.
+    /// A message of a varying-length stream, at the length its sequence
+    /// number says.
+    fn intact_varying(&self, msg: &[u8], seq: u64) -> bool {
+        let n = varying_len(seq, self.expected.len());
+        self.intact_at(msg, seq, n, if n >= 2 * MIN_SIZE { n - MIN_SIZE } else { n })
+    }
+
+    /// Anything but the next intact message of the longest length: count
+    /// what it is. Every message of a varying-length stream but the longest
+    /// comes here too (a test's stream, not a measured one).
     #[cold]
     fn check_fault(&mut self, msg: &[u8]) -> Option<u64> {
         let Some(head) = msg.first_chunk::<MIN_SIZE>() else {
@@ -302,11 +367,15 @@ impl MessageChecker {
             return None;
         };
         let seq = u64::from_le_bytes(*head);
-        if !self.intact(msg, seq) {
+        let intact = if self.varying { self.intact_varying(msg, seq) } else { self.intact(msg, seq) };
+        if !intact {
             self.counts.corrupted += 1;
             return None;
         }
-        if seq > self.next {
+        if seq == self.next {
+            // Only a varying-length stream's shorter messages get here in order.
+            self.next += 1;
+        } else if seq > self.next {
             // A gap: those messages are lost unless they turn up later.
             for missing in self.next..seq {
                 if self.missing.len() >= MISSING_REMEMBERED {
@@ -426,6 +495,64 @@ mod tests {
                 assert_eq!(dst, w.message(seq), "size {size}, seq {seq}");
             }
         }
+    }
+
+    #[test]
+    fn a_varying_stream_takes_every_length_and_checks_clean() {
+        for max in [8, 9, 16, 17, 64, 80, 200, 4096] {
+            let w = MessageWriter::new(max);
+            let mut c = MessageChecker::varying(max);
+            let span = (max - MIN_SIZE + 1) as u64;
+            let mut lengths = BTreeSet::new();
+            let mut out = Vec::new();
+            assert_eq!(varying_len(0, max), max, "message 0 is the longest");
+            for seq in 0..2 * span {
+                let m = w.varying_message(seq, &mut out);
+                lengths.insert(m.len());
+                assert_eq!(c.check(m), Some(seq), "max {max}, message {seq} of {} bytes", m.len());
+            }
+            assert_eq!(lengths, (MIN_SIZE..=max).collect(), "max {max}: every length once a span");
+            assert_eq!(Integrity { sent: 2 * span, ..c.counts() }.problems(), "", "max {max}");
+        }
+    }
+
+    #[test]
+    fn a_varying_stream_counts_gaps_repeats_and_late_arrivals() {
+        let w = MessageWriter::new(200);
+        let mut c = MessageChecker::varying(200);
+        let mut out = Vec::new();
+        for seq in [0, 2, 3, 1, 3, 7] {
+            c.check(w.varying_message(seq, &mut out));
+        }
+        let counts = c.counts();
+        assert_eq!((counts.lost, counts.reordered, counts.duplicated, counts.received), (3, 1, 1, 6));
+    }
+
+    /// Cut short, even to a length that ends on a stamp (whose last 8 bytes
+    /// are the number, like a tail), or padded with a longer message's
+    /// bytes, a message of a varying stream is corrupted.
+    #[test]
+    fn a_varying_message_cut_or_padded_is_corruption() {
+        let max = 4096;
+        let w = MessageWriter::new(max);
+        let (mut out, mut longest) = (Vec::new(), Vec::new());
+        let seq = (1..).find(|&s| varying_len(s, max) > 200).unwrap();
+        let m = w.varying_message(seq, &mut out).to_vec();
+        w.varying_message(0, &mut longest);
+        for cut in [MIN_SIZE, 16, 72, 136, m.len() - 1] {
+            let mut c = MessageChecker::varying(max);
+            c.next = seq;
+            assert_eq!(c.check(&m[..cut]), None, "message {seq} cut to {cut} bytes");
+            assert_eq!(c.counts().corrupted, 1);
+        }
+        let mut padded = m.clone();
+        padded.extend_from_slice(&longest[m.len()..]);
+        let mut c = MessageChecker::varying(max);
+        c.next = seq;
+        assert_eq!(c.check(&padded), None, "message {seq} padded to {max} bytes");
+        let mut c = MessageChecker::varying(max);
+        c.next = seq;
+        assert_eq!(c.check(&m), Some(seq));
     }
 
     #[test]

@@ -1,11 +1,10 @@
 //! What runs inside a measurement worker: the message format that proves
-//! integrity ([`message`]), the clock ([`clock`]), CPU accounting
+//! integrity ([`message`]), CPU accounting
 //! ([`usage`]), latency histograms ([`histogram`]), the three patterns
 //! ([`patterns`]) over generic ends ([`endpoint`]), what each side
 //! reports ([`SideReport`]), and the counts a supervisor watches for
 //! progress ([`progress`]).
 
-pub mod clock;
 pub mod endpoint;
 pub mod histogram;
 pub mod message;

@@ -14,20 +14,21 @@
 //!
 //! Times that two processes compare (the rate pattern's due times) are
 //! [`now_ns`] (`CLOCK_MONOTONIC`); a round trip, started and ended by one
-//! thread, is timed with the TSC through `quanta`. Every side checks every message
+//! thread, is timed with the time-stamp counter ([`Cycles`]); see
+//! [`crate::clock`] for why each. Every side checks every message
 //! ([`MessageChecker`]) and measures its own CPU time ([`usage`]) over its
 //! loop only, not its setup. Each side notes how far it has got
 //! ([`progress`]) where it passes anyway, for a supervisor that watches.
 
 use std::time::Duration;
 
-use super::clock::now_ns;
 use super::endpoint::{MessageSink, MessageSource};
 use super::histogram;
 use super::message::{MessageChecker, MessageWriter};
 use super::progress;
 use super::report::SideReport;
 use super::usage::{Who, since, usage};
+use crate::clock::{Cycles, now_ns};
 use crate::transport::TransportError;
 
 /// Round trips not recorded at the start of each run (first-touch page
@@ -125,11 +126,9 @@ pub fn pingpong_initiate(
     let mut checker = MessageChecker::new(size);
     let mut hist = histogram::new();
     let progress = progress::line();
-    // Round trips start and end in this process, on this core: they are
-    // timed with the TSC (quanta), a third of the cost of a
-    // CLOCK_MONOTONIC read, which would otherwise be a visible share of a
-    // shared-memory round trip.
-    let clock = quanta::Clock::new();
+    // Round trips start and end in this process, on this core: the
+    // counter's clock (see `crate::clock`).
+    let clock = Cycles::new();
     let cpu0 = usage(who);
     let start = clock.raw();
     let (run_ns, warm_ns) = (run.as_nanos() as u64, run.as_nanos() as u64 / 10);
@@ -148,11 +147,11 @@ pub fn pingpong_initiate(
             Some(_) => break, // counted by the checker; the harness fails the run
             None => return Err(TransportError::PeerGone("the echo ended the stream mid-run".into())),
         };
-        let since_start = clock.delta_as_nanos(start, t1);
+        let since_start = clock.nanos_between(start, t1);
         // The first round trips warm up; a slow transport (large messages)
         // records from a tenth of the run on even if that is fewer.
         if seq > PINGPONG_UNRECORDED || since_start >= warm_ns {
-            histogram::record(&mut hist, clock.delta_as_nanos(t0, t1));
+            histogram::record(&mut hist, clock.nanos_between(t0, t1));
         }
         if since_start >= run_ns && (hist.len() >= PINGPONG_MIN_RECORDED || since_start >= cap_ns) {
             break;
@@ -161,7 +160,7 @@ pub fn pingpong_initiate(
     tx.finish()?;
     // The echo finishes its side once it sees ours end.
     while rx.recv_with(|m| checker.check(m))?.is_some() {}
-    let elapsed_ns = clock.delta_as_nanos(start, clock.raw());
+    let elapsed_ns = clock.nanos_between(start, clock.raw());
     let cpu = since(&cpu0, &usage(who));
     let mut integrity = checker.counts();
     integrity.sent = seq;

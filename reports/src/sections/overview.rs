@@ -243,11 +243,10 @@ pub fn environment(inputs: &[Input]) -> String {
             ("which trials are used", m.selection.clone()),
             ("when a figure is unstable", m.stability.clone()),
             ("when a percentile is given", m.percentiles.clone()),
-            ("clock", m.clock.clone()),
-            ("clock read cost", format::ns(m.clock_read_ns)),
-            ("intervals", m.interval.clone()),
         ]
         .into_iter()
+        .chain(clock_rows(m))
+        .chain([("intervals", m.interval.clone())])
         .map(|(k, v)| vec![k.to_owned(), v])
         .collect();
         let mut out = html::table(&["", "value"], &rows);
@@ -317,4 +316,22 @@ pub fn failures(inputs: &[Input]) -> String {
             html::table(&["scenario", "status", "reason"], &rows)
         )
     })
+}
+
+/// The method rows naming the clocks: one per latency kind where the file
+/// records them, else the one clock older files name.
+fn clock_rows(m: &scenarios::results::Method) -> Vec<(&'static str, String)> {
+    if m.clocks.is_empty() {
+        return vec![("clock", format!("{}, {} a read", m.clock, format::ns(m.clock_read_ns)))];
+    }
+    m.clocks
+        .iter()
+        .map(|c| {
+            let what = match c.latency {
+                LatencyKind::RoundTrip => "clock of round trips",
+                LatencyKind::OneWay => "clock of one-way latencies and durations",
+            };
+            (what, format!("{}, {} a read", c.clock, format::ns(c.read_ns)))
+        })
+        .collect()
 }

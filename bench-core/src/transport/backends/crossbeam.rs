@@ -14,7 +14,7 @@ use crossbeam_channel::{RecvTimeoutError, SendTimeoutError, TrySendError};
 
 use crate::ring::Capacity;
 use crate::transport::TransportError;
-use crate::transport::backend::{Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source};
+use crate::transport::backend::{Backend, Created, MadeEnds, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source};
 use crate::transport::backends::check_buffer_memory;
 
 pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native_modes: true };
@@ -48,12 +48,6 @@ impl Message {
 
 type Item = Option<Message>;
 
-/// The two ends, until each is opened.
-struct Ends {
-    tx: Option<crossbeam_channel::Sender<Item>>,
-    rx: Option<crossbeam_channel::Receiver<Item>>,
-}
-
 fn create(spec: &OneWaySpec) -> Result<Created, TransportError> {
     if let Capacity::Bounded(n) = spec.capacity {
         // `bounded(n)` allocates its n slots (a stamp and an item each) at
@@ -73,35 +67,25 @@ fn create(spec: &OneWaySpec) -> Result<Created, TransportError> {
             Capacity::Unbounded => None,
         },
         detail: format!("crossbeam-channel {} between two threads", spec.capacity),
-        local: Some(Box::new(Ends { tx: Some(tx), rx: Some(rx) })),
+        // Made here, with the channel's own timeout: they exist in this process only.
+        made: Some(MadeEnds {
+            sender: Some(Box::new(CrossbeamSender { tx, timeout: spec.timeout })),
+            receiver: Some(Box::new(CrossbeamReceiver { rx, timeout: spec.timeout, ended: false })),
+        }),
         ..Created::default()
     })
 }
 
-fn ends<'a>(src: &'a mut Source<'_>) -> Result<&'a mut Ends, TransportError> {
-    src.local
-        .as_deref_mut()
-        .and_then(|local| local.as_mut())
-        .and_then(|b| b.downcast_mut::<Ends>())
-        .ok_or_else(|| TransportError::Refused("crossbeam joins two threads of one process only".into()))
-}
-
-fn taken() -> TransportError {
-    TransportError::Protocol("this end is already open".into())
-}
-
-fn open_sender(_: &OneWaySpec, src: &mut Source<'_>, opts: &OpenOptions) -> Result<Box<dyn RawSender>, TransportError> {
-    let tx = ends(src)?.tx.take().ok_or_else(taken)?;
-    Ok(Box::new(CrossbeamSender { tx, timeout: opts.timeout }))
+fn open_sender(_: &OneWaySpec, src: &mut Source<'_>, _: &OpenOptions) -> Result<Box<dyn RawSender>, TransportError> {
+    src.take_made_sender()
 }
 
 fn open_receiver(
     _: &OneWaySpec,
     src: &mut Source<'_>,
-    opts: &OpenOptions,
+    _: &OpenOptions,
 ) -> Result<Box<dyn RawReceiver>, TransportError> {
-    let rx = ends(src)?.rx.take().ok_or_else(taken)?;
-    Ok(Box::new(CrossbeamReceiver { rx, timeout: opts.timeout, ended: false }))
+    src.take_made_receiver()
 }
 
 struct CrossbeamSender {

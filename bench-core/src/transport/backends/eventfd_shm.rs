@@ -304,7 +304,7 @@ fn create(spec: &OneWaySpec) -> Result<Created, TransportError> {
     ];
     let detail = format!("{detail} (/dev/shm); eventfd wake-ups");
     let params = [(SHM.to_owned(), map.name().to_owned())].into_iter().collect();
-    Ok(Created { params, fds, local: None, realised, detail, objects })
+    Ok(Created { params, fds, made: None, realised, detail, objects, keep: None })
 }
 
 /// Open and check the segment `name` against what the address says.
@@ -761,12 +761,7 @@ mod tests {
 
     /// The segment names in a channel's address.
     fn segments(chan: &Channel) -> Vec<String> {
-        chan.address()
-            .split(';')
-            .filter_map(|p| p.split_once('='))
-            .filter(|(k, _)| k.ends_with(".shm"))
-            .map(|(_, v)| v.to_owned())
-            .collect()
+        chan.address().params("shm").map(str::to_owned).collect()
     }
 
     /// Message `seq`: its number, then a length and bytes that depend on it.
@@ -983,7 +978,7 @@ mod tests {
         let mut created = create(&one_way(Capacity::Bounded(2), 8)).unwrap();
         let spec = one_way(Capacity::Bounded(2), 8);
         let params: BTreeMap<String, String> = created.params.clone();
-        let mut src = Source { params: &params, fds: Some(&mut created.fds), local: None, role: Role::Sender };
+        let mut src = Source { params: &params, fds: Some(&mut created.fds), made: None, role: Role::Sender };
         let _tx = open_sender(&spec, &mut src, &OpenOptions::default()).unwrap();
         let map = attach(&params[SHM], &spec).unwrap();
         let err = claim(&map.header().tail.state, "sending", map.name()).unwrap_err().to_string();

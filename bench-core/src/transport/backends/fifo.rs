@@ -272,8 +272,7 @@ mod tests {
 
     fn fifo_path(chan: &Channel) -> std::path::PathBuf {
         let address = chan.address();
-        let path = address.split(';').find_map(|p| p.strip_prefix("data.path=")).expect("address has the path");
-        path.into()
+        address.param("path").expect("address has the path").into()
     }
 
     #[test]

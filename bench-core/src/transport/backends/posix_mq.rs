@@ -392,11 +392,7 @@ mod tests {
 
     /// The queue names in a channel's address (data and acknowledgement).
     fn names(chan: &Channel) -> Vec<String> {
-        chan.address()
-            .split(';')
-            .filter_map(|p| p.strip_prefix("data.name=").or_else(|| p.strip_prefix("ack.name=")))
-            .map(str::to_owned)
-            .collect()
+        chan.address().params("name").map(str::to_owned).collect()
     }
 
     fn assert_gone(names: &[String]) {
@@ -594,8 +590,8 @@ mod tests {
     fn ends_open_by_address() {
         let chan = Channel::create(&ChannelSpec::new(KIND, Capacity::Rendezvous, 16)).unwrap();
         let address = chan.address();
-        let mut tx = crate::transport::open_sender(&address, &OpenOptions::default()).unwrap();
-        let mut rx = crate::transport::open_receiver(&address, &OpenOptions::default()).unwrap();
+        let mut tx = address.open::<crate::transport::Sender>(&OpenOptions::default()).unwrap();
+        let mut rx = address.open::<crate::transport::Receiver>(&OpenOptions::default()).unwrap();
         let reader = std::thread::spawn(move || {
             let mut buf = [0u8; 16];
             let mut got = Vec::new();

@@ -3,8 +3,9 @@
 //! The ring realises all three capacity modes itself (rendezvous by its own
 //! acknowledgement, bounded exactly, unbounded by a growing chain of
 //! segments), so the channel layer adds nothing. The creating process keeps
-//! a handle until the channel drops; each end attaches by name, and the
-//! name is removed as soon as both ends are claimed. Each end waits by the
+//! a handle until the channel drops ([`Created::keep`]); each end attaches
+//! by name, wherever it is opened, and the name is removed as soon as both
+//! ends are claimed. Each end waits by the
 //! timeout of the [`OpenOptions`] it was opened with, never by a value
 //! read from the segment.
 
@@ -51,16 +52,13 @@ fn create(spec: &OneWaySpec) -> Result<Created, TransportError> {
         format!("slot array of {} x {} bytes", ring.slot_count(), spec.message_size)
     };
     created.detail = format!("{} design, {slots}, {} waits", spec.variant, spec.wait);
-    created.local = Some(Box::new(ring));
+    created.keep = Some(Box::new(ring));
     Ok(created)
 }
 
-/// The creator's handle if this process created the ring and it is still
-/// unused, else a fresh attachment by name.
+/// The ring, attached by name: in the creating process too (whose handle
+/// the channel keeps, with the name, until both ends are claimed).
 fn ring(src: &mut Source<'_>) -> Result<SharedRing, TransportError> {
-    if let Ok(ring) = src.take_local::<SharedRing>() {
-        return Ok(ring);
-    }
     Ok(SharedRing::attach_shared(src.param("name")?)?)
 }
 

@@ -497,11 +497,7 @@ mod tests {
 
     /// The queue ids in a channel's address (data and acknowledgement).
     fn ids(chan: &Channel) -> Vec<i32> {
-        chan.address()
-            .split(';')
-            .filter_map(|p| p.strip_prefix("data.id=").or_else(|| p.strip_prefix("ack.id=")))
-            .map(|id| id.parse().unwrap())
-            .collect()
+        chan.address().params("id").map(|id| id.parse().unwrap()).collect()
     }
 
     fn listed(id: i32) -> bool {
@@ -697,8 +693,8 @@ mod tests {
     fn ends_open_by_address() {
         let chan = Channel::create(&ChannelSpec::new(KIND, Capacity::Rendezvous, 16)).unwrap();
         let address = chan.address();
-        let mut tx = crate::transport::open_sender(&address, &OpenOptions::default()).unwrap();
-        let mut rx = crate::transport::open_receiver(&address, &OpenOptions::default()).unwrap();
+        let mut tx = address.open::<crate::transport::Sender>(&OpenOptions::default()).unwrap();
+        let mut rx = address.open::<crate::transport::Receiver>(&OpenOptions::default()).unwrap();
         let reader = std::thread::spawn(move || {
             let mut buf = [0u8; 16];
             let mut got = Vec::new();

@@ -487,11 +487,8 @@ mod tests {
         let spec = ChannelSpec::new(TransportKind::Tcp, Capacity::Bounded(8), SIZE).timeout(Duration::from_secs(10));
         let mut chan = Channel::create(&spec).unwrap();
         let address = chan.address();
-        let port: u16 = address
-            .split(';')
-            .find_map(|kv| kv.strip_prefix("data.port="))
-            .and_then(|p| p.parse().ok())
-            .unwrap_or_else(|| panic!("no port in {address}"));
+        let port: u16 =
+            address.param("port").and_then(|p| p.parse().ok()).unwrap_or_else(|| panic!("no port in {address}"));
         // The intruder connects first and writes a frame that would pass
         // for message 0 (a 4-byte length, then the bytes).
         let mut intruder = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -765,12 +762,7 @@ mod tests {
         let chan = Channel::create(&spec(Capacity::Bounded(4))).unwrap();
         assert!(chan.objects().is_empty(), "tcp names no kernel objects: {:?}", chan.objects());
         let address = chan.address();
-        let port: u16 = address
-            .split(';')
-            .find_map(|p| p.strip_prefix("data.port="))
-            .expect("address names the port")
-            .parse()
-            .unwrap();
+        let port: u16 = address.param("port").expect("address names the port").parse().unwrap();
         assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(), "listening while the channel lives");
         drop(chan);
         let err = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap_err();

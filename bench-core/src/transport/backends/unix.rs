@@ -819,12 +819,7 @@ mod tests {
 
     /// The socket paths of a channel, from its address.
     fn paths(chan: &Channel) -> Vec<PathBuf> {
-        chan.address()
-            .split(';')
-            .filter_map(|p| p.split_once('='))
-            .filter(|(k, _)| k.ends_with(".path"))
-            .map(|(_, v)| PathBuf::from(v))
-            .collect()
+        chan.address().params("path").map(PathBuf::from).collect()
     }
 
     fn assert_gone(paths: &[PathBuf]) {
