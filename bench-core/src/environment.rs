@@ -11,6 +11,7 @@ use std::fs;
 
 use serde::{Deserialize, Serialize};
 
+use crate::sysctl::Sysctl;
 use crate::topology::Topology;
 
 /// Everything about the machine and the build that a figure depends on.
@@ -118,7 +119,7 @@ impl Environment {
             busy_before: busy_share(BUSY_SAMPLE),
             load_after: None,
             steal_fraction: None,
-            hostname: read_trimmed("/proc/sys/kernel/hostname").unwrap_or_else(|| "unknown".to_owned()),
+            hostname: Sysctl::new("kernel.hostname").read_text().unwrap_or_else(|| "unknown".to_owned()),
             cpus,
         }
     }
@@ -293,8 +294,8 @@ fn cpu_flags(cpuinfo: &str) -> Vec<&str> {
 
 /// `uname -sr`, from `/proc/sys/kernel` (the same strings `uname(2)` returns).
 fn kernel() -> String {
-    let name = read_trimmed("/proc/sys/kernel/ostype").unwrap_or_else(|| "Linux".to_owned());
-    match read_trimmed("/proc/sys/kernel/osrelease") {
+    let name = Sysctl::new("kernel.ostype").read_text().unwrap_or_else(|| "Linux".to_owned());
+    match Sysctl::new("kernel.osrelease").read_text() {
         Some(release) => format!("{name} {release}"),
         None => format!("{name} (release unknown)"),
     }
@@ -335,7 +336,7 @@ fn ipc_limits() -> BTreeMap<String, String> {
     IPC_SYSCTLS
         .iter()
         .filter_map(|name| {
-            let value = read_trimmed(&format!("/proc/sys/{}", name.replace('.', "/")))?;
+            let value = Sysctl::new(name).read_text()?;
             Some((name.to_string(), value.split_whitespace().collect::<Vec<_>>().join(" ")))
         })
         .collect()

@@ -16,10 +16,15 @@ pub mod child;
 pub mod clock;
 pub mod environment;
 pub mod floor;
+// Process ids and pidfds: nothing loom can model (the ring's liveness
+// check is compiled out there).
+#[cfg(not(loom))]
+pub(crate) mod liveness;
 pub mod pin;
 pub mod ring;
 pub mod shm;
 pub(crate) mod sync;
+pub(crate) mod sysctl;
 pub mod topology;
 // Processes, descriptors and kernel objects: nothing loom can model.
 #[cfg(not(loom))]

@@ -305,11 +305,16 @@ impl Clock {
     }
 }
 
-/// The other side's process, watched through a pidfd opened on first need.
+/// The other side's process, watched through its pidfd (`crate::liveness`,
+/// the transports' way too). Unlike a transport's watch, which is given its
+/// peer's pid when an end opens, the ring learns the pid from the shared
+/// line, where it is 0 until the peer attaches and may name a new process
+/// when another attaches, so the watch is opened on first need and again
+/// whenever the word changes.
 #[derive(Default)]
 pub(crate) struct Peer {
     #[cfg(not(loom))]
-    pidfd: Option<(u32, std::os::fd::OwnedFd)>,
+    process: Option<crate::liveness::Liveness>,
 }
 
 impl Peer {
@@ -330,36 +335,15 @@ impl Peer {
     /// Check at once, whatever the time since the last check.
     #[cfg(not(loom))]
     pub(crate) fn check_now(&mut self, pid_word: &AtomicU32) -> Result<(), WaitFailure> {
-        use rustix::event::{PollFd, PollFlags, poll};
-        use rustix::process::{Pid, PidfdFlags, pidfd_open};
-
         let pid = pid_word.load(Ordering::Relaxed);
         if pid == 0 {
             return Ok(()); // not attached yet: only the deadline applies
         }
-        if self.pidfd.as_ref().is_none_or(|(p, _)| *p != pid) {
-            let Some(raw) = i32::try_from(pid).ok().and_then(Pid::from_raw) else {
-                return Err(WaitFailure::PeerDied(pid));
-            };
-            match pidfd_open(raw, PidfdFlags::empty()) {
-                Ok(fd) => self.pidfd = Some((pid, fd)),
-                Err(rustix::io::Errno::SRCH) => return Err(WaitFailure::PeerDied(pid)),
-                // No pidfd support: fall back to signal 0 (cannot see zombies).
-                Err(_) => {
-                    return match rustix::process::test_kill_process(raw) {
-                        Err(rustix::io::Errno::SRCH) => Err(WaitFailure::PeerDied(pid)),
-                        _ => Ok(()),
-                    };
-                }
-            }
-        }
-        let Some((_, fd)) = &self.pidfd else { return Ok(()) };
-        let mut fds = [PollFd::new(fd, PollFlags::IN)];
-        let zero = rustix::time::Timespec { tv_sec: 0, tv_nsec: 0 };
-        match poll(&mut fds, Some(&zero)) {
-            Ok(n) if n > 0 => Err(WaitFailure::PeerDied(pid)),
-            _ => Ok(()),
-        }
+        let process = match &mut self.process {
+            Some(process) if process.pid() == pid => process,
+            watched => watched.insert(crate::liveness::Liveness::of(pid)),
+        };
+        if process.has_exited() { Err(WaitFailure::PeerDied(pid)) } else { Ok(()) }
     }
 
     #[cfg(loom)]

@@ -19,9 +19,11 @@
 //!   gets [`TransportError::Disconnected`]. A peer that dies first is
 //!   [`TransportError::PeerGone`] (end-of-file or `EPIPE` without the end
 //!   marker, or its process exited), never a hang.
-//! - The backends (one file each under `backends/`) implement only one
-//!   direction and single messages ([`backend`]); capacity modes the kernel
-//!   cannot express are built on top, once, in [`channel`].
+//! - The backends (under `backends/`: a file per transport, or a folder
+//!   where transports share one kernel object's plumbing: `pipe/`, `unix/`,
+//!   `eventfd_shm/`) implement only one direction and single messages
+//!   ([`backend`]); capacity modes the kernel cannot express are built on
+//!   top, once, in [`channel`].
 
 pub mod backend;
 mod backends;

@@ -2,25 +2,29 @@
 //!
 //! Transports whose kernel object gives no end-of-file when the peer dies
 //! (message queues, eventfd) wait in slices of [`SLICE`] and, between
-//! slices, ask a [`PeerWatch`] whether the peer process still lives (through
-//! a pidfd, which also sees an unreaped zombie) and whether the deadline
-//! has passed.
+//! slices, ask a [`PeerWatch`] whether the peer process still lives
+//! (`crate::liveness`: a pidfd, which also sees an unreaped zombie) and whether
+//! the deadline has passed: while waiting for a descriptor ([`wait_fd`]),
+//! for a connection on a listener ([`accept_in_slices`]), or, from a thread
+//! of its own, in a blocking call nothing else interrupts ([`StallWatch`]).
 
 use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
 
 use rustix::event::{PollFd, PollFlags, poll};
-use rustix::process::{Pid, PidfdFlags, pidfd_open};
+use rustix::io::Errno;
+use rustix::net::SocketFlags;
 
 use super::TransportError;
+use crate::liveness::Liveness;
 
 /// How long one blocking wait lasts before the peer and the deadline are checked.
 pub const SLICE: Duration = Duration::from_millis(50);
 
 /// The peer process (if known) and the deadline of the current wait.
 pub struct PeerWatch {
-    pid: Option<u32>,
-    pidfd: Option<OwnedFd>,
+    /// The peer's process, watched from when the end opened.
+    peer: Option<Liveness>,
     timeout: Duration,
     started: Option<Instant>,
 }
@@ -28,11 +32,7 @@ pub struct PeerWatch {
 impl PeerWatch {
     /// Watch `pid` (if given); a wait without progress fails after `timeout`.
     pub fn new(pid: Option<u32>, timeout: Duration) -> Self {
-        let pidfd = pid
-            .and_then(|p| i32::try_from(p).ok())
-            .and_then(Pid::from_raw)
-            .and_then(|p| pidfd_open(p, PidfdFlags::empty()).ok());
-        Self { pid, pidfd, timeout, started: None }
+        Self { peer: pid.map(Liveness::of), timeout, started: None }
     }
 
     /// The operation made progress: the next wait starts a fresh deadline.
@@ -45,10 +45,10 @@ impl PeerWatch {
     /// deadline (counted from the first slice since the last progress) passed.
     pub fn check(&mut self) -> Result<(), TransportError> {
         let started = *self.started.get_or_insert_with(Instant::now);
-        if let Some(pid) = self.pid
-            && !self.alive()
+        if let Some(peer) = &self.peer
+            && peer.has_exited()
         {
-            return Err(TransportError::PeerGone(format!("process {pid} exited")));
+            return Err(TransportError::PeerGone(format!("process {} exited", peer.pid())));
         }
         if started.elapsed() > self.timeout {
             return Err(TransportError::Timeout(self.timeout));
@@ -58,19 +58,7 @@ impl PeerWatch {
 
     /// Whether the watched process is still running (true when none is watched).
     pub fn alive(&self) -> bool {
-        match (&self.pidfd, self.pid) {
-            (Some(fd), _) => {
-                let mut fds = [PollFd::new(fd, PollFlags::IN)];
-                let zero = rustix::time::Timespec { tv_sec: 0, tv_nsec: 0 };
-                !matches!(poll(&mut fds, Some(&zero)), Ok(n) if n > 0)
-            }
-            (None, Some(pid)) => {
-                // No pidfd (old kernel, or the pid was already gone when we looked).
-                let Some(p) = i32::try_from(pid).ok().and_then(Pid::from_raw) else { return false };
-                rustix::process::test_kill_process(p).is_ok()
-            }
-            (None, None) => true,
-        }
+        self.peer.as_ref().is_none_or(|peer| !peer.has_exited())
     }
 
     /// The timeout of one wait.
@@ -97,8 +85,23 @@ pub fn wait_fd(fd: &OwnedFd, flags: PollFlags, watch: &mut PeerWatch) -> Result<
                 }
                 watch.check()?;
             }
-            Err(rustix::io::Errno::INTR) => {}
+            Err(Errno::INTR) => {}
             Err(e) => return Err(TransportError::io("poll", e)),
+        }
+    }
+}
+
+/// Accept one connection on a non-blocking listener, waiting for it in
+/// slices (checking `watch`); the accepted socket is blocking and
+/// close-on-exec. A connection reset while it waited in the backlog is
+/// skipped. Errors name the transport by `what`.
+pub fn accept_in_slices(listener: &OwnedFd, watch: &mut PeerWatch, what: &str) -> Result<OwnedFd, TransportError> {
+    loop {
+        match rustix::net::accept_with(listener, SocketFlags::CLOEXEC) {
+            Ok(conn) => return Ok(conn),
+            Err(Errno::AGAIN) => wait_fd(listener, PollFlags::IN, watch)?,
+            Err(Errno::INTR | Errno::CONNABORTED) => {}
+            Err(e) => return Err(TransportError::io(format!("{what}: accept"), e)),
         }
     }
 }

@@ -1,12 +1,20 @@
-//! One file per transport, each a [`Backend`]: how to create one direction
-//! of it and open either end.
+//! Every transport as a [`Backend`]: how to create one direction of it and
+//! open either end. One file per transport, or one folder where transports
+//! share their kernel object's plumbing: `pipe/` (the anonymous `pipe` and
+//! the named `fifo`), `unix/` (`unix-stream`, `unix-seqpacket`,
+//! `unix-dgram`), and `eventfd_shm/`, whose shared-memory segment has a
+//! file of its own. What several backends need lives in one place: this
+//! file (the memory check, an address's paths), [`crate::sysctl`] (kernel
+//! limits), [`super::peer`] (waiting with a deadline, accepting a
+//! connection, the peer's liveness).
+
+use std::path::Path;
 
 use super::backend::Backend;
 use super::{TransportError, TransportKind};
 
 pub(crate) mod crossbeam;
 pub(crate) mod eventfd_shm;
-pub(crate) mod fifo;
 pub(crate) mod pipe;
 pub(crate) mod posix_mq;
 pub(crate) mod shm_ring;
@@ -20,11 +28,11 @@ pub(crate) mod unix;
 pub(crate) fn of(kind: TransportKind) -> &'static Backend {
     match kind {
         TransportKind::ShmRing(_) => &shm_ring::BACKEND,
-        TransportKind::Pipe => &pipe::BACKEND,
-        TransportKind::Fifo => &fifo::BACKEND,
-        TransportKind::UnixStream => &unix::STREAM,
-        TransportKind::UnixDgram => &unix::DGRAM,
-        TransportKind::UnixSeqpacket => &unix::SEQPACKET,
+        TransportKind::Pipe => &pipe::anonymous::BACKEND,
+        TransportKind::Fifo => &pipe::fifo::BACKEND,
+        TransportKind::UnixStream => &unix::stream::BACKEND,
+        TransportKind::UnixDgram => &unix::dgram::BACKEND,
+        TransportKind::UnixSeqpacket => &unix::seqpacket::BACKEND,
         TransportKind::Tcp => &tcp::BACKEND,
         TransportKind::PosixMq => &posix_mq::BACKEND,
         TransportKind::SysvMq => &sysv_mq::BACKEND,
@@ -48,4 +56,10 @@ pub(crate) fn check_buffer_memory(what: &str, bytes: u128) -> Result<(), Transpo
         gb(bytes as f64),
         gb(available as f64)
     )))
+}
+
+/// `path` as an address can carry it (UTF-8, without the `;` and `=` that
+/// separate an address's parameters), or `None`.
+pub(crate) fn path_param(path: &Path) -> Option<&str> {
+    path.to_str().filter(|p| !p.contains([';', '=']))
 }

@@ -48,6 +48,7 @@ use nix::sys::stat::Mode;
 use rustix::event::PollFlags;
 
 use crate::ring::Capacity;
+use crate::sysctl::Sysctl;
 use crate::transport::TransportError;
 use crate::transport::backend::{Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source};
 use crate::transport::objects::{IpcObject, ObjectGuard, unique_name};
@@ -55,9 +56,12 @@ use crate::transport::peer::{PeerWatch, StallWatch, wait_fd};
 
 pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native_modes: false };
 
-const MSG_MAX: &str = "/proc/sys/fs/mqueue/msg_max";
-const MSGSIZE_MAX: &str = "/proc/sys/fs/mqueue/msgsize_max";
-const QUEUES_MAX: &str = "/proc/sys/fs/mqueue/queues_max";
+/// The most messages a queue may hold without `CAP_SYS_RESOURCE`.
+const MSG_MAX: Sysctl = Sysctl::new("fs.mqueue.msg_max");
+/// The largest message without `CAP_SYS_RESOURCE`.
+const MSGSIZE_MAX: Sysctl = Sysctl::new("fs.mqueue.msgsize_max");
+/// The most queues the system holds.
+const QUEUES_MAX: Sysctl = Sysctl::new("fs.mqueue.queues_max");
 /// The kernel's `HARD_MSGMAX`: the most messages even `CAP_SYS_RESOURCE` may ask for.
 const HARD_MSGMAX: u64 = 65536;
 /// The kernel's `HARD_MSGSIZEMAX`: the largest message even `CAP_SYS_RESOURCE` may ask for.
@@ -65,11 +69,6 @@ const HARD_MSGSIZEMAX: u64 = 16 * 1024 * 1024;
 /// Kernel bookkeeping per queued message charged to `RLIMIT_MSGQUEUE`
 /// (`struct msg_msg` plus `struct posix_msg_tree_node` on 64-bit), for estimates.
 const OVERHEAD_PER_MSG: u64 = 96;
-
-/// A number from a `/proc/sys` file.
-fn read_limit(path: &str) -> Option<u64> {
-    std::fs::read_to_string(path).ok()?.trim().parse().ok()
-}
 
 fn create(spec: &OneWaySpec) -> Result<Created, TransportError> {
     let name = format!("/{}", unique_name("mq"));
@@ -82,7 +81,7 @@ fn create(spec: &OneWaySpec) -> Result<Created, TransportError> {
             (Some(n), format!("mq_maxmsg {n}, mq_msgsize {size} bytes"))
         }
         Capacity::Unbounded => {
-            let msg_max = read_limit(MSG_MAX).unwrap_or(10).clamp(1, HARD_MSGMAX);
+            let msg_max = MSG_MAX.read().unwrap_or(10).clamp(1, HARD_MSGMAX);
             let mut n = msg_max;
             loop {
                 match make_queue(&name, n, size, &mut objects) {
@@ -93,7 +92,7 @@ fn create(spec: &OneWaySpec) -> Result<Created, TransportError> {
                 }
             }
             let from = if n == msg_max {
-                MSG_MAX.to_owned()
+                MSG_MAX.to_string()
             } else {
                 format!("{MSG_MAX} ({msg_max}) halved until RLIMIT_MSGQUEUE allowed it")
             };
@@ -130,8 +129,8 @@ fn refusal(e: Errno, name: &str, maxmsg: u64, size: usize) -> TransportError {
     let too_many = |why: String| TransportError::Refused(format!("posix-mq: mq_maxmsg {maxmsg} {why}"));
     match e {
         Errno::EINVAL => {
-            let size_max = read_limit(MSGSIZE_MAX).unwrap_or(8192);
-            let msg_max = read_limit(MSG_MAX).unwrap_or(10);
+            let size_max = MSGSIZE_MAX.read().unwrap_or(8192);
+            let msg_max = MSG_MAX.read().unwrap_or(10);
             if size as u64 > HARD_MSGSIZEMAX {
                 TransportError::TooLarge {
                     len: size,
@@ -173,7 +172,7 @@ fn refusal(e: Errno, name: &str, maxmsg: u64, size: usize) -> TransportError {
         }
         Errno::ENOSPC => TransportError::Refused(format!(
             "posix-mq: {} queues exist already ({QUEUES_MAX}): raise it with `sysctl fs.mqueue.queues_max=N`",
-            read_limit(QUEUES_MAX).map_or_else(|| "too many".to_owned(), |q| q.to_string())
+            QUEUES_MAX.read().map_or_else(|| "too many".to_owned(), |q| q.to_string())
         )),
         Errno::ENOSYS => {
             TransportError::Refused("posix-mq: this kernel has no POSIX message queues (CONFIG_POSIX_MQUEUE)".into())
@@ -386,6 +385,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::transport::backends::testing::{message, short_lived};
     use crate::transport::{Channel, ChannelSpec, TransportKind};
 
     const KIND: TransportKind = TransportKind::PosixMq;
@@ -395,52 +395,39 @@ mod tests {
         chan.address().params("name").map(str::to_owned).collect()
     }
 
+    /// Each queue is gone: `mq_open` finds none, and neither does `/dev/mqueue` where mounted.
     fn assert_gone(names: &[String]) {
         for name in names {
-            let r = mq_open(name.as_str(), MQ_OFlag::O_RDONLY, Mode::empty(), None);
-            assert_eq!(r.map(drop), Err(Errno::ENOENT), "{name} still exists");
+            assert!(!IpcObject::PosixMq(name.clone()).exists(), "{name} still exists");
             assert!(!std::path::Path::new("/dev/mqueue").join(&name[1..]).exists());
         }
     }
 
-    use super::super::testing::message;
-
-    /// The shared round trip, after checking the kernel objects this mode
-    /// makes: one queue, and a second for rendezvous acknowledgements.
-    fn roundtrip(capacity: Capacity, size: usize, count: u64) {
-        let chan = Channel::create(&ChannelSpec::new(KIND, capacity, size)).unwrap();
-        let objects = names(&chan);
-        assert_eq!(objects.len(), if capacity == Capacity::Rendezvous { 2 } else { 1 });
-        drop(chan);
-        assert_gone(&objects);
-        super::super::testing::round_trip(KIND, capacity, size, count);
-    }
-
+    /// The queues each mode makes, found by the names in the address (not
+    /// by the channel's own list of objects): one, and a second for the
+    /// rendezvous acknowledgements; all unlinked with the channel.
     #[test]
-    fn rendezvous_roundtrip() {
-        roundtrip(Capacity::Rendezvous, 16, 300);
+    fn one_queue_per_direction_unlinked_with_the_channel() {
+        for capacity in [Capacity::Rendezvous, Capacity::Bounded(4), Capacity::Unbounded] {
+            let chan = Channel::create(&ChannelSpec::new(KIND, capacity, 16)).unwrap();
+            let objects = names(&chan);
+            assert_eq!(objects.len(), if capacity == Capacity::Rendezvous { 2 } else { 1 }, "{capacity}");
+            drop(chan);
+            assert_gone(&objects);
+        }
     }
 
-    #[test]
-    fn bounded_roundtrip() {
-        roundtrip(Capacity::Bounded(4), 16, 2000);
-        roundtrip(Capacity::Bounded(1), 64, 500);
-    }
-
-    #[test]
-    fn unbounded_roundtrip() {
-        roundtrip(Capacity::Unbounded, 16, 3000);
-    }
-
+    /// `mq_maxmsg = N`: exactly N messages fit; above `fs.mqueue.msg_max`,
+    /// a refusal that names it.
     #[test]
     fn bounded_capacity_is_exact() {
-        let msg_max = read_limit(MSG_MAX).unwrap();
+        let msg_max = MSG_MAX.read().unwrap();
         for n in [1usize, 64, 1024] {
             let created = Channel::create(&ChannelSpec::new(KIND, Capacity::Bounded(n), 16));
             let mut chan = match created {
                 // Without CAP_SYS_RESOURCE the kernel stops at msg_max.
                 Err(TransportError::Refused(why)) if n as u64 > msg_max => {
-                    assert!(why.contains(MSG_MAX) && why.contains("sysctl fs.mqueue.msg_max"), "{why}");
+                    assert!(why.contains(&MSG_MAX.to_string()) && why.contains("sysctl fs.mqueue.msg_max"), "{why}");
                     eprintln!("posix-mq bounded:{n} x 16 B: refused: {why}");
                     continue;
                 }
@@ -462,43 +449,15 @@ mod tests {
         }
     }
 
+    /// Unbounded is a queue of `fs.mqueue.msg_max` messages, and says so.
     #[test]
-    fn unbounded_spills_and_delivers() {
-        let mut chan = Channel::create(&ChannelSpec::new(KIND, Capacity::Unbounded, 16)).unwrap();
+    fn unbounded_is_a_queue_of_msg_max() {
+        let chan = Channel::create(&ChannelSpec::new(KIND, Capacity::Unbounded, 16)).unwrap();
         assert_eq!(chan.realised().messages, None);
-        assert!(chan.realised().detail.contains(MSG_MAX), "{}", chan.realised().detail);
-        let mut tx = chan.open_sender(&OpenOptions::default()).unwrap();
-        let mut rx = chan.open_receiver(&OpenOptions::default()).unwrap();
-        // Nobody reads yet: every send returns at once, the excess waits in the sender.
-        let mut count = 0;
-        while tx.stats().spilled < 50 {
-            tx.send(&message(count, 16)).unwrap();
-            count += 1;
-            assert!(count < 100_000, "the sender never spilled");
-        }
-        let reader = std::thread::spawn(move || {
-            let mut buf = [0u8; 16];
-            let mut next = 0;
-            while let Ok(n) = rx.recv(&mut buf) {
-                assert_eq!(&buf[..n], &message(next, 16)[..]);
-                next += 1;
-            }
-            next
-        });
-        tx.finish().unwrap();
-        assert_eq!(reader.join().unwrap(), count);
+        assert!(chan.realised().detail.contains(&MSG_MAX.to_string()), "{}", chan.realised().detail);
     }
 
-    #[test]
-    fn oversized_and_empty_messages_are_refused() {
-        let mut chan = Channel::create(&ChannelSpec::new(KIND, Capacity::Bounded(2), 16)).unwrap();
-        let mut tx = chan.open_sender(&OpenOptions::default()).unwrap();
-        assert!(matches!(tx.send(&[0; 17]), Err(TransportError::TooLarge { len: 17, max: 16, .. })));
-        assert!(matches!(tx.try_send(&[0; 17]), Err(TransportError::TooLarge { .. })));
-        assert!(matches!(tx.send(&[]), Err(TransportError::Empty)));
-        assert!(tx.try_send(&[1; 16]).unwrap());
-    }
-
+    /// Each kernel limit is refused naming itself and how to raise it.
     #[test]
     fn kernel_limits_are_refused_by_name() {
         let too_big = HARD_MSGSIZEMAX as usize + 1;
@@ -513,8 +472,8 @@ mod tests {
             Err(TransportError::Refused(why)) => assert!(why.contains("HARD_MSGMAX"), "{why}"),
             other => panic!("expected Refused, got {:?}", other.map(|c| c.realised())),
         }
-        let msg_max = read_limit(MSG_MAX).unwrap();
-        let size_max = read_limit(MSGSIZE_MAX).unwrap();
+        let msg_max = MSG_MAX.read().unwrap();
+        let size_max = MSGSIZE_MAX.read().unwrap();
         // Refused without CAP_SYS_RESOURCE; allowed with it (up to the hard limits).
         match Channel::create(&ChannelSpec::new(KIND, Capacity::Bounded(msg_max as usize + 1), 16)) {
             Err(TransportError::Refused(why)) => assert!(why.contains("fs.mqueue.msg_max"), "{why}"),
@@ -522,38 +481,22 @@ mod tests {
             Err(e) => panic!("expected Refused, got {e}"),
         }
         match Channel::create(&ChannelSpec::new(KIND, Capacity::Bounded(1), size_max as usize + 1)) {
-            Err(TransportError::TooLarge { limit, .. }) => assert!(limit.contains(MSGSIZE_MAX), "{limit}"),
+            Err(TransportError::TooLarge { limit, .. }) => assert!(limit.contains(&MSGSIZE_MAX.to_string()), "{limit}"),
             Ok(_) => {}
             Err(e) => panic!("expected TooLarge, got {e}"),
         }
         // The wording of the refusals the running user may not be able to provoke.
         let why = refusal(Errno::EINVAL, "/x", msg_max + 1, 16).to_string();
-        assert!(why.contains(MSG_MAX) && why.contains("sysctl fs.mqueue.msg_max"), "{why}");
+        assert!(why.contains(&MSG_MAX.to_string()) && why.contains("sysctl fs.mqueue.msg_max"), "{why}");
         let why = refusal(Errno::EINVAL, "/x", 1, size_max as usize + 1).to_string();
-        assert!(why.contains(MSGSIZE_MAX) && why.contains("sysctl fs.mqueue.msgsize_max"), "{why}");
+        assert!(why.contains(&MSGSIZE_MAX.to_string()) && why.contains("sysctl fs.mqueue.msgsize_max"), "{why}");
         let why = refusal(Errno::EMFILE, "/x", 1000, 8192).to_string();
         assert!(why.contains("RLIMIT_MSGQUEUE") && why.contains("ulimit -q"), "{why}");
     }
 
-    /// A child process that exits after `secs`, still unreaped when it does.
-    fn short_lived(secs: &str) -> std::process::Child {
-        std::process::Command::new("sleep").arg(secs).spawn().unwrap()
-    }
-
-    #[test]
-    fn dead_peer_is_an_error_not_a_hang() {
-        let mut chan = Channel::create(&ChannelSpec::new(KIND, Capacity::Bounded(1), 16)).unwrap();
-        let mut child = short_lived("0.2");
-        let opts = OpenOptions { peer: Some(child.id()), timeout: Duration::from_secs(20) };
-        let mut rx = chan.open_receiver(&opts).unwrap();
-        let mut tx = chan.open_sender(&opts).unwrap();
-        let mut buf = [0u8; 16];
-        assert!(matches!(rx.recv(&mut buf), Err(TransportError::PeerGone(_))));
-        tx.send(&[1; 16]).unwrap();
-        assert!(matches!(tx.send(&[2; 16]), Err(TransportError::PeerGone(_))));
-        child.wait().unwrap();
-    }
-
+    /// A sender that finished and exited left its messages and end marker
+    /// in the queue: the receiver watching it drains them all before it
+    /// sees the clean end, never a peer gone.
     #[test]
     fn finished_sender_that_exited_is_drained() {
         let mut chan = Channel::create(&ChannelSpec::new(KIND, Capacity::Bounded(8), 16)).unwrap();
@@ -575,6 +518,8 @@ mod tests {
         child.wait().unwrap();
     }
 
+    /// With no process to watch, the watchdog wakes a receiver stuck on an
+    /// empty queue at the deadline (with a message of its own priority).
     #[test]
     fn stuck_peer_times_out() {
         let spec = ChannelSpec::new(KIND, Capacity::Bounded(1), 16).timeout(Duration::from_millis(200));
@@ -584,30 +529,5 @@ mod tests {
         let _tx = chan.open_sender(&opts).unwrap();
         let mut buf = [0u8; 16];
         assert!(matches!(rx.recv(&mut buf), Err(TransportError::Timeout(_))));
-    }
-
-    #[test]
-    fn ends_open_by_address() {
-        let chan = Channel::create(&ChannelSpec::new(KIND, Capacity::Rendezvous, 16)).unwrap();
-        let address = chan.address();
-        let mut tx = address.open::<crate::transport::Sender>(&OpenOptions::default()).unwrap();
-        let mut rx = address.open::<crate::transport::Receiver>(&OpenOptions::default()).unwrap();
-        let reader = std::thread::spawn(move || {
-            let mut buf = [0u8; 16];
-            let mut got = Vec::new();
-            while let Ok(n) = rx.recv(&mut buf) {
-                got.push(buf[..n].to_vec());
-            }
-            got
-        });
-        for seq in 0..20 {
-            tx.send(&message(seq, 16)).unwrap();
-        }
-        tx.finish().unwrap();
-        let got = reader.join().unwrap();
-        assert_eq!(got, (0..20).map(|s| message(s, 16)).collect::<Vec<_>>());
-        let objects = names(&chan);
-        drop(chan);
-        assert_gone(&objects);
     }
 }

@@ -45,6 +45,7 @@ use libc::{c_int, c_long, c_void};
 use nix::errno::Errno;
 
 use crate::ring::Capacity;
+use crate::sysctl::Sysctl;
 use crate::transport::TransportError;
 use crate::transport::backend::{Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Role, Source};
 use crate::transport::objects::{IpcObject, ObjectGuard};
@@ -54,22 +55,20 @@ pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receive
 
 /// The top 16 bits of every key ringside uses: `RS`.
 const KEY_PREFIX: u32 = 0x5253;
-const MSGMAX: &str = "/proc/sys/kernel/msgmax";
-const MSGMNB: &str = "/proc/sys/kernel/msgmnb";
-const MSGMNI: &str = "/proc/sys/kernel/msgmni";
+/// The largest message.
+const MSGMAX: Sysctl = Sysctl::new("kernel.msgmax");
+/// The most bytes a queue holds without `CAP_SYS_RESOURCE`, and a new queue's `msg_qbytes`.
+const MSGMNB: Sysctl = Sysctl::new("kernel.msgmnb");
+/// The most queues the system holds.
+const MSGMNI: Sysctl = Sysctl::new("kernel.msgmni");
 /// `mtype` of a data message.
 const DATA: c_long = 1;
 /// `mtype` of the end marker.
 const END: c_long = 2;
 
-/// A number from a `/proc/sys` file.
-fn read_limit(path: &str) -> Option<u64> {
-    std::fs::read_to_string(path).ok()?.trim().parse().ok()
-}
-
 fn create(spec: &OneWaySpec) -> Result<Created, TransportError> {
     let size = spec.message_size;
-    if let Some(max) = read_limit(MSGMAX)
+    if let Some(max) = MSGMAX.read()
         && size as u64 > max
     {
         return Err(TransportError::TooLarge {
@@ -109,7 +108,7 @@ fn create(spec: &OneWaySpec) -> Result<Created, TransportError> {
         match Errno::result(rc) {
             Ok(_) => {}
             Err(Errno::EPERM) => {
-                let mnb = read_limit(MSGMNB).map_or_else(|| "?".to_owned(), |m| m.to_string());
+                let mnb = MSGMNB.read().map_or_else(|| "?".to_owned(), |m| m.to_string());
                 return Err(TransportError::Refused(format!(
                     "sysv-mq: msg_qbytes {qbytes} ({}) is above {MSGMNB} ({mnb} bytes): raise it with \
                      `sysctl kernel.msgmnb={qbytes}`, or run with CAP_SYS_RESOURCE",
@@ -139,7 +138,7 @@ fn new_queue() -> Result<i32, TransportError> {
             Err(Errno::ENOSPC) => {
                 return Err(TransportError::Refused(format!(
                     "sysv-mq: the system has {} queues already ({MSGMNI}): raise it with `sysctl kernel.msgmni=N`",
-                    read_limit(MSGMNI).map_or_else(|| "too many".to_owned(), |m| m.to_string())
+                    MSGMNI.read().map_or_else(|| "too many".to_owned(), |m| m.to_string())
                 )));
             }
             Err(Errno::ENOSYS) => {
@@ -491,6 +490,7 @@ fn parse_leftovers(table: &str, now: u64, running: impl Fn(u32) -> bool) -> Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::transport::backends::testing::{message, short_lived};
     use crate::transport::{Channel, ChannelSpec, TransportKind};
 
     const KIND: TransportKind = TransportKind::SysvMq;
@@ -500,9 +500,9 @@ mod tests {
         chan.address().params("id").map(|id| id.parse().unwrap()).collect()
     }
 
+    /// Whether `/proc/sysvipc/msg` lists queue `id`.
     fn listed(id: i32) -> bool {
-        let table = std::fs::read_to_string("/proc/sysvipc/msg").unwrap();
-        table.lines().skip(1).any(|l| l.split_whitespace().nth(1) == Some(&id.to_string()))
+        IpcObject::SysvMq(id).exists()
     }
 
     fn assert_gone(ids: &[i32]) {
@@ -512,40 +512,27 @@ mod tests {
         }
     }
 
-    use super::super::testing::message;
-
-    /// The shared round trip, after checking the kernel objects this mode
-    /// makes: one queue, and a second for rendezvous acknowledgements.
-    fn roundtrip(capacity: Capacity, size: usize, count: u64) {
-        let chan = Channel::create(&ChannelSpec::new(KIND, capacity, size)).unwrap();
-        let objects = ids(&chan);
-        assert_eq!(objects.len(), if capacity == Capacity::Rendezvous { 2 } else { 1 });
-        for &id in &objects {
-            let key = stat(id).unwrap().msg_perm.__key as u32;
-            assert_eq!(key >> 16, 0x5253, "key {key:#x}");
-            assert!(listed(id));
+    /// The queues each mode makes, found by the ids in the address (not by
+    /// the channel's own list of objects): one, and a second for the
+    /// rendezvous acknowledgements; each under an `RS` key, listed in
+    /// `/proc/sysvipc/msg`, and removed with the channel.
+    #[test]
+    fn one_rs_queue_per_direction_removed_with_the_channel() {
+        for capacity in [Capacity::Rendezvous, Capacity::Bounded(4), Capacity::Unbounded] {
+            let chan = Channel::create(&ChannelSpec::new(KIND, capacity, 16)).unwrap();
+            let objects = ids(&chan);
+            assert_eq!(objects.len(), if capacity == Capacity::Rendezvous { 2 } else { 1 }, "{capacity}");
+            for &id in &objects {
+                let key = stat(id).unwrap().msg_perm.__key as u32;
+                assert_eq!(key >> 16, 0x5253, "key {key:#x}");
+                assert!(listed(id));
+            }
+            drop(chan);
+            assert_gone(&objects);
         }
-        drop(chan);
-        assert_gone(&objects);
-        super::super::testing::round_trip(KIND, capacity, size, count);
     }
 
-    #[test]
-    fn rendezvous_roundtrip() {
-        roundtrip(Capacity::Rendezvous, 16, 300);
-    }
-
-    #[test]
-    fn bounded_roundtrip() {
-        roundtrip(Capacity::Bounded(4), 16, 2000);
-        roundtrip(Capacity::Bounded(1), 64, 500);
-    }
-
-    #[test]
-    fn unbounded_roundtrip() {
-        roundtrip(Capacity::Unbounded, 16, 3000);
-    }
-
+    /// `msg_qbytes = N x message_size`: exactly N messages of that size fit.
     #[test]
     fn bounded_capacity_is_exact() {
         for n in [1usize, 64, 1024] {
@@ -566,90 +553,32 @@ mod tests {
         }
     }
 
-    #[test]
-    fn unbounded_spills_and_delivers() {
-        let mut chan = Channel::create(&ChannelSpec::new(KIND, Capacity::Unbounded, 16)).unwrap();
-        assert_eq!(chan.realised().messages, None);
-        let mut tx = chan.open_sender(&OpenOptions::default()).unwrap();
-        let mut rx = chan.open_receiver(&OpenOptions::default()).unwrap();
-        // Nobody reads yet: every send returns at once, the excess waits in the sender.
-        let mut count = 0;
-        while tx.stats().spilled < 50 {
-            tx.send(&message(count, 16)).unwrap();
-            count += 1;
-            assert!(count < 1_000_000, "the sender never spilled");
-        }
-        let reader = std::thread::spawn(move || {
-            let mut buf = [0u8; 16];
-            let mut next = 0;
-            while let Ok(n) = rx.recv(&mut buf) {
-                assert_eq!(&buf[..n], &message(next, 16)[..]);
-                next += 1;
-            }
-            next
-        });
-        tx.finish().unwrap();
-        assert_eq!(reader.join().unwrap(), count);
-    }
-
-    #[test]
-    fn oversized_and_empty_messages_are_refused() {
-        let mut chan = Channel::create(&ChannelSpec::new(KIND, Capacity::Bounded(2), 16)).unwrap();
-        let mut tx = chan.open_sender(&OpenOptions::default()).unwrap();
-        assert!(matches!(tx.send(&[0; 17]), Err(TransportError::TooLarge { len: 17, max: 16, .. })));
-        assert!(matches!(tx.try_send(&[0; 17]), Err(TransportError::TooLarge { .. })));
-        assert!(matches!(tx.send(&[]), Err(TransportError::Empty)));
-        assert!(tx.try_send(&[1; 16]).unwrap());
-    }
-
+    /// `kernel.msgmax` and `kernel.msgmnb` are refused naming themselves
+    /// and how to raise them.
     #[test]
     fn kernel_limits_are_refused_by_name() {
-        let msgmax = read_limit(MSGMAX).unwrap() as usize;
+        let msgmax = MSGMAX.read().unwrap() as usize;
         match Channel::create(&ChannelSpec::new(KIND, Capacity::Bounded(1), msgmax + 1)) {
             Err(TransportError::TooLarge { len, max, limit }) => {
                 assert_eq!((len, max), (msgmax + 1, msgmax));
-                assert!(limit.contains(MSGMAX) && limit.contains("sysctl kernel.msgmax"), "{limit}");
+                assert!(limit.contains(&MSGMAX.to_string()) && limit.contains("sysctl kernel.msgmax"), "{limit}");
             }
             other => panic!("expected TooLarge, got {:?}", other.map(|c| c.realised())),
         }
         // Above kernel.msgmnb: refused without CAP_SYS_RESOURCE, realised with it.
-        let mnb = read_limit(MSGMNB).unwrap() as usize;
+        let mnb = MSGMNB.read().unwrap() as usize;
         match Channel::create(&ChannelSpec::new(KIND, Capacity::Bounded(mnb / 16 + 1), 16)) {
             Err(TransportError::Refused(why)) => {
-                assert!(why.contains(MSGMNB) && why.contains("sysctl kernel.msgmnb"), "{why}")
+                assert!(why.contains(&MSGMNB.to_string()) && why.contains("sysctl kernel.msgmnb"), "{why}")
             }
             Ok(chan) => assert_eq!(chan.realised().messages, Some(mnb as u64 / 16 + 1)),
             Err(e) => panic!("expected Refused, got {e}"),
         }
     }
 
-    /// A child process that exits after `secs`, still unreaped when it does.
-    fn short_lived(secs: &str) -> std::process::Child {
-        std::process::Command::new("sleep").arg(secs).spawn().unwrap()
-    }
-
-    #[test]
-    fn dead_peer_is_an_error_not_a_hang() {
-        // A receiver blocked on an empty queue.
-        let mut chan = Channel::create(&ChannelSpec::new(KIND, Capacity::Bounded(1), 16)).unwrap();
-        let mut child = short_lived("0.2");
-        let opts = OpenOptions { peer: Some(child.id()), timeout: Duration::from_secs(20) };
-        let mut rx = chan.open_receiver(&opts).unwrap();
-        let mut buf = [0u8; 16];
-        assert!(matches!(rx.recv(&mut buf), Err(TransportError::PeerGone(_))));
-        let objects = ids(&chan);
-        drop((rx, chan));
-        assert_gone(&objects);
-
-        // A sender blocked on a full queue.
-        let mut chan = Channel::create(&ChannelSpec::new(KIND, Capacity::Bounded(1), 16)).unwrap();
-        let opts = OpenOptions { peer: Some(child.id()), timeout: Duration::from_secs(20) };
-        let mut tx = chan.open_sender(&opts).unwrap();
-        tx.send(&[1; 16]).unwrap();
-        assert!(matches!(tx.send(&[2; 16]), Err(TransportError::PeerGone(_))));
-        child.wait().unwrap();
-    }
-
+    /// A sender that finished and exited left its messages and end marker
+    /// queued: a receiver that reads them slowly (the watchdog ticking in
+    /// between) gets them all, then the clean end; the queue is left alone.
     #[test]
     fn finished_sender_that_exited_is_drained() {
         let mut chan = Channel::create(&ChannelSpec::new(KIND, Capacity::Bounded(8), 16)).unwrap();
@@ -673,6 +602,9 @@ mod tests {
         child.wait().unwrap();
     }
 
+    /// With no process to watch, the watchdog removes the queue under a
+    /// receiver stuck at the deadline: it reports the timeout, and the other
+    /// end then finds the queue gone.
     #[test]
     fn stuck_peer_times_out() {
         let spec = ChannelSpec::new(KIND, Capacity::Bounded(1), 16).timeout(Duration::from_millis(200));
@@ -686,31 +618,6 @@ mod tests {
         assert!(matches!(tx.send(&[1; 16]), Err(TransportError::PeerGone(_))));
         let objects = ids(&chan);
         drop((rx, tx, chan));
-        assert_gone(&objects);
-    }
-
-    #[test]
-    fn ends_open_by_address() {
-        let chan = Channel::create(&ChannelSpec::new(KIND, Capacity::Rendezvous, 16)).unwrap();
-        let address = chan.address();
-        let mut tx = address.open::<crate::transport::Sender>(&OpenOptions::default()).unwrap();
-        let mut rx = address.open::<crate::transport::Receiver>(&OpenOptions::default()).unwrap();
-        let reader = std::thread::spawn(move || {
-            let mut buf = [0u8; 16];
-            let mut got = Vec::new();
-            while let Ok(n) = rx.recv(&mut buf) {
-                got.push(buf[..n].to_vec());
-            }
-            got
-        });
-        for seq in 0..20 {
-            tx.send(&message(seq, 16)).unwrap();
-        }
-        tx.finish().unwrap();
-        let got = reader.join().unwrap();
-        assert_eq!(got, (0..20).map(|s| message(s, 16)).collect::<Vec<_>>());
-        let objects = ids(&chan);
-        drop(chan);
         assert_gone(&objects);
     }
 

@@ -1,7 +1,10 @@
-//! The in-process round trip every backend's unit tests run: numbered
-//! messages of every length from 8 bytes to the channel's size, sent from one
-//! thread and checked in another (once, in order, intact, then the clean
-//! end), and every object the channel created gone once it drops.
+//! The in-process round trip the backends' unit tests run where a case of
+//! their own needs one (message sizes or wait strategies the conformance
+//! suite, `tests/conformance.rs`, does not reach): numbered messages of
+//! every length from 8 bytes to the channel's size, sent from one thread and
+//! checked in another (once, in order, intact, then the clean end), and
+//! every object the channel created gone once it drops; and the peer
+//! process a test watches.
 
 use crate::ring::Capacity;
 use crate::transport::{Channel, ChannelSpec, OpenOptions, TransportKind};
@@ -25,31 +28,19 @@ fn len_of(seq: u64, size: usize) -> usize {
 /// another, and check each arrived once, in order, intact, then
 /// `Disconnected`.
 pub(crate) fn round_trip(kind: TransportKind, capacity: Capacity, size: usize, count: u64) {
-    round_trip_opened(kind, capacity, size, count, false);
+    round_trip_spec(&ChannelSpec::new(kind, capacity, size), count);
 }
 
-/// [`round_trip`], opening the receiver first if `receiver_first`
-/// (both ends are opened in this thread, one after the other: the
-/// FIFO's sender must not wait there for a reader that opens later).
-pub(crate) fn round_trip_opened(
-    kind: TransportKind,
-    capacity: Capacity,
-    size: usize,
-    count: u64,
-    receiver_first: bool,
-) {
+/// [`round_trip`] over a channel made to `spec` (a wait strategy, a timeout).
+pub(crate) fn round_trip_spec(spec: &ChannelSpec, count: u64) {
+    let (kind, capacity, size) = (spec.kind, spec.capacity, spec.message_size);
     assert!(size >= 8);
-    let mut chan = Channel::create(&ChannelSpec::new(kind, capacity, size)).expect("create");
+    let mut chan = Channel::create(spec).expect("create");
     let realised = chan.realised();
     eprintln!("{kind} {capacity} size {size}: {realised:?}");
     let opts = OpenOptions::default();
-    let (mut tx, mut rx) = if receiver_first {
-        let rx = chan.open_receiver(&opts).expect("open receiver");
-        (chan.open_sender(&opts).expect("open sender"), rx)
-    } else {
-        let tx = chan.open_sender(&opts).expect("open sender");
-        (tx, chan.open_receiver(&opts).expect("open receiver"))
-    };
+    let mut tx = chan.open_sender(&opts).expect("open sender");
+    let mut rx = chan.open_receiver(&opts).expect("open receiver");
     let sender = std::thread::spawn(move || {
         let mut msg = vec![0u8; size];
         for seq in 0..count {
@@ -83,10 +74,16 @@ pub(crate) fn round_trip_opened(
     assert!(left.is_empty(), "{kind} {capacity}: left behind {left:?}");
 }
 
-/// Message `seq` as the round trip sends it, for tests that send by hand.
+/// Message `seq` as the round trip sends it (`len_of` bytes), for tests that send by hand.
 pub(crate) fn message(seq: u64, size: usize) -> Vec<u8> {
     let mut msg = vec![0u8; len_of(seq, size)];
     let len = msg.len();
     fill(seq, len, &mut msg);
     msg
+}
+
+/// A child process that exits after `secs` (as `sleep(1)` reads it), left
+/// unreaped when it does: a peer to watch that dies as a zombie.
+pub(crate) fn short_lived(secs: &str) -> std::process::Child {
+    std::process::Command::new("sleep").arg(secs).spawn().expect("spawn sleep")
 }

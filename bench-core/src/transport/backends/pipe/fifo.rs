@@ -3,8 +3,7 @@
 //! by name. The creating process never opens the FIFO itself (if it kept
 //! it open for writing, the receiver would never see end-of-file).
 //!
-//! Messages travel as length-prefixed frames ([`FrameWriter`] /
-//! [`FrameReader`]), as on the anonymous `pipe`.
+//! Framing, sizing and refusals are the pipes' shared ones ([`super`]).
 //!
 //! # Opening
 //! - The receiver opens `O_RDONLY | O_NONBLOCK`, which never waits for a
@@ -27,13 +26,8 @@
 //! | `unbounded` | the kernel's default pipe size; the sender's end stays `O_NONBLOCK` so `try_send` never blocks (the channel keeps what does not fit in the sender's queue) |
 //!
 //! Sizes above `/proc/sys/fs/pipe-max-size` (or the per-user allowance
-//! `/proc/sys/fs/pipe-user-pages-soft`) are refused at creation for a process
-//! without `CAP_SYS_RESOURCE`, naming the limit and how to raise it. As on
-//! the `pipe`, writes above `PIPE_BUF` are not atomic (harmless with the one
-//! writer a channel has) and a `try_send` of such a frame may be taken in part.
-//!
-//! End of stream: the sender's `close` writes the empty frame; end-of-file
-//! without it is [`TransportError::PeerGone`], as is `EPIPE` on the sender.
+//! `/proc/sys/fs/pipe-user-pages-soft`) are refused at creation, by the
+//! measurement on the anonymous pipe, before any FIFO exists.
 
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
@@ -43,16 +37,16 @@ use rustix::event::PollFlags;
 use rustix::fs::{CWD, Mode, OFlags};
 use rustix::io::Errno;
 
-use super::pipe::{
-    bounded_detail, check_message_size, probe, requested_bytes, set_nonblocking, set_size, unbounded_detail,
-};
+use super::{check_message_size, realise, requested_bytes, set_nonblocking, set_size};
 use crate::ring::Capacity;
 use crate::transport::TransportError;
 use crate::transport::backend::{Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source};
+use crate::transport::backends::path_param;
 use crate::transport::framing::{FrameReader, FrameWriter, StreamKind};
 use crate::transport::objects::{IpcObject, private_dir};
 use crate::transport::peer::{PeerWatch, SLICE, wait_fd};
 
+/// `fifo`: a named pipe, opened by its path.
 pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native_modes: false };
 
 /// Errors name the transport by this.
@@ -62,43 +56,26 @@ const PATH: &str = "path";
 /// The first pause between attempts to open a FIFO nobody reads yet.
 const FIRST_PAUSE: Duration = Duration::from_micros(100);
 
+/// Create one direction: the capacity measured on an anonymous pipe, and
+/// the FIFO in a private directory.
 fn create(spec: &OneWaySpec) -> Result<Created, TransportError> {
     check_message_size(spec.message_size)?;
     let bytes = requested_bytes(spec, WHAT)?;
-    let mut created = Created::default();
     // Measure on a throwaway anonymous pipe: the FIFO has no buffer until opened.
-    {
+    let (realised, detail) = {
         let (read, write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
             .map_err(|e| TransportError::io("fifo: pipe2 (to measure the capacity)", e))?;
-        match bytes {
-            Some(bytes) => {
-                let size = set_size(&write, bytes, spec, WHAT)?;
-                let frames = probe(&write, &read, spec.message_size, WHAT)?;
-                created.realised = Some(frames);
-                created.detail = bounded_detail(
-                    size,
-                    bytes,
-                    spec,
-                    frames,
-                    "measured on an anonymous pipe of that size; the sender sets it on the FIFO when it opens",
-                );
-            }
-            None => {
-                let size = rustix::pipe::fcntl_getpipe_size(&write)
-                    .map_err(|e| TransportError::io("fifo: F_GETPIPE_SZ", e))?;
-                created.detail = unbounded_detail(size);
-            }
-        }
-    }
+        let how = "measured on an anonymous pipe of that size; the sender sets it on the FIFO when it opens";
+        realise(&read, &write, bytes, spec, WHAT, how)?
+    };
+    let mut created = Created { realised, detail, ..Created::default() };
     let dir = private_dir(&mut created.objects)
         .map_err(|e| TransportError::io("fifo: creating a private directory for the FIFO", e))?;
     let path = dir.join("fifo");
     rustix::fs::mkfifoat(CWD, &path, Mode::RUSR | Mode::WUSR)
         .map_err(|e| TransportError::io(format!("fifo: mkfifo {}", path.display()), e))?;
     created.objects.add(IpcObject::Path(path.clone()));
-    let value = path
-        .to_str()
-        .filter(|p| !p.contains([';', '=']))
+    let value = path_param(&path)
         .ok_or_else(|| {
             TransportError::Refused(format!(
                 "fifo: the path {} is not UTF-8 or contains ';' or '=', which an address cannot carry; \
@@ -111,6 +88,8 @@ fn create(spec: &OneWaySpec) -> Result<Created, TransportError> {
     Ok(created)
 }
 
+/// Open the sending end: at once if a reader has the FIFO open, else on
+/// the first call that needs it.
 fn open_sender(
     spec: &OneWaySpec,
     src: &mut Source<'_>,
@@ -128,6 +107,7 @@ fn open_sender(
     Ok(Box::new(sender))
 }
 
+/// Open the receiving end: the FIFO for reading, never waiting for a writer.
 fn open_receiver(
     _spec: &OneWaySpec,
     src: &mut Source<'_>,
@@ -261,10 +241,6 @@ impl RawReceiver for FifoReceiver {
 mod tests {
     use std::time::Duration;
 
-    use super::super::pipe::MAX_MESSAGE;
-    use super::super::pipe::tests::{
-        oversized, peer_gone, refuses_above_pipe_max_size, round_trip, round_trip_opened, try_send_fills,
-    };
     use crate::ring::Capacity;
     use crate::transport::{Channel, ChannelSpec, OpenOptions, TransportError, TransportKind};
 
@@ -275,57 +251,10 @@ mod tests {
         address.param("path").expect("address has the path").into()
     }
 
+    /// The FIFO is a FIFO only its owner may open, and it goes with its
+    /// directory when the channel drops.
     #[test]
-    fn round_trip_all_modes() {
-        round_trip(KIND, Capacity::Rendezvous, 16, 2_000);
-        round_trip(KIND, Capacity::Bounded(1), 16, 20_000);
-        round_trip(KIND, Capacity::Bounded(64), 16, 20_000);
-        round_trip(KIND, Capacity::Unbounded, 16, 50_000);
-    }
-
-    #[test]
-    fn round_trip_receiver_opened_first() {
-        round_trip_opened(KIND, Capacity::Rendezvous, 16, 1_000, true);
-        round_trip_opened(KIND, Capacity::Bounded(8), 16, 5_000, true);
-        round_trip_opened(KIND, Capacity::Unbounded, 16, 5_000, true);
-    }
-
-    #[test]
-    fn round_trip_large_messages() {
-        round_trip(KIND, Capacity::Bounded(1), 10_000, 500);
-        round_trip(KIND, Capacity::Unbounded, 10_000, 500);
-        round_trip(KIND, Capacity::Rendezvous, MAX_MESSAGE, 100);
-        round_trip(KIND, Capacity::Bounded(3), MAX_MESSAGE, 300);
-    }
-
-    #[test]
-    fn try_send_refuses_at_realised() {
-        // The realised count is measured on an anonymous pipe; the FIFO the
-        // sender sized must hold exactly as many.
-        for n in [1, 64, 1024] {
-            try_send_fills(KIND, n, 16);
-        }
-        try_send_fills(KIND, 5, 1000);
-    }
-
-    #[test]
-    fn oversized_refused() {
-        oversized(KIND);
-    }
-
-    #[test]
-    fn refused_above_pipe_max_size() {
-        refuses_above_pipe_max_size(KIND);
-    }
-
-    #[test]
-    fn peer_gone_both_ways() {
-        peer_gone(KIND, Capacity::Bounded(4));
-        peer_gone(KIND, Capacity::Unbounded);
-    }
-
-    #[test]
-    fn fifo_and_directory_removed_with_the_channel() {
+    fn the_fifo_is_private_and_removed_with_its_directory() {
         let chan = Channel::create(&ChannelSpec::new(KIND, Capacity::Rendezvous, 16)).unwrap();
         let path = fifo_path(&chan);
         let dir = path.parent().unwrap().to_owned();
@@ -343,6 +272,8 @@ mod tests {
         assert!(!dir.exists(), "{} left behind", dir.display());
     }
 
+    /// Opening the sender does not wait for a reader (`ENXIO`); sending then
+    /// waits for one until the timeout.
     #[test]
     fn sender_without_reader_times_out() {
         let opts = OpenOptions { peer: None, timeout: Duration::from_millis(200) };
@@ -355,6 +286,7 @@ mod tests {
         }
     }
 
+    /// A sender waiting for a reader that never opened sees its process gone.
     #[test]
     fn sender_without_reader_sees_dead_peer() {
         let mut child = std::process::Command::new("true").spawn().unwrap();
@@ -369,6 +301,8 @@ mod tests {
         }
     }
 
+    /// A FIFO no writer opened yet reads as end-of-file: the receiver's
+    /// first `recv` polls instead, and times out.
     #[test]
     fn receiver_without_sender_times_out() {
         let opts = OpenOptions { peer: None, timeout: Duration::from_millis(200) };
@@ -381,6 +315,8 @@ mod tests {
         }
     }
 
+    /// A sender opened before the reader that sends nothing but the end
+    /// marker: the receiver sees the clean end, not a writer that never came.
     #[test]
     fn finish_without_messages_is_a_clean_end() {
         let mut chan = Channel::create(&ChannelSpec::new(KIND, Capacity::Bounded(4), 16)).unwrap();
