@@ -12,6 +12,8 @@ use bench_core::workload::Pattern;
 use clap::{Args, Parser, Subcommand};
 use scenarios::Wait;
 
+use crate::error::BadInput;
+
 /// Measure inter-process communication on this machine.
 #[derive(Debug, Parser)]
 #[command(name = "harness", version, about)]
@@ -19,6 +21,23 @@ pub struct Cli {
     /// What to run.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// This process's command line. Bad input is one line: clap's first line
+/// says what is wrong, indented lines under it name what (a missing
+/// argument); hints and usage follow a blank line and are dropped.
+/// `--help` and `--version` print and exit here.
+pub fn parse() -> Result<Cli, BadInput> {
+    match Cli::try_parse() {
+        Ok(cli) => Ok(cli),
+        Err(e) if e.use_stderr() => {
+            let text = e.render().to_string();
+            let what: Vec<&str> = text.lines().take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
+            let line = if what.is_empty() { "bad arguments".to_owned() } else { what.join(" ") };
+            Err(BadInput(line.trim_start_matches("error: ").to_owned()))
+        }
+        Err(e) => e.exit(),
+    }
 }
 
 /// The subcommands.

@@ -11,17 +11,16 @@ use bench_core::ring::Capacity;
 use bench_core::topology::Topology;
 use bench_core::transport::objects::sweep_leftovers;
 use bench_core::transport::{Channel, ChannelSpec, TransportKind};
-use scenarios::results::TrialLengths;
+use scenarios::results::{ResultsFile, Status, TrialLengths};
 use scenarios::{Filter, PlacementSpec, Scenario, Suite, Wait};
 use vocabulary::{Placement, PlacementLabel};
 
 use crate::cli::{Command, FilterArgs, GateArgs, RunArgs};
+use crate::error::BadInput;
 use crate::gate::{self, RunGate};
-use crate::report;
-use crate::session::{
-    BadInput, check_cores, check_cores_exist, check_out_dir, default_out_dir, measure_floor, resolve, run_suite,
-};
-use crate::supervisor::{self, RunSpec};
+use crate::placement::{self, check_cores_exist, resolve};
+use crate::plan::{Plan, Planned};
+use crate::{floor, paths, report, suite_run, writers};
 use reports::format::{ns as duration_ns, si};
 
 /// How a command ended, beyond bad input.
@@ -48,25 +47,28 @@ pub fn run(command: Command) -> Result<Outcome> {
     crate::supervisor::deadline_base_from_env().map_err(BadInput)?;
     match command {
         Command::All { quick, out, filters, wait, trials, gate } => {
-            let available = available_placements();
+            let topology = Topology::detect();
+            let available = placement::available(&topology);
             let mut suite = if quick { Suite::quick(&available) } else { Suite::all(&available) };
             suite.set_wait(wait);
             narrow(&mut suite, &filters)?;
             suite.trials = trials.trials.unwrap_or(suite.trials);
-            gated(&suite, out, trials.seed, &gate)
+            gated(&suite, topology, out, trials.seed, &gate)
         }
         Command::Suite { file, out, filters, wait, trials, gate } => {
-            let mut suite = Suite::from_toml(&file, &available_placements()).map_err(|e| BadInput(e.to_string()))?;
+            let topology = Topology::detect();
+            let mut suite =
+                Suite::from_toml(&file, &placement::available(&topology)).map_err(|e| BadInput(e.to_string()))?;
             suite.set_wait(wait);
             narrow(&mut suite, &filters)?;
             suite.trials = trials.trials.unwrap_or(suite.trials);
-            gated(&suite, out, trials.seed, &gate)
+            gated(&suite, topology, out, trials.seed, &gate)
         }
         Command::Run(args) => run_one(args).map(Outcome::of),
         Command::Report { files, out } => report(&files, out).map(Outcome::of),
         Command::Compare(args) => Ok(if gate::compare(&args)? { Outcome::Done } else { Outcome::Regressed }),
         Command::List { quick, suite, filters, wait } => {
-            let available = available_placements();
+            let available = placement::available(&Topology::detect());
             let mut suite = match suite {
                 Some(file) => Suite::from_toml(&file, &available).map_err(|e| BadInput(e.to_string()))?,
                 None if quick => Suite::quick(&available),
@@ -86,29 +88,30 @@ pub fn run(command: Command) -> Result<Outcome> {
     }
 }
 
-/// Run a suite with its gate: checked before, applied after.
-fn gated(suite: &Suite, out: Option<PathBuf>, seed: Option<u64>, args: &GateArgs) -> Result<Outcome> {
+/// Run a suite on `topology` with its gate: checked before, applied after.
+fn gated(
+    suite: &Suite,
+    topology: Topology,
+    out: Option<PathBuf>,
+    seed: Option<u64>,
+    args: &GateArgs,
+) -> Result<Outcome> {
     let gate = RunGate::prepare(args)?;
-    // Checked before a default folder is made for a run that cannot start.
-    check_cores(suite)?;
-    let out = match out {
-        Some(out) => {
-            check_out_dir(&out)?;
-            out
-        }
-        None => default_out_dir(&suite.name)?,
-    };
-    let measured_ok = run_suite(suite, &out, seed)?;
-    let passes = gate.finish(&out)?;
-    Ok(match (passes, measured_ok) {
+    // Planned before a default folder is made for a run that cannot start.
+    let plan = Plan::new(suite, topology)?;
+    let out = paths::out_dir(out, &suite.name)?;
+    let file = suite_run::run(&plan, &out, seed)?;
+    let written = writers::write(&file, &out)?;
+    let passes = gate.finish(&out, written)?;
+    Ok(match (passes, no_failure(&file)) {
         (false, _) => Outcome::Regressed,
         (true, ok) => Outcome::of(ok),
     })
 }
 
-/// The placements this machine offers.
-fn available_placements() -> Vec<Placement> {
-    Topology::detect().placements().into_iter().filter(|(_, pair)| pair.is_ok()).map(|(p, _)| p).collect()
+/// No scenario of `file` failed.
+fn no_failure(file: &ResultsFile) -> bool {
+    !file.scenarios.iter().any(|r| r.status == Status::Failed)
 }
 
 fn narrow(suite: &mut Suite, f: &FilterArgs) -> Result<()> {
@@ -132,10 +135,7 @@ fn run_one(args: RunArgs) -> Result<bool> {
     let placement = match (args.cores, args.placement) {
         (Some([a, b]), _) => PlacementSpec::Cores(a, b),
         (None, Some(p)) => PlacementSpec::Named(p),
-        (None, None) => {
-            let available = available_placements();
-            PlacementSpec::Named(scenarios::primary_placement(&available))
-        }
+        (None, None) => PlacementSpec::Named(scenarios::primary_placement(&placement::available(&topology))),
     };
     let scenario = Scenario {
         transport: args.transport,
@@ -152,20 +152,18 @@ fn run_one(args: RunArgs) -> Result<bool> {
         warmup_trials: args.warmup_trials,
         trial_ms: TrialLengths::all(args.duration.as_millis() as u64),
     };
-    check_cores(&suite)?;
-    let cores =
-        resolve(&topology, &scenario.placement).map_err(|why| BadInput(format!("{}: {why}", scenario.placement)))?;
-    let spec = RunSpec::of(&scenario, cores, args.duration);
-    supervisor::probe(&spec)
-        .map_err(|e| BadInput(format!("{} cannot run {}: {e}", scenario.transport, scenario.id())))?;
-    let out = match args.out {
-        Some(out) => {
-            check_out_dir(&out)?;
-            out
+    let plan = Plan::new(&suite, topology)?;
+    match &plan.scenarios[0].1 {
+        Planned::Unavailable(why) => return Err(BadInput(format!("{}: {why}", scenario.placement)).into()),
+        Planned::Refused { why, .. } => {
+            return Err(BadInput(format!("{} cannot run {}: {why}", scenario.transport, scenario.id())).into());
         }
-        None => default_out_dir("run")?,
-    };
-    run_suite(&suite, &out, args.seed)
+        Planned::Runnable { .. } => {}
+    }
+    let out = paths::out_dir(args.out, &suite.name)?;
+    let file = suite_run::run(&plan, &out, args.seed)?;
+    writers::write(&file, &out)?;
+    Ok(no_failure(&file))
 }
 
 /// An explicit `--wait` for a transport that does not wait in user space is
@@ -243,7 +241,7 @@ fn floor(cores: Option<[usize; 2]>, placement: Option<Placement>) -> Result<bool
     say!("clock read (CLOCK_MONOTONIC)      {:.1} ns", Clock::Monotonic.read_cost_ns());
     say!("clock read (time-stamp counter)   {:.1} ns", Clock::Cycles.read_cost_ns());
     for (name, c) in pairs {
-        let f = measure_floor(name, c).context("measuring the floor")?;
+        let f = floor::measure(name, c).context("measuring the floor")?;
         let rel = topology.relation(c[0], c[1]).map_or("?", |p| p.name());
         match f.cache_line_rtt {
             Some(e) => say!(

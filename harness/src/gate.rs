@@ -15,10 +15,12 @@ use anyhow::{Context, Result};
 use ci::baseline::{STORE_VARIABLE, Store};
 use ci::export::{Format, export};
 use ci::{Comparison, NoiseProfile, Settings, Side};
+use scenarios::writer::JSON_NAME;
 
 use crate::cli::{CompareArgs, GateArgs, JudgeArgs};
+use crate::error::BadInput;
+use crate::paths::target_dir;
 use crate::report;
-use crate::session::{BadInput, target_dir};
 
 /// The comparison page `all --baseline` writes beside the results.
 pub const COMPARISON_PAGE: &str = "comparison.html";
@@ -74,11 +76,13 @@ impl RunGate {
         })
     }
 
-    /// After a run wrote `dir/results.json`: export it, compare it with the
-    /// baseline, save it as one. True unless the comparison failed the gate.
-    pub fn finish(&self, dir: &Path) -> Result<bool> {
-        let json = dir.join("results.json");
-        let run = Side::load(&json).with_context(|| format!("reading back {}", json.display()))?;
+    /// After a run wrote `dir/results.json` and its writers read it back
+    /// as `written` (labelled by its folder, as [`Side::load`] labels a
+    /// results file): export it, compare it with the baseline, save it as
+    /// one (a copy of the file). True unless the comparison failed the gate.
+    pub fn finish(&self, dir: &Path, written: reports::Input) -> Result<bool> {
+        let json = dir.join(JSON_NAME);
+        let run = Side::from_runs(written.label, vec![written.results]);
         write_exports(&self.exports, &run)?;
         let mut passes = true;
         if let Some(base) = &self.baseline {
