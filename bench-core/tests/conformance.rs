@@ -22,6 +22,10 @@
 //!   refused at creation with a message that names the limit.
 //! - `receiver_death`, `sender_death`: `kill -9` of the peer surfaces as an
 //!   error (never a hang, never a clean end).
+//! - `abandoned_stream`: a sender that drops its end without `finish`, with
+//!   no process watched, leaves the receiver every message it sent and then
+//!   an error (peer gone or timeout), never the clean end.
+//! - `sender_never_opens`: a receiver whose sender never comes times out.
 //! - every test checks afterwards that each IPC object the channel created
 //!   is gone (`/dev/shm`, `/dev/mqueue`, `/proc/sysvipc/msg`, paths).
 //!
@@ -113,7 +117,13 @@ enum PeerRole {
     StalledReceiver,
     /// Send until killed.
     EndlessSender,
+    /// Send [`ABANDONED_AFTER`] messages, then drop the sender without
+    /// `finish` and exit.
+    AbandoningSender,
 }
+
+/// Messages an abandoning sender sends before it drops its end.
+const ABANDONED_AFTER: u64 = 100;
 
 /// How long the messages of a test are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,6 +173,16 @@ fn child_entry() {
                     std::process::exit(5);
                 }
             }
+            0
+        }
+        PeerRole::AbandoningSender => {
+            let mut tx = address.open::<Sender>(&opts).expect("child open sender");
+            child::ready().expect("report ready");
+            let (writer, mut out) = (MessageWriter::new(size), Vec::new());
+            for seq in 0..ABANDONED_AFTER {
+                tx.send(writer.varying_message(seq, &mut out)).expect("send before abandoning");
+            }
+            drop(tx);
             0
         }
     };
@@ -503,6 +523,73 @@ fn sender_death(kind: TransportKind) {
     assert_removed(&objects, &what);
 }
 
+/// A sender that drops its end without `finish`, with no process watched
+/// (so only the transport can tell): the receiver gets every message it
+/// sent, then an error, never the clean end of a finished stream.
+fn abandoned_stream(kind: TransportKind) {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let what = format!("{kind} sender dropped without finish");
+    let _dog = Watchdog::new(what.clone(), 120);
+    let mut chan = create(kind, Capacity::Bounded(BOUND), 16);
+    let objects = chan.objects();
+    let opts = OpenOptions { peer: None, timeout: Duration::from_secs(2) };
+    let (mut rx, peer) = if kind.is_threads() {
+        let rx = chan.open_receiver(&opts).expect("open receiver");
+        let mut tx = chan.open_sender(&opts).expect("open sender");
+        // A thread of its own, as a process would be: the bound is smaller than the count.
+        std::thread::spawn(move || {
+            let (writer, mut out) = (MessageWriter::new(16), Vec::new());
+            for seq in 0..ABANDONED_AFTER {
+                tx.send(writer.varying_message(seq, &mut out)).expect("send before abandoning");
+            }
+        });
+        (rx, None)
+    } else {
+        let peer = Peer::spawn(&mut chan, Role::Sender, PeerRole::AbandoningSender, Lengths::Varying, None);
+        (chan.open_receiver(&opts).expect("open receiver"), Some(peer))
+    };
+    let (mut checker, mut buf) = (MessageChecker::varying(16), [0u8; 16]);
+    let end = loop {
+        match rx.recv(&mut buf) {
+            Ok(n) => {
+                checker.check(&buf[..n]);
+            }
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(checker.counts(), Integrity { received: ABANDONED_AFTER, ..Integrity::default() }, "{what}");
+    assert!(
+        matches!(end, TransportError::PeerGone(_) | TransportError::Timeout(_)),
+        "{what}: the stream ended as {end:?}, not as a peer gone or a timeout"
+    );
+    drop((rx, peer));
+    drop(chan);
+    assert_removed(&objects, &what);
+}
+
+/// A receiver whose sender never opens: a timeout, at open or at the
+/// first receive, never a hang or a clean end.
+fn sender_never_opens(kind: TransportKind) {
+    if kind == TransportKind::Pipe {
+        // The write end exists from creation (this process holds it until it
+        // is handed over), and the receive is one blocking read(2), the
+        // fastest wait a pipe has: it cannot time out (see the contract in
+        // `transport`); in a run the supervisor's stall check kills both sides.
+        return;
+    }
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let what = format!("{kind} sender never opens");
+    let _dog = Watchdog::new(what.clone(), 120);
+    let mut chan = create(kind, Capacity::Bounded(BOUND), 16);
+    let objects = chan.objects();
+    let opts = OpenOptions { peer: None, timeout: Duration::from_millis(300) };
+    let mut buf = [0u8; 16];
+    let result = chan.open_receiver(&opts).and_then(|mut rx| rx.recv(&mut buf));
+    assert!(matches!(result, Err(TransportError::Timeout(_))), "{what}: gave {result:?}");
+    drop(chan);
+    assert_removed(&objects, &what);
+}
+
 macro_rules! conformance {
     ($($module:ident => $kind:expr),+ $(,)?) => {$(
         mod $module {
@@ -555,6 +642,16 @@ macro_rules! conformance {
                 if !$kind.is_threads() {
                     super::sender_death($kind);
                 }
+            }
+
+            #[test]
+            fn abandoned_stream() {
+                super::abandoned_stream($kind);
+            }
+
+            #[test]
+            fn sender_never_opens() {
+                super::sender_never_opens($kind);
             }
         }
     )+};

@@ -292,6 +292,30 @@ fn pair_leaves_no_name_and_carries_messages() {
     assert_eq!(own_entries(), before);
 }
 
+/// A producer abandoned (or dropped while its thread panics) ends the
+/// stream as `Abandoned` once drained, never as a clean `Disconnected`.
+#[test]
+fn abandoned_or_panicking_producer_is_not_a_clean_end() {
+    let _g = serial();
+    let cfg = RingConfig::new(Capacity::Bounded(4)).slot_size(16);
+    let mut buf = [0u8; 16];
+    let (mut p, mut c) = ring::pair(&cfg).expect("pair");
+    p.send(b"kept").unwrap();
+    p.abandon();
+    assert_eq!(c.recv(&mut buf).unwrap(), 4, "a message sent before abandoning still arrives");
+    assert!(matches!(c.recv(&mut buf), Err(RecvError::Abandoned)));
+
+    let (mut p, mut c) = ring::pair(&cfg).expect("pair");
+    let panicked = thread::spawn(move || {
+        p.send(b"kept").unwrap();
+        panic!("a producer that fails mid-stream (expected by this test)");
+    })
+    .join();
+    assert!(panicked.is_err());
+    assert_eq!(c.recv(&mut buf).unwrap(), 4);
+    assert!(matches!(c.recv(&mut buf), Err(RecvError::Abandoned)));
+}
+
 #[test]
 fn attached_config_matches_created_config() {
     let _g = serial();

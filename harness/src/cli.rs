@@ -49,7 +49,7 @@ pub enum Command {
         /// CI's suite: every transport x capacity mode once, in under a minute.
         #[arg(long)]
         quick: bool,
-        /// Where results go (default: target/ringside/<suite>-<time>).
+        /// Where results go (default: target/ringside/SUITE-TIME).
         #[arg(long)]
         out: Option<PathBuf>,
         /// Narrow the suite.

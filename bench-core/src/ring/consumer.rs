@@ -5,12 +5,13 @@
 //! producer's `closed` flag, the current segment's `sealed` flag and the
 //! lane again: if the segment is sealed and still empty it is drained, so
 //! the consumer opens the next one (and unlinks its name at once); if the
-//! producer closed and nothing is left, the stream has ended.
+//! producer closed and nothing is left, the stream has ended: cleanly
+//! (`Disconnected`) if it finished, `Abandoned` if it abandoned the stream.
 
 use super::config::WaitStrategy;
 use super::error::RecvError;
 use super::lane::ConsumerLane;
-use super::layout::Region;
+use super::layout::{CLOSED_FINISHED, Region};
 use super::wait::{WaitFailure, Waiter, spin_polls, wake};
 use super::{NameGuard, chain_name};
 use crate::sync::Ordering;
@@ -61,7 +62,10 @@ const INLINE_SPINS: u32 = 64;
 enum Next {
     Ready(u32),
     Sealed,
-    Closed,
+    /// Drained, and the producer finished.
+    Finished,
+    /// Drained, and the producer abandoned the stream.
+    Abandoned,
 }
 
 impl Consumer {
@@ -250,12 +254,13 @@ impl Consumer {
                     // `closed` (in its drop) and `sealed` (in `grow`): once
                     // either is seen, every message published before it is
                     // visible, so the lane check after them is conclusive.
-                    let closed = root.producer().closed.load(Ordering::Acquire) != 0;
+                    let closed = root.producer().closed.load(Ordering::Acquire);
                     let sealed = region.producer().sealed.load(Ordering::Acquire) != 0;
                     match lane.ready(region) {
                         Some(len) => Some(Next::Ready(len)),
                         None if sealed => Some(Next::Sealed),
-                        None if closed => Some(Next::Closed),
+                        None if closed == CLOSED_FINISHED => Some(Next::Finished),
+                        None if closed != 0 => Some(Next::Abandoned),
                         None => None,
                     }
                 })
@@ -265,7 +270,8 @@ impl Consumer {
                 })?;
             match next {
                 Next::Ready(len) => return Ok(len),
-                Next::Closed => return Err(RecvError::Disconnected),
+                Next::Finished => return Err(RecvError::Disconnected),
+                Next::Abandoned => return Err(RecvError::Abandoned),
                 Next::Sealed => self.next_segment()?,
             }
         }

@@ -107,6 +107,10 @@ pub enum RecvError {
     /// The producer closed its end and every message has been received.
     #[error("the producer has closed the ring and it is drained")]
     Disconnected,
+    /// The producer abandoned the stream ([`super::Producer::abandon`], or
+    /// dropped while panicking); every message it published has been received.
+    #[error("the producer abandoned the stream without finishing it")]
+    Abandoned,
     /// The producer process exited without closing the ring; every message it
     /// published before dying has been received.
     #[error("the producer process {pid} died")]

@@ -64,6 +64,12 @@ pub(crate) const VERSION: u32 = 3;
 const READY: u32 = 0x5245_4459;
 /// Bytes in a padded line.
 pub(crate) const LINE: usize = 128;
+/// `ProducerLine::closed`: the producer dropped its end, a clean end of stream.
+pub(crate) const CLOSED_FINISHED: u32 = 1;
+/// `ProducerLine::closed`: the producer abandoned the stream (or panicked).
+/// A consumer reads any nonzero value but [`CLOSED_FINISHED`] as this: the
+/// word is written by another process and never trusted to be one of two.
+pub(crate) const CLOSED_ABANDONED: u32 = 2;
 /// Bytes before the payload in a slot.
 pub(crate) const SLOT_WORD: usize = 8;
 const SLOTS_OFFSET: usize = 5 * LINE;
@@ -104,7 +110,8 @@ pub(crate) struct ProducerLine {
     pub(crate) textbook_out: AtomicU64,
     /// Unbounded: set once the producer has moved on to the next segment.
     pub(crate) sealed: AtomicU32,
-    /// Root only: the producer has dropped its end.
+    /// Root only: 0 while the producer is open; [`CLOSED_FINISHED`] once it
+    /// dropped its end, [`CLOSED_ABANDONED`] if it abandoned the stream.
     pub(crate) closed: AtomicU32,
     /// Root only: pid of the process that claimed the producer role, 0 if none.
     pub(crate) pid: AtomicU32,

@@ -20,7 +20,7 @@ use std::collections::VecDeque;
 use super::config::{Capacity, MAX_CHAIN_BYTES, MAX_CHAIN_SEGMENTS, MAX_SEGMENT_BYTES, WaitStrategy};
 use super::error::SendError;
 use super::lane::ProducerLane;
-use super::layout::Region;
+use super::layout::{CLOSED_ABANDONED, CLOSED_FINISHED, Region};
 use super::wait::{WaitFailure, Waiter, wake};
 use super::{NameGuard, chain_name};
 use crate::sync::Ordering;
@@ -64,6 +64,9 @@ pub struct Producer {
     /// Unbounded: what the chain holds alive, against its cap.
     chain: ChainBudget,
     base_name: String,
+    /// Set by [`Producer::abandon`]: the drop then tells the consumer the
+    /// stream was cut short, not finished.
+    abandoned: bool,
     _name: NameGuard,
 }
 
@@ -145,6 +148,7 @@ impl Producer {
             stats: ProducerStats { in_flight_at_full_min: u64::MAX, ..ProducerStats::default() },
             chain: ChainBudget::new(cap),
             base_name: name.name().to_owned(),
+            abandoned: false,
             _name: name,
         }
     }
@@ -282,6 +286,14 @@ impl Producer {
         self.capacity
     }
 
+    /// Close the ring as cut short rather than finished: once drained, the
+    /// consumer gets [`super::RecvError::Abandoned`] instead of
+    /// [`super::RecvError::Disconnected`]. A plain drop is a clean end,
+    /// unless the thread is panicking (then it is abandoned too).
+    pub fn abandon(mut self) {
+        self.abandoned = true;
+    }
+
     /// Counters of what happened so far.
     pub fn stats(&self) -> ProducerStats {
         // Not counted per message: the lane's own position says it, so the
@@ -417,9 +429,10 @@ fn send_failure(f: WaitFailure) -> SendError {
 
 impl Drop for Producer {
     fn drop(&mut self) {
+        let end = if self.abandoned || std::thread::panicking() { CLOSED_ABANDONED } else { CLOSED_FINISHED };
         // Release: pairs with the consumer's Acquire load of `closed`; every
         // message published before is visible to it.
-        self.root.producer().closed.store(1, Ordering::Release);
+        self.root.producer().closed.store(end, Ordering::Release);
         if self.block {
             wake(self.root.consumer_wait());
         }

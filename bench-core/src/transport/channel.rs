@@ -405,12 +405,7 @@ impl End for Sender {
         opts: &OpenOptions,
     ) -> Result<Self, TransportError> {
         let backend = backends::of(spec.kind);
-        let raw = (backend.open_sender)(&spec.data(), data, opts)?;
-        let ack = match (ack, spec.ack()) {
-            (Some(src), Some(ack_spec)) => Some((backend.open_receiver)(&ack_spec, src, opts)?),
-            _ => None,
-        };
-        Ok(Sender::new(spec, raw, ack))
+        open_end(spec, (data, backend.open_sender), ack.map(|src| (src, backend.open_receiver)), opts, Sender::new)
     }
 }
 
@@ -424,13 +419,30 @@ impl End for Receiver {
         opts: &OpenOptions,
     ) -> Result<Self, TransportError> {
         let backend = backends::of(spec.kind);
-        let raw = (backend.open_receiver)(&spec.data(), data, opts)?;
-        let ack = match (ack, spec.ack()) {
-            (Some(src), Some(ack_spec)) => Some((backend.open_sender)(&ack_spec, src, opts)?),
-            _ => None,
-        };
-        Ok(Receiver::new(spec, raw, ack))
+        open_end(spec, (data, backend.open_receiver), ack.map(|src| (src, backend.open_sender)), opts, Receiver::new)
     }
+}
+
+/// A backend's opener for one end of one direction: `Box<dyn RawSender>`
+/// or `Box<dyn RawReceiver>` from its source.
+type Opener<T> = fn(&OneWaySpec, &mut Source<'_>, &OpenOptions) -> Result<T, TransportError>;
+
+/// Open one end: its end of the data direction, and, where the channel has
+/// an acknowledgement direction (a kernel rendezvous) and a source for it,
+/// the opposite end of that one; `new` puts them together.
+fn open_end<D, A, E>(
+    spec: &ChannelSpec,
+    (data, open_data): (&mut Source<'_>, Opener<D>),
+    ack: Option<(&mut Source<'_>, Opener<A>)>,
+    opts: &OpenOptions,
+    new: fn(&ChannelSpec, D, Option<A>) -> E,
+) -> Result<E, TransportError> {
+    let raw = open_data(&spec.data(), data, opts)?;
+    let ack = match (ack, spec.ack()) {
+        (Some((src, open_ack)), Some(ack_spec)) => Some(open_ack(&ack_spec, src, opts)?),
+        _ => None,
+    };
+    Ok(new(spec, raw, ack))
 }
 
 /// What a sender observed.

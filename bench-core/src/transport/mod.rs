@@ -18,7 +18,14 @@
 //! - The sender ends the stream with [`Sender::finish`]; the receiver then
 //!   gets [`TransportError::Disconnected`]. A peer that dies first is
 //!   [`TransportError::PeerGone`] (end-of-file or `EPIPE` without the end
-//!   marker, or its process exited), never a hang.
+//!   marker, or its process exited), never a hang; so is a sender dropped
+//!   without `finish`: an abandoned stream never reads as a finished one.
+//! - A wait that makes no progress for the open timeout is
+//!   [`TransportError::Timeout`] (a peer alive but stuck, or one that never
+//!   opened its end). One exception, for speed: a pipe's or FIFO's receive
+//!   is one blocking `read(2)`, which ends on data or end-of-file only, so a
+//!   writer that holds its end open and sends nothing keeps it waiting; in
+//!   a run, the harness's stall check kills both workers then.
 //! - The backends (under `backends/`: a file per transport, or a folder
 //!   where transports share one kernel object's plumbing: `pipe/`, `unix/`,
 //!   `eventfd_shm/`) implement only one direction and single messages

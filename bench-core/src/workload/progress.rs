@@ -7,7 +7,7 @@
 //! pair of cache lines per worker. Each worker inherits its descriptor across `exec`
 //! ([`ProgressBoard::configure_child`]) and maps it ([`join_board`]);
 //! the patterns then store how many messages each side has moved into this
-//! process's line ([`line`]) at points they pass anyway: every clock check
+//! process's line ([`line()`]) at points they pass anyway: every clock check
 //! of the stream producer, every batch the stream consumer takes, every
 //! round trip and every rate message. Each note is one relaxed store to a
 //! line only this process writes; no message loop gains a branch, a clock
@@ -149,7 +149,7 @@ fn board_len() -> usize {
 }
 
 /// Join the board this process was started with, if [`PROGRESS_ENV`]
-/// names one: from then on [`line`] is this process's line there. Call it
+/// names one: from then on [`line()`] is this process's line there. Call it
 /// once, before any pattern runs. An unset variable is not an error (the
 /// process is not supervised); a malformed one, or a descriptor that is not
 /// a board, is.

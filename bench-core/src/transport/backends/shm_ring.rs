@@ -74,8 +74,17 @@ fn open_receiver(
     Ok(Box::new(RingReceiver(ring(src)?.with_timeout(opts.timeout).into_consumer()?)))
 }
 
-/// The producer; `None` once closed (dropping it is the ring's end signal).
+/// The producer; `None` once closed (`finish`: dropping it is the ring's
+/// clean end). Dropped without `finish`, it abandons the stream.
 struct RingSender(Option<Producer>);
+
+impl Drop for RingSender {
+    fn drop(&mut self) {
+        if let Some(producer) = self.0.take() {
+            producer.abandon();
+        }
+    }
+}
 
 impl RingSender {
     fn producer(&mut self) -> Result<&mut Producer, TransportError> {
@@ -87,6 +96,7 @@ fn send_error(e: SendError) -> TransportError {
     match e {
         SendError::PeerDied { pid } => TransportError::PeerGone(format!("process {pid} exited")),
         SendError::Disconnected => TransportError::PeerGone("the consumer closed the ring".into()),
+        SendError::Timeout { waited } => TransportError::Timeout(waited),
         other => other.into(),
     }
 }
@@ -119,6 +129,8 @@ impl RawReceiver for RingReceiver {
         self.0.recv(buf).map_err(|e| match e {
             RecvError::Disconnected => TransportError::Disconnected,
             RecvError::PeerDied { pid } => TransportError::PeerGone(format!("process {pid} exited")),
+            RecvError::Abandoned => TransportError::PeerGone("the sender dropped its end without finishing".into()),
+            RecvError::Timeout { waited } => TransportError::Timeout(waited),
             other => other.into(),
         })
     }
@@ -149,10 +161,7 @@ mod tests {
         });
         // A guard against a hang, not a timing: only an hour-long wait reaches it.
         let got = outcome.recv_timeout(Duration::from_secs(30)).expect("the receiver waited past its own timeout");
-        assert!(
-            matches!(got, Err(crate::transport::TransportError::RingRecv(crate::ring::RecvError::Timeout { .. }))),
-            "{got:?}"
-        );
+        assert!(matches!(got, Err(crate::transport::TransportError::Timeout(_))), "{got:?}");
     }
 
     /// The segments an unbounded ring's producer grew go with the channel,
