@@ -89,6 +89,7 @@ use bench_core::pin::available_cores;
 use bench_core::transport::TransportKind;
 use scenarios::results::{ResultsFile, Status};
 use vocabulary::stats::median;
+use vocabulary::{Capacity, Pattern, Variant};
 
 /// Slots of the shared-memory ring: the C ring's, and what ringside allocates.
 const RING_SLOTS: usize = 1024;
@@ -146,9 +147,9 @@ fn main() {
         Case::RingPingpong(Pair::Stamped),
         Case::RingStream(Pair::Textbook),
         Case::RingPingpong(Pair::Textbook),
-        Case::KernelPingpong("sysv-mq"),
-        Case::KernelPingpong("posix-mq"),
-        Case::KernelPingpong("pipe"),
+        Case::KernelPingpong(TransportKind::SysvMq),
+        Case::KernelPingpong(TransportKind::PosixMq),
+        Case::KernelPingpong(TransportKind::Pipe),
         Case::RingStream(Pair::Designs),
         Case::RtrbStream,
         Case::RingPingpongFloor(RING_SLOTS),
@@ -220,18 +221,18 @@ enum Pair {
 
 impl Pair {
     /// The harness's `--transport`.
-    fn transport(self) -> &'static str {
+    fn transport(self) -> TransportKind {
         match self {
-            Pair::Textbook => "shm-ring:textbook",
-            Pair::Stamped | Pair::Designs => "shm-ring",
+            Pair::Textbook => TransportKind::ShmRing(Variant::Textbook),
+            Pair::Stamped | Pair::Designs => TransportKind::ShmRing(Variant::Ring),
         }
     }
 
     /// The harness's `--capacity`, for as many slots as the C ring's [`RING_SLOTS`].
-    fn capacity(self) -> String {
+    fn capacity(self) -> Capacity {
         match self {
-            Pair::Textbook => format!("bounded:{TEXTBOOK_BOUND}"),
-            Pair::Stamped | Pair::Designs => format!("bounded:{RING_SLOTS}"),
+            Pair::Textbook => Capacity::Bounded(TEXTBOOK_BOUND),
+            Pair::Stamped | Pair::Designs => Capacity::Bounded(RING_SLOTS),
         }
     }
 
@@ -262,6 +263,9 @@ impl Pair {
     }
 }
 
+/// ringside's own ring (stamped slots), as the harness names it.
+const RING: TransportKind = TransportKind::ShmRing(Variant::Ring);
+
 /// One comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Case {
@@ -270,7 +274,7 @@ enum Case {
     /// A shared-memory ring, pingpong, 8-byte messages.
     RingPingpong(Pair),
     /// A kernel transport (`sysv-mq`, `posix-mq`, `pipe`), pingpong, 16-byte messages.
-    KernelPingpong(&'static str),
+    KernelPingpong(TransportKind),
     /// `shm-ring` stream against rtrb between two pinned threads.
     RtrbStream,
     /// `shm-ring` pingpong, bounded:N, against the two-line round trip.
@@ -330,8 +334,8 @@ impl Case {
             Case::RingStream(p) => format!("{} stream", p.transport()),
             Case::RingPingpong(p) => format!("{} pingpong", p.transport()),
             Case::KernelPingpong(t) => format!("{t} pingpong"),
-            Case::RtrbStream => "shm-ring stream vs rtrb".to_owned(),
-            Case::RingPingpongFloor(bound) => format!("shm-ring bounded:{bound} pingpong vs the two-line floor"),
+            Case::RtrbStream => format!("{RING} stream vs rtrb"),
+            Case::RingPingpongFloor(bound) => format!("{RING} bounded:{bound} pingpong vs the two-line floor"),
         }
     }
 
@@ -390,9 +394,9 @@ impl Case {
                 ],
             ),
             Case::KernelPingpong(t) => (&programs.pingpong, {
-                let mut args = vec![t.to_owned(), n(a), n(b), n(KERNEL_WARMUP), n(KERNEL_SAMPLES), n(KERNEL_SIZE)];
+                let mut args = vec![t.to_string(), n(a), n(b), n(KERNEL_WARMUP), n(KERNEL_SAMPLES), n(KERNEL_SIZE)];
                 // ringside's queue ends run a watchdog thread; so does the C program.
-                if t.parse::<TransportKind>().is_ok_and(TransportKind::has_watchdog_thread) {
+                if t.has_watchdog_thread() {
                     args.push("watchdog".to_owned());
                 }
                 args
@@ -424,24 +428,24 @@ impl Case {
 
     fn run_harness(self, a: usize, b: usize) -> Result<Figures, String> {
         let (transport, capacity, size, pattern, duration) = match self {
-            Case::RingStream(p) => (p.transport(), p.capacity(), 8, "stream", "200ms"),
-            Case::RtrbStream => ("shm-ring", format!("bounded:{RING_SLOTS}"), 8, "stream", "200ms"),
-            Case::RingPingpongFloor(bound) => ("shm-ring", format!("bounded:{bound}"), 8, "pingpong", "200ms"),
-            Case::RingPingpong(p) => (p.transport(), p.capacity(), 8, "pingpong", "200ms"),
-            Case::KernelPingpong(t) => (t, "bounded:1".to_owned(), KERNEL_SIZE, "pingpong", "300ms"),
+            Case::RingStream(p) => (p.transport(), p.capacity(), 8, Pattern::Stream, "200ms"),
+            Case::RtrbStream => (RING, Capacity::Bounded(RING_SLOTS), 8, Pattern::Stream, "200ms"),
+            Case::RingPingpongFloor(bound) => (RING, Capacity::Bounded(bound), 8, Pattern::PingPong, "200ms"),
+            Case::RingPingpong(p) => (p.transport(), p.capacity(), 8, Pattern::PingPong, "200ms"),
+            Case::KernelPingpong(t) => (t, Capacity::Bounded(1), KERNEL_SIZE, Pattern::PingPong, "300ms"),
         };
         let dir = tempfile::tempdir().map_err(|e| format!("harness: a temporary directory: {e}"))?;
         let exe = env!("CARGO_BIN_EXE_harness");
         let args = [
             "run".to_owned(),
             "--transport".to_owned(),
-            transport.to_owned(),
+            transport.to_string(),
             "--capacity".to_owned(),
-            capacity,
+            capacity.to_string(),
             "--size".to_owned(),
             n(size),
             "--pattern".to_owned(),
-            pattern.to_owned(),
+            pattern.to_string(),
             "--cores".to_owned(),
             format!("{a},{b}"),
             "--trials".to_owned(),
