@@ -25,6 +25,20 @@
 //! [`MessageChecker::varying`] checks each message at the length its
 //! sequence number says, so a truncated or padded message is corrupted
 //! even where it ends on a stamp.
+//!
+//! Where many producers send to one mailbox, the 64-bit word at the head,
+//! stamps and tail is a **tag**: the producer's index in its top 16 bits,
+//! the sequence number in its low 48 ([`tag`], `producer << 48 | seq`),
+//! written by [`MessageWriter::for_producer`]. Producer 0's tag is its
+//! sequence number, so its messages are byte for byte those of a single
+//! producer's stream ([`MessageWriter::new`], whose sequence numbers may
+//! use all 64 bits); a tagged stream numbers at most [`SEQ_LIMIT`] (2^48)
+//! messages per producer, beyond which the number would run into the
+//! producer's bits. The receiver of a mailbox checks each producer's
+//! stream on its own (`super::mailbox`), each with a checker of this
+//! module set to expect that producer's tags: its `next` starts at the
+//! producer's tag for message 0, so an intact message takes the same path,
+//! with the same loads and branches, whatever its producer.
 
 use std::collections::BTreeSet;
 
@@ -36,6 +50,44 @@ pub const MIN_SIZE: usize = 8;
 /// The sequence number is repeated at every multiple of this many bytes
 /// inside a message's body: one per cache line.
 pub const STAMP_EVERY: usize = 64;
+
+/// Bits of a tag that carry the sequence number: the low 48. The
+/// producer's index takes the 16 above them.
+pub const SEQ_BITS: u32 = 48;
+
+/// How many messages one producer of a tagged stream can number: 2^48
+/// (at a billion messages a second, over three days of sending).
+pub const SEQ_LIMIT: u64 = 1 << SEQ_BITS;
+
+/// How many producers a tag can name: 2^16, indices `0..=u16::MAX`.
+pub const PRODUCERS_MAX: usize = 1 << (64 - SEQ_BITS);
+
+/// The tag of message `seq` from producer `producer`: `producer << 48 |
+/// seq`, with `seq`'s bits from the 48th up dropped (a tagged stream's
+/// numbers stay below [`SEQ_LIMIT`]). Producer 0's tag is `seq` itself.
+#[inline]
+pub fn tag(producer: u16, seq: u64) -> u64 {
+    tag_base(producer) | (seq & (SEQ_LIMIT - 1))
+}
+
+/// The producer index a tag names (its top 16 bits).
+#[inline]
+pub fn producer_of(tag: u64) -> u16 {
+    (tag >> SEQ_BITS) as u16
+}
+
+/// The sequence number a tag carries (its low 48 bits).
+#[inline]
+pub fn seq_of(tag: u64) -> u64 {
+    tag & (SEQ_LIMIT - 1)
+}
+
+/// The tag of producer `producer`'s message 0: what is added to each of
+/// its sequence numbers.
+#[inline]
+fn tag_base(producer: u16) -> u64 {
+    u64::from(producer) << SEQ_BITS
+}
 
 /// Where the stamps of a message whose body (after the head) ends at
 /// `body_end` go: every multiple of [`STAMP_EVERY`] with room for 8 bytes
@@ -133,16 +185,48 @@ fn filler(i: usize) -> u8 {
 pub struct MessageWriter {
     buf: Vec<u8>,
     stamped: bool,
+    /// Added to each sequence number to make the word written: 0 for
+    /// [`new`](Self::new), [`tag_base`] of the producer for
+    /// [`for_producer`](Self::for_producer).
+    tag_base: u64,
 }
 
 impl MessageWriter {
-    /// Messages of `size` bytes (`size >= MIN_SIZE`).
+    /// Messages of `size` bytes (`size >= MIN_SIZE`), of one producer: the
+    /// sequence number is written as it is, all 64 bits of it.
     ///
     /// # Panics
     /// If `size < MIN_SIZE` (callers validate sizes at the command line).
     pub fn new(size: usize) -> Self {
         assert!(size >= MIN_SIZE, "messages carry a 64-bit sequence number");
-        Self { buf: (0..size).map(filler).collect(), stamped: is_stamped(size) }
+        Self { buf: (0..size).map(filler).collect(), stamped: is_stamped(size), tag_base: 0 }
+    }
+
+    /// Messages of `size` bytes from producer `producer` of a mailbox: each
+    /// carries [`tag`]`(producer, seq)` where a single producer's stream
+    /// carries `seq`, so producer 0 writes exactly what [`new`](Self::new)
+    /// writes. Sequence numbers must stay below [`SEQ_LIMIT`] (2^48): a
+    /// larger one would spill into the producer's bits (it is not checked
+    /// per message, to keep the writer's path as it is).
+    ///
+    /// # Panics
+    /// If `size < MIN_SIZE`.
+    pub fn for_producer(size: usize, producer: u16) -> Self {
+        Self { tag_base: tag_base(producer), ..Self::new(size) }
+    }
+
+    /// The producer whose tags this writer writes (0 for [`new`](Self::new)).
+    pub fn producer(&self) -> u16 {
+        producer_of(self.tag_base)
+    }
+
+    /// The word message `seq` carries at its head, stamps and tail.
+    // An add, not an or: the same for every `seq` below `SEQ_LIMIT`, and
+    // the compiler may fold it into a caller's own `seq + i` (the base does
+    // not change within a burst). For `new`'s writer it adds 0.
+    #[inline(always)]
+    fn word(&self, seq: u64) -> [u8; MIN_SIZE] {
+        self.tag_base.wrapping_add(seq).to_le_bytes()
     }
 
     /// Bytes per message.
@@ -168,7 +252,7 @@ impl MessageWriter {
         if dst.len() != n {
             wrong_length(dst.len(), n);
         }
-        let bytes = seq.to_le_bytes();
+        let bytes = self.word(seq);
         dst[..MIN_SIZE].copy_from_slice(&bytes);
         if n > MIN_SIZE {
             self.write_body(dst, &bytes);
@@ -194,7 +278,7 @@ impl MessageWriter {
     #[inline]
     pub fn message(&mut self, seq: u64) -> &[u8] {
         let n = self.buf.len();
-        let bytes = seq.to_le_bytes();
+        let bytes = self.word(seq);
         self.buf[..MIN_SIZE].copy_from_slice(&bytes);
         if n >= 2 * MIN_SIZE {
             if self.stamped {
@@ -208,13 +292,15 @@ impl MessageWriter {
 
 impl MessageWriter {
     /// Message `seq` of a stream of varying lengths up to [`size`](Self::size)
-    /// bytes ([`varying_len`]), composed in `out`. Not a measured path: it
-    /// recomputes the filler each time.
+    /// bytes ([`varying_len`]), composed in `out`: its length follows the
+    /// sequence number, not the tag, so every producer's stream takes the
+    /// same lengths in the same order. Not a measured path: it recomputes
+    /// the filler each time.
     pub fn varying_message<'a>(&self, seq: u64, out: &'a mut Vec<u8>) -> &'a [u8] {
         let n = varying_len(seq, self.size());
         out.clear();
         out.extend((0..n).map(filler));
-        let bytes = seq.to_le_bytes();
+        let bytes = self.word(seq);
         out[..MIN_SIZE].copy_from_slice(&bytes);
         if n >= 2 * MIN_SIZE {
             write_stamps(out, n - MIN_SIZE, &bytes);
@@ -256,6 +342,12 @@ pub struct MessageChecker {
     stamp_words: Vec<u64>,
     /// Messages are of varying lengths ([`varying_len`]) up to `expected`'s.
     varying: bool,
+    /// The tag of the expected producer's message 0 ([`tag_base`]); 0 for
+    /// a single producer's stream. `next` starts here, so the path of an
+    /// intact message is the same for every producer.
+    tag_base: u64,
+    /// The word expected at the next message's head: `tag_base` plus the
+    /// next sequence number.
     next: u64,
     missing: BTreeSet<u64>,
     /// Every count but `received`, which [`counts`](Self::counts) derives,
@@ -285,6 +377,7 @@ impl MessageChecker {
             body_words,
             stamp_words,
             varying: false,
+            tag_base: 0,
             next: 0,
             missing: BTreeSet::new(),
             counts: Integrity::default(),
@@ -298,7 +391,20 @@ impl MessageChecker {
         Self { varying: true, ..Self::new(max) }
     }
 
-    /// Check one arrived message; its sequence number if it was intact.
+    /// This checker, set to expect producer `producer`'s stream
+    /// ([`MessageWriter::for_producer`]) from its message 0: what the
+    /// mailbox's checker keeps for each producer. Its [`check`](Self::check)
+    /// then answers with the message's tag, not its sequence number; its
+    /// [`next`](Self::next) and [`counts`](Self::counts) are in sequence
+    /// numbers. A message of another producer reaching it would count as a
+    /// jump in sequence: the mailbox routes by producer first.
+    pub(super) fn expecting_producer(self, producer: u16) -> Self {
+        let base = tag_base(producer);
+        Self { tag_base: base, next: base, ..self }
+    }
+
+    /// Check one arrived message; its sequence number if it was intact (its
+    /// tag, for the checker a mailbox keeps for a producer other than 0).
     #[inline]
     pub fn check(&mut self, msg: &[u8]) -> Option<u64> {
         // The path every message of a healthy run takes: the next number, intact.
@@ -353,7 +459,8 @@ impl MessageChecker {
     /// A message of a varying-length stream, at the length its sequence
     /// number says.
     fn intact_varying(&self, msg: &[u8], seq: u64) -> bool {
-        let n = varying_len(seq, self.expected.len());
+        // The length follows the sequence number, not the producer's bits.
+        let n = varying_len(seq.wrapping_sub(self.tag_base), self.expected.len());
         self.intact_at(msg, seq, n, if n >= 2 * MIN_SIZE { n - MIN_SIZE } else { n })
     }
 
@@ -396,7 +503,7 @@ impl MessageChecker {
 
     /// Messages expected next (one past the highest sequence number seen).
     pub fn next(&self) -> u64 {
-        self.next
+        self.next - self.tag_base
     }
 
     /// The counts so far; `sent` is filled in by the caller, who learns it
@@ -406,7 +513,7 @@ impl MessageChecker {
         // across a gap (`next` moved past the lost ones, counted in `lost`),
         // as a lost one turning up late (`lost` went down by one), or as a
         // duplicate or a corrupted message: so this is every arrival.
-        let received = self.next - self.counts.lost + self.counts.duplicated + self.counts.corrupted;
+        let received = self.next() - self.counts.lost + self.counts.duplicated + self.counts.corrupted;
         Integrity { received, ..self.counts }
     }
 }
@@ -553,6 +660,46 @@ mod tests {
         let mut c = MessageChecker::varying(max);
         c.next = seq;
         assert_eq!(c.check(&m), Some(seq));
+    }
+
+    /// Producer 0 of a mailbox sends exactly the bytes of a single
+    /// producer's stream, however they are composed.
+    #[test]
+    fn producer_zero_writes_a_single_producers_bytes() {
+        for size in [8, 16, 64, 72, 200, 4096] {
+            let (mut single, mut zero) = (MessageWriter::new(size), MessageWriter::for_producer(size, 0));
+            let (mut a, mut b) = (vec![0u8; size], vec![0xeeu8; size]);
+            let (mut va, mut vb) = (Vec::new(), Vec::new());
+            for seq in [0, 1, 63, 0x0102_0304_0506, SEQ_LIMIT - 1] {
+                assert_eq!(single.message(seq), zero.message(seq), "size {size}, seq {seq}");
+                single.write_into(&mut a, seq);
+                zero.write_into(&mut b, seq);
+                assert_eq!(a, b, "size {size}, seq {seq}, in place");
+                assert_eq!(single.varying_message(seq, &mut va), zero.varying_message(seq, &mut vb));
+            }
+        }
+    }
+
+    /// Another producer's stream differs only in its tag, and a checker
+    /// expecting that producer counts it as a single producer's checker
+    /// counts a single stream.
+    #[test]
+    fn a_producers_stream_checks_like_a_single_one() {
+        let order = [0, 2, 3, 1, 3, 7];
+        for size in [8, 16, 64, 72, 200, 4096] {
+            let mut w = MessageWriter::for_producer(size, 7);
+            let mut c = MessageChecker::new(size).expecting_producer(7);
+            for &seq in &order {
+                assert_eq!(c.check(w.message(seq)), Some(tag(7, seq)), "size {size}");
+            }
+            assert_eq!(c.counts(), deliver(size, &order), "size {size}");
+            assert_eq!(c.next(), 8);
+            assert_eq!(&w.message(9)[..MIN_SIZE], tag(7, 9).to_le_bytes());
+            assert_ne!(w.message(9), MessageWriter::new(size).message(9));
+        }
+        assert_eq!(tag(7, 9), 7 << 48 | 9);
+        assert_eq!((producer_of(tag(7, 9)), seq_of(tag(7, 9))), (7, 9));
+        assert_eq!(tag(0, 9), 9);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! What runs inside a measurement worker: the message format that proves
-//! integrity ([`message`]), CPU accounting
+//! integrity ([`message`]) and its check for a mailbox many producers send
+//! to ([`mailbox`]), CPU accounting
 //! ([`usage`]), latency histograms ([`histogram`]), the three patterns
 //! ([`patterns`]) over generic ends ([`endpoint`]), what each side
 //! reports ([`SideReport`]), and the counts a supervisor watches for
@@ -7,12 +8,14 @@
 
 pub mod endpoint;
 pub mod histogram;
+pub mod mailbox;
 pub mod message;
 pub mod patterns;
 pub mod progress;
 mod report;
 pub mod usage;
 
+pub use mailbox::{Arrival, MailboxChecker};
 pub use message::{Integrity, MIN_SIZE, MessageChecker, MessageWriter};
 pub use report::SideReport;
 pub use usage::{SideCpu, Who};
