@@ -5,13 +5,15 @@
 //! command-line [`Filter`]s that narrow them, and the results file every
 //! run writes ([`results`], kept up to date by [`ResultsWriter`], with its
 //! spreadsheet form in [`csv`]), and the rules that make a headline figure
-//! of a scenario's trials ([`selection`], [`stability`]); and how every
+//! of a scenario's trials ([`selection`], [`stability`]); the analysis of a
+//! load sweep, latency against offered load ([`load`]); and how every
 //! output file of ringside is put in place without following a link
 //! ([`files`]).
 
 pub mod csv;
 pub mod files;
 pub mod filter;
+pub mod load;
 pub mod results;
 pub mod scenario;
 pub mod selection;
