@@ -325,7 +325,8 @@ pub struct LoadCurve {
     /// when the lowest step already fails.
     pub knee: Option<u64>,
     /// Saturation: the highest rate, messages a second, that any step's
-    /// producer achieved. It is the sender's rate: a transport that buffers
+    /// producer achieved (what the sweep found, not the stream throughput
+    /// its rates were set from). It is the sender's rate: a transport that buffers
     /// without bound can take sends faster than it delivers for a step's
     /// length, and then its p99 (growing with the backlog) shows it, in
     /// the knee. `None` for a curve of no steps.

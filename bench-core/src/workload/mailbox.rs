@@ -69,14 +69,17 @@ impl MailboxChecker {
         Self::of(producers, || MessageChecker::varying(max))
     }
 
-    /// One checker from `checker` per producer, each expecting its own tags.
-    fn of(producers: usize, checker: impl Fn() -> MessageChecker) -> Self {
+    /// A copy of `checker` per producer, each expecting its own tags. Each
+    /// copy holds its own expected message (about twice the message's
+    /// size), so that its path is exactly a single stream's.
+    fn of(producers: usize, checker: impl FnOnce() -> MessageChecker) -> Self {
         assert!(
             (1..=PRODUCERS_MAX).contains(&producers),
             "a mailbox has 1 to {PRODUCERS_MAX} producers, not {producers}"
         );
+        let checker = checker();
         let producers = (0..producers)
-            .map(|p| checker().expecting_producer(u16::try_from(p).expect("checked against PRODUCERS_MAX")))
+            .map(|p| checker.clone().expecting_producer(u16::try_from(p).expect("checked against PRODUCERS_MAX")))
             .collect();
         Self { producers, unattributed: 0 }
     }
@@ -230,6 +233,18 @@ mod tests {
         assert_eq!(checker.unattributed(), 0);
     }
 
+    /// A head corrupted in its producer's bits names another producer in
+    /// range: that one counts it, as corrupted (its tail does not match).
+    #[test]
+    fn a_head_corrupted_into_another_producer_is_corrupted_there() {
+        let mut checker = MailboxChecker::new(SIZE, 3);
+        let mut m = MessageWriter::for_producer(SIZE, 0).message(0).to_vec();
+        m[6] ^= 0x02; // bit 49: producer 2
+        assert_eq!(checker.check(&m), None);
+        let per = checker.per_producer();
+        assert_eq!((per[0], per[2].corrupted, checker.unattributed()), (Integrity::default(), 1, 0));
+    }
+
     /// A tag naming producer 3 of a mailbox of three, and a message too
     /// short for a head, belong to no producer.
     #[test]
@@ -280,6 +295,20 @@ mod tests {
         w.write_into(&mut dst, seq);
         assert_eq!(dst, m, "composed in place, the same bytes");
         assert_eq!((producer_of(tag(5, seq)), seq_of(tag(5, seq))), (5, seq));
+    }
+
+    /// A mailbox of one producer counts a single producer's stream
+    /// ([`MessageWriter::new`]) as [`MessageChecker`] does.
+    #[test]
+    fn a_mailbox_of_one_counts_a_single_stream_as_the_single_checker_does() {
+        let mut w = MessageWriter::new(SIZE);
+        let (mut mailbox, mut single) = (MailboxChecker::new(SIZE, 1), MessageChecker::new(SIZE));
+        for seq in [0, 2, 3, 1, 3, 7] {
+            let m = w.message(seq);
+            assert_eq!(mailbox.check(m).map(|a| a.seq), single.check(m));
+        }
+        assert_eq!(mailbox.per_producer(), [single.counts()]);
+        assert_eq!(mailbox.total(), single.counts());
     }
 
     #[test]
