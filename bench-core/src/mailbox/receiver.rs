@@ -312,3 +312,45 @@ impl Drop for Receiver {
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::time::Duration;
+
+    use crate::mailbox::{Capacity, Design, MailboxConfig, RecvError, WaitStrategy, local};
+    use crate::sync::Ordering;
+
+    /// Slot lengths, sequence words and counters full of garbage (a sender
+    /// that breaks the protocol) cost the receiver a `Corrupt` error or a
+    /// timeout: never a panic, or a read outside its slots.
+    #[test]
+    fn garbage_from_a_sender_is_an_error_not_a_panic() {
+        for design in Design::ALL {
+            let cfg = MailboxConfig::new(Capacity::Bounded(2))
+                .design(design)
+                .wait(WaitStrategy::Yield)
+                .slot_size(8)
+                .timeout(Duration::from_millis(20));
+            let (mut senders, mut receiver) = local(&cfg, 1).unwrap();
+            senders[0].send(b"12345678").unwrap();
+            let region = receiver.region.clone();
+            region.len(0).store(u64::MAX, Ordering::Relaxed);
+            let mut buf = [0u8; 8];
+            let got = receiver.recv(&mut buf);
+            assert!(matches!(got, Err(RecvError::Corrupt(_))), "{design}: {got:?}");
+            for garbage in [u64::MAX, 1 << 63, 3] {
+                for idx in 0..2 {
+                    region.seq(idx).store(garbage, Ordering::Relaxed);
+                }
+                if design == Design::Mutex {
+                    region.locked().put.store(garbage, Ordering::Relaxed);
+                }
+                match receiver.recv(&mut buf) {
+                    Ok(_) | Err(RecvError::Timeout { .. } | RecvError::Corrupt(_)) => {}
+                    Err(e) => panic!("{design} {garbage:#x}: {e}"),
+                }
+            }
+            drop(senders);
+        }
+    }
+}

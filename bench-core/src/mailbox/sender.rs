@@ -379,3 +379,45 @@ impl Drop for Sender {
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::time::Duration;
+
+    use crate::mailbox::{Capacity, Design, MailboxConfig, SendError, WaitStrategy, local};
+    use crate::sync::Ordering;
+
+    /// A tail, sequence words, a receiver position or counters full of
+    /// garbage (a peer that breaks the protocol) cost a sender a wait that
+    /// times out, never a panic or a write outside its slots.
+    #[test]
+    fn garbage_in_the_segment_is_an_error_not_a_panic() {
+        for design in Design::ALL {
+            for capacity in [Capacity::Bounded(2), Capacity::Rendezvous] {
+                for garbage in [u64::MAX, u64::MAX - 1, 1 << 63] {
+                    let cfg = MailboxConfig::new(capacity)
+                        .design(design)
+                        .wait(WaitStrategy::Yield)
+                        .slot_size(8)
+                        .timeout(Duration::from_millis(20));
+                    let (mut senders, receiver) = local(&cfg, 1).unwrap();
+                    let sender = &mut senders[0];
+                    let region = sender.region.clone();
+                    region.lines().senders.tail.store(garbage, Ordering::Relaxed);
+                    region.lines().receiver.head.store(garbage, Ordering::Relaxed);
+                    region.seq(0).store(garbage, Ordering::Relaxed);
+                    if design == Design::Mutex {
+                        region.locked().taken.store(garbage, Ordering::Relaxed);
+                    }
+                    for _ in 0..4 {
+                        match sender.send(b"12345678") {
+                            Ok(()) | Err(SendError::Timeout { .. }) => {}
+                            Err(e) => panic!("{design} {capacity} {garbage:#x}: {e}"),
+                        }
+                    }
+                    drop(receiver);
+                }
+            }
+        }
+    }
+}
