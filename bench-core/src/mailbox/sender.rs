@@ -170,9 +170,7 @@ impl Sender {
             || {
                 if let Some(position) = lockfree::try_claim(region) {
                     Some(Ok(position))
-                } else if lines.receiver.closed.load(Ordering::Acquire) != 0 {
-                    // Acquire: pairs with the Release store of `closed` in
-                    // the receiver's drop.
+                } else if receiver_closed(region) {
                     Some(Err(SendError::Disconnected))
                 } else {
                     None
@@ -194,9 +192,7 @@ impl Sender {
             || {
                 if lockfree::taken(region, position) {
                     Some(Ok(()))
-                } else if lines.receiver.closed.load(Ordering::Acquire) != 0 {
-                    // Acquire: pairs with the Release store of `closed` in
-                    // the receiver's drop.
+                } else if receiver_closed(region) {
                     Some(Err(SendError::Disconnected))
                 } else {
                     None
@@ -328,6 +324,13 @@ fn put_if_room(
     line.put.store(after, Ordering::Relaxed);
     held.signal(Cond::NotEmpty);
     Ok(Some(after))
+}
+
+/// Whether the receiver has dropped its end (lock-free design).
+fn receiver_closed(region: &Region) -> bool {
+    // Acquire: pairs with the Release store of `closed` in the receiver's
+    // drop: everything it did before closing is visible once this is seen.
+    region.lines().receiver.closed.load(Ordering::Acquire) != 0
 }
 
 fn wait_failure(failure: WaitFailure) -> SendError {

@@ -287,7 +287,7 @@ impl Waiter {
 /// Only called under `WaitStrategy::Block`.
 #[inline]
 pub(crate) fn wake(peer_sleeps_on: &FutexWord) {
-    // SeqCst fence: pairs with the sleeper's fence in `Waiter::until`; orders
+    // SeqCst fence: pairs with the sleeper's fence in `Waiter::until_watching`; orders
     // our publication (before this call) before the load of the word below.
     fence(Ordering::SeqCst);
     if peer_sleeps_on.word.load(Ordering::Relaxed) != 0 && peer_sleeps_on.word.swap(0, Ordering::Relaxed) != 0 {
