@@ -1,5 +1,5 @@
-//! Mechanisms for ringside: the shared-memory SPSC [`ring`], the
-//! [`shm`] segments it lives in, the measurement primitives ([`floor`],
+//! Mechanisms for ringside: the shared-memory SPSC [`ring`] and MPSC
+//! [`mailbox`], the [`shm`] segments they live in, the measurement primitives ([`floor`],
 //! [`pin`], [`clock`]) that every benchmark of the suite is built on, and the one way
 //! a binary runs a copy of itself as a [`child`] process.
 //!
@@ -20,6 +20,7 @@ pub mod floor;
 // check is compiled out there).
 #[cfg(not(loom))]
 pub(crate) mod liveness;
+pub mod mailbox;
 pub mod pin;
 pub mod ring;
 pub mod shm;

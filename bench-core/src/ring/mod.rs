@@ -51,7 +51,7 @@ pub mod error;
 mod lane;
 mod layout;
 mod producer;
-mod wait;
+pub(crate) mod wait;
 
 pub use config::{Capacity, ConfigError, RingConfig, Variant, WaitStrategy};
 pub use consumer::{Consumer, ConsumerStats, ReadBatch};
@@ -248,11 +248,16 @@ pub(crate) fn chain_name(base: &str, k: u64) -> String {
 pub(crate) struct NameGuard(Option<String>);
 
 impl NameGuard {
+    /// Own `name` (unlink it on drop); `None`: own no name (a heap region).
+    pub(crate) fn new(name: Option<String>) -> Self {
+        Self(name)
+    }
+
     pub(crate) fn name(&self) -> &str {
         self.0.as_deref().unwrap_or("heap")
     }
 
-    fn unlink(&self) {
+    pub(crate) fn unlink(&self) {
         if let Some(name) = &self.0 {
             let _ = crate::shm::unlink(name);
         }

@@ -36,6 +36,32 @@
 //! swaps the model is exact, at the cost of a locked instruction on a path
 //! that is about to make a system call anyway.
 //!
+//! # Many sleepers on one word (`Crowd`)
+//!
+//! The flag above has one owner: a second sleeper's `swap(0)` on waking
+//! would take back the first one's announcement while it still sleeps. The
+//! mailbox's senders, any number of which may wait for room at once, sleep
+//! on a [`Crowd`] instead: a count of announced sleepers and an epoch word
+//! that the futex waits on.
+//!
+//! ```text
+//! sleeper                              waker
+//! sleepers.fetch_add(1)                publish (Release)
+//! e = epoch.load()
+//! fence(SeqCst)  ------ pairs with --- fence(SeqCst)
+//! if ready(): sleepers -= 1; return    if sleepers.load() != 0:
+//! futex_wait(epoch, e)                     epoch.fetch_add(1); futex_wake(epoch)
+//! sleepers.fetch_sub(1)
+//! ```
+//!
+//! If the sleeper's fence comes first, the waker's load sees its count (so
+//! it bumps the epoch, and `futex_wait(epoch, e)` returns at once if the
+//! bump came first); the sleeper cannot have read the bumped epoch as `e`,
+//! as that would order the waker's fence before its own. If the waker's
+//! fence comes first, the sleeper's re-poll sees the publication. Every
+//! write of both words is a read-modify-write, for the reason above.
+//! `tests/loom_mailbox.rs` checks it with two senders asleep on one crowd.
+//!
 //! # Spin phases under loom
 //!
 //! Every build uses the production constants and decides by them in the
@@ -91,7 +117,7 @@ const SPINS_PER_CHECK: u32 = 256;
 /// Longest single futex sleep, so deadline and liveness are rechecked.
 pub(crate) const SLEEP_SLICE: Duration = Duration::from_millis(20);
 /// How often a waiting side asks the kernel whether its peer lives.
-#[cfg(not(loom))]
+#[cfg_attr(loom, allow(dead_code))]
 const LIVENESS_EVERY: Duration = Duration::from_millis(1);
 
 /// The polls a spin phase of `n` polls makes: `n` (see the module doc for
@@ -172,6 +198,25 @@ impl Waiter {
         &mut self,
         sleep_on: &FutexWord,
         peer_pid: &AtomicU32,
+        poll: impl FnMut() -> Option<T>,
+    ) -> Result<T, WaitFailure> {
+        let mut peer = std::mem::take(&mut self.peer);
+        let outcome = self.until_watching(sleep_on, || peer.check_now(peer_pid), poll);
+        self.peer = peer;
+        outcome
+    }
+
+    /// [`until`](Self::until) for a side with any number of peers, or that
+    /// sleeps with others on one word: `sleep_on` says how this side sleeps
+    /// ([`FutexWord`] alone, [`Crowd`] with others), and `peers_alive`,
+    /// asked at most every [`LIVENESS_EVERY`] of a wait, says whether every
+    /// peer it waits for still lives.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn until_watching<T>(
+        &mut self,
+        sleep_on: &impl SleepWord,
+        mut peers_alive: impl FnMut() -> Result<(), WaitFailure>,
         mut poll: impl FnMut() -> Option<T>,
     ) -> Result<T, WaitFailure> {
         let mut clock = Clock::default();
@@ -199,7 +244,7 @@ impl Waiter {
                     // Swaps, not stores, for every write of the word: see
                     // the module doc (a plain store is where loom once
                     // reported a lost wake-up C++20 rules out).
-                    sleep_on.word.swap(1, Ordering::Relaxed);
+                    let announced = sleep_on.announce();
                     // SeqCst fence: pairs with the waker's fence in `wake`
                     // (see the module doc): our write of 1 is ordered before
                     // the re-poll below, its publication before its load.
@@ -209,11 +254,11 @@ impl Waiter {
                     // constants (`tests/loom.rs`).
                     fence(Ordering::SeqCst);
                     if let Some(v) = poll() {
-                        sleep_on.word.swap(0, Ordering::Relaxed);
+                        sleep_on.retract();
                         return Ok(v);
                     }
-                    sleep_on.wait(1, clock.sleep_for(self.timeout));
-                    sleep_on.word.swap(0, Ordering::Relaxed);
+                    sleep_on.sleep(announced, clock.sleep_for(self.timeout));
+                    sleep_on.retract();
                     if let Some(v) = poll() {
                         return Ok(v);
                     }
@@ -228,7 +273,8 @@ impl Waiter {
                 // A peer that published (or closed its end) and then exited
                 // while we slept is not a failure: poll once more before
                 // reporting the deadline or its death.
-                let failure = clock.check(self.timeout).and_then(|()| self.peer.check(peer_pid, &mut clock));
+                let failure =
+                    clock.check(self.timeout).and_then(|()| if clock.liveness_due() { peers_alive() } else { Ok(()) });
                 if let Err(failure) = failure {
                     return poll().ok_or(failure);
                 }
@@ -241,11 +287,82 @@ impl Waiter {
 /// Only called under `WaitStrategy::Block`.
 #[inline]
 pub(crate) fn wake(peer_sleeps_on: &FutexWord) {
-    // SeqCst fence: pairs with the sleeper's fence in `Waiter::until`; orders
+    // SeqCst fence: pairs with the sleeper's fence in `Waiter::until_watching`; orders
     // our publication (before this call) before the load of the word below.
     fence(Ordering::SeqCst);
     if peer_sleeps_on.word.load(Ordering::Relaxed) != 0 && peer_sleeps_on.word.swap(0, Ordering::Relaxed) != 0 {
         peer_sleeps_on.wake_all();
+    }
+}
+
+/// How a waiting side announces that it may sleep, sleeps, and takes the
+/// announcement back (see the module doc): the ring's [`FutexWord`], one
+/// sleeper per word, and the mailbox's [`Crowd`], any number.
+pub(crate) trait SleepWord {
+    /// Announce a sleep; returns the value [`sleep`](Self::sleep) sleeps on.
+    fn announce(&self) -> u32;
+    /// Sleep while the word still holds `announced`, at most `timeout`.
+    fn sleep(&self, announced: u32, timeout: Duration);
+    /// Take the announcement back (after the sleep, or instead of it).
+    fn retract(&self);
+}
+
+impl SleepWord for FutexWord {
+    fn announce(&self) -> u32 {
+        self.word.swap(1, Ordering::Relaxed);
+        1
+    }
+
+    fn sleep(&self, announced: u32, timeout: Duration) {
+        self.wait(announced, timeout);
+    }
+
+    fn retract(&self) {
+        self.word.swap(0, Ordering::Relaxed);
+    }
+}
+
+/// Words any number of waiters of one side sleep on together (the
+/// mailbox's senders waiting for room): how many announced a sleep, and
+/// the epoch the futex waits on, bumped by each wake that finds sleepers.
+#[repr(C)]
+#[derive(Default)]
+pub(crate) struct Crowd {
+    /// Waiters between `announce` and `retract`.
+    sleepers: AtomicU32,
+    /// Bumped (wrapping) by every wake that found sleepers; the futex word.
+    epoch: FutexWord,
+}
+
+impl SleepWord for Crowd {
+    fn announce(&self) -> u32 {
+        self.sleepers.fetch_add(1, Ordering::Relaxed);
+        // Read before the caller's SeqCst fence: see the module doc for
+        // why the epoch read here can never already be the waker's bump.
+        // A read-modify-write, not a load, like every access of these
+        // words (the module doc's loom note).
+        self.epoch.word.fetch_add(0, Ordering::Relaxed)
+    }
+
+    fn sleep(&self, announced: u32, timeout: Duration) {
+        self.epoch.wait(announced, timeout);
+    }
+
+    fn retract(&self) {
+        self.sleepers.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// After publishing (or freeing room), wake every waiter asleep on
+/// `crowd`, if any announced a sleep. Only called under `WaitStrategy::Block`.
+#[inline]
+pub(crate) fn wake_crowd(crowd: &Crowd) {
+    // SeqCst fence: pairs with each sleeper's fence in `Waiter::until_watching`
+    // (see the module doc): our publication before the load of the count.
+    fence(Ordering::SeqCst);
+    if crowd.sleepers.load(Ordering::Relaxed) != 0 {
+        crowd.epoch.word.fetch_add(1, Ordering::Relaxed);
+        crowd.epoch.wake_all();
     }
 }
 
@@ -303,6 +420,12 @@ impl Clock {
     fn check(&mut self, _timeout: Duration) -> Result<(), WaitFailure> {
         Ok(())
     }
+
+    // No processes under loom: a peer never dies.
+    #[cfg(loom)]
+    fn liveness_due(&mut self) -> bool {
+        false
+    }
 }
 
 /// The other side's process, watched through its pidfd (`crate::liveness`,
@@ -318,21 +441,8 @@ pub(crate) struct Peer {
 }
 
 impl Peer {
-    /// `Err(PeerDied)` if the pid in `pid_word` belongs to a process that has exited.
-    #[cfg(not(loom))]
-    fn check(&mut self, pid_word: &AtomicU32, clock: &mut Clock) -> Result<(), WaitFailure> {
-        if !clock.liveness_due() {
-            return Ok(());
-        }
-        self.check_now(pid_word)
-    }
-
-    #[cfg(loom)]
-    fn check(&mut self, _pid_word: &AtomicU32, _clock: &mut Clock) -> Result<(), WaitFailure> {
-        Ok(())
-    }
-
-    /// Check at once, whatever the time since the last check.
+    /// `Err(PeerDied)` if the pid in `pid_word` belongs to a process that
+    /// has exited; a wait asks every [`LIVENESS_EVERY`].
     #[cfg(not(loom))]
     pub(crate) fn check_now(&mut self, pid_word: &AtomicU32) -> Result<(), WaitFailure> {
         let pid = pid_word.load(Ordering::Relaxed);
