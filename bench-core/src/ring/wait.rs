@@ -210,9 +210,12 @@ impl Waiter {
     /// sleeps with others on one word: `sleep_on` says how this side sleeps
     /// ([`FutexWord`] alone, [`Crowd`] with others), and `peers_alive`,
     /// asked at most every [`LIVENESS_EVERY`] of a wait, says whether every
-    /// peer it waits for still lives.
-    #[cold]
-    #[inline(never)]
+    /// peer it waits for still lives. Inlined into its callers, each of
+    /// them a cold function of its own (the ring's [`until`](Self::until),
+    /// the mailbox's waits), so the ring's wait is one call, as it was
+    /// before the mailbox shared this loop (the 8-byte stream enters a wait
+    /// whenever it fills its ring).
+    #[inline(always)]
     pub(crate) fn until_watching<T>(
         &mut self,
         sleep_on: &impl SleepWord,

@@ -5,7 +5,7 @@
 //! producer they happened to.
 //!
 //! Every producer writes its messages with
-//! [`MessageWriter::for_producer`](super::MessageWriter::for_producer):
+//! [`ProducerWriter`](super::ProducerWriter):
 //! the word at the head, stamps and tail is a [`tag`](super::message::tag),
 //! the producer's index above the sequence number. [`MailboxChecker::check`]
 //! reads the head's tag and hands the message to that producer's own
@@ -136,14 +136,14 @@ impl MailboxChecker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workload::message::{MessageWriter, SEQ_LIMIT, tag};
+    use crate::workload::message::{MessageWriter, ProducerWriter, SEQ_LIMIT, tag};
 
     const SIZE: usize = 200;
 
     /// Deliver `(producer, seq)` messages of `SIZE` bytes, each producer's
     /// written by its own writer.
     fn deliver(producers: usize, order: &[(u16, u64)]) -> MailboxChecker {
-        let mut writers: Vec<_> = (0..producers).map(|p| MessageWriter::for_producer(SIZE, p as u16)).collect();
+        let mut writers: Vec<_> = (0..producers).map(|p| ProducerWriter::new(SIZE, p as u16)).collect();
         let mut checker = MailboxChecker::new(SIZE, producers);
         for &(p, seq) in order {
             checker.check(writers[usize::from(p)].message(seq));
@@ -173,7 +173,7 @@ mod tests {
     #[test]
     fn three_interleaved_producers_are_clean() {
         let order = interleaved(10);
-        let mut writers: Vec<_> = (0..3).map(|p| MessageWriter::for_producer(SIZE, p)).collect();
+        let mut writers: Vec<_> = (0..3).map(|p| ProducerWriter::new(SIZE, p)).collect();
         let mut checker = MailboxChecker::new(SIZE, 3);
         for &(p, seq) in &order {
             let arrival = checker.check(writers[usize::from(p)].message(seq));
@@ -213,7 +213,7 @@ mod tests {
     /// producer 2 only.
     #[test]
     fn a_corrupted_byte_counts_for_its_producer() {
-        let mut writers: Vec<_> = (0..3).map(|p| MessageWriter::for_producer(SIZE, p)).collect();
+        let mut writers: Vec<_> = (0..3).map(|p| ProducerWriter::new(SIZE, p)).collect();
         let mut checker = MailboxChecker::new(SIZE, 3);
         for seq in 0..5 {
             for p in 0..3 {
@@ -238,7 +238,7 @@ mod tests {
     #[test]
     fn a_head_corrupted_into_another_producer_is_corrupted_there() {
         let mut checker = MailboxChecker::new(SIZE, 3);
-        let mut m = MessageWriter::for_producer(SIZE, 0).message(0).to_vec();
+        let mut m = ProducerWriter::new(SIZE, 0).message(0).to_vec();
         m[6] ^= 0x02; // bit 49: producer 2
         assert_eq!(checker.check(&m), None);
         let per = checker.per_producer();
@@ -250,24 +250,21 @@ mod tests {
     #[test]
     fn an_unknown_producer_or_no_head_is_corrupted_of_no_producer() {
         let mut checker = MailboxChecker::new(SIZE, 3);
-        assert_eq!(checker.check(MessageWriter::for_producer(SIZE, 3).message(0)), None);
-        assert_eq!(checker.check(MessageWriter::for_producer(SIZE, u16::MAX).message(0)), None);
+        assert_eq!(checker.check(ProducerWriter::new(SIZE, 3).message(0)), None);
+        assert_eq!(checker.check(ProducerWriter::new(SIZE, u16::MAX).message(0)), None);
         assert_eq!(checker.check(&[0u8; MIN_SIZE - 1]), None);
         assert_eq!(checker.unattributed(), 3);
         assert!(checker.per_producer().iter().all(|c| *c == Integrity::default()));
         let total = checker.total();
         assert_eq!((total.corrupted, total.received), (3, 3));
         // The others are still expected from their message 0.
-        assert_eq!(
-            checker.check(MessageWriter::for_producer(SIZE, 2).message(0)),
-            Some(Arrival { producer: 2, seq: 0 })
-        );
+        assert_eq!(checker.check(ProducerWriter::new(SIZE, 2).message(0)), Some(Arrival { producer: 2, seq: 0 }));
     }
 
     #[test]
     fn varying_lengths_from_interleaved_producers_are_clean() {
         for max in [8, 17, 80, 200] {
-            let writers: Vec<_> = (0..3).map(|p| MessageWriter::for_producer(max, p)).collect();
+            let writers: Vec<_> = (0..3).map(|p| ProducerWriter::new(max, p)).collect();
             let mut checker = MailboxChecker::varying(max, 3);
             let mut out = Vec::new();
             let span = (max - MIN_SIZE + 1) as u64;
@@ -283,7 +280,7 @@ mod tests {
 
     #[test]
     fn a_producers_messages_carry_its_tag_at_head_stamps_and_tail() {
-        let mut w = MessageWriter::for_producer(SIZE, 5);
+        let mut w = ProducerWriter::new(SIZE, 5);
         assert_eq!(w.producer(), 5);
         let seq = SEQ_LIMIT - 1;
         let word = tag(5, seq).to_le_bytes();

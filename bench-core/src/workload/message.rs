@@ -29,7 +29,7 @@
 //! Where many producers send to one mailbox, the 64-bit word at the head,
 //! stamps and tail is a **tag**: the producer's index in its top 16 bits,
 //! the sequence number in its low 48 ([`tag`], `producer << 48 | seq`),
-//! written by [`MessageWriter::for_producer`]. Producer 0's tag is its
+//! written by [`ProducerWriter`]. Producer 0's tag is its
 //! sequence number, so its messages are byte for byte those of a single
 //! producer's stream ([`MessageWriter::new`], whose sequence numbers may
 //! use all 64 bits); a tagged stream numbers at most [`SEQ_LIMIT`] (2^48)
@@ -181,52 +181,25 @@ fn filler(i: usize) -> u8 {
 }
 
 /// Writes message after message into one reusable buffer.
+///
+/// Its numbers are the words it writes at the head, stamps and tail: a
+/// single producer's sequence numbers, or a mailbox producer's [`tag`]s
+/// (see [`ProducerWriter`]). The writer itself adds nothing to them, so the
+/// measured single-producer path is one store of the number per place.
 #[derive(Debug, Clone)]
 pub struct MessageWriter {
     buf: Vec<u8>,
     stamped: bool,
-    /// Added to each sequence number to make the word written: 0 for
-    /// [`new`](Self::new), [`tag_base`] of the producer for
-    /// [`for_producer`](Self::for_producer).
-    tag_base: u64,
 }
 
 impl MessageWriter {
-    /// Messages of `size` bytes (`size >= MIN_SIZE`), of one producer: the
-    /// sequence number is written as it is, all 64 bits of it.
+    /// Messages of `size` bytes (`size >= MIN_SIZE`).
     ///
     /// # Panics
     /// If `size < MIN_SIZE` (callers validate sizes at the command line).
     pub fn new(size: usize) -> Self {
         assert!(size >= MIN_SIZE, "messages carry a 64-bit sequence number");
-        Self { buf: (0..size).map(filler).collect(), stamped: is_stamped(size), tag_base: 0 }
-    }
-
-    /// Messages of `size` bytes from producer `producer` of a mailbox: each
-    /// carries [`tag`]`(producer, seq)` where a single producer's stream
-    /// carries `seq`, so producer 0 writes exactly what [`new`](Self::new)
-    /// writes. Sequence numbers must stay below [`SEQ_LIMIT`] (2^48): a
-    /// larger one would spill into the producer's bits (it is not checked
-    /// per message, to keep the writer's path as it is).
-    ///
-    /// # Panics
-    /// If `size < MIN_SIZE`.
-    pub fn for_producer(size: usize, producer: u16) -> Self {
-        Self { tag_base: tag_base(producer), ..Self::new(size) }
-    }
-
-    /// The producer whose tags this writer writes (0 for [`new`](Self::new)).
-    pub fn producer(&self) -> u16 {
-        producer_of(self.tag_base)
-    }
-
-    /// The word message `seq` carries at its head, stamps and tail.
-    // An add, not an or: the same for every `seq` below `SEQ_LIMIT`, and
-    // the compiler may fold it into a caller's own `seq + i` (the base does
-    // not change within a burst). For `new`'s writer it adds 0.
-    #[inline(always)]
-    fn word(&self, seq: u64) -> [u8; MIN_SIZE] {
-        self.tag_base.wrapping_add(seq).to_le_bytes()
+        Self { buf: (0..size).map(filler).collect(), stamped: is_stamped(size) }
     }
 
     /// Bytes per message.
@@ -252,7 +225,7 @@ impl MessageWriter {
         if dst.len() != n {
             wrong_length(dst.len(), n);
         }
-        let bytes = self.word(seq);
+        let bytes = seq.to_le_bytes();
         dst[..MIN_SIZE].copy_from_slice(&bytes);
         if n > MIN_SIZE {
             self.write_body(dst, &bytes);
@@ -278,7 +251,7 @@ impl MessageWriter {
     #[inline]
     pub fn message(&mut self, seq: u64) -> &[u8] {
         let n = self.buf.len();
-        let bytes = self.word(seq);
+        let bytes = seq.to_le_bytes();
         self.buf[..MIN_SIZE].copy_from_slice(&bytes);
         if n >= 2 * MIN_SIZE {
             if self.stamped {
@@ -292,21 +265,73 @@ impl MessageWriter {
 
 impl MessageWriter {
     /// Message `seq` of a stream of varying lengths up to [`size`](Self::size)
-    /// bytes ([`varying_len`]), composed in `out`: its length follows the
-    /// sequence number, not the tag, so every producer's stream takes the
-    /// same lengths in the same order. Not a measured path: it recomputes
-    /// the filler each time.
+    /// bytes ([`varying_len`]), composed in `out`. Its length follows the
+    /// sequence number in the low 48 bits ([`seq_of`]), not a mailbox
+    /// producer's bits above them, so every producer's stream takes the
+    /// same lengths in the same order (a single stream's numbers stay far
+    /// below 2^48 in the tests that use this). Not a measured path: it
+    /// recomputes the filler each time.
     pub fn varying_message<'a>(&self, seq: u64, out: &'a mut Vec<u8>) -> &'a [u8] {
-        let n = varying_len(seq, self.size());
+        let n = varying_len(seq_of(seq), self.size());
         out.clear();
         out.extend((0..n).map(filler));
-        let bytes = self.word(seq);
+        let bytes = seq.to_le_bytes();
         out[..MIN_SIZE].copy_from_slice(&bytes);
         if n >= 2 * MIN_SIZE {
             write_stamps(out, n - MIN_SIZE, &bytes);
             out[n - MIN_SIZE..].copy_from_slice(&bytes);
         }
         out
+    }
+}
+
+/// A mailbox producer's writer: a [`MessageWriter`] fed that producer's
+/// [`tag`]s instead of bare sequence numbers. Producer 0's tags are its
+/// sequence numbers, so its messages are byte for byte a single
+/// producer's. Sequence numbers stay below [`SEQ_LIMIT`] (2^48); a larger
+/// one would spill into the producer's bits (not checked per message).
+#[derive(Debug, Clone)]
+pub struct ProducerWriter {
+    writer: MessageWriter,
+    producer: u16,
+}
+
+impl ProducerWriter {
+    /// Messages of `size` bytes from producer `producer`.
+    ///
+    /// # Panics
+    /// If `size < MIN_SIZE`.
+    pub fn new(size: usize, producer: u16) -> Self {
+        Self { writer: MessageWriter::new(size), producer }
+    }
+
+    /// The producer whose tags this writer writes.
+    pub fn producer(&self) -> u16 {
+        self.producer
+    }
+
+    /// The writer underneath, to be fed [`tag`]`(self.producer(), seq)`
+    /// directly (an end that composes in place, as the ring's burst does).
+    pub fn writer(&mut self) -> &mut MessageWriter {
+        &mut self.writer
+    }
+
+    /// Message `seq` of this producer.
+    #[inline]
+    pub fn message(&mut self, seq: u64) -> &[u8] {
+        self.writer.message(tag(self.producer, seq))
+    }
+
+    /// Message `seq` of this producer, written into `dst`.
+    #[inline]
+    pub fn write_into(&self, dst: &mut [u8], seq: u64) {
+        self.writer.write_into(dst, tag(self.producer, seq));
+    }
+
+    /// Message `seq` of this producer's stream of varying lengths
+    /// ([`MessageWriter::varying_message`]).
+    pub fn varying_message<'a>(&self, seq: u64, out: &'a mut Vec<u8>) -> &'a [u8] {
+        self.writer.varying_message(tag(self.producer, seq), out)
     }
 }
 
@@ -392,7 +417,7 @@ impl MessageChecker {
     }
 
     /// This checker, set to expect producer `producer`'s stream
-    /// ([`MessageWriter::for_producer`]) from its message 0: what the
+    /// ([`ProducerWriter`]) from its message 0: what the
     /// mailbox's checker keeps for each producer. Its [`check`](Self::check)
     /// then answers with the message's tag, not its sequence number; its
     /// [`next`](Self::next) and [`counts`](Self::counts) are in sequence
@@ -667,7 +692,7 @@ mod tests {
     #[test]
     fn producer_zero_writes_a_single_producers_bytes() {
         for size in [8, 16, 64, 72, 200, 4096] {
-            let (mut single, mut zero) = (MessageWriter::new(size), MessageWriter::for_producer(size, 0));
+            let (mut single, mut zero) = (MessageWriter::new(size), ProducerWriter::new(size, 0));
             let (mut a, mut b) = (vec![0u8; size], vec![0xeeu8; size]);
             let (mut va, mut vb) = (Vec::new(), Vec::new());
             for seq in [0, 1, 63, 0x0102_0304_0506, SEQ_LIMIT - 1] {
@@ -687,7 +712,7 @@ mod tests {
     fn a_producers_stream_checks_like_a_single_one() {
         let order = [0, 2, 3, 1, 3, 7];
         for size in [8, 16, 64, 72, 200, 4096] {
-            let mut w = MessageWriter::for_producer(size, 7);
+            let mut w = ProducerWriter::new(size, 7);
             let mut c = MessageChecker::new(size).expecting_producer(7);
             for &seq in &order {
                 assert_eq!(c.check(w.message(seq)), Some(tag(7, seq)), "size {size}");

@@ -16,7 +16,7 @@ mod report;
 pub mod usage;
 
 pub use mailbox::{Arrival, MailboxChecker};
-pub use message::{Integrity, MIN_SIZE, MessageChecker, MessageWriter};
+pub use message::{Integrity, MIN_SIZE, MessageChecker, MessageWriter, ProducerWriter};
 pub use report::SideReport;
 pub use usage::{SideCpu, Who};
 pub use vocabulary::Pattern;
