@@ -40,6 +40,8 @@
 
 #![cfg(not(loom))]
 
+mod common;
+
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -52,6 +54,7 @@ use bench_core::transport::{
     Address, Channel, ChannelSpec, OpenOptions, Receiver, Role, Sender, TransportError, TransportKind,
 };
 use bench_core::workload::{Integrity, MessageChecker, MessageWriter};
+use common::Watchdog;
 use serde::{Deserialize, Serialize};
 
 /// Messages per integrity test (`RINGSIDE_CONFORMANCE_MESSAGES` overrides).
@@ -251,34 +254,6 @@ impl Peer {
     fn kill(&mut self) {
         let Peer::Process(child) = self else { panic!("threads cannot be killed") };
         child.kill();
-    }
-}
-
-/// Abort the whole test binary if `what` takes longer than `secs`: a hang
-/// becomes a failure with a message instead of a stuck CI job.
-struct Watchdog(std::sync::Arc<AtomicBool>);
-
-impl Watchdog {
-    fn new(what: String, secs: u64) -> Self {
-        let done = std::sync::Arc::new(AtomicBool::new(false));
-        let flag = done.clone();
-        std::thread::spawn(move || {
-            for _ in 0..secs * 10 {
-                std::thread::sleep(Duration::from_millis(100));
-                if flag.load(Ordering::Relaxed) {
-                    return;
-                }
-            }
-            eprintln!("conformance: {what} hung for {secs} s");
-            std::process::abort();
-        });
-        Watchdog(done)
-    }
-}
-
-impl Drop for Watchdog {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
     }
 }
 

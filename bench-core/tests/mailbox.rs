@@ -18,6 +18,8 @@
 
 #![cfg(not(loom))]
 
+mod common;
+
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
@@ -27,6 +29,7 @@ use bench_core::mailbox::{
     Capacity, Design, MAX_SENDERS, MailboxConfig, MailboxError, Receiver, RecvError, SendError, SharedMailbox,
     WaitStrategy, local,
 };
+use common::Watchdog;
 use serde::{Deserialize, Serialize};
 
 /// Bytes per message: index, sequence, filler.
@@ -111,35 +114,6 @@ fn leftovers(name: &str) -> Vec<String> {
 
 fn assert_no_leftovers(name: &str, what: &str) {
     assert!(leftovers(name).is_empty(), "{what}: left in /dev/shm: {:?}", leftovers(name));
-}
-
-/// Abort the whole test binary if `what` takes longer than `secs`: a hang
-/// becomes a failure with a message instead of a stuck CI job (as
-/// `tests/conformance.rs` does).
-struct Watchdog(std::sync::Arc<AtomicBool>);
-
-impl Watchdog {
-    fn new(what: String, secs: u64) -> Self {
-        let done = std::sync::Arc::new(AtomicBool::new(false));
-        let flag = done.clone();
-        std::thread::spawn(move || {
-            for _ in 0..secs * 10 {
-                std::thread::sleep(Duration::from_millis(100));
-                if flag.load(Ordering::Relaxed) {
-                    return;
-                }
-            }
-            eprintln!("mailbox: {what} hung for {secs} s");
-            std::process::abort();
-        });
-        Watchdog(done)
-    }
-}
-
-impl Drop for Watchdog {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::Relaxed);
-    }
 }
 
 fn config(design: Design, capacity: Capacity, wait: WaitStrategy) -> MailboxConfig {

@@ -162,36 +162,28 @@ impl Sender {
     #[inline(never)]
     fn wait_for_room(&mut self) -> Result<u64, SendError> {
         self.stats.full_waits += 1;
-        let (region, receiver) = (&self.region, &mut self.receiver);
-        let lines = region.lines();
-        let outcome = self.waiter.until_watching(
-            &lines.senders_wait.crowd,
-            || receiver.check_now(&lines.receiver.pid),
-            || {
-                if let Some(position) = lockfree::try_claim(region) {
-                    Some(Ok(position))
-                } else if receiver_closed(region) {
-                    Some(Err(SendError::Disconnected))
-                } else {
-                    None
-                }
-            },
-        );
-        outcome.map_err(wait_failure)?
+        self.wait_until(lockfree::try_claim)
     }
 
     #[cold]
     #[inline(never)]
     fn await_receipt(&mut self, position: u64) -> Result<(), SendError> {
         self.stats.receipt_waits += 1;
+        self.wait_until(|region| lockfree::taken(region, position).then_some(()))
+    }
+
+    /// Wait with the other senders on their crowd until `done` yields, or
+    /// the receiver closes or dies. Inlined into each cold wait above.
+    #[inline(always)]
+    fn wait_until<T>(&mut self, mut done: impl FnMut(&Region) -> Option<T>) -> Result<T, SendError> {
         let (region, receiver) = (&self.region, &mut self.receiver);
         let lines = region.lines();
         let outcome = self.waiter.until_watching(
             &lines.senders_wait.crowd,
             || receiver.check_now(&lines.receiver.pid),
             || {
-                if lockfree::taken(region, position) {
-                    Some(Ok(()))
+                if let Some(value) = done(region) {
+                    Some(Ok(value))
                 } else if receiver_closed(region) {
                     Some(Err(SendError::Disconnected))
                 } else {
