@@ -206,13 +206,18 @@ fn latency_table(out: &mut String, file: &ResultsFile, pattern: Pattern, title: 
     }
 }
 
-/// A table row's name: the transport, with the wait after it when it was
-/// chosen explicitly (`shm-ring (block)`), so that scenarios differing only
-/// in their wait never share a cell.
+/// A table row's name: the transport, with its producers when there were
+/// many (`posix-mq x4`) and the wait when it was chosen explicitly
+/// (`shm-ring (block)`), so that scenarios differing only in those never
+/// share a cell.
 fn row_name(r: &ScenarioResult) -> String {
+    let name = match r.producers.many() {
+        true => format!("{} x{}", r.transport, r.producers),
+        false => r.transport.to_string(),
+    };
     match r.wait_asked {
-        Wait::Auto => r.transport.to_string(),
-        explicit => format!("{} ({explicit})", r.transport),
+        Wait::Auto => name,
+        explicit => format!("{name} ({explicit})"),
     }
 }
 

@@ -33,6 +33,7 @@
 //! patterns = ["stream", "pingpong", "rate:10000"]  # optional; default ["stream"]
 //! placements = ["primary", "cores:0,1"]      # optional; default ["primary"]
 //! waits = ["spin", "block"]                  # optional; default ["auto"]
+//! producers = [1, 2, 4]                      # optional, 1 to 64; default [1]
 //! ```
 //! In `placements`, `primary` is this machine's primary placement and
 //! `all` every placement it offers; a named placement the machine lacks is
@@ -40,7 +41,10 @@
 //! `spin`, `yield` and `block`, part of the product for the transports that
 //! wait in user space; the others get `auto` alone (their scenario once,
 //! whatever `waits` lists), and an explicit wait ends the scenario's id
-//! (`.../cross-core/wait:block`). Unknown keys are
+//! (`.../cross-core/wait:block`). `producers` counts the processes that
+//! send to the one consumer; more than one runs only on the transports
+//! that take many senders (the harness records the others as refused,
+//! with the reason), and ends the id with `/producers:N`. Unknown keys are
 //! errors. Every error is one line naming the file, the `[[scenarios]]`
 //! table (counted from 1) and the valid choices.
 //! `scenarios/examples/suite.toml` is a complete example.
@@ -48,7 +52,7 @@
 use std::path::Path;
 
 use serde::Deserialize;
-use vocabulary::{Capacity, Pattern, Placement, PlacementSpec, TransportKind, UnknownName, Variant, Wait};
+use vocabulary::{Capacity, Pattern, Placement, PlacementSpec, Producers, TransportKind, UnknownName, Variant, Wait};
 
 use crate::results::TrialLengths;
 use crate::scenario::Scenario;
@@ -169,7 +173,11 @@ impl Suite {
     ///    {stream, pingpong}, primary;
     /// 7. what waiting costs: shm-ring x {spin, yield, block} x 64 B x stream (bounded:8),
     ///    pingpong (bounded:1) and rate:10000 (bounded:8), primary: explicit waits, so ids of
-    ///    their own beside items 1 to 3's `auto` scenarios of the same cells.
+    ///    their own beside items 1 to 3's `auto` scenarios of the same cells;
+    /// 8. mailboxes with many senders: every transport that takes them x {rendezvous, bounded:64,
+    ///    unbounded} x 64 B x stream, and x bounded:64 x rate:10000, x 1, 2 and 4 producers
+    ///    ([`ALL_PRODUCERS`]), primary (on two cores, 2 and 4 producers share cores: the
+    ///    results say so).
     ///
     /// bounded:8 is the comparison's bounded mode because every transport
     /// realises it under default kernel limits (POSIX queues allow 10
@@ -212,6 +220,13 @@ impl Suite {
             product(&ring, &bounded8, &size, &[Pattern::Rate(10_000)], &primary),
         ];
         scenarios.extend(with_waits(waiting.concat(), &strategies));
+        let counts: Vec<Producers> = ALL_PRODUCERS.iter().filter_map(|&n| Producers::new(n)).collect();
+        let mailbox_modes = [Capacity::Rendezvous, Capacity::Bounded(64), Capacity::Unbounded];
+        let many = [
+            product(&mailboxes(), &mailbox_modes, &size, &[Pattern::Stream], &primary),
+            product(&mailboxes(), &[Capacity::Bounded(64)], &size, &[Pattern::Rate(10_000)], &primary),
+        ];
+        scenarios.extend(with_producers(many.concat(), &counts));
         Suite::new("all", scenarios, ALL_TRIALS, 1, ALL_TRIAL_MS)
     }
 
@@ -219,7 +234,9 @@ impl Suite {
     /// bounded:8, unbounded} x 64 B x stream, and every transport x
     /// bounded:1 x 64 B x pingpong, all at the primary placement; ten
     /// rounds of 25 ms trials (50 ms for pingpongs, which run on to 1,500
-    /// recorded round trips) after one warm-up trial each.
+    /// recorded round trips) after one warm-up trial each; and every
+    /// transport that takes many senders x bounded:8 x 64 B x stream with
+    /// two producers.
     pub fn quick(available: &[Placement]) -> Suite {
         let primary = [primary_placement(available)];
         let transports = TransportKind::ALL;
@@ -232,6 +249,9 @@ impl Suite {
             &[Pattern::PingPong],
             &primary,
         ));
+        let two = [Producers::new(2).expect("2 producers")];
+        let many = product(&mailboxes(), &[Capacity::Bounded(8)], &[DEFAULT_SIZE], &[Pattern::Stream], &primary);
+        scenarios.extend(with_producers(many, &two));
         Suite::new("quick", scenarios, QUICK_TRIALS, 1, QUICK_TRIAL_MS)
     }
 
@@ -277,7 +297,15 @@ fn product_of_specs(
             for &size in sizes {
                 for &pattern in patterns {
                     for &placement in placements {
-                        out.push(Scenario { transport, capacity, size, pattern, placement, wait: Wait::Auto });
+                        out.push(Scenario {
+                            transport,
+                            capacity,
+                            size,
+                            pattern,
+                            placement,
+                            producers: Producers::ONE,
+                            wait: Wait::Auto,
+                        });
                     }
                 }
             }
@@ -285,6 +313,21 @@ fn product_of_specs(
     }
     out
 }
+
+/// Each scenario once per count of `producers`, the counts innermost. A
+/// count above one is kept whatever the transport: the harness records it
+/// as refused, with the transport's reason, where one sender is all it takes.
+fn with_producers(scenarios: Vec<Scenario>, producers: &[Producers]) -> Vec<Scenario> {
+    scenarios.into_iter().flat_map(|s| producers.iter().map(move |&producers| Scenario { producers, ..s })).collect()
+}
+
+/// The transports whose kernel object (or segment) takes many senders.
+fn mailboxes() -> Vec<TransportKind> {
+    TransportKind::ALL.into_iter().filter(|k| k.many_senders().is_ok()).collect()
+}
+
+/// The producer counts of `all`'s mailbox item.
+pub const ALL_PRODUCERS: [u16; 3] = [1, 2, 4];
 
 /// Each scenario once per wait of `waits` when its transport waits in user
 /// space, and once at `auto` otherwise (the repeats that makes are dropped
@@ -368,6 +411,9 @@ pub enum TableError {
     /// Not a wait.
     #[error("waits: {0}")]
     Wait(UnknownName),
+    /// A producer count out of range.
+    #[error("producers: {0}")]
+    Producers(vocabulary::BadProducers),
     /// A list with nothing in it.
     #[error("{0} is an empty list; list at least one value")]
     Empty(&'static str),
@@ -396,6 +442,7 @@ struct ScenarioTable {
     patterns: Option<Vec<String>>,
     placements: Option<Vec<String>>,
     waits: Option<Vec<String>>,
+    producers: Option<Vec<u16>>,
 }
 
 fn parse(origin: &str, default_name: &str, text: &str, available: &[Placement]) -> Result<Suite, SuiteError> {
@@ -428,7 +475,7 @@ fn parse(origin: &str, default_name: &str, text: &str, available: &[Placement]) 
     if file.scenarios.is_empty() {
         return Err(value_error(
             "no [[scenarios]] table; each lists transports (and optionally capacities, sizes, patterns, placements, \
-             waits)"
+             waits, producers)"
                 .to_owned(),
         ));
     }
@@ -485,7 +532,12 @@ fn expand(table: &ScenarioTable, available: &[Placement]) -> Result<Vec<Scenario
         .iter()
         .map(|w| w.parse::<Wait>().map_err(TableError::Wait))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(with_waits(product_of_specs(&transports, &capacities, &sizes, &patterns, &placements), &waits))
+    let producers = non_empty("producers", table.producers.as_ref(), &[1])?
+        .iter()
+        .map(|&n| Producers::new(n).ok_or_else(|| TableError::Producers(vocabulary::BadProducers(n.to_string()))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let scenarios = product_of_specs(&transports, &capacities, &sizes, &patterns, &placements);
+    Ok(with_waits(with_producers(scenarios, &producers), &waits))
 }
 
 /// A TOML error as one line, with its line number and, when inside one,
@@ -530,6 +582,7 @@ mod tests {
                     size: 64,
                     pattern: Pattern::Stream,
                     placement: PlacementSpec::Named(placement),
+                    producers: Producers::ONE,
                     wait: Wait::Auto,
                 };
                 assert!(suite.scenarios.contains(&wanted), "{} lacks {wanted}", suite.name);
@@ -571,6 +624,7 @@ mod tests {
                     size: 8,
                     pattern,
                     placement: PlacementSpec::Named(Placement::CrossCore),
+                    producers: Producers::ONE,
                     wait: Wait::Auto,
                 };
                 assert!(all.scenarios.contains(&wanted), "all lacks {wanted}");

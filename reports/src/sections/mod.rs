@@ -6,6 +6,7 @@
 mod cost;
 mod latency;
 mod machine;
+mod mailboxes;
 mod overview;
 mod sweeps;
 mod waiting;
@@ -34,6 +35,7 @@ pub fn all(inputs: &[Input]) -> Vec<(&'static str, String, String)> {
         ("placement", "Placement", sweeps::placement(inputs)),
         ("cpu", "CPU cost", cost::cpu(inputs)),
         ("ablation", "Ring ablation", cost::ablation(inputs)),
+        ("mailboxes", "Mailboxes with many senders", mailboxes::mailboxes(inputs)),
     ];
     if waiting::wanted(inputs) {
         numbered.push(("waiting", "What waiting costs", waiting::costs(inputs)));
