@@ -591,6 +591,50 @@ mod tests {
     }
 
     #[test]
+    fn all_sends_from_one_two_and_four_producers_to_every_mailbox_and_quick_from_two() {
+        let all = Suite::all(&TWO);
+        let many = mailboxes();
+        assert!(many.len() >= 4, "{many:?}");
+        let primary = PlacementSpec::Named(Placement::CrossCore);
+        for &transport in &many {
+            for capacity in [Capacity::Rendezvous, Capacity::Bounded(64), Capacity::Unbounded] {
+                for n in ALL_PRODUCERS {
+                    let wanted = Scenario {
+                        transport,
+                        capacity,
+                        size: 64,
+                        pattern: Pattern::Stream,
+                        placement: primary,
+                        producers: Producers::new(n).unwrap(),
+                        wait: Wait::Auto,
+                    };
+                    assert!(all.scenarios.contains(&wanted), "all lacks {wanted}");
+                }
+            }
+        }
+        let crowded: Vec<&Scenario> = all.scenarios.iter().filter(|s| s.producers.many()).collect();
+        assert!(crowded.iter().all(|s| many.contains(&s.transport) && s.placement == primary));
+        assert_eq!(crowded.len(), many.len() * 4 * 2, "3 stream modes and one rate, at 2 and 4 producers");
+        let quick = Suite::quick(&TWO);
+        let two: Vec<&Scenario> = quick.scenarios.iter().filter(|s| s.producers.many()).collect();
+        assert_eq!(two.len(), many.len());
+        assert!(two.iter().all(|s| s.producers.get() == 2 && s.pattern == Pattern::Stream));
+    }
+
+    #[test]
+    fn a_suite_file_lists_producer_counts_and_bad_ones_name_the_range() {
+        let text = "[[scenarios]]\ntransports = [\"posix-mq\"]\nproducers = [1, 3]\n";
+        let suite = Suite::from_toml_str("t", text, &TWO).unwrap();
+        let ids = ids(&suite);
+        assert_eq!(ids, ["posix-mq/bounded:64/64B/stream/cross-core", "posix-mq/bounded:64/64B/stream/cross-core/producers:3"]);
+        for bad in ["producers = [0]", "producers = [65]", "producers = []"] {
+            let text = format!("[[scenarios]]\ntransports = [\"posix-mq\"]\n{bad}\n");
+            let message = Suite::from_toml_str("t", &text, &TWO).unwrap_err().to_string();
+            assert!(message.contains("producers"), "{bad}: {message}");
+        }
+    }
+
+    #[test]
     fn ids_are_unique_and_stable() {
         for suite in [Suite::all(&TWO), Suite::quick(&TWO), Suite::all(&Placement::ALL)] {
             let ids = ids(&suite);
@@ -612,8 +656,9 @@ mod tests {
         assert_eq!((all.trials, all.warmup_trials, all.trial_ms), (10, 1, ALL_TRIAL_MS));
         // The sweeps run at the primary placement only.
         let rates: Vec<_> = all.scenarios.iter().filter(|s| matches!(s.pattern, Pattern::Rate(_))).collect();
-        // bounded:8, and the capacity sweep's five modes; and the ring's three explicit waits.
-        assert_eq!(rates.len(), 6 * TransportKind::ALL.len() + 3);
+        // bounded:8, and the capacity sweep's five modes; the ring's three
+        // explicit waits; and 2 and 4 producers of each mailbox.
+        assert_eq!(rates.len(), 6 * TransportKind::ALL.len() + 3 + 2 * mailboxes().len());
         assert!(rates.iter().all(|s| s.placement == PlacementSpec::Named(Placement::CrossCore)));
         // The ring ablation.
         for variant in Variant::ALL {
