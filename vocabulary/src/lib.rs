@@ -9,7 +9,8 @@
 //! command line to the results file and back. Code decides by `match` on
 //! the type; a name is a string only at the command line and in files.
 //!
-//! - [`TransportKind`] (and the ring design [`Variant`], the [`Link`] kind)
+//! - [`TransportKind`] (and the ring design [`Variant`], the mailbox design
+//!   [`MailboxDesign`], the [`Link`] kind)
 //! - [`Capacity`]
 //! - [`Pattern`]
 //! - [`Producers`]: how many processes send to one mailbox
@@ -35,7 +36,7 @@ pub use pattern::{LatencyKind, Pattern};
 pub use placement::{Placement, PlacementLabel, PlacementSpec};
 pub use producers::{BadProducers, Producers};
 pub use status::Status;
-pub use transport::{Link, TransportKind, Variant};
+pub use transport::{Link, MailboxDesign, TransportKind, Variant};
 pub use wait::{Wait, WaitStrategy};
 
 #[cfg(test)]

@@ -43,6 +43,11 @@ pub struct ChannelSpec {
     pub wait: WaitStrategy,
     /// How long a blocked side waits without progress before it fails.
     pub timeout: Duration,
+    /// How many sender processes open the sending end, each from the
+    /// channel's [`Address`] (default 1). More than one only on a transport
+    /// whose [`TransportKind::many_senders`] allows it; the receiver gets
+    /// [`TransportError::Disconnected`] once every one of them finished.
+    pub senders: usize,
 }
 
 impl ChannelSpec {
@@ -56,6 +61,7 @@ impl ChannelSpec {
             fixed_size: false,
             wait: WaitStrategy::Block,
             timeout: Duration::from_secs(30),
+            senders: 1,
         }
     }
 
@@ -77,6 +83,12 @@ impl ChannelSpec {
         self
     }
 
+    /// Set how many sender processes open the sending end (see [`senders`](Self::senders)).
+    pub fn senders(mut self, n: usize) -> Self {
+        self.senders = n;
+        self
+    }
+
     fn variant(&self) -> Variant {
         match self.kind {
             TransportKind::ShmRing(v) => v,
@@ -84,8 +96,9 @@ impl ChannelSpec {
         }
     }
 
+    /// Whether the backend realises the capacity mode asked for itself.
     fn native(&self) -> bool {
-        backends::of(self.kind).native_modes
+        (backends::of(self.kind).native)(self.capacity)
     }
 
     /// The one-way spec of the data direction.
@@ -101,6 +114,7 @@ impl ChannelSpec {
             wait: self.wait,
             variant: self.variant(),
             timeout: self.timeout,
+            senders: self.senders,
         }
     }
 
@@ -145,6 +159,7 @@ impl Channel {
         if let Capacity::Bounded(0) = spec.capacity {
             return Err(TransportError::Refused("bounded:N needs N >= 1 (zero capacity is `rendezvous`)".into()));
         }
+        check_senders(spec)?;
         let backend = backends::of(spec.kind);
         let data = (backend.create)(&spec.data())?;
         let ack = spec.ack().map(|a| (backend.create)(&a)).transpose()?;
@@ -245,6 +260,30 @@ impl Channel {
     }
 }
 
+/// Refuse a number of senders the transport or the capacity mode cannot
+/// serve: none at all, several on a transport that takes one
+/// ([`TransportKind::many_senders`]), or several on a rendezvous the
+/// channel builds with acknowledgements.
+fn check_senders(spec: &ChannelSpec) -> Result<(), TransportError> {
+    let kind = spec.kind;
+    match spec.senders {
+        0 => Err(TransportError::Refused("a channel needs at least one sender".into())),
+        1 => Ok(()),
+        n => {
+            kind.many_senders()
+                .map_err(|why| TransportError::Refused(format!("{kind} takes one sender, not {n}: {why}")))?;
+            if spec.ack().is_some() {
+                return Err(TransportError::Refused(format!(
+                    "{kind} rendezvous with {n} senders: rendezvous over a kernel queue acknowledges each send on \
+                     a channel back to its one sender, and with {n} senders the receiver cannot address the one \
+                     whose message it took; use bounded:1, or shm-mailbox, whose rendezvous is native"
+                )));
+            }
+            Ok(())
+        }
+    }
+}
+
 fn flip(role: Role) -> Role {
     match role {
         Role::Sender => Role::Receiver,
@@ -321,13 +360,14 @@ impl std::fmt::Display for Address {
         let s = &self.spec;
         write!(
             f,
-            "kind={};cap={};size={};fixed={};wait={};timeout_ms={}",
+            "kind={};cap={};size={};fixed={};wait={};timeout_ms={};senders={}",
             s.kind,
             s.capacity,
             s.message_size,
             u8::from(s.fixed_size),
             s.wait,
-            s.timeout.as_millis()
+            s.timeout.as_millis(),
+            s.senders
         )?;
         for (prefix, params) in [("data", &self.data), ("ack", &self.ack)] {
             for (k, v) in params {
@@ -366,8 +406,9 @@ impl std::str::FromStr for Address {
         };
         let wait: WaitStrategy = get("wait")?.parse().map_err(|_| bad("bad wait"))?;
         let timeout_ms: u64 = get("timeout_ms")?.parse().map_err(|_| bad("bad timeout_ms"))?;
-        let spec =
-            ChannelSpec { kind, capacity, message_size, fixed_size, wait, timeout: Duration::from_millis(timeout_ms) };
+        let senders: usize = get("senders")?.parse().map_err(|_| bad("bad senders"))?;
+        let timeout = Duration::from_millis(timeout_ms);
+        let spec = ChannelSpec { kind, capacity, message_size, fixed_size, wait, timeout, senders };
         Ok(Address { spec, data, ack })
     }
 }

@@ -50,11 +50,13 @@ use rustix::event::PollFlags;
 use crate::ring::Capacity;
 use crate::sysctl::Sysctl;
 use crate::transport::TransportError;
-use crate::transport::backend::{Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source};
+use crate::transport::backend::{
+    Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source, bounded_only,
+};
 use crate::transport::objects::{IpcObject, ObjectGuard, unique_name};
 use crate::transport::peer::{PeerWatch, StallWatch, wait_fd};
 
-pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native_modes: false };
+pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native: bounded_only };
 
 /// The most messages a queue may hold without `CAP_SYS_RESOURCE`.
 const MSG_MAX: Sysctl = Sysctl::new("fs.mqueue.msg_max");

@@ -47,11 +47,13 @@ use nix::errno::Errno;
 use crate::ring::Capacity;
 use crate::sysctl::Sysctl;
 use crate::transport::TransportError;
-use crate::transport::backend::{Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Role, Source};
+use crate::transport::backend::{
+    Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Role, Source, bounded_only,
+};
 use crate::transport::objects::{IpcObject, ObjectGuard};
 use crate::transport::peer::{PeerWatch, StallWatch};
 
-pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native_modes: false };
+pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native: bounded_only };
 
 /// The top 16 bits of every key ringside uses: `RS`.
 const KEY_PREFIX: u32 = 0x5253;
@@ -630,6 +632,7 @@ mod tests {
             wait: crate::ring::WaitStrategy::Block,
             variant: crate::ring::Variant::Ring,
             timeout: Duration::from_secs(1),
+            senders: 1,
         })
         .unwrap();
         let id: i32 = created.params["id"].parse().unwrap();
@@ -700,6 +703,7 @@ mod tests {
             wait: crate::ring::WaitStrategy::Block,
             variant: crate::ring::Variant::Ring,
             timeout: Duration::from_secs(1),
+            senders: 1,
         })
         .unwrap();
         let id: i32 = created.params["id"].parse().unwrap();

@@ -40,14 +40,16 @@ use rustix::io::Errno;
 use super::{check_message_size, realise, requested_bytes, set_nonblocking, set_size};
 use crate::ring::Capacity;
 use crate::transport::TransportError;
-use crate::transport::backend::{Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source};
+use crate::transport::backend::{
+    Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source, bounded_only,
+};
 use crate::transport::backends::path_param;
 use crate::transport::framing::{FrameReader, FrameWriter, StreamKind};
 use crate::transport::objects::{IpcObject, private_dir};
 use crate::transport::peer::{PeerWatch, SLICE, wait_fd};
 
 /// `fifo`: a named pipe, opened by its path.
-pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native_modes: false };
+pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native: bounded_only };
 
 /// Errors name the transport by this.
 const WHAT: &str = "fifo";

@@ -18,12 +18,12 @@ use super::packet::{PacketReceiver, PacketSender};
 use super::{Kind, connect, create, receive_in_slices};
 use crate::sysctl::Sysctl;
 use crate::transport::TransportError;
-use crate::transport::backend::{Backend, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source};
+use crate::transport::backend::{Backend, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source, bounded_only};
 use crate::transport::peer::PeerWatch;
 
 /// `unix-dgram`: `SOCK_DGRAM`, the sender connected to the receiver's bound path.
 pub(crate) static BACKEND: Backend =
-    Backend { create: |spec| create(Kind::Dgram, spec), open_sender, open_receiver, native_modes: false };
+    Backend { create: |spec| create(Kind::Dgram, spec), open_sender, open_receiver, native: bounded_only };
 
 /// Kernel limit on the datagrams a receiving socket queues.
 const DGRAM_QLEN: Sysctl = Sysctl::new("net.unix.max_dgram_qlen");
