@@ -223,7 +223,8 @@ pub struct RunArgs {
     #[arg(long, default_value_t = Wait::Auto)]
     pub wait: Wait,
     /// Trials: separate runs between fresh processes, each framed by
-    /// machine-state probes (a figure needs 3 in the machine's reference state).
+    /// machine-state probes (a figure needs 3 in the machine's reference
+    /// state); with --pattern load, of the stream, and of each step up to 3.
     #[arg(long, alias = "repeat", default_value_t = scenarios::suite::DEFAULT_TRIALS,
           value_parser = clap::value_parser!(u32).range(1..=i64::from(scenarios::suite::MAX_TRIALS)))]
     pub trials: u32,

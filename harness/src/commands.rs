@@ -177,7 +177,8 @@ fn run_one(args: RunArgs) -> Result<bool> {
     let load = match (args.pattern, args.p99_budget) {
         (PatternRequest::Load, budget) => LoadSweeps {
             budget: budget.unwrap_or(Budget::DEFAULT),
-            ..LoadSweeps::new([LoadSweep::of(&scenario)], RUN_LOAD_ROUNDS)
+            // Fewer when fewer trials were asked for (a quick look).
+            ..LoadSweeps::new([LoadSweep::of(&scenario)], RUN_LOAD_ROUNDS.min(args.trials))
         },
         (PatternRequest::One(_), Some(budget)) => {
             return Err(BadInput(format!(

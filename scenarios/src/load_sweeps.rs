@@ -21,8 +21,9 @@ use crate::scenario::Scenario;
 /// and the sweep has to fit in `all`'s time.
 pub const ALL_LOAD_ROUNDS: u32 = 1;
 
-/// Rounds of each step in `harness run --pattern load`: three trials per
-/// step, so a noisy moment falls on one trial of a step, not on the step.
+/// Rounds of each step in `harness run --pattern load` (fewer when
+/// `--trials` asks for fewer): three trials per step, so a noisy moment
+/// falls on one trial of a step, not on the step.
 pub const RUN_LOAD_ROUNDS: u32 = 3;
 
 /// One curve to sweep: the cell of the matrix it belongs to.
