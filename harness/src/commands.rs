@@ -259,6 +259,17 @@ fn list(suite: &Suite) {
     for s in &suite.scenarios {
         say!("  {}", s.id());
     }
+    if !suite.load.is_empty() {
+        say!(
+            "\nload sweeps: {} curves, {} trial(s) a step, p99 budget {} (rates from each curve's stream above)",
+            suite.load.curves.len(),
+            suite.load.rounds,
+            suite.load.budget
+        );
+        for sweep in &suite.load.curves {
+            say!("  {}", sweep.id());
+        }
+    }
 }
 
 fn floor(cores: Option<[usize; 2]>, placement: Option<Placement>) -> Result<bool> {

@@ -19,6 +19,7 @@ pub fn curves(inputs: &[Input]) -> String {
             return html::missing("No load sweep in this run (harness run --pattern load, or harness all).");
         }
         let mut out = method(curves);
+        out.push_str(&swept(curves));
         let all: Vec<&LoadCurveResult> = curves.iter().collect();
         for (k, capacity) in distinct(&all, |c| c.capacity).into_iter().enumerate() {
             let here: Vec<&LoadCurveResult> = all.iter().copied().filter(|c| c.capacity == capacity).collect();
@@ -59,6 +60,21 @@ fn method(curves: &[LoadCurveResult]) -> String {
         STEP_FACTOR.pow(STEPS - 1) / TOP_MULTIPLE,
         MAX_STEP.as_secs(),
         html::escape(&budgets.join(", "))
+    )
+}
+
+/// What this run swept, in a sentence: `harness all` sweeps every
+/// transport at two capacity modes only, and says so here.
+fn swept(curves: &[LoadCurveResult]) -> String {
+    let all: Vec<&LoadCurveResult> = curves.iter().collect();
+    let list = |v: Vec<String>| v.join(", ");
+    format!(
+        "<p>This run swept {} curve(s): {} at {}; {} B messages, {} placement.</p>\n",
+        curves.len(),
+        html::escape(&list(distinct(&all, |c| c.transport.to_string()))),
+        html::escape(&list(distinct(&all, |c| c.capacity.to_string()))),
+        html::escape(&list(distinct(&all, |c| c.size.to_string()))),
+        html::escape(&list(distinct(&all, |c| c.placement.to_string()))),
     )
 }
 
