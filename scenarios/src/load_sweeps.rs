@@ -87,6 +87,9 @@ pub struct LoadSweeps {
     pub budget: Budget,
 }
 
+/// Equality is total: a budget is never NaN (`Budget`'s parser refuses
+/// one, and `Budget::DEFAULT` is 10x), so a [`crate::Suite`] holding
+/// sweeps stays `Eq`.
 impl Eq for LoadSweeps {}
 
 impl Default for LoadSweeps {
