@@ -6,6 +6,7 @@
 use bench_core::workload::histogram;
 use bench_core::workload::{Integrity, SideCpu};
 use scenarios::Scenario;
+use scenarios::load::RATE_KEPT_SHARE;
 use scenarios::results::{
     CpuCost, Estimate, Floor, FloorDistance, Latency, MachineStates, Percentiles, Probe, RateCheck, ScenarioResult,
     Selection, Status, Trial,
@@ -15,9 +16,6 @@ use vocabulary::{LatencyKind, Pattern, Placement};
 
 use crate::supervisor::RunReport;
 use reports::format::{ns as duration_ns, si};
-
-/// A rate counts as kept when every used trial sent at least this share of it.
-const RATE_KEPT: f64 = 0.95;
 
 /// Where a scenario runs.
 #[derive(Debug, Clone)]
@@ -207,7 +205,7 @@ pub fn summarise(
 
     if let Pattern::Rate(target) = scenario.pattern {
         let rates = values(&|t| t.send_rate);
-        let kept = rates.iter().all(|&a| a >= RATE_KEPT * target as f64);
+        let kept = rates.iter().all(|&a| a >= RATE_KEPT_SHARE * target as f64);
         let achieved = Estimate::of(&rates).map_or(0.0, |e| e.median);
         let max_send_lag_ns = used.iter().filter_map(|t| t.max_send_lag_ns).max().unwrap_or(0);
         result.rate = Some(RateCheck { target, achieved, max_send_lag_ns, sustained: kept });

@@ -50,6 +50,7 @@ use std::path::Path;
 use serde::Deserialize;
 use vocabulary::{Capacity, Pattern, Placement, PlacementSpec, TransportKind, UnknownName, Variant, Wait};
 
+use crate::load_sweeps::{ALL_LOAD_ROUNDS, LoadSweep, LoadSweeps};
 use crate::results::TrialLengths;
 use crate::scenario::Scenario;
 
@@ -75,6 +76,18 @@ pub const QUICK_TRIALS: u32 = 10;
 pub const QUICK_TRIAL_MS: TrialLengths = TrialLengths { stream: 25, pingpong: 50, rate: 100 };
 /// Message size of the comparisons that are not size sweeps, bytes.
 pub const DEFAULT_SIZE: usize = 64;
+/// The capacity modes `all` sweeps load at (every transport, 64 B, the
+/// primary placement): the comparison's bounded mode, which every
+/// transport realises. One mode keeps the sweep within about two minutes
+/// of `all`: on a busy 2-core VM the 13 bounded:8 curves sent for 95 s
+/// (104 steps, the slow transports' low steps at the 2 s cap) plus about
+/// 0.1 s a step to start its processes, and unbounded would add another
+/// 66 s + 10 s. `harness run --pattern load` sweeps any mode.
+pub const ALL_LOAD_CAPACITIES: [Capacity; 1] = [Capacity::Bounded(8)];
+/// The transports `quick` sweeps load for (bounded:8, 64 B, primary
+/// placement): the ring and a pipe, a user-space and a kernel transport,
+/// both fast enough that their sweeps take a few seconds.
+pub const QUICK_LOAD_TRANSPORTS: [TransportKind; 2] = [TransportKind::ShmRing(Variant::Ring), TransportKind::Pipe];
 
 /// The order in which the primary placement is chosen.
 pub const PRIMARY_ORDER: [Placement; 5] =
@@ -114,6 +127,10 @@ pub struct Suite {
     pub warmup_trials: u32,
     /// How long each trial sends, milliseconds (>= 1), per pattern.
     pub trial_ms: TrialLengths,
+    /// The load sweeps run after the scenarios (none unless asked for);
+    /// each one's stream scenario is among [`Suite::scenarios`]
+    /// ([`Suite::with_load`]).
+    pub load: LoadSweeps,
 }
 
 impl Suite {
@@ -125,10 +142,32 @@ impl Suite {
         warmup_trials: u32,
         trial_ms: TrialLengths,
     ) -> Suite {
-        let mut suite =
-            Suite { name: name.into(), scenarios: scenarios.into_iter().collect(), trials, warmup_trials, trial_ms };
+        let mut suite = Suite {
+            name: name.into(),
+            scenarios: scenarios.into_iter().collect(),
+            trials,
+            warmup_trials,
+            trial_ms,
+            load: LoadSweeps::default(),
+        };
         suite.dedup();
         suite
+    }
+
+    /// This suite with `load` swept after its scenarios, each sweep's
+    /// stream scenario (its saturation) added where missing.
+    pub fn with_load(mut self, load: LoadSweeps) -> Suite {
+        self.load = load;
+        self.add_load_sources();
+        self
+    }
+
+    /// Add the stream scenario of every load sweep that lacks it (after a
+    /// filter took it away, say), keeping the order.
+    pub fn add_load_sources(&mut self) {
+        let sources: Vec<Scenario> = self.load.curves.iter().map(LoadSweep::stream).collect();
+        self.scenarios.extend(sources);
+        self.dedup();
     }
 
     /// Drop every scenario whose id an earlier one has, keeping the order.
@@ -150,6 +189,11 @@ impl Suite {
                 s.wait = wait;
             }
         }
+        let curves = self.load.curves.iter().map(|c| match c.transport.waits_in_user_space() {
+            true => LoadSweep { wait, ..*c },
+            false => *c,
+        });
+        self.load.curves = LoadSweeps::new(curves.collect::<Vec<_>>(), self.load.rounds).curves;
         self.dedup();
     }
 
@@ -169,7 +213,10 @@ impl Suite {
     ///    {stream, pingpong}, primary;
     /// 7. what waiting costs: shm-ring x {spin, yield, block} x 64 B x stream (bounded:8),
     ///    pingpong (bounded:1) and rate:10000 (bounded:8), primary: explicit waits, so ids of
-    ///    their own beside items 1 to 3's `auto` scenarios of the same cells.
+    ///    their own beside items 1 to 3's `auto` scenarios of the same cells;
+    /// 8. latency against offered load: a load sweep of every transport x
+    ///    [`ALL_LOAD_CAPACITIES`] x 64 B at the primary placement, one trial
+    ///    a step ([`ALL_LOAD_ROUNDS`]), its saturation from item 1's streams.
     ///
     /// bounded:8 is the comparison's bounded mode because every transport
     /// realises it under default kernel limits (POSIX queues allow 10
@@ -212,18 +259,23 @@ impl Suite {
             product(&ring, &bounded8, &size, &[Pattern::Rate(10_000)], &primary),
         ];
         scenarios.extend(with_waits(waiting.concat(), &strategies));
+        let load = product(&transports, &ALL_LOAD_CAPACITIES, &size, &[Pattern::Stream], &primary);
         Suite::new("all", scenarios, ALL_TRIALS, 1, ALL_TRIAL_MS)
+            .with_load(LoadSweeps::new(load.iter().map(LoadSweep::of), ALL_LOAD_ROUNDS))
     }
 
     /// CI's pass, within a minute: every transport x {rendezvous,
     /// bounded:8, unbounded} x 64 B x stream, and every transport x
     /// bounded:1 x 64 B x pingpong, all at the primary placement; ten
     /// rounds of 25 ms trials (50 ms for pingpongs, which run on to 1,500
-    /// recorded round trips) after one warm-up trial each.
+    /// recorded round trips) after one warm-up trial each; and a load
+    /// sweep of [`QUICK_LOAD_TRANSPORTS`] at bounded:8, 64 B, one trial a
+    /// step.
     pub fn quick(available: &[Placement]) -> Suite {
         let primary = [primary_placement(available)];
         let transports = TransportKind::ALL;
         let modes = [Capacity::Rendezvous, Capacity::Bounded(8), Capacity::Unbounded];
+        let bounded8 = [Capacity::Bounded(8)];
         let mut scenarios = product(&transports, &modes, &[DEFAULT_SIZE], &[Pattern::Stream], &primary);
         scenarios.extend(product(
             &transports,
@@ -232,7 +284,9 @@ impl Suite {
             &[Pattern::PingPong],
             &primary,
         ));
+        let load = product(&QUICK_LOAD_TRANSPORTS, &bounded8, &[DEFAULT_SIZE], &[Pattern::Stream], &primary);
         Suite::new("quick", scenarios, QUICK_TRIALS, 1, QUICK_TRIAL_MS)
+            .with_load(LoadSweeps::new(load.iter().map(LoadSweep::of), ALL_LOAD_ROUNDS))
     }
 
     /// Read a user suite (the format is in this module's documentation);
@@ -633,6 +687,25 @@ mod tests {
         let one_core = Suite::quick(&[Placement::SameCore]);
         covers_every_transport_and_mode(&one_core, Placement::SameCore);
         assert!(one_core.scenarios.iter().all(|s| s.placement == PlacementSpec::Named(Placement::SameCore)));
+    }
+
+    #[test]
+    fn the_built_in_suites_sweep_load_with_their_streams_in_the_suite() {
+        let available = [Placement::SameCore, Placement::CrossCore];
+        let all = Suite::all(&available);
+        assert_eq!(all.load.curves.len(), TransportKind::ALL.len() * ALL_LOAD_CAPACITIES.len());
+        assert_eq!(all.load.rounds, ALL_LOAD_ROUNDS);
+        let quick = Suite::quick(&available);
+        assert_eq!(quick.load.curves.len(), QUICK_LOAD_TRANSPORTS.len());
+        for suite in [&all, &quick] {
+            for sweep in &suite.load.curves {
+                assert_eq!((sweep.size, sweep.placement), (DEFAULT_SIZE, PlacementSpec::Named(Placement::CrossCore)));
+                assert!(suite.scenarios.contains(&sweep.stream()), "{}: no {}", suite.name, sweep.stream().id());
+            }
+        }
+        // A suite that lacks a sweep's stream gains it.
+        let bare = Suite::new("bare", [], 1, 0, TrialLengths::all(10)).with_load(all.load.clone());
+        assert_eq!(bare.scenarios.len(), all.load.curves.len());
     }
 
     #[test]
