@@ -2,7 +2,9 @@
 //! against. Bad input exits with status 2 and one line naming the valid
 //! choices (see `main.rs`).
 
+use std::fmt;
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::time::Duration;
 
 use bench_core::ring::Capacity;
@@ -11,6 +13,7 @@ use bench_core::transport::TransportKind;
 use bench_core::workload::Pattern;
 use clap::{Args, Parser, Subcommand};
 use scenarios::Wait;
+use scenarios::load::Budget;
 use vocabulary::Producers;
 
 use crate::error::BadInput;
@@ -41,6 +44,40 @@ pub fn parse() -> Result<Cli, BadInput> {
     }
 }
 
+/// What `--pattern` asks for: one pattern, or a load sweep (`load`: not a
+/// pattern but a second phase of the run, `scenarios::load_sweeps`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatternRequest {
+    /// `stream`, `pingpong` or `rate:R`.
+    One(Pattern),
+    /// `load`: latency against offered load.
+    Load,
+}
+
+impl FromStr for PatternRequest {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "load" => Ok(PatternRequest::Load),
+            _ => s.parse().map(PatternRequest::One).map_err(|_| {
+                format!(
+                    "unknown pattern '{s}'; choose from stream, pingpong, rate:R (R >= 1 messages per second), load \
+                     (latency against offered load)"
+                )
+            }),
+        }
+    }
+}
+
+impl fmt::Display for PatternRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PatternRequest::One(p) => p.fmt(f),
+            PatternRequest::Load => f.pad("load"),
+        }
+    }
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
@@ -67,6 +104,10 @@ pub enum Command {
         /// Baselines, the regression gate and exports.
         #[command(flatten)]
         gate: GateArgs,
+        /// The p99 budget that places each load curve's knee: a multiple of
+        /// the lowest step's p99 (`10x`, the default) or a latency (`50us`).
+        #[arg(long, value_parser = parse_budget)]
+        p99_budget: Option<Budget>,
     },
     /// Run a suite described in a TOML file (see scenarios/examples/suite.toml).
     Suite {
@@ -161,9 +202,15 @@ pub struct RunArgs {
     /// Message size in bytes (at least 8: every message carries its sequence number).
     #[arg(long, value_parser = parse_size)]
     pub size: usize,
-    /// stream, pingpong or rate:R (R messages per second).
+    /// stream, pingpong, rate:R (R messages per second), or load: the
+    /// stream first (its throughput is the saturation), then an open-loop
+    /// sweep of rates from 1/64 of it to twice it, and the curve's knee.
     #[arg(long)]
-    pub pattern: Pattern,
+    pub pattern: PatternRequest,
+    /// With --pattern load: the p99 budget that places the knee, a multiple
+    /// of the lowest step's p99 (`10x`, the default) or a latency (`50us`).
+    #[arg(long, value_parser = parse_budget)]
+    pub p99_budget: Option<Budget>,
     /// Producer and consumer cores, `A,B`.
     #[arg(long, value_parser = parse_cores, conflicts_with = "placement")]
     pub cores: Option<[usize; 2]>,
@@ -185,7 +232,8 @@ pub struct RunArgs {
     #[arg(long, default_value_t = Producers::ONE)]
     pub producers: Producers,
     /// Trials: separate runs between fresh processes, each framed by
-    /// machine-state probes (a figure needs 3 in the machine's reference state).
+    /// machine-state probes (a figure needs 3 in the machine's reference
+    /// state); with --pattern load, of the stream, and of each step up to 3.
     #[arg(long, alias = "repeat", default_value_t = scenarios::suite::DEFAULT_TRIALS,
           value_parser = clap::value_parser!(u32).range(1..=i64::from(scenarios::suite::MAX_TRIALS)))]
     pub trials: u32,
@@ -295,9 +343,9 @@ pub struct FilterArgs {
     /// Only these message sizes.
     #[arg(long = "size", value_delimiter = ',', value_parser = parse_size)]
     pub sizes: Vec<usize>,
-    /// Only these patterns.
+    /// Only these patterns (`load`: the load sweeps, with the streams that set their rates).
     #[arg(long = "pattern", value_delimiter = ',')]
-    pub patterns: Vec<Pattern>,
+    pub patterns: Vec<PatternRequest>,
     /// Only these placements.
     #[arg(long = "placement", value_delimiter = ',')]
     pub placements: Vec<Placement>,
@@ -310,6 +358,10 @@ fn parse_threshold(s: &str) -> Result<f64, String> {
         return Err(bad());
     }
     Ok(pct / 100.0)
+}
+
+fn parse_budget(s: &str) -> Result<Budget, String> {
+    s.parse().map_err(|e: scenarios::load::BudgetError| e.to_string())
 }
 
 fn parse_capacity(s: &str) -> Result<Capacity, String> {
@@ -375,5 +427,15 @@ mod tests {
         assert_eq!(parse_threshold("12.5%").unwrap(), 0.125);
         assert!(parse_threshold("100").unwrap_err().contains("between 0 and 100"));
         assert!(parse_threshold("-1").is_err() && parse_threshold("five").is_err());
+    }
+
+    #[test]
+    fn load_is_a_request_not_a_pattern() {
+        assert_eq!("load".parse(), Ok(PatternRequest::Load));
+        assert_eq!("rate:500".parse(), Ok(PatternRequest::One(Pattern::Rate(500))));
+        assert!("loads".parse::<PatternRequest>().unwrap_err().contains("load (latency against offered load)"));
+        assert_eq!(PatternRequest::Load.to_string(), "load");
+        assert_eq!(parse_budget("50us"), Ok(Budget::Absolute(50_000)));
+        assert!(parse_budget("0.5x").unwrap_err().contains("at least 1x"));
     }
 }

@@ -11,11 +11,13 @@ use bench_core::ring::Capacity;
 use bench_core::topology::Topology;
 use bench_core::transport::objects::sweep_leftovers;
 use bench_core::transport::{Channel, ChannelSpec, TransportKind};
+use scenarios::load::Budget;
+use scenarios::load_sweeps::RUN_LOAD_ROUNDS;
 use scenarios::results::{ResultsFile, Status, TrialLengths};
-use scenarios::{Filter, PlacementSpec, Scenario, Suite, Wait};
-use vocabulary::{Placement, PlacementLabel};
+use scenarios::{Filter, LoadSweep, LoadSweeps, PlacementSpec, Scenario, Suite, Wait};
+use vocabulary::{Pattern, Placement, PlacementLabel};
 
-use crate::cli::{Command, FilterArgs, GateArgs, RunArgs};
+use crate::cli::{Command, FilterArgs, GateArgs, PatternRequest, RunArgs};
 use crate::error::BadInput;
 use crate::gate::{self, RunGate};
 use crate::placement::{self, check_cores_exist, resolve};
@@ -46,10 +48,11 @@ pub fn run(command: Command) -> Result<Outcome> {
     // Settings from the environment are input too: refused here, once.
     crate::supervisor::deadline_base_from_env().map_err(BadInput)?;
     match command {
-        Command::All { quick, out, filters, wait, trials, gate } => {
+        Command::All { quick, out, filters, wait, trials, gate, p99_budget } => {
             let topology = Topology::detect();
             let available = placement::available(&topology);
             let mut suite = if quick { Suite::quick(&available) } else { Suite::all(&available) };
+            suite.load.budget = p99_budget.unwrap_or(suite.load.budget);
             suite.set_wait(wait);
             narrow(&mut suite, &filters)?;
             suite.trials = trials.trials.unwrap_or(suite.trials);
@@ -114,17 +117,38 @@ fn no_failure(file: &ResultsFile) -> bool {
     !file.scenarios.iter().any(|r| r.status == Status::Failed)
 }
 
+/// Narrow `suite` by the filters. A pattern filter keeps the load sweeps
+/// only when it lists `load` (which keeps the streams that set their
+/// rates, too); the other dimensions narrow the sweeps as they narrow the
+/// scenarios.
 fn narrow(suite: &mut Suite, f: &FilterArgs) -> Result<()> {
     let some = |v: bool| v.then_some(());
+    let wants_load = f.patterns.contains(&PatternRequest::Load);
+    let mut patterns: Vec<Pattern> = f
+        .patterns
+        .iter()
+        .filter_map(|p| match p {
+            PatternRequest::One(p) => Some(*p),
+            PatternRequest::Load => None,
+        })
+        .collect();
+    if wants_load {
+        patterns.push(Pattern::Stream);
+    }
     let filter = Filter {
         transports: some(!f.transports.is_empty()).map(|_| f.transports.clone()),
         capacities: some(!f.capacities.is_empty()).map(|_| f.capacities.clone()),
         sizes: some(!f.sizes.is_empty()).map(|_| f.sizes.clone()),
-        patterns: some(!f.patterns.is_empty()).map(|_| f.patterns.clone()),
+        patterns: some(!patterns.is_empty()).map(|_| patterns),
         placements: some(!f.placements.is_empty())
             .map(|_| f.placements.iter().map(|p| PlacementSpec::Named(*p)).collect()),
     };
     filter.apply(suite).map_err(|e| BadInput(e.to_string()))?;
+    if !f.patterns.is_empty() && !wants_load {
+        suite.load.curves.clear();
+    }
+    suite.load.curves.retain(|sweep| filter.matches(&sweep.stream()));
+    suite.add_load_sources();
     Ok(())
 }
 
@@ -137,22 +161,42 @@ fn run_one(args: RunArgs) -> Result<bool> {
         (None, Some(p)) => PlacementSpec::Named(p),
         (None, None) => PlacementSpec::Named(scenarios::primary_placement(&placement::available(&topology))),
     };
+    // A load sweep runs the stream first: its throughput sets the rates.
+    let pattern = match args.pattern {
+        PatternRequest::One(pattern) => pattern,
+        PatternRequest::Load => Pattern::Stream,
+    };
     let scenario = Scenario {
         transport: args.transport,
         capacity: args.capacity,
         size: args.size,
-        pattern: args.pattern,
+        pattern,
         placement,
         producers: args.producers,
         wait: args.wait,
     };
-    let suite = Suite {
-        name: "run".into(),
-        scenarios: vec![scenario],
-        trials: args.trials,
-        warmup_trials: args.warmup_trials,
-        trial_ms: TrialLengths::all(args.duration.as_millis() as u64),
+    let load = match (args.pattern, args.p99_budget) {
+        (PatternRequest::Load, budget) => LoadSweeps {
+            budget: budget.unwrap_or(Budget::DEFAULT),
+            // Fewer when fewer trials were asked for (a quick look).
+            ..LoadSweeps::new([LoadSweep::of(&scenario)], RUN_LOAD_ROUNDS.min(args.trials))
+        },
+        (PatternRequest::One(_), Some(budget)) => {
+            return Err(BadInput(format!(
+                "--p99-budget {budget} places the knee of a load sweep; give it with --pattern load"
+            ))
+            .into());
+        }
+        (PatternRequest::One(_), None) => LoadSweeps::default(),
     };
+    let suite = Suite::new(
+        "run",
+        [scenario],
+        args.trials,
+        args.warmup_trials,
+        TrialLengths::all(args.duration.as_millis() as u64),
+    )
+    .with_load(load);
     let plan = Plan::new(&suite, topology)?;
     match &plan.scenarios[0].1 {
         Planned::Unavailable(why) => return Err(BadInput(format!("{}: {why}", scenario.placement)).into()),
@@ -215,6 +259,17 @@ fn list(suite: &Suite) {
     );
     for s in &suite.scenarios {
         say!("  {}", s.id());
+    }
+    if !suite.load.is_empty() {
+        say!(
+            "\nload sweeps: {} curves, {} trial(s) a step, p99 budget {} (rates from each curve's stream above)",
+            suite.load.curves.len(),
+            suite.load.rounds,
+            suite.load.budget
+        );
+        for sweep in &suite.load.curves {
+            say!("  {}", sweep.id());
+        }
     }
 }
 

@@ -14,13 +14,15 @@
 //!
 //! A suite runs as: options (`commands.rs`) -> plan (`plan.rs`: placed,
 //! probed) -> run (`suite_run.rs`, its trials scheduled by `scheduler.rs`)
-//! -> writers (`writers.rs`, then the gate, `gate.rs`).
+//! -> writers (`writers.rs`, then the gate, `gate.rs`); a suite with load
+//! sweeps runs their steps as a second phase (`load_phase.rs`).
 
 mod cli;
 mod commands;
 mod error;
 mod floor;
 mod gate;
+mod load_phase;
 mod measurement;
 mod paths;
 mod placement;

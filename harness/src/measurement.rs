@@ -3,10 +3,11 @@
 //! with their intervals, merged latency histograms, CPU cost, integrity,
 //! stability (`scenarios::stability`) and the distance from the floor.
 
+use bench_core::workload::SideReport;
 use bench_core::workload::histogram;
 use bench_core::workload::{Integrity, SideCpu};
 use scenarios::Scenario;
-use bench_core::workload::SideReport;
+use scenarios::load::RATE_KEPT_SHARE;
 use scenarios::results::{
     CpuCost, Estimate, Floor, FloorDistance, Latency, MachineStates, MailboxSummary, Percentiles, Probe,
     ProducerAccount, RateCheck, ScenarioResult, Selection, Status, Trial,
@@ -16,9 +17,6 @@ use vocabulary::{LatencyKind, Pattern, Placement};
 
 use crate::supervisor::RunReport;
 use reports::format::{ns as duration_ns, si};
-
-/// A rate counts as kept when every used trial sent at least this share of it.
-const RATE_KEPT: f64 = 0.95;
 
 /// Where a scenario runs.
 #[derive(Debug, Clone)]
@@ -285,7 +283,7 @@ pub fn summarise(
 
     if let Pattern::Rate(target) = scenario.pattern {
         let rates = values(&|t| t.send_rate);
-        let kept = rates.iter().all(|&a| a >= RATE_KEPT * target as f64);
+        let kept = rates.iter().all(|&a| a >= RATE_KEPT_SHARE * target as f64);
         let achieved = Estimate::of(&rates).map_or(0.0, |e| e.median);
         let max_send_lag_ns = used.iter().filter_map(|t| t.max_send_lag_ns).max().unwrap_or(0);
         result.rate = Some(RateCheck { target, achieved, max_send_lag_ns, sustained: kept });
@@ -571,7 +569,8 @@ mod tests {
                 },
             }
         };
-        let mailbox = || MailboxSummary { producer_cores: vec![0, 0], shared_cores: None, per_producer: vec![], fairness: None };
+        let mailbox =
+            || MailboxSummary { producer_cores: vec![0, 0], shared_cores: None, per_producer: vec![], fairness: None };
         let with_mailbox = || ScenarioResult { mailbox: Some(mailbox()), ..frame(&s, &p) };
         let runs = [run(300, 100, 0), run(200, 200, 0), run(300, 100, 0)];
         let r = summarise(with_mailbox(), &s, &p, trials(&s, &runs, None), &[]);

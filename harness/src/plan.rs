@@ -7,7 +7,8 @@
 //! `harness run` turns what its one scenario cannot do into bad input; a
 //! suite records it as a row (`unavailable`, `refused`). Either way the run
 //! that follows (`suite_run.rs`) measures from this plan, so nothing is
-//! placed or probed twice.
+//! placed or probed twice. A load sweep's steps are planned here too
+//! ([`Plan::step`]), once the streams that set their rates are measured.
 
 use std::time::Duration;
 
@@ -67,18 +68,32 @@ impl<'s> Plan<'s> {
     /// cores this process may not use are bad input.
     pub fn new(suite: &'s Suite, topology: Topology) -> Result<Plan<'s>, BadInput> {
         check_cores(suite)?;
-        let scenarios = suite.scenarios.iter().map(|s| (s, plan(s, &topology, suite))).collect();
+        let scenarios = suite
+            .scenarios
+            .iter()
+            .map(|s| (s, plan(s, &topology, Duration::from_millis(suite.trial_ms.of(s.pattern)))))
+            .collect();
         Ok(Plan { suite, topology, scenarios })
     }
 }
 
+impl Plan<'_> {
+    /// A load sweep's step (`rate:R`, from `LoadSweep::step`), placed and
+    /// probed like every scenario, each trial sending for `run`: the steps'
+    /// rates are known only once the run's streams are measured, so they
+    /// are planned then, here.
+    pub fn step(&self, step: &Scenario, run: Duration) -> Planned {
+        plan(step, &self.topology, run)
+    }
+}
+
 /// Where `scenario` of `suite` runs on `topology`, and whether its transport takes it.
-fn plan(scenario: &Scenario, topology: &Topology, suite: &Suite) -> Planned {
+fn plan(scenario: &Scenario, topology: &Topology, run: Duration) -> Planned {
     let cores = match resolve(topology, &scenario.placement) {
         Ok(cores) => cores,
         Err(why) => return Planned::Unavailable(why),
     };
-    let spec = RunSpec::of(scenario, cores, Duration::from_millis(suite.trial_ms.of(scenario.pattern)));
+    let spec = RunSpec::of(scenario, cores, run);
     match supervisor::probe(&spec) {
         Ok(realised) => Planned::Runnable { spec, realised },
         Err(e) => Planned::Refused { cores, why: e.to_string() },

@@ -44,6 +44,27 @@ impl Progress {
             schedule.seed,
             estimate.as_secs_f64()
         );
+        Self::with_bar(measured, schedule)
+    }
+
+    /// For the load sweeps of `curves` curves, whose `steps` run on `schedule`.
+    pub fn sweep(curves: usize, schedule: &Schedule, steps: &[Measured]) -> Self {
+        let estimate: Duration = steps.iter().map(|m| (m.spec.run + TRIAL_OVERHEAD) * schedule.rounds).sum();
+        tell!(
+            "load sweeps: {curves} curves, {} steps, {} rounds of one trial each (each step long enough for {} \
+             latencies, {} ms to {} s), in a new order each round: about {:.0} s",
+            steps.len(),
+            schedule.rounds,
+            scenarios::load::STEP_SAMPLES,
+            schedule.trial_ms.rate,
+            scenarios::load::MAX_STEP.as_secs(),
+            estimate.as_secs_f64()
+        );
+        Self::with_bar(steps.len(), schedule)
+    }
+
+    /// The bar (on a terminal) over `measured` x rounds trials.
+    fn with_bar(measured: usize, schedule: &Schedule) -> Self {
         let total = measured as u64 * u64::from(schedule.rounds);
         let bar = std::io::stderr().is_terminal().then(|| {
             let bar = ProgressBar::new(total);

@@ -2,8 +2,11 @@
 //! cores used, write the results file's header (environment, method,
 //! floors), run the trials in rounds (`scheduler.rs`), and keep every
 //! finished trial on disk and the results up to date after every round, so
-//! an interrupted run keeps what it measured. The finished results go to
-//! the writers (`writers.rs`).
+//! an interrupted run keeps what it measured. A suite with load sweeps
+//! then runs their steps as a second phase (`load_phase.rs` plans and
+//! judges them; they are scheduled here like the scenarios), its trials
+//! logged too and its curves written once it ends. The finished results
+//! go to the writers (`writers.rs`).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -12,19 +15,20 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 use bench_core::environment::{CpuTimes, Environment};
+use scenarios::load_curves::LoadCurveResult;
 use scenarios::results::{
-    INTERVAL_METHOD, MachineStates, MailboxSummary, Method, PERCENTILE_RULE, ResultsFile, SCHEMA_VERSION, ScenarioResult, Status,
+    INTERVAL_METHOD, MachineStates, MailboxSummary, Method, PERCENTILE_RULE, ResultsFile, SCHEMA_VERSION,
+    ScenarioResult, Status,
 };
 use scenarios::writer::JSON_NAME;
 use scenarios::{ResultsWriter, selection, stability};
 use vocabulary::LatencyKind;
 
-use crate::floor;
-use crate::placement;
 use crate::measurement::{self, Placed};
 use crate::plan::{Plan, Planned};
 use crate::progress::Progress;
 use crate::scheduler::{self, Measured, Observer, Schedule};
+use crate::{floor, load_phase, placement};
 
 /// The file every finished trial is appended to, one JSON line each
 /// (`{"scenario": id, "trial": {...}}`), so an interrupted run keeps them all.
@@ -92,6 +96,7 @@ pub fn run(plan: &Plan<'_>, out: &Path, seed: Option<u64>) -> Result<ResultsFile
         floors: floors.values().cloned().collect(),
         machine: Vec::new(),
         scenarios: Vec::new(),
+        load_curves: Vec::new(),
     };
     let writer = ResultsWriter::create(out, file).with_context(|| format!("writing results to {}", out.display()))?;
     bench_core::transport::objects::set_interrupt_note(Some(format!(
@@ -153,6 +158,15 @@ pub fn run(plan: &Plan<'_>, out: &Path, seed: Option<u64>) -> Result<ResultsFile
     observer.progress.done();
     let machine = scheduler::machine_states(&measured);
     let results = observer.results(&measured, &machine);
+    let load_curves = if suite.load.is_empty() {
+        Vec::new()
+    } else {
+        observer
+            .writer
+            .set_scenarios(results.clone())
+            .with_context(|| format!("writing results to {}", out.display()))?;
+        run_load_sweeps(plan, &results, &placed, &schedule, &mut observer)?
+    };
     let mut writer = observer.writer;
 
     environment.record_end(cpu_before.as_ref());
@@ -162,10 +176,66 @@ pub fn run(plan: &Plan<'_>, out: &Path, seed: Option<u64>) -> Result<ResultsFile
         file.environment = environment;
         file.machine = machine;
         file.scenarios = results;
+        file.load_curves = load_curves;
     }
     let file = writer.finish().with_context(|| format!("writing results to {}", out.display()))?;
     bench_core::transport::objects::set_interrupt_note(None);
     Ok(file)
+}
+
+/// The run's second phase: its load sweeps' steps, planned from the
+/// measured `results` (`load_phase.rs`), run in rounds of their own
+/// (`suite.load.rounds`, no warm-up: the stream phase ran each transport
+/// already) with every trial logged, then judged into curves.
+fn run_load_sweeps(
+    plan: &Plan<'_>,
+    results: &[ScenarioResult],
+    placed: &dyn Fn([usize; 2]) -> Placed,
+    schedule: &Schedule,
+    observer: &mut SuiteObserver,
+) -> Result<Vec<LoadCurveResult>> {
+    let mut steps = Vec::new();
+    let curves = load_phase::plan(plan, results, placed, &mut steps);
+    let sweep = Schedule { rounds: plan.suite.load.rounds, warmup_trials: 0, ..*schedule };
+    let mut sweep_observer = SweepObserver {
+        trials_log: &mut observer.trials_log,
+        trials_path: &observer.trials_path,
+        progress: Progress::sweep(curves.len(), &sweep, &steps),
+    };
+    scheduler::run(&mut steps, &sweep, &mut sweep_observer)?;
+    sweep_observer.progress.done();
+    Ok(load_phase::curves(curves, &steps))
+}
+
+/// Logs the sweep phase's trials (`{"load_step": id, "trial": {...}}`,
+/// apart from the scenarios' own) and shows its progress.
+struct SweepObserver<'a> {
+    trials_log: &'a mut BufWriter<File>,
+    trials_path: &'a Path,
+    progress: Progress,
+}
+
+impl Observer for SweepObserver<'_> {
+    fn round(&mut self, round: u32, rounds: u32) {
+        self.progress.round(round, rounds);
+    }
+
+    fn trial(&mut self, measured: &[Measured], index: usize) -> Result<()> {
+        let m = &measured[index];
+        if let Some(trial) = m.trials.last() {
+            let line = serde_json::json!({ "load_step": m.frame.id, "trial": trial });
+            writeln!(self.trials_log, "{line}")
+                .and_then(|()| self.trials_log.flush())
+                .with_context(|| format!("writing {}", self.trials_path.display()))?;
+        }
+        self.progress.trial(m);
+        Ok(())
+    }
+
+    fn round_done(&mut self, measured: &[Measured]) -> Result<()> {
+        self.progress.round_done(&scheduler::machine_states(measured));
+        Ok(())
+    }
 }
 
 /// What a machine-state probe is, in words.

@@ -212,18 +212,18 @@ pub fn run(spec: &RunSpec) -> Result<RunReport, RunError> {
         let producer_core = spec.producer_cores[usize::from(producer)];
         let own = if role == Role::Consumer { consumer_core } else { producer_core };
         Job {
-        role,
-        transport: spec.kind,
-        capacity: spec.capacity,
-        size: spec.size,
-        pattern: spec.pattern,
-        run_ms: spec.run.as_millis() as u64,
-        cores: [producer_core, consumer_core],
-        crowded: spec.crowded(own),
-        producer,
-        producers: spec.producers.get(),
-        allowed: allowed.clone(),
-        timeout_ms: TRANSPORT_TIMEOUT.as_millis() as u64,
+            role,
+            transport: spec.kind,
+            capacity: spec.capacity,
+            size: spec.size,
+            pattern: spec.pattern,
+            run_ms: spec.run.as_millis() as u64,
+            cores: [producer_core, consumer_core],
+            crowded: spec.crowded(own),
+            producer,
+            producers: spec.producers.get(),
+            allowed: allowed.clone(),
+            timeout_ms: TRANSPORT_TIMEOUT.as_millis() as u64,
         }
     };
     let producers = spec.producers.count();

@@ -1,5 +1,5 @@
-//! The writers at the end of a run, after the scheduler: the summary and
-//! the verdict table on the terminal, `report.html` beside the results
+//! The writers at the end of a run, after the scheduler: the summary, the
+//! load curves (if any) and the verdict table on the terminal, `report.html` beside the results
 //! (`report.rs`), and where every file is.
 //!
 //! `results.json` is read back here, once, and labelled exactly as
@@ -23,6 +23,10 @@ use crate::terminal::{say, say_part};
 /// back, labelled as the report labels it.
 pub fn write(file: &ResultsFile, out: &Path) -> Result<reports::Input> {
     say_part!("{}", reports::summary::text(file));
+    let load = reports::load_text::text(file);
+    if !load.is_empty() {
+        say_part!("\n{load}");
+    }
     let json = out.join(JSON_NAME);
     let report_path = out.join(report::FILE_NAME);
     let written = reports::load_inputs(std::slice::from_ref(&json)).map_err(anyhow::Error::new).and_then(|inputs| {

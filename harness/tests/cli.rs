@@ -296,3 +296,67 @@ fn a_suite_file_out_of_range_is_one_line_and_status_2() {
         assert!(err.contains(says), "{name}: {err}");
     }
 }
+
+/// `harness run --pattern load` measures the stream, then sweeps: the
+/// printed table has a row per step and a knee line, and results.json a
+/// load curve of the same steps (shapes only; the figures are the
+/// machine's). Short: one trial each, 5 ms trials, a fast transport.
+#[test]
+fn a_load_sweep_prints_its_curve_and_records_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("load");
+    let out = harness(&[
+        "run",
+        "--transport",
+        "shm-ring",
+        "--capacity",
+        "bounded:8",
+        "--size",
+        "64",
+        "--pattern",
+        "load",
+        "--p99-budget",
+        "20x",
+        "--trials",
+        "1",
+        "--warmup-trials",
+        "0",
+        "--duration",
+        "5ms",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(out.status.success(), "{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    let header = text.lines().position(|l| l.trim_start().starts_with("offered/s")).expect(&text);
+    for column in ["achieved/s", "p50", "p99", "p99.9", "max", "kept up"] {
+        assert!(text.lines().nth(header).unwrap().contains(column), "{text}");
+    }
+    let steps: Vec<&str> = text.lines().skip(header + 1).take_while(|l| !l.contains("knee")).collect();
+    assert_eq!(steps.len(), scenarios::load::STEPS as usize, "{text}");
+    let knee_line = text.lines().skip(header + 1).find(|l| l.contains("knee")).expect(&text);
+    assert!(knee_line.contains("saturation"), "{knee_line}");
+
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("results.json")).unwrap()).unwrap();
+    let curves = json["load_curves"].as_array().unwrap();
+    assert_eq!(curves.len(), 1);
+    let curve = &curves[0];
+    let stream_id = json["scenarios"][0]["id"].as_str().unwrap();
+    assert!(stream_id.starts_with("shm-ring/bounded:8/64B/stream/"), "{stream_id}");
+    assert_eq!(curve["id"].as_str().unwrap(), stream_id.replace("/stream/", "/load/"));
+    assert_eq!(curve["budget"], "20x");
+    assert_eq!(curve["saturation_source"]["scenario"], json["scenarios"][0]["id"]);
+    let steps = curve["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), scenarios::load::STEPS as usize);
+    let offered: Vec<u64> = steps.iter().map(|s| s["offered"].as_u64().unwrap()).collect();
+    assert!(offered.windows(2).all(|w| w[0] < w[1]), "{offered:?}");
+    for s in steps {
+        for field in ["achieved", "p50_ns", "p99_ns", "p999_ns", "max_ns", "samples", "kept_up", "status", "trials"] {
+            assert!(s.get(field).is_some(), "{field} missing: {s}");
+        }
+    }
+    assert!(curve.get("knee").is_some() && curve.get("saturation").is_some());
+    // The steps are not scenarios: the stream alone is.
+    assert_eq!(json["scenarios"].as_array().unwrap().len(), 1);
+}

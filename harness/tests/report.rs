@@ -219,11 +219,38 @@ fn bad_report_input_is_one_line_naming_the_file_and_status_2() {
     assert!(err.contains("FILES"), "{err:?} should say the files are missing");
 }
 
+/// The load curves of a real `harness all --quick` run (ring and pipe at
+/// bounded:8), grafted onto [`FULL_FIXTURE`], which predates them.
+const LOAD_CURVES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../reports/tests/fixtures/load_curves.json");
+
+/// [`FULL_FIXTURE`] with [`LOAD_CURVES`], as `dir/all/results.json`.
+fn full_fixture_with_load_curves(dir: &Path) -> PathBuf {
+    let mut results: serde_json::Value = serde_json::from_str(&fs::read_to_string(FULL_FIXTURE).unwrap()).unwrap();
+    results["load_curves"] = serde_json::from_str(&fs::read_to_string(LOAD_CURVES).unwrap()).unwrap();
+    let folder = dir.join("all");
+    fs::create_dir_all(&folder).unwrap();
+    let path = folder.join("results.json");
+    fs::write(&path, serde_json::to_string(&results).unwrap()).unwrap();
+    path
+}
+
+/// The section "Latency against offered load": its heading, a chart per
+/// capacity mode, and the table of knees.
+fn check_load_section(page: &str) {
+    let start = page.find("<section id=\"load\">").expect("no load section");
+    let section = &page[start..start + page[start..].find("</section>").unwrap()];
+    assert!(section.contains("Latency against offered load</h2>"), "{}", &section[..200.min(section.len())]);
+    assert!(section.contains("<figure class=\"chart\" id=\"load-0-0\">") && section.contains("<svg"));
+    assert!(section.contains("<th>knee</th>") && section.contains("<td>pipe</td>"), "no table of knees");
+}
+
 #[test]
 fn report_in_headless_chromium_is_not_blank_and_every_chart_has_a_size() {
     let Some(chromium) = chromium_or_skip() else { return };
     let dir = tempfile::tempdir().unwrap();
-    let report = render(&[Path::new(FULL_FIXTURE)], Some(&dir.path().join("report.html")));
+    let fixture = full_fixture_with_load_curves(dir.path());
+    let report = render(&[&fixture], Some(&dir.path().join("report.html")));
+    check_load_section(&fs::read_to_string(&report).unwrap());
 
     // 1. Layout: a copy of the page that measures itself once loaded.
     let measured = dir.path().join("measured.html");
@@ -233,6 +260,7 @@ fn report_in_headless_chromium_is_not_blank_and_every_chart_has_a_size() {
     let dom = run_chromium(&chromium, &["--virtual-time-budget=5000", "--dump-dom"], &measured, dir.path());
     let layout = Layout::parse(&dom);
     assert!(!layout.charts.is_empty(), "the report has no <figure class=\"chart\">");
+    assert!(layout.charts.iter().any(|c| c.id == "load-0-0"), "the load chart was not laid out");
     for chart in &layout.charts {
         assert!(chart.figure.0 > 0.0 && chart.figure.1 > 0.0, "chart {} is laid out {:?}", chart.id, chart.figure);
         let svg = chart.svg.unwrap_or_else(|| panic!("chart {} has no svg", chart.id));

@@ -12,7 +12,8 @@
 //! (marked when unstable, replaced by its status when there is none, a
 //! percentile withheld when too few samples support it), [`spectrum`]
 //! reads latency histograms, [`palette`] gives each transport its colour,
-//! `sections` and `html` build the page.
+//! `sections` and `html` build the page; [`load_text`] prints load
+//! curves on a terminal.
 //! [`comparison`] renders the regression gate's verdicts (`ci::Comparison`)
 //! for a terminal, a pull request (markdown) and a browser.
 
@@ -25,6 +26,7 @@ pub mod comparison;
 pub mod format;
 pub mod headline;
 mod html;
+pub mod load_text;
 pub mod palette;
 mod sections;
 pub mod select;

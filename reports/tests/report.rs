@@ -31,6 +31,7 @@ fn the_page_has_every_section_and_nothing_from_the_network() {
         "spectrum",
         "sizes",
         "capacity",
+        "load",
         "placement",
         "cpu",
         "ablation",

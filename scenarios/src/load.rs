@@ -69,8 +69,8 @@ pub const STEP_SAMPLES: u64 = 20_000;
 pub const MAX_STEP: Duration = Duration::from_secs(2);
 
 /// A step's producer kept up only if it sent at least this share of the
-/// offered rate: the share the harness's own rate check
-/// (`harness::measurement`'s `RATE_KEPT`) asks of a `rate:R` scenario.
+/// offered rate: the one share every rate check uses, the harness's check
+/// of a `rate:R` scenario (`sustained` in the results file) included.
 pub const RATE_KEPT_SHARE: f64 = 0.95;
 
 /// A step's producer kept up only if no send fell further behind its due

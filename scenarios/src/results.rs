@@ -46,8 +46,14 @@ pub struct ResultsFile {
     /// The states the machine was found in, per probed pair of cores, from
     /// the probes taken around every trial (see [`crate::selection`]).
     pub machine: Vec<MachineStates>,
-    /// One entry per scenario, in the order run.
+    /// One entry per scenario, in the order run (a load sweep's steps are
+    /// not among them: they are in [`load_curves`](Self::load_curves)).
     pub scenarios: Vec<ScenarioResult>,
+    /// Latency against offered load: one curve per load sweep the run
+    /// made, in the suite's order; empty when it made none (and in files
+    /// written before sweeps existed).
+    #[serde(default)]
+    pub load_curves: Vec<crate::load_curves::LoadCurveResult>,
 }
 
 /// How the figures were taken.

@@ -54,6 +54,7 @@ use std::path::Path;
 use serde::Deserialize;
 use vocabulary::{Capacity, Pattern, Placement, PlacementSpec, Producers, TransportKind, UnknownName, Variant, Wait};
 
+use crate::load_sweeps::{ALL_LOAD_ROUNDS, LoadSweep, LoadSweeps};
 use crate::results::TrialLengths;
 use crate::scenario::Scenario;
 
@@ -79,6 +80,18 @@ pub const QUICK_TRIALS: u32 = 10;
 pub const QUICK_TRIAL_MS: TrialLengths = TrialLengths { stream: 25, pingpong: 50, rate: 100 };
 /// Message size of the comparisons that are not size sweeps, bytes.
 pub const DEFAULT_SIZE: usize = 64;
+/// The capacity modes `all` sweeps load at (every transport, 64 B, the
+/// primary placement): the comparison's bounded mode, which every
+/// transport realises. One mode keeps the sweep within about two minutes
+/// of `all`: on a busy 2-core VM the 13 bounded:8 curves sent for 95 s
+/// (104 steps, the slow transports' low steps at the 2 s cap) plus about
+/// 0.1 s a step to start its processes, and unbounded would add another
+/// 66 s + 10 s. `harness run --pattern load` sweeps any mode.
+pub const ALL_LOAD_CAPACITIES: [Capacity; 1] = [Capacity::Bounded(8)];
+/// The transports `quick` sweeps load for (bounded:8, 64 B, primary
+/// placement): the ring and a pipe, a user-space and a kernel transport,
+/// both fast enough that their sweeps take a few seconds.
+pub const QUICK_LOAD_TRANSPORTS: [TransportKind; 2] = [TransportKind::ShmRing(Variant::Ring), TransportKind::Pipe];
 
 /// The order in which the primary placement is chosen.
 pub const PRIMARY_ORDER: [Placement; 5] =
@@ -118,6 +131,10 @@ pub struct Suite {
     pub warmup_trials: u32,
     /// How long each trial sends, milliseconds (>= 1), per pattern.
     pub trial_ms: TrialLengths,
+    /// The load sweeps run after the scenarios (none unless asked for);
+    /// each one's stream scenario is among [`Suite::scenarios`]
+    /// ([`Suite::with_load`]).
+    pub load: LoadSweeps,
 }
 
 impl Suite {
@@ -129,10 +146,32 @@ impl Suite {
         warmup_trials: u32,
         trial_ms: TrialLengths,
     ) -> Suite {
-        let mut suite =
-            Suite { name: name.into(), scenarios: scenarios.into_iter().collect(), trials, warmup_trials, trial_ms };
+        let mut suite = Suite {
+            name: name.into(),
+            scenarios: scenarios.into_iter().collect(),
+            trials,
+            warmup_trials,
+            trial_ms,
+            load: LoadSweeps::default(),
+        };
         suite.dedup();
         suite
+    }
+
+    /// This suite with `load` swept after its scenarios, each sweep's
+    /// stream scenario (its saturation) added where missing.
+    pub fn with_load(mut self, load: LoadSweeps) -> Suite {
+        self.load = load;
+        self.add_load_sources();
+        self
+    }
+
+    /// Add the stream scenario of every load sweep that lacks it (after a
+    /// filter took it away, say), keeping the order.
+    pub fn add_load_sources(&mut self) {
+        let sources: Vec<Scenario> = self.load.curves.iter().map(LoadSweep::stream).collect();
+        self.scenarios.extend(sources);
+        self.dedup();
     }
 
     /// Drop every scenario whose id an earlier one has, keeping the order.
@@ -154,6 +193,11 @@ impl Suite {
                 s.wait = wait;
             }
         }
+        let curves = self.load.curves.iter().map(|c| match c.transport.waits_in_user_space() {
+            true => LoadSweep { wait, ..*c },
+            false => *c,
+        });
+        self.load.curves = LoadSweeps::new(curves.collect::<Vec<_>>(), self.load.rounds).curves;
         self.dedup();
     }
 
@@ -174,7 +218,10 @@ impl Suite {
     /// 7. what waiting costs: shm-ring x {spin, yield, block} x 64 B x stream (bounded:8),
     ///    pingpong (bounded:1) and rate:10000 (bounded:8), primary: explicit waits, so ids of
     ///    their own beside items 1 to 3's `auto` scenarios of the same cells;
-    /// 8. mailboxes with many senders: every transport that takes them x {rendezvous, bounded:64,
+    /// 8. latency against offered load: a load sweep of every transport x
+    ///    [`ALL_LOAD_CAPACITIES`] x 64 B at the primary placement, one trial
+    ///    a step ([`ALL_LOAD_ROUNDS`]), its saturation from item 1's streams;
+    /// 9. mailboxes with many senders: every transport that takes them x {rendezvous, bounded:64,
     ///    unbounded} x 64 B x stream, and x bounded:64 x rate:10000, x 1, 2 and 4 producers
     ///    ([`ALL_PRODUCERS`]), primary (on two cores, 2 and 4 producers share cores: the
     ///    results say so).
@@ -227,20 +274,24 @@ impl Suite {
             product(&mailboxes(), &[Capacity::Bounded(64)], &size, &[Pattern::Rate(10_000)], &primary),
         ];
         scenarios.extend(with_producers(many.concat(), &counts));
+        let load = product(&transports, &ALL_LOAD_CAPACITIES, &size, &[Pattern::Stream], &primary);
         Suite::new("all", scenarios, ALL_TRIALS, 1, ALL_TRIAL_MS)
+            .with_load(LoadSweeps::new(load.iter().map(LoadSweep::of), ALL_LOAD_ROUNDS))
     }
 
     /// CI's pass, within a minute: every transport x {rendezvous,
     /// bounded:8, unbounded} x 64 B x stream, and every transport x
     /// bounded:1 x 64 B x pingpong, all at the primary placement; ten
     /// rounds of 25 ms trials (50 ms for pingpongs, which run on to 1,500
-    /// recorded round trips) after one warm-up trial each; and every
-    /// transport that takes many senders x bounded:8 x 64 B x stream with
-    /// two producers.
+    /// recorded round trips) after one warm-up trial each; a load
+    /// sweep of [`QUICK_LOAD_TRANSPORTS`] at bounded:8, 64 B, one trial a
+    /// step; and every transport that takes many senders x bounded:8 x
+    /// 64 B x stream with two producers.
     pub fn quick(available: &[Placement]) -> Suite {
         let primary = [primary_placement(available)];
         let transports = TransportKind::ALL;
         let modes = [Capacity::Rendezvous, Capacity::Bounded(8), Capacity::Unbounded];
+        let bounded8 = [Capacity::Bounded(8)];
         let mut scenarios = product(&transports, &modes, &[DEFAULT_SIZE], &[Pattern::Stream], &primary);
         scenarios.extend(product(
             &transports,
@@ -252,7 +303,9 @@ impl Suite {
         let two = [Producers::new(2).expect("2 producers")];
         let many = product(&mailboxes(), &[Capacity::Bounded(8)], &[DEFAULT_SIZE], &[Pattern::Stream], &primary);
         scenarios.extend(with_producers(many, &two));
+        let load = product(&QUICK_LOAD_TRANSPORTS, &bounded8, &[DEFAULT_SIZE], &[Pattern::Stream], &primary);
         Suite::new("quick", scenarios, QUICK_TRIALS, 1, QUICK_TRIAL_MS)
+            .with_load(LoadSweeps::new(load.iter().map(LoadSweep::of), ALL_LOAD_ROUNDS))
     }
 
     /// Read a user suite (the format is in this module's documentation);
@@ -626,7 +679,10 @@ mod tests {
         let text = "[[scenarios]]\ntransports = [\"posix-mq\"]\nproducers = [1, 3]\n";
         let suite = Suite::from_toml_str("t", text, &TWO).unwrap();
         let ids = ids(&suite);
-        assert_eq!(ids, ["posix-mq/bounded:64/64B/stream/cross-core", "posix-mq/bounded:64/64B/stream/cross-core/producers:3"]);
+        assert_eq!(
+            ids,
+            ["posix-mq/bounded:64/64B/stream/cross-core", "posix-mq/bounded:64/64B/stream/cross-core/producers:3"]
+        );
         for bad in ["producers = [0]", "producers = [65]", "producers = []"] {
             let text = format!("[[scenarios]]\ntransports = [\"posix-mq\"]\n{bad}\n");
             let message = Suite::from_toml_str("t", &text, &TWO).unwrap_err().to_string();
@@ -732,6 +788,25 @@ mod tests {
         let one_core = Suite::quick(&[Placement::SameCore]);
         covers_every_transport_and_mode(&one_core, Placement::SameCore);
         assert!(one_core.scenarios.iter().all(|s| s.placement == PlacementSpec::Named(Placement::SameCore)));
+    }
+
+    #[test]
+    fn the_built_in_suites_sweep_load_with_their_streams_in_the_suite() {
+        let available = [Placement::SameCore, Placement::CrossCore];
+        let all = Suite::all(&available);
+        assert_eq!(all.load.curves.len(), TransportKind::ALL.len() * ALL_LOAD_CAPACITIES.len());
+        assert_eq!(all.load.rounds, ALL_LOAD_ROUNDS);
+        let quick = Suite::quick(&available);
+        assert_eq!(quick.load.curves.len(), QUICK_LOAD_TRANSPORTS.len());
+        for suite in [&all, &quick] {
+            for sweep in &suite.load.curves {
+                assert_eq!((sweep.size, sweep.placement), (DEFAULT_SIZE, PlacementSpec::Named(Placement::CrossCore)));
+                assert!(suite.scenarios.contains(&sweep.stream()), "{}: no {}", suite.name, sweep.stream().id());
+            }
+        }
+        // A suite that lacks a sweep's stream gains it.
+        let bare = Suite::new("bare", [], 1, 0, TrialLengths::all(10)).with_load(all.load.clone());
+        assert_eq!(bare.scenarios.len(), all.load.curves.len());
     }
 
     #[test]

@@ -156,6 +156,7 @@ mod tests {
             floors: Vec::new(),
             machine: Vec::new(),
             scenarios: Vec::new(),
+            load_curves: Vec::new(),
         }
     }
 

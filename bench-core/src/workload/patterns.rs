@@ -56,7 +56,12 @@ const STRIDE_TARGET_NS: u64 = 20_000;
 const MAX_STRIDE: u64 = 1 << 16;
 
 /// Stream: send for `run`, then finish.
-pub fn stream_produce(tx: impl MessageSink, size: usize, run: Duration, who: Who) -> Result<SideReport, TransportError> {
+pub fn stream_produce(
+    tx: impl MessageSink,
+    size: usize,
+    run: Duration,
+    who: Who,
+) -> Result<SideReport, TransportError> {
     stream_produce_as(tx, size, run, who, Lane::SOLE)
 }
 
@@ -120,12 +125,20 @@ pub fn stream_consume_mailbox(
 }
 
 /// Stream: receive and check with `checker` until the clean end.
-fn stream_consume_with(rx: &mut impl MessageSource, mut checker: impl Check, who: Who) -> Result<SideReport, TransportError> {
+fn stream_consume_with(
+    rx: &mut impl MessageSource,
+    mut checker: impl Check,
+    who: Who,
+) -> Result<SideReport, TransportError> {
     let progress = progress::line();
     let cpu0 = usage(who);
     // The first message is waited for outside the timed span.
     let Some(_) = rx.recv_with(|m| checker.slot_of(m))? else {
-        return Ok(SideReport { integrity: checker.counts(), per_producer: checker.per_producer(), ..Default::default() });
+        return Ok(SideReport {
+            integrity: checker.counts(),
+            per_producer: checker.per_producer(),
+            ..Default::default()
+        });
     };
     let first = now_ns();
     let mut taken = 1u64;

@@ -1,5 +1,5 @@
 //! Chart renderers: `plotters` drawing SVG into a string. Every chart is a
-//! plain description ([`BarChart`], [`LineChart`], [`RatioChart`],
+//! plain description ([`BarChart`], [`LineChart`], [`LoadChart`], [`RatioChart`],
 //! [`ScatterChart`], [`Timeline`]) turned into SVG text
 //! that a page can inline; axes spanning more than a decade are drawn on a
 //! log scale, legends sit beside the plot, never over it.
@@ -10,6 +10,7 @@
 mod axis;
 mod bars;
 mod lines;
+mod load;
 mod ratios;
 mod scatter;
 mod timeline;
@@ -18,6 +19,7 @@ use axis::Ticked;
 pub use axis::{Axis, Scale};
 pub use bars::{Bar, BarChart, DOT_NAMES, Dot};
 pub use lines::{LineChart, Series};
+pub use load::{LoadChart, LoadLine};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 pub use ratios::{Ratio, RatioChart};

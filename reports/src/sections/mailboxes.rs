@@ -98,7 +98,8 @@ fn chart(
 fn table(pattern: Pattern, cell: &[&ScenarioResult]) -> String {
     let mut counts: Vec<Producers> = select::distinct(cell, |s| s.producers);
     counts.sort();
-    let names: Vec<String> = counts.iter().map(|n| format!("{n} producer{}", if n.many() { "s" } else { "" })).collect();
+    let names: Vec<String> =
+        counts.iter().map(|n| format!("{n} producer{}", if n.many() { "s" } else { "" })).collect();
     let header: Vec<&str> = std::iter::once("transport").chain(names.iter().map(String::as_str)).collect();
     let rows: Vec<Vec<Noted>> = select::distinct(cell, |s| s.transport)
         .into_iter()

@@ -5,6 +5,7 @@
 
 mod cost;
 mod latency;
+mod load;
 mod machine;
 mod mailboxes;
 mod overview;
@@ -32,6 +33,7 @@ pub fn all(inputs: &[Input]) -> Vec<(&'static str, String, String)> {
         ("spectrum", "Latency percentile spectrum", latency::spectrum(inputs)),
         ("sizes", "Message size", sweeps::sizes(inputs)),
         ("capacity", "Capacity sweep", sweeps::capacity(inputs)),
+        ("load", "Latency against offered load", load::curves(inputs)),
         ("placement", "Placement", sweeps::placement(inputs)),
         ("cpu", "CPU cost", cost::cpu(inputs)),
         ("ablation", "Ring ablation", cost::ablation(inputs)),

@@ -16,7 +16,10 @@ use crate::{Input, format, html, palette};
 
 /// One line per transport from `scenarios`, x and y read by `point`;
 /// unstable figures ringed.
-pub(super) fn lines(scenarios: &[&ScenarioResult], point: impl Fn(&ScenarioResult) -> Option<(f64, f64)>) -> Vec<Series> {
+pub(super) fn lines(
+    scenarios: &[&ScenarioResult],
+    point: impl Fn(&ScenarioResult) -> Option<(f64, f64)>,
+) -> Vec<Series> {
     select::distinct(scenarios, |s| s.transport)
         .into_iter()
         .map(|t| {
