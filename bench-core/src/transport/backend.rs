@@ -10,6 +10,7 @@ use std::time::Duration;
 use super::TransportError;
 use super::objects::ObjectGuard;
 use crate::ring::{Capacity, Variant, WaitStrategy};
+use vocabulary::MailboxDesign;
 
 /// What a backend is asked to create: one direction of a channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +29,8 @@ pub struct OneWaySpec {
     pub wait: WaitStrategy,
     /// For `shm-ring`: which design.
     pub variant: Variant,
+    /// For `shm-mailbox`: which design.
+    pub design: MailboxDesign,
     /// How long a blocked side waits without progress before giving up.
     pub timeout: Duration,
     /// How many sender processes will open the sending end (at least 1;
@@ -201,8 +204,18 @@ pub trait RawSender: Send {
 /// The receiving end of one direction, as a backend implements it.
 pub trait RawReceiver: Send {
     /// The next message into `buf` (at least `message_size` long);
-    /// [`TransportError::Disconnected`] after the sender's `close`.
+    /// [`TransportError::Disconnected`] for each sender's end marker, as it
+    /// arrives (messages of other senders may follow it), unless
+    /// [`counts_senders`](Self::counts_senders). The channel's receiver
+    /// counts the markers; a backend keeps no state past one.
     fn recv(&mut self, buf: &mut [u8]) -> Result<usize, TransportError>;
+
+    /// Whether the backend counts its senders itself and returns
+    /// [`TransportError::Disconnected`] only once all of them have closed
+    /// (the shared-memory mailbox), rather than once per end marker.
+    fn counts_senders(&self) -> bool {
+        false
+    }
 }
 
 /// Opens the sending end of one direction.

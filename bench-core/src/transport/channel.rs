@@ -25,6 +25,7 @@ use super::backend::{Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, R
 use super::{TransportError, TransportKind, backends};
 use crate::child::Launch;
 use crate::ring::{Capacity, Variant, WaitStrategy};
+use vocabulary::MailboxDesign;
 
 /// Everything needed to create a channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,6 +97,13 @@ impl ChannelSpec {
         }
     }
 
+    fn design(&self) -> MailboxDesign {
+        match self.kind {
+            TransportKind::ShmMailbox(d) => d,
+            _ => MailboxDesign::LockFree,
+        }
+    }
+
     /// Whether the backend realises the capacity mode asked for itself.
     fn native(&self) -> bool {
         (backends::of(self.kind).native)(self.capacity)
@@ -113,6 +121,7 @@ impl ChannelSpec {
             fixed_size: self.fixed_size,
             wait: self.wait,
             variant: self.variant(),
+            design: self.design(),
             timeout: self.timeout,
             senders: self.senders,
         }
@@ -658,16 +667,23 @@ pub struct Receiver {
     ack: Option<Box<dyn RawSender>>,
     received: u64,
     max: usize,
+    /// Senders the channel has ([`ChannelSpec::senders`]).
+    senders: usize,
+    /// Senders whose clean end has arrived: in `0..=senders`; the stream
+    /// has ended once it reaches `senders`.
+    finished: usize,
 }
 
 impl Receiver {
     fn new(spec: &ChannelSpec, raw: Box<dyn RawReceiver>, ack: Option<Box<dyn RawSender>>) -> Self {
-        Self { raw, ack, received: 0, max: spec.message_size }
+        Self { raw, ack, received: 0, max: spec.message_size, senders: spec.senders, finished: 0 }
     }
 
     /// The next message into `buf` (which must hold the channel's message
-    /// size); [`TransportError::Disconnected`] once the sender finished and
-    /// everything it sent was received.
+    /// size); [`TransportError::Disconnected`] once every sender finished
+    /// and everything they sent was received (and on every call after).
+    /// With several senders, one sender's end marker is counted and the
+    /// messages of the others keep coming.
     pub fn recv(&mut self, buf: &mut [u8]) -> Result<usize, TransportError> {
         if buf.len() < self.max {
             return Err(TransportError::TooLarge {
@@ -676,7 +692,17 @@ impl Receiver {
                 limit: "the receive buffer (it must hold the channel's message size)".into(),
             });
         }
-        let n = self.raw.recv(buf)?;
+        let n = loop {
+            if self.finished == self.senders {
+                return Err(TransportError::Disconnected);
+            }
+            match self.raw.recv(buf) {
+                Err(e) if e.is_disconnected() => {
+                    self.finished = if self.raw.counts_senders() { self.senders } else { self.finished + 1 };
+                }
+                other => break other?,
+            }
+        };
         self.received += 1;
         if let Some(ack) = &mut self.ack {
             ack.send(&self.received.to_le_bytes())?;
@@ -687,5 +713,10 @@ impl Receiver {
     /// Messages received so far.
     pub fn received(&self) -> u64 {
         self.received
+    }
+
+    /// Senders whose clean end has arrived so far.
+    pub fn finished_senders(&self) -> usize {
+        self.finished
     }
 }

@@ -320,8 +320,6 @@ struct MqReceiver {
     queue: Queue,
     stall: StallWatch,
     opts: OpenOptions,
-    /// The end marker arrived.
-    done: bool,
 }
 
 fn open_receiver(
@@ -343,15 +341,12 @@ fn open_receiver(
             let _ = mq_send(&wake.mqd, &[], WAKE);
         },
     )?;
-    Ok(Box::new(MqReceiver { queue, stall, opts: opts.clone(), done: false }))
+    Ok(Box::new(MqReceiver { queue, stall, opts: opts.clone() }))
 }
 
 impl RawReceiver for MqReceiver {
     #[inline]
     fn recv(&mut self, buf: &mut [u8]) -> Result<usize, TransportError> {
-        if self.done {
-            return Err(TransportError::Disconnected);
-        }
         let mut prio = 0u32;
         self.stall.enter();
         let got = loop {
@@ -366,10 +361,8 @@ impl RawReceiver for MqReceiver {
                 .stall
                 .verdict(self.opts.peer, self.opts.timeout)
                 .unwrap_or_else(|| TransportError::PeerGone("woken by a watchdog".into()))),
-            Ok(0) => {
-                self.done = true;
-                Err(TransportError::Disconnected)
-            }
+            // One sender's end: the channel counts them (others may follow).
+            Ok(0) => Err(TransportError::Disconnected),
             Ok(n) => Ok(n),
             Err(e) => Err(TransportError::io("mq_receive", e)),
         }

@@ -379,8 +379,6 @@ impl RawSender for SysvSender {
 struct SysvReceiver {
     end: End,
     size: usize,
-    /// The end marker arrived.
-    done: bool,
 }
 
 fn open_receiver(
@@ -389,15 +387,12 @@ fn open_receiver(
     opts: &OpenOptions,
 ) -> Result<Box<dyn RawReceiver>, TransportError> {
     let end = End::open(spec, src, opts, Role::Receiver)?;
-    Ok(Box::new(SysvReceiver { end, size: spec.message_size, done: false }))
+    Ok(Box::new(SysvReceiver { end, size: spec.message_size }))
 }
 
 impl RawReceiver for SysvReceiver {
     #[inline]
     fn recv(&mut self, buf: &mut [u8]) -> Result<usize, TransportError> {
-        if self.done {
-            return Err(TransportError::Disconnected);
-        }
         let end = &mut self.end;
         end.enter();
         let got = loop {
@@ -412,7 +407,7 @@ impl RawReceiver for SysvReceiver {
         end.leave();
         let n = got.map_err(|e| end.error("msgrcv", e))? as usize;
         if end.buf.mtype() == END {
-            self.done = true;
+            // One sender's end: the channel counts them (others may follow).
             return Err(TransportError::Disconnected);
         }
         buf[..n].copy_from_slice(&end.buf.text()[..n]);
@@ -631,6 +626,7 @@ mod tests {
             fixed_size: false,
             wait: crate::ring::WaitStrategy::Block,
             variant: crate::ring::Variant::Ring,
+            design: vocabulary::MailboxDesign::LockFree,
             timeout: Duration::from_secs(1),
             senders: 1,
         })
@@ -702,6 +698,7 @@ mod tests {
             fixed_size: false,
             wait: crate::ring::WaitStrategy::Block,
             variant: crate::ring::Variant::Ring,
+            design: vocabulary::MailboxDesign::LockFree,
             timeout: Duration::from_secs(1),
             senders: 1,
         })

@@ -142,6 +142,7 @@ mod tests {
             fixed_size: false,
             wait: WaitStrategy::Block,
             variant: crate::ring::Variant::Ring,
+            design: vocabulary::MailboxDesign::LockFree,
             timeout: Duration::from_secs(5),
             senders: 1,
         }

@@ -44,7 +44,7 @@ use crate::transport::backend::{
     Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source, bounded_only,
 };
 use crate::transport::backends::path_param;
-use crate::transport::framing::{FrameReader, FrameWriter, StreamKind};
+use crate::transport::framing::{FrameReader, FrameWriter, HEADER, StreamKind};
 use crate::transport::objects::{IpcObject, private_dir};
 use crate::transport::peer::{PeerWatch, SLICE, wait_fd};
 
@@ -55,6 +55,8 @@ pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receive
 const WHAT: &str = "fifo";
 /// Parameter key of the FIFO's path.
 const PATH: &str = "path";
+/// The largest write to a pipe the kernel keeps whole (POSIX `PIPE_BUF`, 4096 on Linux).
+const PIPE_BUF: usize = libc::PIPE_BUF;
 /// The first pause between attempts to open a FIFO nobody reads yet.
 const FIRST_PAUSE: Duration = Duration::from_micros(100);
 
@@ -62,6 +64,7 @@ const FIRST_PAUSE: Duration = Duration::from_micros(100);
 /// the FIFO in a private directory.
 fn create(spec: &OneWaySpec) -> Result<Created, TransportError> {
     check_message_size(spec.message_size)?;
+    check_atomic_frames(spec)?;
     let bytes = requested_bytes(spec, WHAT)?;
     // Measure on a throwaway anonymous pipe: the FIFO has no buffer until opened.
     let (realised, detail) = {
@@ -90,6 +93,24 @@ fn create(spec: &OneWaySpec) -> Result<Created, TransportError> {
     Ok(created)
 }
 
+/// With several senders, refuse frames the kernel may not write whole: a
+/// write of at most `PIPE_BUF` bytes is atomic, a larger one may interleave
+/// with another writer's.
+fn check_atomic_frames(spec: &OneWaySpec) -> Result<(), TransportError> {
+    let frame = HEADER + spec.message_size;
+    if spec.senders > 1 && frame > PIPE_BUF {
+        return Err(TransportError::Refused(format!(
+            "fifo with {} senders: a {}-byte message makes a {frame}-byte frame, above PIPE_BUF ({PIPE_BUF} \
+             bytes), the largest write the kernel keeps whole; larger frames of several writers would \
+             interleave. Use messages of at most {} bytes",
+            spec.senders,
+            spec.message_size,
+            PIPE_BUF - HEADER
+        )));
+    }
+    Ok(())
+}
+
 /// Open the sending end: at once if a reader has the FIFO open, else on
 /// the first call that needs it.
 fn open_sender(
@@ -111,7 +132,7 @@ fn open_sender(
 
 /// Open the receiving end: the FIFO for reading, never waiting for a writer.
 fn open_receiver(
-    _spec: &OneWaySpec,
+    spec: &OneWaySpec,
     src: &mut Source<'_>,
     opts: &OpenOptions,
 ) -> Result<Box<dyn RawReceiver>, TransportError> {
@@ -121,7 +142,8 @@ fn open_receiver(
     set_nonblocking(&fd, false, WHAT)?;
     let first = fd.try_clone().map_err(|e| TransportError::io("fifo: dup", e))?;
     Ok(Box::new(FifoReceiver {
-        reader: FrameReader::new(fd, false, PeerWatch::new(opts.peer, opts.timeout), WHAT),
+        reader: FrameReader::new(fd, false, PeerWatch::new(opts.peer, opts.timeout), WHAT)
+            .many_writers(spec.senders > 1),
         first: Some((first, PeerWatch::new(opts.peer, opts.timeout))),
     }))
 }
