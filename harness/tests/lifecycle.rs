@@ -570,7 +570,7 @@ fn many_producers_send_to_one_mailbox_each_checked_on_its_own() {
     std::fs::write(
         &suite,
         "trials = 1\nwarmup_trials = 0\ntrial_ms = 20\n[[scenarios]]\ntransports = [\"shm-mailbox\", \
-         \"posix-mq\"]\ncapacities = [\"rendezvous\", \"bounded:64\", \"unbounded\"]\nproducers = [1, 2, 4]\n",
+         \"posix-mq\"]\ncapacities = [\"rendezvous\", \"bounded:8\", \"unbounded\"]\nproducers = [1, 2, 4]\n",
     )
     .unwrap();
     let mut child = harness().arg("suite").arg(&suite).arg("--out").arg(&out).stdout(Stdio::null()).spawn().unwrap();
@@ -613,7 +613,7 @@ fn a_killed_producer_among_many_fails_its_scenario_and_leaves_nothing_behind() {
     let _serial = serial();
     for transport in ["shm-mailbox", "posix-mq"] {
         let (_dir, out) = out_dir("kill-producer");
-        let run = ["run", "--transport", transport, "--capacity", "bounded:64", "--size", "64", "--pattern", "stream"];
+        let run = ["run", "--transport", transport, "--capacity", "bounded:8", "--size", "64", "--pattern", "stream"];
         let rest = ["--producers", "3", "--trials", "1", "--warmup-trials", "0", "--duration", "60s"];
         let mut child = spawn_harness(&[&run[..], &rest[..]].concat(), &out, &[]);
         let pid = child.id();

@@ -221,8 +221,8 @@ impl Suite {
     /// 8. latency against offered load: a load sweep of every transport x
     ///    [`ALL_LOAD_CAPACITIES`] x 64 B at the primary placement, one trial
     ///    a step ([`ALL_LOAD_ROUNDS`]), its saturation from item 1's streams;
-    /// 9. mailboxes with many senders: every transport that takes them x {rendezvous, bounded:64,
-    ///    unbounded} x 64 B x stream, and x bounded:64 x rate:10000, x 1, 2 and 4 producers
+    /// 9. mailboxes with many senders: every transport that takes them x {rendezvous, bounded:8,
+    ///    unbounded} x 64 B x stream, and x bounded:8 x rate:10000, x 1, 2 and 4 producers
     ///    ([`ALL_PRODUCERS`]), primary (on two cores, 2 and 4 producers share cores: the
     ///    results say so).
     ///
@@ -268,10 +268,9 @@ impl Suite {
         ];
         scenarios.extend(with_waits(waiting.concat(), &strategies));
         let counts: Vec<Producers> = ALL_PRODUCERS.iter().filter_map(|&n| Producers::new(n)).collect();
-        let mailbox_modes = [Capacity::Rendezvous, Capacity::Bounded(64), Capacity::Unbounded];
         let many = [
-            product(&mailboxes(), &mailbox_modes, &size, &[Pattern::Stream], &primary),
-            product(&mailboxes(), &[Capacity::Bounded(64)], &size, &[Pattern::Rate(10_000)], &primary),
+            product(&mailboxes(), &modes, &size, &[Pattern::Stream], &primary),
+            product(&mailboxes(), &bounded8, &size, &[Pattern::Rate(10_000)], &primary),
         ];
         scenarios.extend(with_producers(many.concat(), &counts));
         let load = product(&transports, &ALL_LOAD_CAPACITIES, &size, &[Pattern::Stream], &primary);
@@ -650,7 +649,7 @@ mod tests {
         assert!(many.len() >= 4, "{many:?}");
         let primary = PlacementSpec::Named(Placement::CrossCore);
         for &transport in &many {
-            for capacity in [Capacity::Rendezvous, Capacity::Bounded(64), Capacity::Unbounded] {
+            for capacity in [Capacity::Rendezvous, Capacity::Bounded(8), Capacity::Unbounded] {
                 for n in ALL_PRODUCERS {
                     let wanted = Scenario {
                         transport,
