@@ -42,8 +42,9 @@ pub struct MailboxConfig {
     pub slot_size: usize,
     /// Longest any single wait of the creating side may last.
     pub timeout: Duration,
-    /// Senders that will attach: once that many have registered, the name
-    /// is removed from `/dev/shm` (nobody else needs it), and the stream
+    /// Senders that will attach: once that many have registered and the
+    /// receiver has claimed its end, the name is removed from `/dev/shm`
+    /// (nobody else needs it), and the stream
     /// cannot end before they have (so a sender that finishes before the
     /// last one attaches does not end it). `None`: the name stays until the
     /// receiver (or the creator's end) drops, and the stream ends once

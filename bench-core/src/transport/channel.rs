@@ -11,11 +11,26 @@
 //! and for a kernel rendezvous the acknowledgement direction in the other.
 //!
 //! # Capacity modes, the same meaning for every transport
-//! | mode | ring, crossbeam | kernel transports |
-//! | --- | --- | --- |
-//! | `rendezvous` | native | a one-message kernel queue, and after each send the sender waits for the receiver's acknowledgement on a second channel of the same transport, reversed |
-//! | `bounded:N` | native | N realised in the kernel object; the realised count in messages is recorded beside N |
-//! | `unbounded` | native | non-blocking sends; what the kernel will not take waits in a sender-side queue, drained as space frees; spills are counted |
+//! | mode | ring, crossbeam | shm-mailbox | kernel transports |
+//! | --- | --- | --- | --- |
+//! | `rendezvous` | native | native | a one-message kernel queue, and after each send the sender waits for the receiver's acknowledgement on a second channel of the same transport, reversed |
+//! | `bounded:N` | native | native | N realised in the kernel object; the realised count in messages is recorded beside N |
+//! | `unbounded` | native | as the kernel transports | non-blocking sends; what the kernel will not take waits in a sender-side queue, drained as space frees; spills are counted |
+//!
+//! Which modes a backend realises itself is its [`Backend::native`](super::backend::Backend::native).
+//!
+//! # Many senders
+//! With [`ChannelSpec::senders`] above one (a transport whose
+//! [`TransportKind::many_senders`] allows it), each sender process opens
+//! the sending end from the address, and each has its own spill queue
+//! (unbounded). `bounded:N` is the one kernel object's (or mailbox's) N,
+//! shared by all senders. A kernel rendezvous is refused: its
+//! acknowledgements travel on one channel back to one sender, and the
+//! receiver cannot address the sender whose message it took; the mailbox's
+//! native rendezvous serves any number. Every sender's `finish` sends its
+//! own end marker; the [`Receiver`] counts them and returns
+//! `Disconnected` after the last (a backend that counts its senders
+//! itself, the mailbox, says so: [`RawReceiver::counts_senders`]).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::os::fd::AsFd;
@@ -718,5 +733,46 @@ impl Receiver {
     /// Senders whose clean end has arrived so far.
     pub fn finished_senders(&self) -> usize {
         self.finished
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(spec: &ChannelSpec) -> String {
+        match Channel::create(spec) {
+            Err(TransportError::Refused(why)) => why,
+            Err(e) => panic!("{}: expected a refusal, got {e}", spec.kind),
+            Ok(_) => panic!("{}: expected a refusal, got a channel", spec.kind),
+        }
+    }
+
+    /// No senders, several on a transport that takes one, and several on a
+    /// rendezvous acknowledged to one sender are refused, each saying why.
+    #[test]
+    fn sender_counts_a_channel_cannot_serve_are_refused() {
+        let bounded = |kind| ChannelSpec::new(kind, Capacity::Bounded(4), 16);
+        assert!(refusal(&bounded(TransportKind::PosixMq).senders(0)).contains("at least one sender"));
+        for kind in TransportKind::ALL {
+            if let Err(why) = kind.many_senders() {
+                assert!(refusal(&bounded(kind).senders(2)).contains(why), "{kind}");
+            }
+        }
+        for kind in [TransportKind::PosixMq, TransportKind::SysvMq, TransportKind::UnixDgram, TransportKind::Fifo] {
+            let why = refusal(&ChannelSpec::new(kind, Capacity::Rendezvous, 16).senders(3));
+            assert!(why.contains("acknowledges each send") && why.contains("3 senders"), "{kind}: {why}");
+        }
+    }
+
+    /// The address carries the number of senders, so each sender process
+    /// opens the same channel the coordinator created.
+    #[test]
+    fn the_address_carries_the_senders() {
+        let chan = Channel::create(&ChannelSpec::new(TransportKind::PosixMq, Capacity::Bounded(4), 16).senders(3))
+            .expect("create");
+        let address: Address = chan.address().to_string().parse().expect("parse");
+        assert_eq!(address.spec().senders, 3);
+        assert_eq!(address, chan.address());
     }
 }

@@ -39,6 +39,14 @@
 //! `O_NONBLOCK` descriptor and polls it in slices with a [`PeerWatch`]; a
 //! bounded sender opens the queue twice: blocking for `send`,
 //! `O_NONBLOCK` for `try_send`.
+//!
+//! # Many senders
+//! Any number of processes may open the queue by name and send: each
+//! sender's `close` queues its own end marker, which the receiver hands up
+//! as `Disconnected` once per marker (the channel counts them). The
+//! receiver's watchdog watches one process at most, so with several
+//! senders it watches none (`OpenOptions::peer` is `None`) and a dead
+//! sender is a timeout.
 
 use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
 

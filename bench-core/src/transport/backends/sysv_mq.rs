@@ -35,6 +35,14 @@
 //! reports as [`TransportError::PeerGone`] or [`TransportError::Timeout`].
 //! A sender that finished and exited leaves its messages and end marker
 //! queued, and a receiver that still has messages to read is never cut off.
+//!
+//! # Many senders
+//! Any number of processes may send to one queue by its id: each sender's
+//! `close` queues its own end marker, which the receiver hands up as
+//! `Disconnected` once per marker (the channel counts them). The
+//! receiver's watchdog watches one process at most, so with several
+//! senders it watches none (`OpenOptions::peer` is `None`) and a dead
+//! sender is a timeout.
 
 use std::io;
 use std::mem::size_of;

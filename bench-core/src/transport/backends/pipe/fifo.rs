@@ -28,6 +28,21 @@
 //! Sizes above `/proc/sys/fs/pipe-max-size` (or the per-user allowance
 //! `/proc/sys/fs/pipe-user-pages-soft`) are refused at creation, by the
 //! measurement on the anonymous pipe, before any FIFO exists.
+//!
+//! # Many senders
+//! Several sender processes may open the FIFO (`OneWaySpec::senders`).
+//! Every frame (header and message) goes out in one `write(2)`, which the
+//! kernel keeps whole up to `PIPE_BUF` (4096 bytes), blocking or not, so
+//! frames of different senders never interleave; with more than one
+//! sender, a message size whose frame exceeds `PIPE_BUF` is refused at
+//! creation, naming it. Each sender sets the buffer size when it opens
+//! (the same size: the buffer is the FIFO's, shared by all). Each sender's
+//! `close` writes its own end frame; end-of-file comes only once every
+//! writer has closed, and may also come between writers (one finished and
+//! closed before the next opened), so the receiver of several senders
+//! waits across an end-of-file at a frame boundary for the next writer,
+//! watching the peer and the timeout ([`FrameReader::many_writers`]): a
+//! sender killed mid-stream is a timeout once the others have finished.
 
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
@@ -337,6 +352,21 @@ mod tests {
             Err(TransportError::Timeout(_)) => {}
             other => panic!("expected a timeout, got {other:?}"),
         }
+    }
+
+    /// With several senders, a frame the kernel may not write whole (above
+    /// `PIPE_BUF`) is refused at creation, naming it; one that fits is not.
+    #[test]
+    fn several_senders_need_frames_within_pipe_buf() {
+        let largest = super::PIPE_BUF - super::HEADER;
+        let spec = |size| ChannelSpec::new(KIND, Capacity::Bounded(4), size).senders(2);
+        match Channel::create(&spec(largest + 1)) {
+            Err(TransportError::Refused(why)) => assert!(why.contains("PIPE_BUF"), "{why}"),
+            Err(e) => panic!("expected a refusal, got {e}"),
+            Ok(_) => panic!("expected a refusal, got a channel"),
+        }
+        Channel::create(&spec(largest)).expect("a frame of PIPE_BUF bytes");
+        Channel::create(&ChannelSpec::new(KIND, Capacity::Bounded(4), largest + 1)).expect("one sender");
     }
 
     /// A sender opened before the reader that sends nothing but the end
