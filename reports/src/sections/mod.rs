@@ -34,10 +34,10 @@ pub fn all(inputs: &[Input]) -> Vec<(&'static str, String, String)> {
         ("sizes", "Message size", sweeps::sizes(inputs)),
         ("capacity", "Capacity sweep", sweeps::capacity(inputs)),
         ("load", "Latency against offered load", load::curves(inputs)),
+        ("mailboxes", "Mailboxes with many senders", mailboxes::mailboxes(inputs)),
         ("placement", "Placement", sweeps::placement(inputs)),
         ("cpu", "CPU cost", cost::cpu(inputs)),
         ("ablation", "Ring ablation", cost::ablation(inputs)),
-        ("mailboxes", "Mailboxes with many senders", mailboxes::mailboxes(inputs)),
     ];
     if waiting::wanted(inputs) {
         numbered.push(("waiting", "What waiting costs", waiting::costs(inputs)));
