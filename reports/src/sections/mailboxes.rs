@@ -50,6 +50,10 @@ fn one_input(inputs: &[Input], i: usize, input: &Input) -> String {
         capacities.sort();
         for capacity in capacities {
             let cell: Vec<&ScenarioResult> = of_pattern.iter().copied().filter(|s| s.capacity == capacity).collect();
+            // A mode measured with one producer only has no curve against N.
+            if !cell.iter().any(|s| s.producers.many()) {
+                continue;
+            }
             out.push_str(&chart(inputs, input, (i, k), pattern, capacity, &cell));
             out.push_str(&table(pattern, &cell));
             out.push_str(&scenario_notes(&cell));
