@@ -24,8 +24,8 @@
 //!   [`UNBOUNDED_SLOTS`] slots (fewer for large messages, see
 //!   [`unbounded_slots`]), what does not fit kept in the sender's own queue.
 //!   The mailbox has no wait for room without sending, so the one wait the
-//!   spill makes (in `finish`, draining the queue) polls in growing pauses,
-//!   watching the peer and the timeout.
+//!   spill makes (in `finish`, draining the queue) polls in pauses of
+//!   [`SPILL_PAUSE`], watching the peer and the timeout.
 //!
 //! # End of stream
 //! The mailbox counts its senders itself: a sender's `close` drops its end
@@ -43,7 +43,7 @@ use crate::ring::Capacity;
 use crate::transport::backend::{Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source};
 use crate::transport::backends::check_buffer_memory;
 use crate::transport::objects::IpcObject;
-use crate::transport::peer::{PeerWatch, SLICE};
+use crate::transport::peer::PeerWatch;
 use crate::transport::{TransportError, TransportKind};
 
 pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native };
@@ -53,6 +53,8 @@ fn native(capacity: Capacity) -> bool {
     !matches!(capacity, Capacity::Unbounded)
 }
 
+/// The pause between a full mailbox's polls while an unbounded sender drains its queue.
+const SPILL_PAUSE: Duration = Duration::from_micros(200);
 /// Slots of the mailbox under an unbounded channel, for small messages.
 pub(crate) const UNBOUNDED_SLOTS: usize = 1024;
 /// The most slot bytes an unbounded channel's mailbox takes (64 MiB).
@@ -215,12 +217,12 @@ impl RawSender for MailboxSender {
         Ok(sent)
     }
 
-    /// The mailbox has no wait for room that does not send: pause (growing
-    /// to a slice) and check the receiver and the deadline. Only the
-    /// unbounded spill's drain in `finish` waits here.
+    /// The mailbox has no wait for room that does not send: check the
+    /// receiver's process and the deadline, then pause. Only the unbounded
+    /// spill's drain in `finish` waits here.
     fn wait_writable(&mut self) -> Result<(), TransportError> {
         self.watch.check()?;
-        std::thread::sleep(Duration::from_micros(200).min(SLICE));
+        std::thread::sleep(SPILL_PAUSE);
         Ok(())
     }
 
