@@ -60,11 +60,8 @@ impl Scenario {
 
     /// The strategy its runs wait by ([`Wait::resolve`] for this transport
     /// and placement); `None` when the transport does not wait in user space.
-    /// Many producers resolve `auto` as sides that share a core do: a
-    /// waiting sender may wait for another sender on its own core, and
-    /// whether they share one depends on the machine, never on the id.
     pub fn wait_strategy(&self) -> Option<WaitStrategy> {
-        self.wait.resolve(self.transport, self.placement.shares_core() || self.producers.many())
+        self.wait.resolve(self.transport, self.placement.shares_core())
     }
 }
 
