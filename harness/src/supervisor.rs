@@ -157,6 +157,11 @@ pub enum RunError {
 /// The capacity the transport realises for `spec`, or why it refuses (a
 /// channel is created and dropped at once).
 pub fn probe(spec: &RunSpec) -> Result<Realised, TransportError> {
+    if spec.producers.many() {
+        if let Some(why) = many_producers_refused(spec) {
+            return Err(TransportError::Refused(why.into()));
+        }
+    }
     if spec.wait == Some(WaitStrategy::Spin) && spec.producer_cores.iter().any(|&c| spec.crowded(c)) {
         return Err(TransportError::Refused(
             "spin waits on one shared core make no progress: each side spins out its time slice before its \
@@ -164,25 +169,18 @@ pub fn probe(spec: &RunSpec) -> Result<Realised, TransportError> {
                 .into(),
         ));
     }
-    if spec.producers.many() {
-        if let Some(why) = many_producers_refused(spec) {
-            return Err(TransportError::Refused(why.into()));
-        }
-    }
     Ok(Channel::create(&channel_spec(spec))?.realised())
 }
 
 /// Why a run of `spec` cannot have many producers, if it cannot: its
-/// pattern or its transport (whose own reason, when it takes one sender
-/// only, comes from the transport layer at creation).
+/// pattern, or its transport's own reason ([`TransportKind::many_senders`]).
 fn many_producers_refused(spec: &RunSpec) -> Option<&'static str> {
     match spec.pattern {
         Pattern::PingPong => Some(
             "a ping-pong has one initiator: an echo through one mailbox could not tell which sender to answer \
              (many producers run stream and rate:R)",
         ),
-        _ if spec.kind.is_threads() => Some("threads of one process, not processes: one producer thread"),
-        _ => None,
+        _ => spec.kind.many_senders().err(),
     }
 }
 
