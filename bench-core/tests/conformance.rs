@@ -26,6 +26,18 @@
 //!   no process watched, leaves the receiver every message it sent and then
 //!   an error (peer gone or timeout), never the clean end.
 //! - `sender_never_opens`: a receiver whose sender never comes times out.
+//! - `many_senders`: on a transport that takes several senders
+//!   ([`TransportKind::many_senders`]), in every capacity mode it accepts
+//!   with three, three sender processes open the sending end from the
+//!   address and send [`PER_SENDER`] tagged messages each
+//!   (`workload::ProducerWriter`); the receiver checks each producer's
+//!   stream (`workload::MailboxChecker`): all arrive, none lost, duplicated,
+//!   reordered or corrupted, then the clean end, only after all three
+//!   finished. A mode it refuses with several senders is refused with a
+//!   reason; a transport that takes one sender refuses two, saying why.
+//! - `many_senders_one_killed`: `kill -9` of one of three senders mid-stream
+//!   is an error at the receiver (peer gone or timeout), never a hang or a
+//!   clean end.
 //! - every test checks afterwards that each IPC object the channel created
 //!   is gone (`/dev/shm`, `/dev/mqueue`, `/proc/sysvipc/msg`, paths).
 //!
@@ -53,9 +65,10 @@ use bench_core::transport::objects::IpcObject;
 use bench_core::transport::{
     Address, Channel, ChannelSpec, OpenOptions, Receiver, Role, Sender, TransportError, TransportKind,
 };
-use bench_core::workload::{Integrity, MessageChecker, MessageWriter};
+use bench_core::workload::{Integrity, MailboxChecker, MessageChecker, MessageWriter, ProducerWriter};
 use common::Watchdog;
 use serde::{Deserialize, Serialize};
+use vocabulary::MailboxDesign;
 
 /// Messages per integrity test (`RINGSIDE_CONFORMANCE_MESSAGES` overrides).
 const MESSAGES: u64 = 1_000_000;
@@ -123,7 +136,22 @@ enum PeerRole {
     /// Send [`ABANDONED_AFTER`] messages, then drop the sender without
     /// `finish` and exit.
     AbandoningSender,
+    /// One of several senders: send `count` messages of `producer`'s tagged
+    /// stream (`None`: until killed), then finish.
+    TaggedSender {
+        /// This sender's producer index.
+        producer: u16,
+        /// Messages to send, or `None` to send until killed.
+        count: Option<u64>,
+    },
 }
+
+/// Messages each sender of the many-senders tests sends.
+const PER_SENDER: u64 = 2000;
+/// Senders of the many-senders tests.
+const SENDERS: usize = 3;
+/// Message size of the many-senders tests (every message exactly this).
+const TAGGED_SIZE: usize = 64;
 
 /// Messages an abandoning sender sends before it drops its end.
 const ABANDONED_AFTER: u64 = 100;
@@ -187,6 +215,24 @@ fn child_entry() {
             }
             drop(tx);
             0
+        }
+        PeerRole::TaggedSender { producer, count } => {
+            let mut tx = address.open::<Sender>(&opts).expect("child open sender");
+            child::ready().expect("report ready");
+            let mut writer = ProducerWriter::new(size, producer);
+            for seq in 0..count.unwrap_or(u64::MAX) {
+                if let Err(e) = tx.send(writer.message(seq)) {
+                    eprintln!("sender {producer}: send {seq}: {e}");
+                    std::process::exit(5);
+                }
+            }
+            match tx.finish() {
+                Ok(_) => 0,
+                Err(e) => {
+                    eprintln!("sender {producer}: finish: {e}");
+                    6
+                }
+            }
         }
     };
     std::process::exit(code);
@@ -372,7 +418,7 @@ fn unbounded_never_blocks(kind: TransportKind) {
         tx.send(writer.varying_message(seq, &mut out)).unwrap_or_else(|e| panic!("{what}: send {seq}: {e}"));
     }
     // Every send returned while the receiver read nothing.
-    if kind.is_kernel() || kind == TransportKind::EventfdShm {
+    if kind.is_kernel() || matches!(kind, TransportKind::EventfdShm | TransportKind::ShmMailbox(_)) {
         assert!(tx.stats().spilled > 0, "{what}: the kernel took 200k messages without spilling?");
     }
     peer.go();
@@ -565,6 +611,135 @@ fn sender_never_opens(kind: TransportKind) {
     assert_removed(&objects, &what);
 }
 
+/// Spawn the sender processes of a many-senders test, each opening the
+/// sending end of `chan` from its address; `count(producer)` says how many
+/// messages each sends (`None`: until killed).
+fn spawn_senders(chan: &mut Channel, count: impl Fn(u16) -> Option<u64>) -> Vec<Child> {
+    let mut children = Vec::new();
+    for producer in 0..SENDERS as u16 {
+        let job = PeerJob {
+            role: PeerRole::TaggedSender { producer, count: count(producer) },
+            lengths: Lengths::Full,
+            core: None,
+        };
+        let mut launch = Launch::new(format!("sender {producer}"), &job).expect("a job").in_test("child_entry");
+        chan.configure_child(Role::Sender, &mut launch, ADDRESS);
+        children.push(launch.spawn().expect("spawn sender"));
+    }
+    chan.handed_over(Role::Sender);
+    for child in &mut children {
+        child.wait_ready(READY_WITHIN).expect("the sender opens its end");
+    }
+    children
+}
+
+/// Receive from several tagged senders until the stream ends: each
+/// producer's counts, the messages no producer's tag named, and the end.
+fn drain_tagged(rx: &mut Receiver) -> (Vec<Integrity>, u64, Result<(), TransportError>) {
+    let mut checker = MailboxChecker::new(TAGGED_SIZE, SENDERS);
+    let mut buf = [0u8; TAGGED_SIZE];
+    let end = loop {
+        match rx.recv(&mut buf) {
+            Ok(n) => {
+                checker.check(&buf[..n]);
+            }
+            Err(e) if e.is_disconnected() => break Ok(()),
+            Err(e) => break Err(e),
+        }
+    };
+    (checker.per_producer(), checker.unattributed(), end)
+}
+
+/// Three sender processes, one receiver, every capacity mode the transport
+/// accepts with three senders; or, on a transport that takes one sender,
+/// the refusal of two.
+fn many_senders(kind: TransportKind) {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let _dog = Watchdog::new(format!("{kind} with {SENDERS} senders"), 300);
+    if let Err(why) = kind.many_senders() {
+        let spec = ChannelSpec::new(kind, Capacity::Bounded(BOUND), 16).senders(2);
+        match Channel::create(&spec) {
+            Err(TransportError::Refused(text)) => assert!(text.contains(why), "{kind}: refused for {text}"),
+            Err(e) => panic!("{kind} with 2 senders: expected a refusal, got {e}"),
+            Ok(_) => panic!("{kind} with 2 senders: expected a refusal, got a channel"),
+        }
+        return;
+    }
+    for capacity in [Capacity::Bounded(BOUND), Capacity::Unbounded, Capacity::Rendezvous] {
+        let what = format!("{kind} {capacity} with {SENDERS} senders");
+        let spec = ChannelSpec::new(kind, capacity, TAGGED_SIZE).timeout(Duration::from_secs(20)).senders(SENDERS);
+        let mut chan = match Channel::create(&spec) {
+            Ok(chan) => chan,
+            Err(TransportError::Refused(why)) => {
+                // Only a kernel rendezvous (acknowledged to its one sender) is refused.
+                assert!(capacity == Capacity::Rendezvous && kind.is_kernel(), "{what}: refused: {why}");
+                assert!(why.contains("senders"), "{what}: the refusal does not say why: {why}");
+                continue;
+            }
+            Err(e) => panic!("{what}: {e}"),
+        };
+        let objects = chan.objects();
+        let opts = OpenOptions { peer: None, timeout: Duration::from_secs(20) };
+        let mut rx = chan.open_receiver(&opts).unwrap_or_else(|e| panic!("{what}: open receiver: {e}"));
+        let children = spawn_senders(&mut chan, |_| Some(PER_SENDER));
+        let (per_producer, unattributed, end) = drain_tagged(&mut rx);
+        let perfect = Integrity { received: PER_SENDER, ..Integrity::default() };
+        for (producer, counts) in per_producer.iter().enumerate() {
+            assert_eq!(counts, &perfect, "{what}: producer {producer}: {}", counts.problems());
+        }
+        assert_eq!(unattributed, 0, "{what}: messages no producer sent");
+        assert!(end.is_ok(), "{what}: the stream ended as {end:?}");
+        assert_eq!(rx.finished_senders(), SENDERS, "{what}");
+        for mut child in children {
+            let status = child.wait().unwrap_or_else(|e| panic!("{what}: waiting for a sender: {e}"));
+            assert!(status.success(), "{what}: a sender failed ({status}): {:?}", child.stderr_tail());
+        }
+        drop((rx, chan));
+        assert_removed(&objects, &what);
+    }
+}
+
+/// `kill -9` of one of three senders mid-stream: the receiver gets an
+/// error (the peer gone, or its timeout), never the clean end, never a hang.
+fn many_senders_one_killed(kind: TransportKind) {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let what = format!("{kind} with one of {SENDERS} senders killed");
+    let _dog = Watchdog::new(what.clone(), 120);
+    let spec =
+        ChannelSpec::new(kind, Capacity::Bounded(BOUND), TAGGED_SIZE).timeout(Duration::from_secs(2)).senders(SENDERS);
+    let mut chan = Channel::create(&spec).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let objects = chan.objects();
+    let opts = OpenOptions { peer: None, timeout: Duration::from_secs(2) };
+    let mut rx = chan.open_receiver(&opts).unwrap_or_else(|e| panic!("{what}: open receiver: {e}"));
+    // Sender 0 sends until killed; the others finish.
+    let mut children = spawn_senders(&mut chan, |producer| (producer != 0).then_some(PER_SENDER));
+    let (mut checker, mut buf) = (MailboxChecker::new(TAGGED_SIZE, SENDERS), [0u8; TAGGED_SIZE]);
+    let mut from_victim = 0;
+    let end = loop {
+        match rx.recv(&mut buf) {
+            Ok(n) => {
+                if let Some(arrival) = checker.check(&buf[..n])
+                    && arrival.producer == 0
+                {
+                    from_victim += 1;
+                    if from_victim == 100 {
+                        children[0].kill();
+                    }
+                }
+            }
+            Err(e) => break e,
+        }
+    };
+    assert!(from_victim >= 100, "{what}: the stream ended before the victim sent 100 messages: {end:?}");
+    assert!(
+        matches!(end, TransportError::PeerGone(_) | TransportError::Timeout(_)),
+        "{what}: the stream ended as {end:?}, not as a peer gone or a timeout"
+    );
+    drop((rx, children));
+    drop(chan);
+    assert_removed(&objects, &what);
+}
+
 macro_rules! conformance {
     ($($module:ident => $kind:expr),+ $(,)?) => {$(
         mod $module {
@@ -628,6 +803,18 @@ macro_rules! conformance {
             fn sender_never_opens() {
                 super::sender_never_opens($kind);
             }
+
+            #[test]
+            fn many_senders() {
+                super::many_senders($kind);
+            }
+
+            #[test]
+            fn many_senders_one_killed() {
+                if $kind.many_senders().is_ok() {
+                    super::many_senders_one_killed($kind);
+                }
+            }
         }
     )+};
 }
@@ -645,6 +832,8 @@ conformance! {
     posix_mq => TransportKind::PosixMq,
     sysv_mq => TransportKind::SysvMq,
     eventfd_shm => TransportKind::EventfdShm,
+    shm_mailbox => TransportKind::ShmMailbox(MailboxDesign::LockFree),
+    shm_mailbox_mutex => TransportKind::ShmMailbox(MailboxDesign::Mutex),
     crossbeam => TransportKind::Crossbeam,
 }
 

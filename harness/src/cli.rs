@@ -14,6 +14,7 @@ use bench_core::workload::Pattern;
 use clap::{Args, Parser, Subcommand};
 use scenarios::Wait;
 use scenarios::load::Budget;
+use vocabulary::Producers;
 
 use crate::error::BadInput;
 
@@ -222,6 +223,14 @@ pub struct RunArgs {
     /// eventfd-shm blocks).
     #[arg(long, default_value_t = Wait::Auto)]
     pub wait: Wait,
+    /// Producer processes sending to the one consumer through one mailbox
+    /// (1 to 64), for the transports that take many senders (posix-mq,
+    /// sysv-mq, unix-dgram, fifo, the shm-mailbox designs; `harness
+    /// transports` says which). The first producer runs where the placement
+    /// puts the producer; each next one on the next core that is not the
+    /// consumer's, sharing cores round-robin once there are no more.
+    #[arg(long, default_value_t = Producers::ONE)]
+    pub producers: Producers,
     /// Trials: separate runs between fresh processes, each framed by
     /// machine-state probes (a figure needs 3 in the machine's reference
     /// state); with --pattern load, of the stream, and of each step up to 3.

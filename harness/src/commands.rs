@@ -172,6 +172,7 @@ fn run_one(args: RunArgs) -> Result<bool> {
         size: args.size,
         pattern,
         placement,
+        producers: args.producers,
         wait: args.wait,
     };
     let load = match (args.pattern, args.p99_budget) {
@@ -322,9 +323,10 @@ fn floor(cores: Option<[usize; 2]>, placement: Option<Placement>) -> Result<bool
 /// One line per transport: its link, and what the capacity asked for becomes.
 fn transports(capacity: Capacity, size: usize) {
     say!("{capacity}, {size}-byte messages");
-    say!("{:<18} {:<9} {:<10} {:>9}  how", "transport", "link", "ends", "realised");
+    say!("{:<18} {:<9} {:<10} {:<8} {:>9}  how", "transport", "link", "ends", "senders", "realised");
     for kind in TransportKind::ALL {
         let ends = if kind.is_threads() { "threads" } else { "processes" };
+        let senders = if kind.many_senders().is_ok() { "many" } else { "one" };
         let (realised, how) = match Channel::create(&ChannelSpec::new(kind, capacity, size)) {
             Ok(chan) => {
                 let r = chan.realised();
@@ -332,7 +334,13 @@ fn transports(capacity: Capacity, size: usize) {
             }
             Err(e) => ("refused".to_owned(), e.to_string()),
         };
-        say!("{:<18} {:<9} {:<10} {:>9}  {how}", kind.name(), kind.link().to_string(), ends, realised);
+        say!("{:<18} {:<9} {:<10} {:<8} {:>9}  {how}", kind.name(), kind.link().to_string(), ends, senders, realised);
+    }
+    say!("\none sender only (--producers 1):");
+    for kind in TransportKind::ALL {
+        if let Err(why) = kind.many_senders() {
+            say!("  {:<18} {why}", kind.name());
+        }
     }
 }
 

@@ -3,13 +3,14 @@
 //! with their intervals, merged latency histograms, CPU cost, integrity,
 //! stability (`scenarios::stability`) and the distance from the floor.
 
+use bench_core::workload::SideReport;
 use bench_core::workload::histogram;
 use bench_core::workload::{Integrity, SideCpu};
 use scenarios::Scenario;
 use scenarios::load::RATE_KEPT_SHARE;
 use scenarios::results::{
-    CpuCost, Estimate, Floor, FloorDistance, Latency, MachineStates, Percentiles, Probe, RateCheck, ScenarioResult,
-    Selection, Status, Trial,
+    CpuCost, Estimate, Floor, FloorDistance, Latency, MachineStates, MailboxSummary, Percentiles, Probe,
+    ProducerAccount, RateCheck, ScenarioResult, Selection, Status, Trial,
 };
 use scenarios::{selection, stability};
 use vocabulary::{LatencyKind, Pattern, Placement};
@@ -44,6 +45,8 @@ pub fn not_measured(scenario: &Scenario, placed: Option<&Placed>, status: Status
         relation: placed.and_then(|p| p.relation),
         wait_asked: scenario.wait,
         wait: scenario.wait_strategy(),
+        producers: scenario.producers,
+        mailbox: None,
         status,
         reason: Some(reason),
         selection: Selection::default(),
@@ -63,7 +66,7 @@ pub fn not_measured(scenario: &Scenario, placed: Option<&Placed>, status: Status
 /// [`summarise`] applies the selection rule.
 pub fn trial_of(scenario: &Scenario, r: &RunReport, round: u32, started_ms: f64, probe: Option<Probe>) -> Trial {
     let size = scenario.size as f64;
-    let (p, c) = (&r.producer, &r.consumer);
+    let (p, c) = (&producers_together(&r.producers), &r.consumer);
     let mut integrity = c.integrity;
     match scenario.pattern {
         // Both directions are checked: the echo checks what the initiator
@@ -74,6 +77,14 @@ pub fn trial_of(scenario: &Scenario, r: &RunReport, round: u32, started_ms: f64,
         }
         _ => integrity.sent = p.messages,
     }
+    // Each producer's own counts: what the consumer checked of its stream,
+    // beside what it says it sent.
+    let per_producer: Vec<Integrity> = match c.per_producer.len() {
+        0 => Vec::new(),
+        _ => (r.producers.iter().enumerate())
+            .map(|(k, sent)| Integrity { sent: sent.messages, ..c.per_producer.get(k).copied().unwrap_or_default() })
+            .collect(),
+    };
     let histogram = match scenario.pattern {
         Pattern::PingPong => p.histogram.clone(),
         Pattern::Rate(_) => c.histogram.clone(),
@@ -104,6 +115,70 @@ pub fn trial_of(scenario: &Scenario, r: &RunReport, round: u32, started_ms: f64,
         spilled: p.spilled,
         send_rate: p.send_rate,
         max_send_lag_ns: p.max_send_lag_ns,
+        per_producer,
+    }
+}
+
+/// The producers' reports as one producer's: messages, CPU, spills and
+/// send rates added up, the largest lag and the longest sending time; the
+/// first one's histogram (a ping-pong, which has one initiator).
+fn producers_together(reports: &[SideReport]) -> SideReport {
+    let mut all = reports.first().cloned().unwrap_or_default();
+    for r in reports.iter().skip(1) {
+        all.messages += r.messages;
+        all.elapsed_ns = all.elapsed_ns.max(r.elapsed_ns);
+        all.cpu.add(&r.cpu);
+        all.integrity.add(&r.integrity);
+        all.spilled += r.spilled;
+        all.send_rate = all.send_rate.zip(r.send_rate).map(|(a, b)| a + b);
+        all.max_send_lag_ns = all.max_send_lag_ns.max(r.max_send_lag_ns);
+    }
+    all
+}
+
+/// Each producer's account over `trials` (the used ones give the shares)
+/// and the median fairness of the used ones, into `mailbox`.
+fn account_producers(mailbox: &mut MailboxSummary, trials: &[Trial]) {
+    let producers = mailbox.producer_cores.len();
+    let mut counts = vec![Integrity::default(); producers];
+    let mut used_received = vec![0u64; producers];
+    let mut fairness = Vec::new();
+    for t in trials {
+        for (k, c) in t.per_producer.iter().enumerate().take(producers) {
+            counts[k].add(c);
+            if t.used {
+                used_received[k] += c.received;
+            }
+        }
+        let received = t.per_producer.iter().map(|c| c.received);
+        if let (true, Some(least), Some(most)) = (t.used, received.clone().min(), received.max())
+            && most > 0
+        {
+            fairness.push(least as f64 / most as f64);
+        }
+    }
+    let total: u64 = used_received.iter().sum();
+    mailbox.per_producer = (0..producers)
+        .map(|k| ProducerAccount {
+            producer: k as u16,
+            core: mailbox.producer_cores[k],
+            integrity: counts[k],
+            share: if total > 0 { used_received[k] as f64 / total as f64 } else { 0.0 },
+        })
+        .collect();
+    mailbox.fairness = (!fairness.is_empty()).then(|| vocabulary::stats::median(&fairness));
+}
+
+/// What went wrong, producer by producer where there are many.
+fn integrity_problems(result: &ScenarioResult) -> String {
+    let Some(mailbox) = &result.mailbox else { return result.integrity.problems() };
+    let each: Vec<String> = (mailbox.per_producer.iter())
+        .filter(|p| !p.integrity.is_clean())
+        .map(|p| format!("producer {}: {}", p.producer + 1, p.integrity.problems()))
+        .collect();
+    match each.is_empty() {
+        true => result.integrity.problems(),
+        false => each.join("; "),
     }
 }
 
@@ -135,9 +210,12 @@ pub fn summarise(
     for t in &trials {
         result.integrity.add(&t.integrity);
     }
+    if let Some(mailbox) = &mut result.mailbox {
+        account_producers(mailbox, &trials);
+    }
     if !result.integrity.is_clean() {
         result.status = Status::Failed;
-        result.reason = Some(format!("integrity: {}", result.integrity.problems()));
+        result.reason = Some(format!("integrity: {}", integrity_problems(&result)));
         result.trials = trials;
         return result;
     }
@@ -266,6 +344,7 @@ mod tests {
             size: 100,
             pattern,
             placement: PlacementSpec::Cores(0, 1),
+            producers: vocabulary::Producers::ONE,
             wait: scenarios::Wait::Auto,
         }
     }
@@ -287,11 +366,11 @@ mod tests {
 
     fn stream_run(received: u64, elapsed_ns: u64) -> RunReport {
         RunReport {
-            producer: SideReport {
+            producers: vec![SideReport {
                 messages: received,
                 integrity: Integrity { sent: received, ..Default::default() },
                 ..Default::default()
-            },
+            }],
             consumer: SideReport {
                 messages: received,
                 elapsed_ns,
@@ -405,12 +484,12 @@ mod tests {
             }
             let n = values.len() as u64;
             RunReport {
-                producer: SideReport {
+                producers: vec![SideReport {
                     messages: n,
                     integrity: clean(n),
                     histogram: Some(histogram::encode(&h)),
                     ..Default::default()
-                },
+                }],
                 consumer: SideReport { messages: n, integrity: clean(n), ..Default::default() },
             }
         };
@@ -438,13 +517,13 @@ mod tests {
                 histogram::record(&mut h, 5000);
             }
             RunReport {
-                producer: SideReport {
+                producers: vec![SideReport {
                     messages: 30,
                     integrity: Integrity { sent: 30, ..Default::default() },
                     send_rate: Some(rate),
                     max_send_lag_ns: Some(7_000_000),
                     ..Default::default()
-                },
+                }],
                 consumer: SideReport {
                     messages: 30,
                     integrity: Integrity { received: 30, ..Default::default() },
@@ -461,5 +540,54 @@ mod tests {
         assert_eq!(lost.status, Status::Unsustained);
         assert!(lost.reason.unwrap().contains("10000 msgs/s"));
         assert_eq!(lost.latency.unwrap().kind, LatencyKind::OneWay);
+    }
+
+    /// Two producers into one mailbox: the consumer's counts per producer
+    /// become each producer's account, its share and the fairness; a fault
+    /// in one producer's stream fails the scenario and names that producer.
+    #[test]
+    fn each_producer_of_a_mailbox_is_accounted_and_a_fault_names_it() {
+        let s = Scenario { producers: vocabulary::Producers::new(2).unwrap(), ..scenario(Pattern::Stream) };
+        let p = placed(None);
+        let run = |first: u64, second: u64, second_lost: u64| {
+            let sender = |n: u64| SideReport {
+                messages: n,
+                integrity: Integrity { sent: n, ..Default::default() },
+                ..Default::default()
+            };
+            let got = |n: u64, lost: u64| Integrity { received: n - lost, lost, ..Default::default() };
+            let per_producer = vec![got(first, 0), got(second, second_lost)];
+            let received = first + second - second_lost;
+            RunReport {
+                producers: vec![sender(first), sender(second)],
+                consumer: SideReport {
+                    messages: received,
+                    elapsed_ns: 1_000_000,
+                    integrity: Integrity { received, lost: second_lost, ..Default::default() },
+                    per_producer,
+                    ..Default::default()
+                },
+            }
+        };
+        let mailbox =
+            || MailboxSummary { producer_cores: vec![0, 0], shared_cores: None, per_producer: vec![], fairness: None };
+        let with_mailbox = || ScenarioResult { mailbox: Some(mailbox()), ..frame(&s, &p) };
+        let runs = [run(300, 100, 0), run(200, 200, 0), run(300, 100, 0)];
+        let r = summarise(with_mailbox(), &s, &p, trials(&s, &runs, None), &[]);
+        assert_eq!(r.status, Status::Ok, "{:?}", r.reason);
+        let m = r.mailbox.unwrap();
+        assert_eq!(m.per_producer.len(), 2);
+        assert_eq!(m.per_producer[0].integrity, clean(800));
+        assert_eq!(m.per_producer[1].integrity, clean(400));
+        assert!((m.per_producer[0].share - 800.0 / 1200.0).abs() < 1e-9);
+        assert_eq!(m.fairness, Some(1.0 / 3.0), "the median of 1/3, 1, 1/3");
+        assert_eq!(r.integrity, clean(1200));
+
+        let runs = [run(300, 100, 0), run(200, 200, 7), run(300, 100, 0)];
+        let r = summarise(with_mailbox(), &s, &p, trials(&s, &runs, None), &[]);
+        assert_eq!(r.status, Status::Failed);
+        let reason = r.reason.unwrap();
+        assert!(reason.contains("producer 2: 7 lost"), "{reason}");
+        assert!(!reason.contains("producer 1"), "{reason}");
     }
 }

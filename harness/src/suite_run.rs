@@ -17,7 +17,8 @@ use anyhow::{Context, Result};
 use bench_core::environment::{CpuTimes, Environment};
 use scenarios::load_curves::LoadCurveResult;
 use scenarios::results::{
-    INTERVAL_METHOD, MachineStates, Method, PERCENTILE_RULE, ResultsFile, SCHEMA_VERSION, ScenarioResult, Status,
+    INTERVAL_METHOD, MachineStates, MailboxSummary, Method, PERCENTILE_RULE, ResultsFile, SCHEMA_VERSION,
+    ScenarioResult, Status,
 };
 use scenarios::writer::JSON_NAME;
 use scenarios::{ResultsWriter, selection, stability};
@@ -27,7 +28,7 @@ use crate::measurement::{self, Placed};
 use crate::plan::{Plan, Planned};
 use crate::progress::Progress;
 use crate::scheduler::{self, Measured, Observer, Schedule};
-use crate::{floor, load_phase};
+use crate::{floor, load_phase, placement};
 
 /// The file every finished trial is appended to, one JSON line each
 /// (`{"scenario": id, "trial": {...}}`), so an interrupted run keeps them all.
@@ -128,6 +129,14 @@ pub fn run(plan: &Plan<'_>, out: &Path, seed: Option<u64>) -> Result<ResultsFile
                 let mut frame = measurement::not_measured(scenario, Some(&here), Status::Ok, String::new());
                 frame.realised_capacity = realised.messages;
                 frame.realised_detail = realised.detail.clone();
+                if spec.producers.many() {
+                    frame.mailbox = Some(MailboxSummary {
+                        producer_cores: spec.producer_cores.clone(),
+                        shared_cores: placement::sharing(&spec.producer_cores, spec.cores[1]),
+                        per_producer: Vec::new(),
+                        fairness: None,
+                    });
+                }
                 measured.push(Measured::new(**scenario, here, spec.clone(), frame));
                 Slot::Measured(measured.len() - 1)
             }

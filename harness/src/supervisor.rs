@@ -24,6 +24,9 @@ use bench_core::transport::{Channel, ChannelSpec, Realised, Role as End, Transpo
 use bench_core::workload::progress::{Progress, ProgressBoard};
 use bench_core::workload::{Pattern, SideReport};
 use scenarios::Scenario;
+use vocabulary::Producers;
+
+use crate::placement;
 
 use crate::worker::{BACKWARD_ENV, FORWARD_ENV, Job, Role, WorkerResult};
 
@@ -52,8 +55,13 @@ pub struct RunSpec {
     pub size: usize,
     /// Pattern.
     pub pattern: Pattern,
-    /// Producer (initiator) core, consumer (echo) core.
+    /// Producer (initiator) core, consumer (echo) core; with many
+    /// producers, the first producer's core.
     pub cores: [usize; 2],
+    /// How many producer processes send.
+    pub producers: Producers,
+    /// Each producer's core (`cores[0]` first; `placement::producer_cores`).
+    pub producer_cores: Vec<usize>,
     /// How a waiting side waits (the scenario's choice resolved,
     /// [`Scenario::wait_strategy`]); `None` for transports that do not wait
     /// in user space.
@@ -63,17 +71,26 @@ pub struct RunSpec {
 }
 
 impl RunSpec {
-    /// One run of `scenario` on `cores`, the producer sending for `run`.
+    /// One run of `scenario` on `cores`, the producers sending for `run`,
+    /// placed among the cores this process may use.
     pub fn of(scenario: &Scenario, cores: [usize; 2], run: Duration) -> RunSpec {
+        let producer_cores = placement::producer_cores(cores, scenario.producers, &bench_core::pin::available_cores());
         RunSpec {
             kind: scenario.transport,
             capacity: scenario.capacity,
             size: scenario.size,
             pattern: scenario.pattern,
             cores,
+            producers: scenario.producers,
+            producer_cores,
             wait: scenario.wait_strategy(),
             run,
         }
+    }
+
+    /// Whether the process on `core` shares it with another of the run.
+    fn crowded(&self, core: usize) -> bool {
+        self.producer_cores.iter().chain([&self.cores[1]]).filter(|&&c| c == core).count() > 1
     }
 
     /// The longest a run may take, sends and drain included: a sender in
@@ -119,8 +136,9 @@ pub fn deadline_base_from_env() -> Result<Duration, String> {
 /// Both sides' reports.
 #[derive(Debug, Clone)]
 pub struct RunReport {
-    /// Producer (initiator).
-    pub producer: SideReport,
+    /// Each producer's (the initiator's), in producer order: one unless
+    /// many producers sent.
+    pub producers: Vec<SideReport>,
     /// Consumer (echo).
     pub consumer: SideReport,
 }
@@ -139,7 +157,12 @@ pub enum RunError {
 /// The capacity the transport realises for `spec`, or why it refuses (a
 /// channel is created and dropped at once).
 pub fn probe(spec: &RunSpec) -> Result<Realised, TransportError> {
-    if spec.wait == Some(WaitStrategy::Spin) && spec.cores[0] == spec.cores[1] {
+    if spec.producers.many() {
+        if let Some(why) = many_producers_refused(spec) {
+            return Err(TransportError::Refused(why.into()));
+        }
+    }
+    if spec.wait == Some(WaitStrategy::Spin) && spec.producer_cores.iter().any(|&c| spec.crowded(c)) {
         return Err(TransportError::Refused(
             "spin waits on one shared core make no progress: each side spins out its time slice before its \
              peer can run (use yield or block there)"
@@ -149,12 +172,27 @@ pub fn probe(spec: &RunSpec) -> Result<Realised, TransportError> {
     Ok(Channel::create(&channel_spec(spec))?.realised())
 }
 
+/// Why a run of `spec` cannot have many producers, if it cannot: its
+/// pattern, or its transport's own reason ([`TransportKind::many_senders`]).
+fn many_producers_refused(spec: &RunSpec) -> Option<&'static str> {
+    match spec.pattern {
+        Pattern::PingPong => Some(
+            "a ping-pong has one initiator: an echo through one mailbox could not tell which sender to answer \
+             (many producers run stream and rate:R)",
+        ),
+        _ => spec.kind.many_senders().err(),
+    }
+}
+
 /// The channel for a run, waiting by the run's strategy where the
 /// transport waits in user space (how a scenario's choice becomes one is
 /// `scenarios::wait`).
 fn channel_spec(spec: &RunSpec) -> ChannelSpec {
     // Every message of a scenario is exactly its size (`workload::message`).
-    let base = ChannelSpec::new(spec.kind, spec.capacity, spec.size).fixed_size(true).timeout(TRANSPORT_TIMEOUT);
+    let base = ChannelSpec::new(spec.kind, spec.capacity, spec.size)
+        .fixed_size(true)
+        .timeout(TRANSPORT_TIMEOUT)
+        .senders(spec.producers.count());
     match spec.wait {
         Some(wait) => base.wait(wait),
         None => base,
@@ -165,25 +203,36 @@ fn channel_spec(spec: &RunSpec) -> ChannelSpec {
 pub fn run(spec: &RunSpec) -> Result<RunReport, RunError> {
     let cspec = channel_spec(spec);
     let allowed = bench_core::pin::available_cores();
-    let job = |role| Job {
-        role,
-        transport: spec.kind,
-        capacity: spec.capacity,
-        size: spec.size,
-        pattern: spec.pattern,
-        run_ms: spec.run.as_millis() as u64,
-        cores: spec.cores,
-        allowed: allowed.clone(),
-        timeout_ms: TRANSPORT_TIMEOUT.as_millis() as u64,
+    let consumer_core = spec.cores[1];
+    // Each worker is told its producer's core and the consumer's, and
+    // whether its own core holds another process of the run.
+    let job = |role, producer: u16| {
+        let producer_core = spec.producer_cores[usize::from(producer)];
+        let own = if role == Role::Consumer { consumer_core } else { producer_core };
+        Job {
+            role,
+            transport: spec.kind,
+            capacity: spec.capacity,
+            size: spec.size,
+            pattern: spec.pattern,
+            run_ms: spec.run.as_millis() as u64,
+            cores: [producer_core, consumer_core],
+            crowded: spec.crowded(own),
+            producer,
+            producers: spec.producers.get(),
+            allowed: allowed.clone(),
+            timeout_ms: TRANSPORT_TIMEOUT.as_millis() as u64,
+        }
     };
-    let lines = if spec.kind.is_threads() { 1 } else { 2 };
+    let producers = spec.producers.count();
+    let lines = if spec.kind.is_threads() { 1 } else { producers + 1 };
     let board = ProgressBoard::create(lines)
         .map_err(|e| RunError::Failed(format!("cannot create the workers' progress board: {e}")))?;
     if spec.kind.is_threads() {
         // The in-process baseline: one worker creates its channels and runs both sides.
-        let mut threads = launch("threads", &job(Role::Threads))?;
+        let mut threads = launch("threads", &job(Role::Threads, 0))?;
         board.configure_child(&mut threads, 0);
-        let worker = Worker::spawn("threads", threads)?;
+        let worker = Worker::spawn("threads".into(), threads)?;
         return supervise(vec![worker], spec, &board);
     }
     let mut forward = Channel::create(&cspec).map_err(|e| RunError::Refused(e.to_string()))?;
@@ -191,33 +240,43 @@ pub fn run(spec: &RunSpec) -> Result<RunReport, RunError> {
         Pattern::PingPong => Some(Channel::create(&cspec).map_err(|e| RunError::Refused(e.to_string()))?),
         _ => None,
     };
-    let mut producer = launch("producer", &job(Role::Producer))?;
-    forward.configure_child(End::Sender, &mut producer, FORWARD_ENV);
-    if let Some(back) = &backward {
-        back.configure_child(End::Receiver, &mut producer, BACKWARD_ENV);
+    let mut workers = Vec::with_capacity(producers + 1);
+    for k in 0..producers {
+        let name = producer_name(k, spec.producers);
+        let mut producer = launch(&name, &job(Role::Producer, k as u16))?;
+        forward.configure_child(End::Sender, &mut producer, FORWARD_ENV);
+        if let Some(back) = &backward {
+            back.configure_child(End::Receiver, &mut producer, BACKWARD_ENV);
+        }
+        board.configure_child(&mut producer, k);
+        // One that fails to start takes those started before with it (dropped: killed and reaped).
+        workers.push(Worker::spawn(name, producer)?);
     }
-    board.configure_child(&mut producer, 0);
-    let producer = Worker::spawn("producer", producer)?;
     forward.handed_over(End::Sender);
     if let Some(back) = &mut backward {
         back.handed_over(End::Receiver);
     }
-    let mut consumer = launch("consumer", &job(Role::Consumer))?;
+    let mut consumer = launch("consumer", &job(Role::Consumer, 0))?;
     forward.configure_child(End::Receiver, &mut consumer, FORWARD_ENV);
     if let Some(back) = &backward {
         back.configure_child(End::Sender, &mut consumer, BACKWARD_ENV);
     }
-    board.configure_child(&mut consumer, 1);
-    // A consumer that fails to start takes the producer with it (dropped: killed and reaped).
-    let consumer = Worker::spawn("consumer", consumer)?;
+    board.configure_child(&mut consumer, producers);
+    workers.push(Worker::spawn("consumer".into(), consumer)?);
     forward.handed_over(End::Receiver);
     if let Some(back) = &mut backward {
         back.handed_over(End::Sender);
     }
-    let result = supervise(vec![producer, consumer], spec, &board);
-    // The channels (and their kernel objects) go only now, after both workers are reaped.
+    let result = supervise(workers, spec, &board);
+    // The channels (and their kernel objects) go only now, after every worker is reaped.
     drop((forward, backward));
     result
+}
+
+/// What the supervisor calls producer `k`'s worker: "producer" when it is
+/// the only one, "producer 1", "producer 2", … when there are many.
+fn producer_name(k: usize, producers: Producers) -> String {
+    if producers.many() { format!("producer {}", k + 1) } else { "producer".into() }
 }
 
 /// The `name` worker doing `job`, about to start.
@@ -227,14 +286,14 @@ fn launch<'a>(name: &str, job: &Job) -> Result<Launch<'a>, RunError> {
 
 /// A running worker, and where it is in the run.
 struct Worker {
-    name: &'static str,
+    name: String,
     child: Child,
     ready: bool,
     result: Option<WorkerResult>,
 }
 
 impl Worker {
-    fn spawn(name: &'static str, launch: Launch<'_>) -> Result<Self, RunError> {
+    fn spawn(name: String, launch: Launch<'_>) -> Result<Self, RunError> {
         let child = launch.spawn().map_err(|e| RunError::Failed(e.to_string()))?;
         Ok(Self { name, child, ready: false, result: None })
     }
@@ -282,7 +341,7 @@ fn collect(workers: &mut [Worker], spec: &RunSpec, board: &ProgressBoard) -> Res
                 return Err(RunError::Failed(format!("before the start, {why}")));
             }
             None => {
-                let slow: Vec<_> = workers.iter().filter(|w| !w.ready).map(|w| w.name).collect();
+                let slow: Vec<&str> = workers.iter().filter(|w| !w.ready).map(|w| w.name.as_str()).collect();
                 return Err(RunError::Failed(format!(
                     "the {} worker did not open its ends within {:.0} s; killed",
                     slow.join(" and "),
@@ -308,9 +367,9 @@ fn collect(workers: &mut [Worker], spec: &RunSpec, board: &ProgressBoard) -> Res
         let event = next_output(workers, wake);
         if event.is_none() && Instant::now() < done_by {
             if first_failure.is_none() {
-                let unfinished: Vec<(&'static str, Progress)> = (workers.iter().enumerate())
+                let unfinished: Vec<(String, Progress)> = (workers.iter().enumerate())
                     .filter(|(_, w)| w.unfinished())
-                    .map(|(i, w)| (w.name, board.read(i)))
+                    .map(|(i, w)| (w.name.clone(), board.read(i)))
                     .collect();
                 if let Some(still) = watch.still_for(&unfinished) {
                     return Err(RunError::Failed(stalled(&unfinished, still)));
@@ -332,7 +391,8 @@ fn collect(workers: &mut [Worker], spec: &RunSpec, board: &ProgressBoard) -> Res
                 }
             }
             None => {
-                let waiting: Vec<_> = workers.iter().filter(|w| w.result.is_none()).map(|w| w.name).collect();
+                let waiting: Vec<&str> =
+                    workers.iter().filter(|w| w.result.is_none()).map(|w| w.name.as_str()).collect();
                 let why = first_failure.unwrap_or_else(|| {
                     format!(
                         "timed out: no result from the {} worker after {:.0} s; killed",
@@ -347,15 +407,15 @@ fn collect(workers: &mut [Worker], spec: &RunSpec, board: &ProgressBoard) -> Res
     if let Some(why) = first_failure {
         return Err(RunError::Failed(why));
     }
-    let mut producer = None;
+    let mut producers = Vec::new();
     let mut consumer = None;
     for w in workers.iter_mut() {
         let r = w.result.take().expect("every worker reported");
-        producer = producer.or(r.producer);
+        producers.extend(r.producer);
         consumer = consumer.or(r.consumer);
     }
-    match (producer, consumer) {
-        (Some(producer), Some(consumer)) => Ok(RunReport { producer, consumer }),
+    match consumer {
+        Some(consumer) if producers.len() == spec.producers.count() => Ok(RunReport { producers, consumer }),
         _ => Err(RunError::Failed("a side reported nothing".into())),
     }
 }
@@ -368,7 +428,7 @@ fn stall_limit() -> Duration {
 /// Tells when the workers' progress has stood still for too long.
 struct StallWatch {
     limit: Duration,
-    last: Vec<(&'static str, Progress)>,
+    last: Vec<(String, Progress)>,
     since: Instant,
 }
 
@@ -379,7 +439,7 @@ impl StallWatch {
 
     /// Given what the unfinished workers' lines say now: how long nothing
     /// has moved, once that is at least the limit.
-    fn still_for(&mut self, now: &[(&'static str, Progress)]) -> Option<Duration> {
+    fn still_for(&mut self, now: &[(String, Progress)]) -> Option<Duration> {
         if now != self.last.as_slice() {
             self.last = now.to_vec();
             self.since = Instant::now();
@@ -391,7 +451,7 @@ impl StallWatch {
 }
 
 /// Why a run that stood still for `still` fails, with where each unfinished worker stopped.
-fn stalled(unfinished: &[(&'static str, Progress)], still: Duration) -> String {
+fn stalled(unfinished: &[(String, Progress)], still: Duration) -> String {
     let at: Vec<String> = unfinished
         .iter()
         .map(|(name, p)| format!("the {name} worker at {} sent, {} received", p.sent, p.received))

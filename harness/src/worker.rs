@@ -21,9 +21,10 @@ use bench_core::ring::Capacity;
 use bench_core::transport::{Address, Channel, ChannelSpec, OpenOptions, Receiver, Sender, TransportKind};
 use bench_core::workload::endpoint::{BufferedReceiver, MessageSink, MessageSource};
 use bench_core::workload::patterns::{
-    pingpong_echo, pingpong_initiate, rate_consume, rate_produce, stream_consume, stream_produce,
+    pingpong_echo, pingpong_initiate, rate_consume, rate_consume_mailbox, rate_produce, rate_produce_as,
+    stream_consume, stream_consume_mailbox, stream_produce, stream_produce_as,
 };
-use bench_core::workload::{Pattern, SideReport, Who};
+use bench_core::workload::{Lane, Pattern, SideReport, Who};
 use serde::{Deserialize, Serialize};
 
 /// Address of the channel from the producer (initiator) to the consumer (echo).
@@ -58,8 +59,17 @@ pub struct Job {
     pub pattern: Pattern,
     /// How long the producer sends, ms.
     pub run_ms: u64,
-    /// Producer core and consumer core.
+    /// This worker's producer's core (its own, unless it is the consumer)
+    /// and the consumer's core.
     pub cores: [usize; 2],
+    /// This worker's core holds another process of the run (the peer of a
+    /// same-core placement, or a producer beside it): it waits by yielding,
+    /// never by spinning, and is pinned to that core alone.
+    pub crowded: bool,
+    /// Which producer this worker is (0 for the consumer and a sole producer).
+    pub producer: u16,
+    /// How many producers send (1 for a link).
+    pub producers: u16,
     /// The cores the supervisor may use (a worker starts with them).
     pub allowed: Vec<usize>,
     /// Deadline for any single wait inside a transport, ms.
@@ -85,15 +95,15 @@ fn serve(job: Job) -> Result<WorkerResult> {
     // Where the patterns note their progress for the supervisor to watch.
     bench_core::workload::progress::join_board().context("joining the supervisor's progress board")?;
     let (kind, pattern) = (job.transport, job.pattern);
-    let share_core = job.cores[0] == job.cores[1];
+    let share_core = job.crowded;
     let my_core = match job.role {
         Role::Consumer => job.cores[1],
         _ => job.cores[0],
     };
     // A worker starts with the mask of whichever thread spawned it; start
-    // from the supervisor's cores. When both sides share one core, this
-    // process may use only that core, and the ring's waiters (which ask)
-    // then back off at once instead of spinning against their peer.
+    // from the supervisor's cores. When its core holds another process of
+    // the run, this process may use only that core, and the waiters (which
+    // ask) then back off at once instead of spinning against their peer.
     if share_core {
         pin_current(my_core)?;
         available_cores();
@@ -172,13 +182,19 @@ impl Side<'_> {
         let job = self.job;
         let run = Duration::from_millis(job.run_ms);
         let who = Who::Process;
+        let lane = Lane::new(job.producer, job.producers).context("a producer index past the producers")?;
+        let many = job.producers > 1;
         let report = match (self.role, self.pattern, rx) {
-            (Role::Producer, Pattern::Stream, _) => stream_produce(tx, job.size, run, who)?,
+            (Role::Producer, Pattern::Stream, _) => stream_produce_as(tx, job.size, run, who, lane)?,
             (Role::Producer, Pattern::Rate(r), _) => {
-                rate_produce(tx, job.size, r, start_ns, run, self.share_core, who)?
+                rate_produce_as(tx, job.size, r, start_ns, run, self.share_core, who, lane)?
             }
             (Role::Producer, Pattern::PingPong, Some(rx)) => pingpong_initiate(tx, rx, job.size, run, who)?,
+            (_, Pattern::Stream, Some(rx)) if many => stream_consume_mailbox(rx, job.size, job.producers, who)?,
             (_, Pattern::Stream, Some(rx)) => stream_consume(rx, job.size, who)?,
+            (_, Pattern::Rate(r), Some(rx)) if many => {
+                rate_consume_mailbox(rx, job.size, job.producers, r, start_ns, who)?
+            }
             (_, Pattern::Rate(r), Some(rx)) => rate_consume(rx, job.size, r, start_ns, who)?,
             (_, Pattern::PingPong, Some(rx)) => pingpong_echo(rx, tx, job.size, who)?,
             _ => bail!("no receiving end for this side"),

@@ -47,6 +47,11 @@ fn transports_lists_every_transport_with_its_link() {
             .unwrap_or_else(|| panic!("{kind} missing from:\n{text}"));
         assert!(line.contains(&kind.link().to_string()), "{line}");
         assert!(line.contains(if kind.is_threads() { "threads" } else { "processes" }), "{line}");
+        let senders = line.split_whitespace().nth(3);
+        assert_eq!(senders, Some(if kind.many_senders().is_ok() { "many" } else { "one" }), "{line}");
+        if let Err(why) = kind.many_senders() {
+            assert!(text.lines().any(|l| l.trim_start().starts_with(kind.name()) && l.ends_with(why)), "{kind}");
+        }
     }
 }
 

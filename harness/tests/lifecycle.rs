@@ -557,3 +557,86 @@ fn a_run_survives_its_binary_being_removed() {
     assert_ne!(s.status, Status::Failed, "{:?}", s.reason);
     assert_eq!(s.trials.len(), 3);
 }
+
+/// Many producers, end to end: the shared-memory mailbox in every capacity
+/// mode and a kernel queue, with 1, 2 and 4 producer processes, each
+/// producer's stream checked on its own; the kernel queue's rendezvous,
+/// which acknowledges each send to its one sender, is refused with a reason.
+#[test]
+fn many_producers_send_to_one_mailbox_each_checked_on_its_own() {
+    let _serial = serial();
+    let (dir, out) = out_dir("producers");
+    let suite = dir.path().join("mailboxes.toml");
+    std::fs::write(
+        &suite,
+        "trials = 3\nwarmup_trials = 0\ntrial_ms = 20\n[[scenarios]]\ntransports = [\"shm-mailbox\", \
+         \"posix-mq\"]\ncapacities = [\"rendezvous\", \"bounded:8\", \"unbounded\"]\nproducers = [1, 2, 4]\n",
+    )
+    .unwrap();
+    let mut child = harness().arg("suite").arg(&suite).arg("--out").arg(&out).stdout(Stdio::null()).spawn().unwrap();
+    let pid = child.id();
+    let status = wait_bounded(&mut child, Duration::from_secs(300));
+    let file = read(&out);
+    assert_eq!(file.scenarios.len(), 18, "2 transports x 3 modes x 3 counts");
+    for s in &file.scenarios {
+        let refused = s.transport == bench_core::transport::TransportKind::PosixMq
+            && s.capacity == Capacity::Rendezvous
+            && s.producers.many();
+        if refused {
+            assert_eq!(s.status, Status::Refused, "{}", s.id);
+            continue;
+        }
+        // Measured: `few-trials` only says the machine's state moved.
+        assert!(matches!(s.status, Status::Ok | Status::FewTrials), "{}: {:?}", s.id, s.reason);
+        assert!(s.integrity.is_clean() && s.integrity.sent > 0, "{}: {:?}", s.id, s.integrity);
+        let Some(mailbox) = &s.mailbox else {
+            assert!(!s.producers.many() && !s.id.contains("producers"), "{}", s.id);
+            continue;
+        };
+        assert!(s.id.ends_with(&format!("/producers:{}", s.producers)), "{}", s.id);
+        assert_eq!(mailbox.per_producer.len(), s.producers.count(), "{}", s.id);
+        assert_eq!(mailbox.producer_cores.len(), s.producers.count(), "{}", s.id);
+        for p in &mailbox.per_producer {
+            assert!(p.integrity.is_clean() && p.integrity.received > 0, "{}: producer {}: {:?}", s.id, p.producer, p);
+        }
+        let sent: u64 = mailbox.per_producer.iter().map(|p| p.integrity.sent).sum();
+        assert_eq!(sent, s.integrity.sent, "{}: the producers' counts add up", s.id);
+        assert!(mailbox.fairness.is_none_or(|f| (0.0..=1.0).contains(&f)), "{}", s.id);
+    }
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(leftovers(pid), Vec::<String>::new());
+}
+
+/// A producer killed in the middle of a run with others still sending is
+/// an error for that scenario, named, not a hang; nothing is left behind.
+#[test]
+fn a_killed_producer_among_many_fails_its_scenario_and_leaves_nothing_behind() {
+    let _serial = serial();
+    for transport in ["shm-mailbox", "posix-mq"] {
+        let (_dir, out) = out_dir("kill-producer");
+        let run = ["run", "--transport", transport, "--capacity", "bounded:8", "--size", "64", "--pattern", "stream"];
+        let rest = ["--producers", "3", "--trials", "1", "--warmup-trials", "0", "--duration", "60s"];
+        let mut child = spawn_harness(&[&run[..], &rest[..]].concat(), &out, &[]);
+        let pid = child.id();
+        let consumer = wait_for_worker(pid, "consumer");
+        let until = Instant::now() + Duration::from_secs(60);
+        let producers = loop {
+            let found = workers(pid, "producer");
+            if found.len() == 3 {
+                break found;
+            }
+            assert!(Instant::now() < until, "{transport}: three producer workers did not appear");
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        std::thread::sleep(Duration::from_millis(300));
+        signal(producers[1], "KILL");
+        let status = wait_bounded(&mut child, Duration::from_secs(60));
+        assert_eq!(status.code(), Some(1), "{transport}");
+        let s = &read(&out).scenarios[0];
+        assert_eq!(s.status, Status::Failed, "{transport}");
+        let reason = s.reason.as_deref().unwrap_or("");
+        assert!(reason.contains("producer") && reason.contains("signal 9"), "{transport}: {reason}");
+        assert!(gone(consumer) && producers.iter().all(|&p| gone(p)), "{transport}: a worker outlived the run");
+        assert_eq!(leftovers(pid), Vec::<String>::new(), "{transport}");
+    }
+}

@@ -1,12 +1,12 @@
 //! One fixed colour per transport, the same in every chart: the ring
-//! family in blues, eventfd and crossbeam in greens, the kernel transports
+//! family in blues, eventfd, the mailboxes and crossbeam in greens, the kernel transports
 //! in warm and neutral hues. Also the colours of
 //! the machine-state timeline (trials used and set aside, the reference
 //! state and the others) and of the wait strategies (spinning hot,
 //! yielding amber, blocking cool).
 
 use plotters::style::RGBColor;
-use vocabulary::{TransportKind, Variant, WaitStrategy};
+use vocabulary::{MailboxDesign, TransportKind, Variant, WaitStrategy};
 
 /// The colour of a transport's bars, lines and points.
 pub fn colour(transport: TransportKind) -> RGBColor {
@@ -23,6 +23,8 @@ pub fn colour(transport: TransportKind) -> RGBColor {
         TransportKind::PosixMq => RGBColor(0xbc, 0xbd, 0x22),
         TransportKind::SysvMq => RGBColor(0x7f, 0x6a, 0x00),
         TransportKind::EventfdShm => RGBColor(0x2c, 0xa0, 0x2c),
+        TransportKind::ShmMailbox(MailboxDesign::LockFree) => RGBColor(0x0b, 0x6e, 0x4f),
+        TransportKind::ShmMailbox(MailboxDesign::Mutex) => RGBColor(0x7b, 0xc8, 0x8f),
         TransportKind::Crossbeam => RGBColor(0x17, 0xbe, 0xcf),
     }
 }

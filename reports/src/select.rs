@@ -2,11 +2,12 @@
 //! pattern and placement, in the order the report lists them.
 //!
 //! The sections that compare transports pick ([`pick`]) only scenarios at
-//! the harness's own wait (`auto`), so that one whose wait was chosen
+//! the harness's own wait (`auto`) with one producer, so that one whose wait was chosen
 //! explicitly never takes the place of the `auto` scenario of the same
 //! transport, capacity, size, pattern and placement in a table cell or a
 //! bar; those scenarios are the matter of the section on waiting
-//! ([`pick_every_wait`]).
+//! ([`pick_every_wait`]), as the scenarios with many producers are of the
+//! section on mailboxes ([`pick_mailboxes`]).
 
 use scenarios::Wait;
 use scenarios::results::{ResultsFile, ScenarioResult, Status};
@@ -40,10 +41,21 @@ pub fn measured(s: &ScenarioResult) -> bool {
     matches!(s.status, Status::Ok | Status::Unsustained | Status::FewTrials)
 }
 
-/// The measured scenarios at the harness's own wait (`auto`) matching
-/// `keep`, in transport order (then capacity, size, placement).
+/// The measured scenarios at the harness's own wait (`auto`), with one
+/// producer, matching `keep`, in transport order (then capacity, size,
+/// placement).
 pub fn pick(results: &ResultsFile, keep: impl Fn(&ScenarioResult) -> bool) -> Vec<&ScenarioResult> {
-    pick_every_wait(results, |s| s.wait_asked == Wait::Auto && keep(s))
+    pick_every_wait(results, |s| s.wait_asked == Wait::Auto && !s.producers.many() && keep(s))
+}
+
+/// The measured scenarios of the transports that ran with many producers,
+/// at every producer count (1 included), at the harness's own wait,
+/// matching `keep`, in transport order, then capacity, then producers.
+pub fn pick_mailboxes(results: &ResultsFile, keep: impl Fn(&ScenarioResult) -> bool) -> Vec<&ScenarioResult> {
+    let shared: Vec<_> = results.scenarios.iter().filter(|s| s.producers.many()).map(|s| s.transport).collect();
+    let mut out = pick_every_wait(results, |s| s.wait_asked == Wait::Auto && shared.contains(&s.transport) && keep(s));
+    out.sort_by_key(|s| (s.transport, s.capacity, s.producers));
+    out
 }
 
 /// Whether any scenario of `results` had its wait chosen explicitly.

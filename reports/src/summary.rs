@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use scenarios::Wait;
-use scenarios::results::{ResultsFile, ScenarioResult, Status};
+use scenarios::results::{MailboxSummary, ResultsFile, ScenarioResult, Status};
 use vocabulary::{Capacity, Pattern, PlacementLabel};
 
 use crate::format::{ns, si};
@@ -206,13 +206,18 @@ fn latency_table(out: &mut String, file: &ResultsFile, pattern: Pattern, title: 
     }
 }
 
-/// A table row's name: the transport, with the wait after it when it was
-/// chosen explicitly (`shm-ring (block)`), so that scenarios differing only
-/// in their wait never share a cell.
+/// A table row's name: the transport, with its producers when there were
+/// many (`posix-mq x4`) and the wait when it was chosen explicitly
+/// (`shm-ring (block)`), so that scenarios differing only in those never
+/// share a cell.
 fn row_name(r: &ScenarioResult) -> String {
+    let name = match r.producers.many() {
+        true => format!("{} x{}", r.transport, r.producers),
+        false => r.transport.to_string(),
+    };
     match r.wait_asked {
-        Wait::Auto => r.transport.to_string(),
-        explicit => format!("{} ({explicit})", r.transport),
+        Wait::Auto => name,
+        explicit => format!("{name} ({explicit})"),
     }
 }
 
@@ -314,6 +319,9 @@ fn single(out: &mut String, r: &ScenarioResult) {
         i.reordered,
         i.corrupted
     );
+    if let Some(m) = &r.mailbox {
+        producers(out, m);
+    }
     if let Some(f) = &r.floor {
         put_line!(out, "  floor           {:.2}x ({})", f.ratio, f.metric);
     }
@@ -346,5 +354,32 @@ fn single(out: &mut String, r: &ScenarioResult) {
         let probe = t.probe.map_or(String::new(), |p| format!("floor {:.0}/{:.0} ns", p.before_ns, p.after_ns));
         let used = t.set_aside.as_deref().map_or("used".to_owned(), |why| format!("set aside: {why}"));
         put_line!(out, "    {:>3}  {figure:<28} {probe:<20} {used}", i + 1);
+    }
+}
+
+/// A mailbox scenario's producers: where each ran, its share and its own
+/// integrity, the fairness, and a warning when processes shared cores.
+fn producers(out: &mut String, m: &MailboxSummary) {
+    let fairness = m.fairness.map_or("n/a".to_owned(), |f| format!("{f:.2}"));
+    put_line!(
+        out,
+        "  producers       {} (fairness {fairness}: least served over most served, median of the trials used)",
+        m.producer_cores.len()
+    );
+    for p in &m.per_producer {
+        let i = &p.integrity;
+        let verdict = if i.is_clean() { "intact".to_owned() } else { i.problems() };
+        put_line!(
+            out,
+            "    producer {:<3}  core {:<3} share {:>5.1}%  sent {} received {}: {verdict}",
+            p.producer + 1,
+            p.core,
+            100.0 * p.share,
+            i.sent,
+            i.received
+        );
+    }
+    if let Some(shared) = &m.shared_cores {
+        put_line!(out, "  warning: {shared}");
     }
 }

@@ -71,8 +71,8 @@ const EVERY_WAIT: [(WaitStrategy, f64, f64); 3] =
 #[test]
 fn explicit_waits_get_a_section_with_a_chart_per_pattern() {
     let page = page(with_waits(&EVERY_WAIT));
-    assert!(page.contains("<a href=\"#waiting\">11. What waiting costs</a>"), "numbered after the ablation");
-    assert!(page.contains("<a href=\"#floor\">12. The physical floor</a>"));
+    assert!(page.contains("<a href=\"#waiting\">12. What waiting costs</a>"), "numbered after the ablation");
+    assert!(page.contains("<a href=\"#floor\">13. The physical floor</a>"));
     let waiting = section(&page, "waiting");
     assert!(waiting.contains("burns a whole core") && waiting.contains("wake-up"), "the trade-off is said");
     let charts = svgs(waiting);
@@ -117,7 +117,7 @@ fn without_explicit_waits_there_is_no_such_section() {
     for page in [render_html(&inputs[..1]), render_html(&inputs)] {
         assert!(!page.contains("id=\"waiting\""));
         assert!(!page.contains("What waiting costs"));
-        assert!(page.contains("<a href=\"#floor\">11. The physical floor</a>"));
+        assert!(page.contains("<a href=\"#floor\">12. The physical floor</a>"));
     }
 }
 

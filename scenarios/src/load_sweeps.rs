@@ -11,7 +11,7 @@
 //! and their results are kept in the results file's `load_curves`, not in
 //! its `scenarios`.
 
-use vocabulary::{Capacity, Pattern, PlacementSpec, TransportKind, Wait};
+use vocabulary::{Capacity, Pattern, PlacementSpec, Producers, TransportKind, Wait};
 
 use crate::load::Budget;
 use crate::scenario::Scenario;
@@ -37,6 +37,8 @@ pub struct LoadSweep {
     pub size: usize,
     /// Where the two sides run.
     pub placement: PlacementSpec,
+    /// How many producers send (their sends interleaved at each step's rate).
+    pub producers: Producers,
     /// How a side waits, as asked.
     pub wait: Wait,
 }
@@ -44,14 +46,14 @@ pub struct LoadSweep {
 impl LoadSweep {
     /// The sweep of the cell `scenario` belongs to (its pattern ignored).
     pub fn of(scenario: &Scenario) -> LoadSweep {
-        let Scenario { transport, capacity, size, placement, wait, .. } = *scenario;
-        LoadSweep { transport, capacity, size, placement, wait }
+        let Scenario { transport, capacity, size, placement, producers, wait, .. } = *scenario;
+        LoadSweep { transport, capacity, size, placement, producers, wait }
     }
 
     /// The scenario of this cell with `pattern`.
     fn with(&self, pattern: Pattern) -> Scenario {
-        let LoadSweep { transport, capacity, size, placement, wait } = *self;
-        Scenario { transport, capacity, size, pattern, placement, wait }
+        let LoadSweep { transport, capacity, size, placement, producers, wait } = *self;
+        Scenario { transport, capacity, size, pattern, placement, producers, wait }
     }
 
     /// The stream scenario whose throughput is this sweep's saturation.
@@ -64,11 +66,15 @@ impl LoadSweep {
         self.with(Pattern::Rate(offered.max(1)))
     }
 
-    /// `transport/capacity/sizeB/load/placement` (then `/wait:STRATEGY`
-    /// when asked explicitly): the stream's id with `load` for its pattern.
+    /// `transport/capacity/sizeB/load/placement` (then `/producers:N` with
+    /// many producers and `/wait:STRATEGY` when asked explicitly): the
+    /// stream's id with `load` for its pattern.
     pub fn id(&self) -> String {
         let stream = self.stream();
-        let head = format!("{}/{}/{}B/load/{}", stream.transport, stream.capacity, stream.size, stream.placement);
+        let mut head = format!("{}/{}/{}B/load/{}", stream.transport, stream.capacity, stream.size, stream.placement);
+        if stream.producers.many() {
+            head.push_str(&format!("/producers:{}", stream.producers));
+        }
         match stream.wait {
             Wait::Auto => head,
             explicit => format!("{head}/wait:{explicit}"),
@@ -130,9 +136,13 @@ mod tests {
             capacity: Capacity::Bounded(8),
             size: 64,
             placement: PlacementSpec::Named(Placement::CrossCore),
+            producers: Producers::ONE,
             wait: Wait::Auto,
         };
         assert_eq!(sweep.id(), "posix-mq/bounded:8/64B/load/cross-core");
+        let three = LoadSweep { producers: Producers::new(3).unwrap(), ..sweep };
+        assert_eq!(three.id(), "posix-mq/bounded:8/64B/load/cross-core/producers:3");
+        assert_eq!(three.step(10).id(), "posix-mq/bounded:8/64B/rate:10/cross-core/producers:3");
         assert_eq!(sweep.stream().id(), "posix-mq/bounded:8/64B/stream/cross-core");
         assert_eq!(sweep.step(4_000).id(), "posix-mq/bounded:8/64B/rate:4000/cross-core");
         assert_eq!(LoadSweep::of(&sweep.step(9)), sweep);

@@ -12,7 +12,9 @@ use bench_core::environment::Environment;
 pub use bench_core::workload::{Integrity, SideCpu};
 use serde::{Deserialize, Serialize};
 pub use vocabulary::Status;
-use vocabulary::{Capacity, LatencyKind, Pattern, Placement, PlacementLabel, TransportKind, Wait, WaitStrategy};
+use vocabulary::{
+    Capacity, LatencyKind, Pattern, Placement, PlacementLabel, Producers, TransportKind, Wait, WaitStrategy,
+};
 
 /// The version of this schema; bumped on any change a reader must know about.
 pub const SCHEMA_VERSION: u32 = 2;
@@ -248,8 +250,9 @@ impl Estimate {
 /// Everything measured for one scenario.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScenarioResult {
-    /// `transport/capacity/sizeB/pattern/placement`, then `/wait:STRATEGY`
-    /// when the wait was asked for explicitly; unique in a file.
+    /// `transport/capacity/sizeB/pattern/placement`, then `/producers:N`
+    /// with many producers and `/wait:STRATEGY` when the wait was asked for
+    /// explicitly; unique in a file.
     pub id: String,
     /// Transport name (`pipe`, `shm-ring`, ...).
     pub transport: TransportKind,
@@ -279,6 +282,14 @@ pub struct ScenarioResult {
     /// before it was recorded).
     #[serde(default)]
     pub wait: Option<WaitStrategy>,
+    /// How many producer processes sent to the one consumer (1, a link, in
+    /// files written before many could).
+    #[serde(default)]
+    pub producers: Producers,
+    /// With many producers: where they ran and what each sent and got
+    /// through; absent for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mailbox: Option<MailboxSummary>,
     /// How it ended.
     pub status: Status,
     /// Why, when not `ok`.
@@ -315,6 +326,39 @@ impl ScenarioResult {
     pub fn used_trials(&self) -> impl Iterator<Item = &Trial> {
         self.trials.iter().filter(|t| t.used)
     }
+}
+
+/// A scenario with many producers: each producer's account and how evenly
+/// the mailbox served them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MailboxSummary {
+    /// Each producer's core, producer 0 first (on `cores[0]`).
+    pub producer_cores: Vec<usize>,
+    /// How the producers and the consumer share cores, when there are fewer
+    /// cores than processes; `None` when each has its own.
+    pub shared_cores: Option<String>,
+    /// Each producer, at its index: messages sent and received and its
+    /// integrity, summed over every trial; its share of what the consumer
+    /// received, over the used trials.
+    pub per_producer: Vec<ProducerAccount>,
+    /// The least served producer's messages over the most served one's, in
+    /// each used trial; the median (1: even service; 0: one starved).
+    pub fairness: Option<f64>,
+}
+
+/// One producer of a mailbox, over a scenario's trials.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProducerAccount {
+    /// Its index, from 0.
+    pub producer: u16,
+    /// Its core.
+    pub core: usize,
+    /// Its messages in every trial, checked on their own: sent, received,
+    /// lost, duplicated, reordered (within this producer's stream),
+    /// corrupted.
+    pub integrity: Integrity,
+    /// Its share of all messages the consumer received in the used trials.
+    pub share: f64,
 }
 
 /// Which trials of a scenario make its figures.
@@ -503,6 +547,10 @@ pub struct Trial {
     pub send_rate: Option<f64>,
     /// Largest lag of a send behind its intended time, ns (rate).
     pub max_send_lag_ns: Option<u64>,
+    /// With many producers: each producer's counts in this trial, at its
+    /// index (`integrity` is their sum); empty for one producer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub per_producer: Vec<Integrity>,
 }
 
 /// Reading a results file failed.

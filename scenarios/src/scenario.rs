@@ -1,16 +1,17 @@
 //! One scenario: the transport, capacity mode, message size, pattern, core
-//! placement and wait strategy of one measurement, and its id
-//! (`transport/capacity/sizeB/pattern/placement`, e.g.
-//! `pipe/bounded:64/64B/stream/cross-core`, with `/wait:STRATEGY` after it
-//! when the wait was chosen explicitly), the key a results file and the
-//! regression gate find it by.
+//! placement, number of producers and wait strategy of one measurement, and
+//! its id (`transport/capacity/sizeB/pattern/placement`, e.g.
+//! `pipe/bounded:64/64B/stream/cross-core`, with `/producers:N` after it
+//! when more than one process sends, then `/wait:STRATEGY` when the wait
+//! was chosen explicitly), the key a results file and the regression gate
+//! find it by.
 //!
 //! Every part prints as the name the command line takes, so an id is made
 //! of names a user can type back.
 
 use std::fmt;
 
-use vocabulary::{Capacity, Pattern, PlacementSpec, TransportKind, Wait, WaitStrategy};
+use vocabulary::{Capacity, Pattern, PlacementSpec, Producers, TransportKind, Wait, WaitStrategy};
 
 /// One measurement to make: what carries the messages, how many may be in
 /// flight, how big they are, how they are driven, on which cores, and how
@@ -25,8 +26,12 @@ pub struct Scenario {
     pub size: usize,
     /// How the producer drives the channel.
     pub pattern: Pattern,
-    /// Where the two sides run.
+    /// Where the two sides run (with many producers: where the first
+    /// producer and the consumer run; the others follow the rule of
+    /// `harness::placement`).
     pub placement: PlacementSpec,
+    /// How many producer processes send to the one consumer.
+    pub producers: Producers,
     /// How a side waits, as asked; only transports that wait in user space
     /// are given anything but [`Wait::Auto`].
     pub wait: Wait,
@@ -35,13 +40,18 @@ pub struct Scenario {
 impl Scenario {
     /// The unique key of this scenario: `transport/capacity/sizeB/pattern/placement`,
     /// e.g. `pipe/bounded:64/64B/stream/cross-core` or
-    /// `tcp/unbounded/8B/pingpong/cores:0,1`, followed by `/wait:STRATEGY`
-    /// when the wait was chosen explicitly
+    /// `tcp/unbounded/8B/pingpong/cores:0,1`, followed by `/producers:N`
+    /// when more than one process sends
+    /// (`shm-mailbox/bounded:64/64B/stream/cross-core/producers:3`), then
+    /// `/wait:STRATEGY` when the wait was chosen explicitly
     /// (`shm-ring/bounded:8/64B/stream/cross-core/wait:block`); an `auto`
     /// scenario has no suffix. Stable across versions: the regression gate
     /// matches results by it.
     pub fn id(&self) -> String {
-        let id = format!("{}/{}/{}B/{}/{}", self.transport, self.capacity, self.size, self.pattern, self.placement);
+        let mut id = format!("{}/{}/{}B/{}/{}", self.transport, self.capacity, self.size, self.pattern, self.placement);
+        if self.producers.many() {
+            id.push_str(&format!("/producers:{}", self.producers));
+        }
         match self.wait {
             Wait::Auto => id,
             explicit => format!("{id}/wait:{explicit}"),
@@ -74,6 +84,7 @@ mod tests {
             size: 64,
             pattern: Pattern::Stream,
             placement: PlacementSpec::Named(Placement::CrossCore),
+            producers: Producers::ONE,
             wait: Wait::Auto,
         };
         assert_eq!(s.id(), "pipe/bounded:64/64B/stream/cross-core");
@@ -83,6 +94,7 @@ mod tests {
             size: 8,
             pattern: Pattern::Rate(10_000),
             placement: PlacementSpec::Cores(0, 1),
+            producers: Producers::ONE,
             wait: Wait::Auto,
         };
         assert_eq!(t.id(), "tcp/unbounded/8B/rate:10000/cores:0,1");
@@ -97,6 +109,7 @@ mod tests {
             size: 64,
             pattern: Pattern::Stream,
             placement: PlacementSpec::Named(Placement::CrossCore),
+            producers: Producers::ONE,
             wait: Wait::Auto,
         };
         assert_eq!(auto.id(), "shm-ring/bounded:8/64B/stream/cross-core");
@@ -110,6 +123,8 @@ mod tests {
         let same_core = Scenario { placement: PlacementSpec::Named(Placement::SameCore), ..auto };
         assert_eq!(same_core.wait_strategy(), Some(WaitStrategy::Yield));
         let pipe = Scenario { transport: TransportKind::Pipe, ..auto };
+        let three = Scenario { transport: TransportKind::PosixMq, producers: Producers::new(3).unwrap(), ..block };
+        assert_eq!(three.id(), "posix-mq/bounded:8/64B/stream/cross-core/producers:3/wait:block");
         assert_eq!(pipe.wait_strategy(), None);
     }
 

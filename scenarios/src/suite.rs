@@ -33,6 +33,7 @@
 //! patterns = ["stream", "pingpong", "rate:10000"]  # optional; default ["stream"]
 //! placements = ["primary", "cores:0,1"]      # optional; default ["primary"]
 //! waits = ["spin", "block"]                  # optional; default ["auto"]
+//! producers = [1, 2, 4]                      # optional, 1 to 64; default [1]
 //! ```
 //! In `placements`, `primary` is this machine's primary placement and
 //! `all` every placement it offers; a named placement the machine lacks is
@@ -40,7 +41,10 @@
 //! `spin`, `yield` and `block`, part of the product for the transports that
 //! wait in user space; the others get `auto` alone (their scenario once,
 //! whatever `waits` lists), and an explicit wait ends the scenario's id
-//! (`.../cross-core/wait:block`). Unknown keys are
+//! (`.../cross-core/wait:block`). `producers` counts the processes that
+//! send to the one consumer; more than one runs only on the transports
+//! that take many senders (the harness records the others as refused,
+//! with the reason), and ends the id with `/producers:N`. Unknown keys are
 //! errors. Every error is one line naming the file, the `[[scenarios]]`
 //! table (counted from 1) and the valid choices.
 //! `scenarios/examples/suite.toml` is a complete example.
@@ -48,7 +52,7 @@
 use std::path::Path;
 
 use serde::Deserialize;
-use vocabulary::{Capacity, Pattern, Placement, PlacementSpec, TransportKind, UnknownName, Variant, Wait};
+use vocabulary::{Capacity, Pattern, Placement, PlacementSpec, Producers, TransportKind, UnknownName, Variant, Wait};
 
 use crate::load_sweeps::{ALL_LOAD_ROUNDS, LoadSweep, LoadSweeps};
 use crate::results::TrialLengths;
@@ -216,7 +220,11 @@ impl Suite {
     ///    their own beside items 1 to 3's `auto` scenarios of the same cells;
     /// 8. latency against offered load: a load sweep of every transport x
     ///    [`ALL_LOAD_CAPACITIES`] x 64 B at the primary placement, one trial
-    ///    a step ([`ALL_LOAD_ROUNDS`]), its saturation from item 1's streams.
+    ///    a step ([`ALL_LOAD_ROUNDS`]), its saturation from item 1's streams;
+    /// 9. mailboxes with many senders: every transport that takes them x {rendezvous, bounded:8,
+    ///    unbounded} x 64 B x stream, and x bounded:8 x rate:10000, x 1, 2 and 4 producers
+    ///    ([`ALL_PRODUCERS`]), primary (on two cores, 2 and 4 producers share cores: the
+    ///    results say so).
     ///
     /// bounded:8 is the comparison's bounded mode because every transport
     /// realises it under default kernel limits (POSIX queues allow 10
@@ -259,6 +267,12 @@ impl Suite {
             product(&ring, &bounded8, &size, &[Pattern::Rate(10_000)], &primary),
         ];
         scenarios.extend(with_waits(waiting.concat(), &strategies));
+        let counts: Vec<Producers> = ALL_PRODUCERS.iter().filter_map(|&n| Producers::new(n)).collect();
+        let many = [
+            product(&mailboxes(), &modes, &size, &[Pattern::Stream], &primary),
+            product(&mailboxes(), &bounded8, &size, &[Pattern::Rate(10_000)], &primary),
+        ];
+        scenarios.extend(with_producers(many.concat(), &counts));
         let load = product(&transports, &ALL_LOAD_CAPACITIES, &size, &[Pattern::Stream], &primary);
         Suite::new("all", scenarios, ALL_TRIALS, 1, ALL_TRIAL_MS)
             .with_load(LoadSweeps::new(load.iter().map(LoadSweep::of), ALL_LOAD_ROUNDS))
@@ -268,9 +282,10 @@ impl Suite {
     /// bounded:8, unbounded} x 64 B x stream, and every transport x
     /// bounded:1 x 64 B x pingpong, all at the primary placement; ten
     /// rounds of 25 ms trials (50 ms for pingpongs, which run on to 1,500
-    /// recorded round trips) after one warm-up trial each; and a load
+    /// recorded round trips) after one warm-up trial each; a load
     /// sweep of [`QUICK_LOAD_TRANSPORTS`] at bounded:8, 64 B, one trial a
-    /// step.
+    /// step; and every transport that takes many senders x bounded:8 x
+    /// 64 B x stream with two producers.
     pub fn quick(available: &[Placement]) -> Suite {
         let primary = [primary_placement(available)];
         let transports = TransportKind::ALL;
@@ -284,6 +299,9 @@ impl Suite {
             &[Pattern::PingPong],
             &primary,
         ));
+        let two = [Producers::new(2).expect("2 producers")];
+        let many = product(&mailboxes(), &[Capacity::Bounded(8)], &[DEFAULT_SIZE], &[Pattern::Stream], &primary);
+        scenarios.extend(with_producers(many, &two));
         let load = product(&QUICK_LOAD_TRANSPORTS, &bounded8, &[DEFAULT_SIZE], &[Pattern::Stream], &primary);
         Suite::new("quick", scenarios, QUICK_TRIALS, 1, QUICK_TRIAL_MS)
             .with_load(LoadSweeps::new(load.iter().map(LoadSweep::of), ALL_LOAD_ROUNDS))
@@ -331,7 +349,15 @@ fn product_of_specs(
             for &size in sizes {
                 for &pattern in patterns {
                     for &placement in placements {
-                        out.push(Scenario { transport, capacity, size, pattern, placement, wait: Wait::Auto });
+                        out.push(Scenario {
+                            transport,
+                            capacity,
+                            size,
+                            pattern,
+                            placement,
+                            producers: Producers::ONE,
+                            wait: Wait::Auto,
+                        });
                     }
                 }
             }
@@ -339,6 +365,21 @@ fn product_of_specs(
     }
     out
 }
+
+/// Each scenario once per count of `producers`, the counts innermost. A
+/// count above one is kept whatever the transport: the harness records it
+/// as refused, with the transport's reason, where one sender is all it takes.
+fn with_producers(scenarios: Vec<Scenario>, producers: &[Producers]) -> Vec<Scenario> {
+    scenarios.into_iter().flat_map(|s| producers.iter().map(move |&producers| Scenario { producers, ..s })).collect()
+}
+
+/// The transports whose kernel object (or segment) takes many senders.
+fn mailboxes() -> Vec<TransportKind> {
+    TransportKind::ALL.into_iter().filter(|k| k.many_senders().is_ok()).collect()
+}
+
+/// The producer counts of `all`'s mailbox item.
+pub const ALL_PRODUCERS: [u16; 3] = [1, 2, 4];
 
 /// Each scenario once per wait of `waits` when its transport waits in user
 /// space, and once at `auto` otherwise (the repeats that makes are dropped
@@ -422,6 +463,9 @@ pub enum TableError {
     /// Not a wait.
     #[error("waits: {0}")]
     Wait(UnknownName),
+    /// A producer count out of range.
+    #[error("producers: {0}")]
+    Producers(vocabulary::BadProducers),
     /// A list with nothing in it.
     #[error("{0} is an empty list; list at least one value")]
     Empty(&'static str),
@@ -450,6 +494,7 @@ struct ScenarioTable {
     patterns: Option<Vec<String>>,
     placements: Option<Vec<String>>,
     waits: Option<Vec<String>>,
+    producers: Option<Vec<u16>>,
 }
 
 fn parse(origin: &str, default_name: &str, text: &str, available: &[Placement]) -> Result<Suite, SuiteError> {
@@ -482,7 +527,7 @@ fn parse(origin: &str, default_name: &str, text: &str, available: &[Placement]) 
     if file.scenarios.is_empty() {
         return Err(value_error(
             "no [[scenarios]] table; each lists transports (and optionally capacities, sizes, patterns, placements, \
-             waits)"
+             waits, producers)"
                 .to_owned(),
         ));
     }
@@ -539,7 +584,12 @@ fn expand(table: &ScenarioTable, available: &[Placement]) -> Result<Vec<Scenario
         .iter()
         .map(|w| w.parse::<Wait>().map_err(TableError::Wait))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(with_waits(product_of_specs(&transports, &capacities, &sizes, &patterns, &placements), &waits))
+    let producers = non_empty("producers", table.producers.as_ref(), &[1])?
+        .iter()
+        .map(|&n| Producers::new(n).ok_or_else(|| TableError::Producers(vocabulary::BadProducers(n.to_string()))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let scenarios = product_of_specs(&transports, &capacities, &sizes, &patterns, &placements);
+    Ok(with_waits(with_producers(scenarios, &producers), &waits))
 }
 
 /// A TOML error as one line, with its line number and, when inside one,
@@ -584,10 +634,58 @@ mod tests {
                     size: 64,
                     pattern: Pattern::Stream,
                     placement: PlacementSpec::Named(placement),
+                    producers: Producers::ONE,
                     wait: Wait::Auto,
                 };
                 assert!(suite.scenarios.contains(&wanted), "{} lacks {wanted}", suite.name);
             }
+        }
+    }
+
+    #[test]
+    fn all_sends_from_one_two_and_four_producers_to_every_mailbox_and_quick_from_two() {
+        let all = Suite::all(&TWO);
+        let many = mailboxes();
+        assert!(many.len() >= 4, "{many:?}");
+        let primary = PlacementSpec::Named(Placement::CrossCore);
+        for &transport in &many {
+            for capacity in [Capacity::Rendezvous, Capacity::Bounded(8), Capacity::Unbounded] {
+                for n in ALL_PRODUCERS {
+                    let wanted = Scenario {
+                        transport,
+                        capacity,
+                        size: 64,
+                        pattern: Pattern::Stream,
+                        placement: primary,
+                        producers: Producers::new(n).unwrap(),
+                        wait: Wait::Auto,
+                    };
+                    assert!(all.scenarios.contains(&wanted), "all lacks {wanted}");
+                }
+            }
+        }
+        let crowded: Vec<&Scenario> = all.scenarios.iter().filter(|s| s.producers.many()).collect();
+        assert!(crowded.iter().all(|s| many.contains(&s.transport) && s.placement == primary));
+        assert_eq!(crowded.len(), many.len() * 4 * 2, "3 stream modes and one rate, at 2 and 4 producers");
+        let quick = Suite::quick(&TWO);
+        let two: Vec<&Scenario> = quick.scenarios.iter().filter(|s| s.producers.many()).collect();
+        assert_eq!(two.len(), many.len());
+        assert!(two.iter().all(|s| s.producers.get() == 2 && s.pattern == Pattern::Stream));
+    }
+
+    #[test]
+    fn a_suite_file_lists_producer_counts_and_bad_ones_name_the_range() {
+        let text = "[[scenarios]]\ntransports = [\"posix-mq\"]\nproducers = [1, 3]\n";
+        let suite = Suite::from_toml_str("t", text, &TWO).unwrap();
+        let ids = ids(&suite);
+        assert_eq!(
+            ids,
+            ["posix-mq/bounded:64/64B/stream/cross-core", "posix-mq/bounded:64/64B/stream/cross-core/producers:3"]
+        );
+        for bad in ["producers = [0]", "producers = [65]", "producers = []"] {
+            let text = format!("[[scenarios]]\ntransports = [\"posix-mq\"]\n{bad}\n");
+            let message = Suite::from_toml_str("t", &text, &TWO).unwrap_err().to_string();
+            assert!(message.contains("producers"), "{bad}: {message}");
         }
     }
 
@@ -613,8 +711,9 @@ mod tests {
         assert_eq!((all.trials, all.warmup_trials, all.trial_ms), (10, 1, ALL_TRIAL_MS));
         // The sweeps run at the primary placement only.
         let rates: Vec<_> = all.scenarios.iter().filter(|s| matches!(s.pattern, Pattern::Rate(_))).collect();
-        // bounded:8, and the capacity sweep's five modes; and the ring's three explicit waits.
-        assert_eq!(rates.len(), 6 * TransportKind::ALL.len() + 3);
+        // bounded:8, and the capacity sweep's five modes; the ring's three
+        // explicit waits; and 2 and 4 producers of each mailbox.
+        assert_eq!(rates.len(), 6 * TransportKind::ALL.len() + 3 + 2 * mailboxes().len());
         assert!(rates.iter().all(|s| s.placement == PlacementSpec::Named(Placement::CrossCore)));
         // The ring ablation.
         for variant in Variant::ALL {
@@ -625,6 +724,7 @@ mod tests {
                     size: 8,
                     pattern,
                     placement: PlacementSpec::Named(Placement::CrossCore),
+                    producers: Producers::ONE,
                     wait: Wait::Auto,
                 };
                 assert!(all.scenarios.contains(&wanted), "all lacks {wanted}");

@@ -174,6 +174,8 @@ mod tests {
             relation: Some(Placement::CrossCore),
             wait_asked: crate::Wait::Auto,
             wait: None,
+            producers: vocabulary::Producers::ONE,
+            mailbox: None,
             status,
             reason: reason.map(str::to_owned),
             selection: crate::results::Selection::default(),

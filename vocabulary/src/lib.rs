@@ -9,9 +9,11 @@
 //! command line to the results file and back. Code decides by `match` on
 //! the type; a name is a string only at the command line and in files.
 //!
-//! - [`TransportKind`] (and the ring design [`Variant`], the [`Link`] kind)
+//! - [`TransportKind`] (and the ring design [`Variant`], the mailbox design
+//!   [`MailboxDesign`], the [`Link`] kind)
 //! - [`Capacity`]
 //! - [`Pattern`]
+//! - [`Producers`]: how many processes send to one mailbox
 //! - [`Placement`], [`PlacementSpec`] as a scenario asks for it, [`PlacementLabel`] as a result names it
 //! - [`WaitStrategy`], and [`Wait`] as a scenario asks for it
 //! - [`LatencyKind`]
@@ -22,6 +24,7 @@ mod capacity;
 mod names;
 mod pattern;
 mod placement;
+mod producers;
 pub mod stats;
 mod status;
 mod transport;
@@ -31,8 +34,9 @@ pub use capacity::Capacity;
 pub use names::UnknownName;
 pub use pattern::{LatencyKind, Pattern};
 pub use placement::{Placement, PlacementLabel, PlacementSpec};
+pub use producers::{BadProducers, Producers};
 pub use status::Status;
-pub use transport::{Link, TransportKind, Variant};
+pub use transport::{Link, MailboxDesign, TransportKind, Variant};
 pub use wait::{Wait, WaitStrategy};
 
 #[cfg(test)]

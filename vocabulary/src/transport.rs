@@ -1,6 +1,8 @@
 //! The transports ringside compares, by the names the command line shows,
-//! how each one names its peer (a direct link or an indirect mailbox), and
-//! the ring's designs for the ablation textbook -> padded -> ring.
+//! how each one names its peer (a direct link or an indirect mailbox),
+//! whether one channel of it may have many sender processes, the ring's
+//! designs for the ablation textbook -> padded -> ring, and the shared-memory
+//! mailbox's two designs (lock-free, and the mutex it is measured against).
 
 use std::fmt;
 use std::str::FromStr;
@@ -30,6 +32,8 @@ pub enum TransportKind {
     SysvMq,
     /// A shared-memory slot array whose wake-ups go through `eventfd`.
     EventfdShm,
+    /// bench-core's shared-memory multi-producer mailbox, in one of its designs.
+    ShmMailbox(MailboxDesign),
     /// `crossbeam-channel` between two **threads** of one process: the in-process baseline.
     Crossbeam,
 }
@@ -47,7 +51,7 @@ pub enum Link {
 
 impl TransportKind {
     /// Every transport, in the order reports list them.
-    pub const ALL: [TransportKind; 13] = [
+    pub const ALL: [TransportKind; 15] = [
         TransportKind::ShmRing(Variant::Ring),
         TransportKind::ShmRing(Variant::Padded),
         TransportKind::ShmRing(Variant::Textbook),
@@ -60,6 +64,8 @@ impl TransportKind {
         TransportKind::PosixMq,
         TransportKind::SysvMq,
         TransportKind::EventfdShm,
+        TransportKind::ShmMailbox(MailboxDesign::LockFree),
+        TransportKind::ShmMailbox(MailboxDesign::Mutex),
         TransportKind::Crossbeam,
     ];
 
@@ -78,6 +84,8 @@ impl TransportKind {
             TransportKind::PosixMq => "posix-mq",
             TransportKind::SysvMq => "sysv-mq",
             TransportKind::EventfdShm => "eventfd-shm",
+            TransportKind::ShmMailbox(MailboxDesign::LockFree) => "shm-mailbox",
+            TransportKind::ShmMailbox(MailboxDesign::Mutex) => "shm-mailbox:mutex",
             TransportKind::Crossbeam => "crossbeam",
         }
     }
@@ -95,7 +103,31 @@ impl TransportKind {
             | TransportKind::UnixDgram
             | TransportKind::PosixMq
             | TransportKind::SysvMq
-            | TransportKind::EventfdShm => Link::Indirect,
+            | TransportKind::EventfdShm
+            | TransportKind::ShmMailbox(_) => Link::Indirect,
+        }
+    }
+
+    /// Whether one channel of this transport may have several sender
+    /// processes, each opening the sending end from the same address, and
+    /// if not, why not (one line). The named mailboxes may (`fifo`,
+    /// `unix-dgram`, the message queues, `shm-mailbox*`); the direct links,
+    /// the single-producer rings and `crossbeam` may not.
+    pub fn many_senders(self) -> Result<(), &'static str> {
+        match self {
+            TransportKind::Fifo
+            | TransportKind::UnixDgram
+            | TransportKind::PosixMq
+            | TransportKind::SysvMq
+            | TransportKind::ShmMailbox(_) => Ok(()),
+            TransportKind::Pipe | TransportKind::UnixStream | TransportKind::UnixSeqpacket | TransportKind::Tcp => {
+                Err("a direct link: a connected pair of endpoints, one writer; N senders would be N links")
+            }
+            TransportKind::ShmRing(_) => Err("a single-producer ring: one writer per ring"),
+            TransportKind::EventfdShm => Err("a single-producer slot array: one writer claims its slots"),
+            TransportKind::Crossbeam => {
+                Err("threads of one process, not processes; its ends are made once, at creation")
+            }
         }
     }
 
@@ -108,17 +140,26 @@ impl TransportKind {
     /// Whether the kernel carries the messages (not shared memory or a
     /// user-space channel): the group the ring is compared against.
     pub fn is_kernel(self) -> bool {
-        !matches!(self, TransportKind::ShmRing(_) | TransportKind::EventfdShm | TransportKind::Crossbeam)
+        !matches!(
+            self,
+            TransportKind::ShmRing(_)
+                | TransportKind::EventfdShm
+                | TransportKind::ShmMailbox(_)
+                | TransportKind::Crossbeam
+        )
     }
 
     /// Whether a side that must wait (channel full, empty, or a rendezvous
     /// not yet acknowledged) waits in user space, by a wait strategy of its
     /// own (`spin`, `yield`, `block`, see [`crate::WaitStrategy`]):
-    /// the three ring designs and `eventfd-shm`. The kernel transports wait
-    /// in the kernel, and `crossbeam` inside `crossbeam-channel`; no
+    /// the three ring designs, `eventfd-shm` and the two mailbox designs.
+    /// (`shm-mailbox:mutex` takes a strategy but always blocks on its
+    /// condition variables whatever it is: the textbook design it stands
+    /// for; [`crate::Wait::resolve`] gives it `block`.) The kernel transports
+    /// wait in the kernel, and `crossbeam` inside `crossbeam-channel`; no
     /// strategy applies to them.
     pub fn waits_in_user_space(self) -> bool {
-        matches!(self, TransportKind::ShmRing(_) | TransportKind::EventfdShm)
+        matches!(self, TransportKind::ShmRing(_) | TransportKind::EventfdShm | TransportKind::ShmMailbox(_))
     }
 
     /// Where a waiting side waits, in words that follow "waits": `in user
@@ -188,6 +229,23 @@ pub enum Variant {
 
 crate::names::named_enum!(Variant, "ring variant", Textbook => "textbook", Padded => "padded", Ring => "ring");
 
+/// A design of the shared-memory mailbox (bench-core's `mailbox`): how its
+/// senders and its receiver share the slots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum MailboxDesign {
+    /// Vyukov's bounded queue: per-slot sequence words, a sender claims a
+    /// position by compare-and-swap of the shared tail; no lock anywhere.
+    /// Waits by the side's wait strategy.
+    #[default]
+    LockFree,
+    /// The textbook ablation: one process-shared robust `pthread_mutex_t`
+    /// and two condition variables around a circular buffer. Always waits
+    /// by blocking on its condition variables, whatever the wait strategy.
+    Mutex,
+}
+
+crate::names::named_enum!(MailboxDesign, "mailbox design", LockFree => "lock-free", Mutex => "mutex");
+
 impl FromStr for TransportKind {
     type Err = UnknownName;
 
@@ -218,13 +276,40 @@ mod tests {
             assert_eq!(v.name().parse::<Variant>().unwrap(), v);
         }
         assert!("fast".parse::<Variant>().unwrap_err().to_string().contains("textbook, padded, ring"));
+        for d in MailboxDesign::ALL {
+            assert_eq!(d.name().parse::<MailboxDesign>().unwrap(), d);
+        }
+        assert_eq!("shm-mailbox".parse(), Ok(TransportKind::ShmMailbox(MailboxDesign::LockFree)));
+        assert_eq!("shm-mailbox:mutex".parse(), Ok(TransportKind::ShmMailbox(MailboxDesign::Mutex)));
+    }
+
+    #[test]
+    fn only_the_named_mailboxes_take_many_senders() {
+        let many: Vec<&str> =
+            TransportKind::ALL.into_iter().filter(|k| k.many_senders().is_ok()).map(TransportKind::name).collect();
+        assert_eq!(many, ["fifo", "unix-dgram", "posix-mq", "sysv-mq", "shm-mailbox", "shm-mailbox:mutex"]);
+        for kind in TransportKind::ALL {
+            if let Err(why) = kind.many_senders() {
+                assert!(!why.is_empty() && !why.contains('\n'), "{kind}: {why}");
+            }
+            // Every transport that takes many senders is a named mailbox.
+            if kind.many_senders().is_ok() {
+                assert_eq!(kind.link(), Link::Indirect, "{kind}");
+            }
+        }
+        assert!(TransportKind::Pipe.many_senders().unwrap_err().contains("direct link"));
+        assert!(TransportKind::ShmRing(Variant::Ring).many_senders().unwrap_err().contains("single-producer"));
+        assert!(TransportKind::Crossbeam.many_senders().unwrap_err().contains("threads"));
     }
 
     #[test]
     fn only_the_shared_memory_transports_wait_in_user_space() {
         let waiting: Vec<&str> =
             TransportKind::ALL.into_iter().filter(|k| k.waits_in_user_space()).map(TransportKind::name).collect();
-        assert_eq!(waiting, ["shm-ring", "shm-ring:padded", "shm-ring:textbook", "eventfd-shm"]);
+        assert_eq!(
+            waiting,
+            ["shm-ring", "shm-ring:padded", "shm-ring:textbook", "eventfd-shm", "shm-mailbox", "shm-mailbox:mutex"]
+        );
         assert!(TransportKind::ALL.into_iter().filter(|k| k.is_kernel()).all(|k| !k.waits_in_user_space()));
         assert!(!TransportKind::Crossbeam.waits_in_user_space());
         assert_eq!(TransportKind::Pipe.where_it_waits(), "in the kernel");

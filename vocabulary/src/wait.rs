@@ -19,13 +19,18 @@
 //! that yields keeps its core busy while its peer is not runnable, so
 //! `block` stays the choice for a user who wants the core free.
 //! `eventfd-shm` blocks: its wake-ups through the kernel are its design.
+//! `shm-mailbox` blocks too: its senders are usually more processes than
+//! there are cores, and a spinning sender takes a core from the receiver it
+//! waits for. `shm-mailbox:mutex` always blocks, whatever is asked: its
+//! condition variables are the textbook design it stands for, so `block` is
+//! what a run of it records.
 //! `spin` on one shared core cannot make progress (each side spins out its
 //! time slice before its peer runs) and is refused there.
 //!
 //! [`WaitStrategy`] is what a side does; [`Wait`] is the choice a scenario
 //! asks for.
 
-use crate::TransportKind;
+use crate::{MailboxDesign, TransportKind};
 
 /// A side's way of waiting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -84,6 +89,7 @@ impl Wait {
             return None;
         }
         Some(match (self.explicit(), transport) {
+            (_, TransportKind::ShmMailbox(MailboxDesign::Mutex)) => WaitStrategy::Block,
             (Some(asked), _) => asked,
             (None, TransportKind::ShmRing(_)) if shares_core => WaitStrategy::Yield,
             (None, TransportKind::ShmRing(_)) => WaitStrategy::Spin,
@@ -129,6 +135,15 @@ mod tests {
             assert_eq!(Wait::Yield.resolve(ring, shares_core), Some(WaitStrategy::Yield));
             assert_eq!(Wait::Spin.resolve(TransportKind::EventfdShm, shares_core), Some(WaitStrategy::Spin));
             assert_eq!(Wait::Block.resolve(ring, shares_core), Some(WaitStrategy::Block));
+        }
+        let (lock_free, mutex) =
+            (TransportKind::ShmMailbox(MailboxDesign::LockFree), TransportKind::ShmMailbox(MailboxDesign::Mutex));
+        for shares_core in [false, true] {
+            assert_eq!(Wait::Auto.resolve(lock_free, shares_core), Some(WaitStrategy::Block));
+            assert_eq!(Wait::Spin.resolve(lock_free, shares_core), Some(WaitStrategy::Spin));
+            for w in Wait::ALL {
+                assert_eq!(w.resolve(mutex, shares_core), Some(WaitStrategy::Block), "{w}");
+            }
         }
         for kind in TransportKind::ALL.into_iter().filter(|k| !k.waits_in_user_space()) {
             for w in Wait::ALL {

@@ -2,7 +2,8 @@
 //! slot size, this side's timeout and how many senders will attach.
 //!
 //! The capacity mode and the wait strategy are the ring's (the vocabulary
-//! crate's) types; [`Design`] is the mailbox's own axis: the lock-free
+//! crate's) types; [`Design`] (the vocabulary's `MailboxDesign`) is the
+//! mailbox's own axis: the lock-free
 //! queue, or the textbook mutex and condition variables it is measured
 //! against.
 
@@ -22,32 +23,10 @@ pub const MAX_SLOTS: usize = 1 << 24;
 /// Largest segment a mailbox maps: 4 GiB of slots.
 pub const MAX_SLOT_BYTES: usize = 1 << 32;
 
-/// How the senders and the receiver share the slots.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Design {
-    /// Vyukov's bounded queue: per-slot sequence words, a sender claims a
-    /// position by compare-and-swap of the shared tail; no lock anywhere.
-    #[default]
-    LockFree,
-    /// The textbook ablation: one process-shared robust `pthread_mutex_t`
-    /// and two condition variables around a circular buffer. Always waits
-    /// by blocking on its condition variables, whatever the wait strategy.
-    Mutex,
-}
-
-impl Design {
-    /// Both designs, the default first.
-    pub const ALL: [Design; 2] = [Design::LockFree, Design::Mutex];
-}
-
-impl std::fmt::Display for Design {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.pad(match self {
-            Design::LockFree => "lock-free",
-            Design::Mutex => "mutex",
-        })
-    }
-}
+/// How the senders and the receiver share the slots: the vocabulary's
+/// [`MailboxDesign`](vocabulary::MailboxDesign), the one type the
+/// `shm-mailbox` transports, the command line and the results name it by.
+pub use vocabulary::MailboxDesign as Design;
 
 /// Everything needed to create a mailbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,8 +42,9 @@ pub struct MailboxConfig {
     pub slot_size: usize,
     /// Longest any single wait of the creating side may last.
     pub timeout: Duration,
-    /// Senders that will attach: once that many have registered, the name
-    /// is removed from `/dev/shm` (nobody else needs it), and the stream
+    /// Senders that will attach: once that many have registered and the
+    /// receiver has claimed its end, the name is removed from `/dev/shm`
+    /// (nobody else needs it), and the stream
     /// cannot end before they have (so a sender that finishes before the
     /// last one attaches does not end it). `None`: the name stays until the
     /// receiver (or the creator's end) drops, and the stream ends once

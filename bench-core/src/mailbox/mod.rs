@@ -71,8 +71,10 @@
 //! does not remove the name (as the ring's does); it is removed when the
 //! receiving end drops, when the creator's handle or the end it became
 //! drops, on any failure while creating, and, as soon as possible, once
-//! [`MailboxConfig::expected_senders`] senders have registered: from then
-//! on no crash can leave it behind. `harness clean` finds what a `kill -9`
+//! [`MailboxConfig::expected_senders`] senders have registered and the
+//! receiver has claimed its end (whichever comes last: a receiver in
+//! another process may attach after the senders): from then on no crash
+//! can leave it behind. `harness clean` finds what a `kill -9`
 //! before then leaves, by prefix and pid.
 //!
 //! # Shared memory is not trusted
@@ -165,11 +167,13 @@ impl SharedMailbox {
     pub fn into_receiver(self) -> Result<Receiver, MailboxError> {
         let pid_word = &self.region.lines().receiver.pid;
         let me = std::process::id();
-        // AcqRel/Acquire: pairs with a competing claim; the winner's pid is
-        // what the senders watch for liveness.
-        if let Err(pid) = pid_word.compare_exchange(0, me, Ordering::AcqRel, Ordering::Acquire) {
+        // SeqCst/Acquire: pairs with a competing claim (the winner's pid is
+        // what the senders watch for liveness), and, SeqCst, with the
+        // senders' SeqCst registrations in `roster::unlink_once_all_attached`.
+        if let Err(pid) = pid_word.compare_exchange(0, me, Ordering::SeqCst, Ordering::Acquire) {
             return Err(MailboxError::ReceiverTaken { name: self.name().to_owned(), pid });
         }
+        roster::unlink_once_all_attached(&self.region);
         #[cfg(not(loom))]
         let name = self.owned_name.unwrap_or_else(|| NameGuard::new(Some(self.region.name().to_owned())));
         #[cfg(loom)]

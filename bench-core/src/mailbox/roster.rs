@@ -29,21 +29,38 @@ pub(crate) fn register(region: &Region) -> Result<usize, MailboxError> {
         let mine = entry_open(std::process::id());
         // Relaxed: the entry only names a process to watch; no data travels with it.
         if entry.word.compare_exchange(ENTRY_FREE, mine, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
-            // Relaxed: a receiver that has not seen this registration yet
-            // ended (or waits) before it, which is a correct order too.
-            let before = lines.senders.census.fetch_add(CENSUS_REGISTERED + CENSUS_OPEN, Ordering::Relaxed);
-            unlink_once_all_registered(region, census_registered(before).wrapping_add(1));
+            // SeqCst: pairs with the receiver's SeqCst claim of its pid word
+            // and its SeqCst load of the census in `unlink_once_all_attached`
+            // (a receiver that has not seen this registration yet ended, or
+            // waits, before it, which is a correct order too).
+            lines.senders.census.fetch_add(CENSUS_REGISTERED + CENSUS_OPEN, Ordering::SeqCst);
+            unlink_once_all_attached(region);
             return Ok(index);
         }
     }
     Err(MailboxError::TooManySenders { name: region.name().to_owned(), max: MAX_SENDERS })
 }
 
-/// Once as many senders registered as the creator said would, nobody
-/// needs the name any more: remove it, so a crash leaves nothing behind.
-fn unlink_once_all_registered(region: &Region, registered: u32) {
+/// Once as many senders registered as the creator said would and the
+/// receiver has claimed its end, nobody needs the name any more: remove
+/// it, so a crash leaves nothing behind. Called by each sender after it
+/// registers and by the receiver after it claims; the last of them to
+/// arrive removes it (the name may already be gone: removing it twice is
+/// harmless). The two sides each make their change, then read the other's,
+/// all `SeqCst`: in the one order of those operations at least one side
+/// reads the other's change, so the name is never left behind by a race.
+/// (The receiver's drop removes it in any case.)
+pub(crate) fn unlink_once_all_attached(region: &Region) {
     let expected = region.geometry().expected_senders;
-    if expected != 0 && registered == expected {
+    if expected == 0 {
+        return;
+    }
+    let lines = region.lines();
+    // SeqCst: pairs with a sender's SeqCst increment of the census in `register`.
+    let registered = census_registered(lines.senders.census.load(Ordering::SeqCst));
+    // SeqCst: pairs with the receiver's SeqCst claim in `SharedMailbox::into_receiver`.
+    let claimed = lines.receiver.pid.load(Ordering::SeqCst) != 0;
+    if registered >= expected && claimed {
         #[cfg(not(loom))]
         let _ = crate::shm::unlink(region.name());
     }

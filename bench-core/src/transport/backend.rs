@@ -10,14 +10,16 @@ use std::time::Duration;
 use super::TransportError;
 use super::objects::ObjectGuard;
 use crate::ring::{Capacity, Variant, WaitStrategy};
+use vocabulary::MailboxDesign;
 
 /// What a backend is asked to create: one direction of a channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OneWaySpec {
     /// `Bounded(n)`: realise n in the kernel object. `Unbounded`: the
-    /// kernel's default (or a generous) size; the sender will only ever
-    /// `try_send` and keep what does not fit. `Rendezvous` reaches only
-    /// backends with native modes (see [`Backend::native_modes`]).
+    /// kernel's default (or a generous) size, unless the backend realises
+    /// it natively; the sender will only ever `try_send` and keep what does
+    /// not fit. `Rendezvous` reaches only backends that realise it
+    /// natively (see [`Backend::native`]); others get `Bounded(1)`.
     pub capacity: Capacity,
     /// The largest message this channel carries (messages are 1..=this).
     pub message_size: usize,
@@ -27,15 +29,25 @@ pub struct OneWaySpec {
     pub wait: WaitStrategy,
     /// For `shm-ring`: which design.
     pub variant: Variant,
+    /// For `shm-mailbox`: which design.
+    pub design: MailboxDesign,
     /// How long a blocked side waits without progress before giving up.
     pub timeout: Duration,
+    /// How many sender processes will open the sending end (at least 1;
+    /// more only where [`TransportKind::many_senders`](vocabulary::TransportKind::many_senders)
+    /// allows). Each sends its own end marker; the channel's receiver counts them.
+    pub senders: usize,
 }
 
 /// Options for opening an end.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenOptions {
     /// The peer's process id, if known: transports without an end-of-file
-    /// signal watch it while they wait.
+    /// signal watch it while they wait, and report it gone once it exits.
+    /// With several senders, a sender's `peer` is the receiver's process;
+    /// the receiver's must be `None` or a process that outlives every
+    /// sender (the coordinator): a sender that finished and exited while
+    /// the others still send would otherwise read as the peer gone.
     pub peer: Option<u32>,
     /// How long a blocked operation waits without progress before it fails.
     pub timeout: Duration,
@@ -192,8 +204,18 @@ pub trait RawSender: Send {
 /// The receiving end of one direction, as a backend implements it.
 pub trait RawReceiver: Send {
     /// The next message into `buf` (at least `message_size` long);
-    /// [`TransportError::Disconnected`] after the sender's `close`.
+    /// [`TransportError::Disconnected`] for each sender's end marker, as it
+    /// arrives (messages of other senders may follow it), unless
+    /// [`counts_senders`](Self::counts_senders). The channel's receiver
+    /// counts the markers; a backend keeps no state past one.
     fn recv(&mut self, buf: &mut [u8]) -> Result<usize, TransportError>;
+
+    /// Whether the backend counts its senders itself and returns
+    /// [`TransportError::Disconnected`] only once all of them have closed
+    /// (the shared-memory mailbox), rather than once per end marker.
+    fn counts_senders(&self) -> bool {
+        false
+    }
 }
 
 /// Opens the sending end of one direction.
@@ -209,7 +231,22 @@ pub struct Backend {
     pub open_sender: OpenSender,
     /// Open the receiving end.
     pub open_receiver: OpenReceiver,
-    /// The backend realises all three capacity modes itself (the ring,
-    /// crossbeam); otherwise rendezvous and unbounded are built on top.
-    pub native_modes: bool,
+    /// Whether the backend realises a capacity mode itself (all three for
+    /// the ring and crossbeam; bounded and rendezvous for the mailbox;
+    /// bounded only for the kernel transports). A mode it does not is
+    /// built on top, in [`super::channel`]: rendezvous as a one-message
+    /// queue plus acknowledgements, unbounded as non-blocking sends plus a
+    /// sender-side spill queue.
+    pub native: fn(Capacity) -> bool,
+}
+
+/// [`Backend::native`] of a backend that realises every capacity mode itself.
+pub fn every_mode(_: Capacity) -> bool {
+    true
+}
+
+/// [`Backend::native`] of a backend that realises only `bounded:N` itself
+/// (the kernel transports).
+pub fn bounded_only(capacity: Capacity) -> bool {
+    matches!(capacity, Capacity::Bounded(_))
 }

@@ -11,11 +11,26 @@
 //! and for a kernel rendezvous the acknowledgement direction in the other.
 //!
 //! # Capacity modes, the same meaning for every transport
-//! | mode | ring, crossbeam | kernel transports |
-//! | --- | --- | --- |
-//! | `rendezvous` | native | a one-message kernel queue, and after each send the sender waits for the receiver's acknowledgement on a second channel of the same transport, reversed |
-//! | `bounded:N` | native | N realised in the kernel object; the realised count in messages is recorded beside N |
-//! | `unbounded` | native | non-blocking sends; what the kernel will not take waits in a sender-side queue, drained as space frees; spills are counted |
+//! | mode | ring, crossbeam | shm-mailbox | kernel transports |
+//! | --- | --- | --- | --- |
+//! | `rendezvous` | native | native | a one-message kernel queue, and after each send the sender waits for the receiver's acknowledgement on a second channel of the same transport, reversed |
+//! | `bounded:N` | native | native | N realised in the kernel object; the realised count in messages is recorded beside N |
+//! | `unbounded` | native | as the kernel transports | non-blocking sends; what the kernel will not take waits in a sender-side queue, drained as space frees; spills are counted |
+//!
+//! Which modes a backend realises itself is its [`Backend::native`](super::backend::Backend::native).
+//!
+//! # Many senders
+//! With [`ChannelSpec::senders`] above one (a transport whose
+//! [`TransportKind::many_senders`] allows it), each sender process opens
+//! the sending end from the address, and each has its own spill queue
+//! (unbounded). `bounded:N` is the one kernel object's (or mailbox's) N,
+//! shared by all senders. A kernel rendezvous is refused: its
+//! acknowledgements travel on one channel back to one sender, and the
+//! receiver cannot address the sender whose message it took; the mailbox's
+//! native rendezvous serves any number. Every sender's `finish` sends its
+//! own end marker; the [`Receiver`] counts them and returns
+//! `Disconnected` after the last (a backend that counts its senders
+//! itself, the mailbox, says so: [`RawReceiver::counts_senders`]).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::os::fd::AsFd;
@@ -25,6 +40,7 @@ use super::backend::{Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, R
 use super::{TransportError, TransportKind, backends};
 use crate::child::Launch;
 use crate::ring::{Capacity, Variant, WaitStrategy};
+use vocabulary::MailboxDesign;
 
 /// Everything needed to create a channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,6 +59,11 @@ pub struct ChannelSpec {
     pub wait: WaitStrategy,
     /// How long a blocked side waits without progress before it fails.
     pub timeout: Duration,
+    /// How many sender processes open the sending end, each from the
+    /// channel's [`Address`] (default 1). More than one only on a transport
+    /// whose [`TransportKind::many_senders`] allows it; the receiver gets
+    /// [`TransportError::Disconnected`] once every one of them finished.
+    pub senders: usize,
 }
 
 impl ChannelSpec {
@@ -56,6 +77,7 @@ impl ChannelSpec {
             fixed_size: false,
             wait: WaitStrategy::Block,
             timeout: Duration::from_secs(30),
+            senders: 1,
         }
     }
 
@@ -77,6 +99,12 @@ impl ChannelSpec {
         self
     }
 
+    /// Set how many sender processes open the sending end (see [`senders`](Self::senders)).
+    pub fn senders(mut self, n: usize) -> Self {
+        self.senders = n;
+        self
+    }
+
     fn variant(&self) -> Variant {
         match self.kind {
             TransportKind::ShmRing(v) => v,
@@ -84,8 +112,16 @@ impl ChannelSpec {
         }
     }
 
+    fn design(&self) -> MailboxDesign {
+        match self.kind {
+            TransportKind::ShmMailbox(d) => d,
+            _ => MailboxDesign::LockFree,
+        }
+    }
+
+    /// Whether the backend realises the capacity mode asked for itself.
     fn native(&self) -> bool {
-        backends::of(self.kind).native_modes
+        (backends::of(self.kind).native)(self.capacity)
     }
 
     /// The one-way spec of the data direction.
@@ -100,7 +136,9 @@ impl ChannelSpec {
             fixed_size: self.fixed_size,
             wait: self.wait,
             variant: self.variant(),
+            design: self.design(),
             timeout: self.timeout,
+            senders: self.senders,
         }
     }
 
@@ -145,6 +183,7 @@ impl Channel {
         if let Capacity::Bounded(0) = spec.capacity {
             return Err(TransportError::Refused("bounded:N needs N >= 1 (zero capacity is `rendezvous`)".into()));
         }
+        check_senders(spec)?;
         let backend = backends::of(spec.kind);
         let data = (backend.create)(&spec.data())?;
         let ack = spec.ack().map(|a| (backend.create)(&a)).transpose()?;
@@ -245,6 +284,30 @@ impl Channel {
     }
 }
 
+/// Refuse a number of senders the transport or the capacity mode cannot
+/// serve: none at all, several on a transport that takes one
+/// ([`TransportKind::many_senders`]), or several on a rendezvous the
+/// channel builds with acknowledgements.
+fn check_senders(spec: &ChannelSpec) -> Result<(), TransportError> {
+    let kind = spec.kind;
+    match spec.senders {
+        0 => Err(TransportError::Refused("a channel needs at least one sender".into())),
+        1 => Ok(()),
+        n => {
+            kind.many_senders()
+                .map_err(|why| TransportError::Refused(format!("{kind} takes one sender, not {n}: {why}")))?;
+            if spec.ack().is_some() {
+                return Err(TransportError::Refused(format!(
+                    "{kind} rendezvous with {n} senders: rendezvous over a kernel queue acknowledges each send on \
+                     a channel back to its one sender, and with {n} senders the receiver cannot address the one \
+                     whose message it took; use bounded:1, or shm-mailbox, whose rendezvous is native"
+                )));
+            }
+            Ok(())
+        }
+    }
+}
+
 fn flip(role: Role) -> Role {
     match role {
         Role::Sender => Role::Receiver,
@@ -321,13 +384,14 @@ impl std::fmt::Display for Address {
         let s = &self.spec;
         write!(
             f,
-            "kind={};cap={};size={};fixed={};wait={};timeout_ms={}",
+            "kind={};cap={};size={};fixed={};wait={};timeout_ms={};senders={}",
             s.kind,
             s.capacity,
             s.message_size,
             u8::from(s.fixed_size),
             s.wait,
-            s.timeout.as_millis()
+            s.timeout.as_millis(),
+            s.senders
         )?;
         for (prefix, params) in [("data", &self.data), ("ack", &self.ack)] {
             for (k, v) in params {
@@ -366,8 +430,9 @@ impl std::str::FromStr for Address {
         };
         let wait: WaitStrategy = get("wait")?.parse().map_err(|_| bad("bad wait"))?;
         let timeout_ms: u64 = get("timeout_ms")?.parse().map_err(|_| bad("bad timeout_ms"))?;
-        let spec =
-            ChannelSpec { kind, capacity, message_size, fixed_size, wait, timeout: Duration::from_millis(timeout_ms) };
+        let senders: usize = get("senders")?.parse().map_err(|_| bad("bad senders"))?;
+        let timeout = Duration::from_millis(timeout_ms);
+        let spec = ChannelSpec { kind, capacity, message_size, fixed_size, wait, timeout, senders };
         Ok(Address { spec, data, ack })
     }
 }
@@ -617,16 +682,23 @@ pub struct Receiver {
     ack: Option<Box<dyn RawSender>>,
     received: u64,
     max: usize,
+    /// Senders the channel has ([`ChannelSpec::senders`]).
+    senders: usize,
+    /// Senders whose clean end has arrived: in `0..=senders`; the stream
+    /// has ended once it reaches `senders`.
+    finished: usize,
 }
 
 impl Receiver {
     fn new(spec: &ChannelSpec, raw: Box<dyn RawReceiver>, ack: Option<Box<dyn RawSender>>) -> Self {
-        Self { raw, ack, received: 0, max: spec.message_size }
+        Self { raw, ack, received: 0, max: spec.message_size, senders: spec.senders, finished: 0 }
     }
 
     /// The next message into `buf` (which must hold the channel's message
-    /// size); [`TransportError::Disconnected`] once the sender finished and
-    /// everything it sent was received.
+    /// size); [`TransportError::Disconnected`] once every sender finished
+    /// and everything they sent was received (and on every call after).
+    /// With several senders, one sender's end marker is counted and the
+    /// messages of the others keep coming.
     pub fn recv(&mut self, buf: &mut [u8]) -> Result<usize, TransportError> {
         if buf.len() < self.max {
             return Err(TransportError::TooLarge {
@@ -635,7 +707,17 @@ impl Receiver {
                 limit: "the receive buffer (it must hold the channel's message size)".into(),
             });
         }
-        let n = self.raw.recv(buf)?;
+        let n = loop {
+            if self.finished == self.senders {
+                return Err(TransportError::Disconnected);
+            }
+            match self.raw.recv(buf) {
+                Err(e) if e.is_disconnected() => {
+                    self.finished = if self.raw.counts_senders() { self.senders } else { self.finished + 1 };
+                }
+                other => break other?,
+            }
+        };
         self.received += 1;
         if let Some(ack) = &mut self.ack {
             ack.send(&self.received.to_le_bytes())?;
@@ -646,5 +728,51 @@ impl Receiver {
     /// Messages received so far.
     pub fn received(&self) -> u64 {
         self.received
+    }
+
+    /// Senders whose clean end has arrived so far.
+    pub fn finished_senders(&self) -> usize {
+        self.finished
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(spec: &ChannelSpec) -> String {
+        match Channel::create(spec) {
+            Err(TransportError::Refused(why)) => why,
+            Err(e) => panic!("{}: expected a refusal, got {e}", spec.kind),
+            Ok(_) => panic!("{}: expected a refusal, got a channel", spec.kind),
+        }
+    }
+
+    /// No senders, several on a transport that takes one, and several on a
+    /// rendezvous acknowledged to one sender are refused, each saying why.
+    #[test]
+    fn sender_counts_a_channel_cannot_serve_are_refused() {
+        let bounded = |kind| ChannelSpec::new(kind, Capacity::Bounded(4), 16);
+        assert!(refusal(&bounded(TransportKind::PosixMq).senders(0)).contains("at least one sender"));
+        for kind in TransportKind::ALL {
+            if let Err(why) = kind.many_senders() {
+                assert!(refusal(&bounded(kind).senders(2)).contains(why), "{kind}");
+            }
+        }
+        for kind in [TransportKind::PosixMq, TransportKind::SysvMq, TransportKind::UnixDgram, TransportKind::Fifo] {
+            let why = refusal(&ChannelSpec::new(kind, Capacity::Rendezvous, 16).senders(3));
+            assert!(why.contains("acknowledges each send") && why.contains("3 senders"), "{kind}: {why}");
+        }
+    }
+
+    /// The address carries the number of senders, so each sender process
+    /// opens the same channel the coordinator created.
+    #[test]
+    fn the_address_carries_the_senders() {
+        let chan = Channel::create(&ChannelSpec::new(TransportKind::PosixMq, Capacity::Bounded(4), 16).senders(3))
+            .expect("create");
+        let address: Address = chan.address().to_string().parse().expect("parse");
+        assert_eq!(address.spec().senders, 3);
+        assert_eq!(address, chan.address());
     }
 }

@@ -61,6 +61,9 @@ pub enum TransportError {
     /// Receiving on the shared-memory ring failed.
     #[error(transparent)]
     RingRecv(#[from] crate::ring::RecvError),
+    /// Creating or attaching the shared-memory mailbox failed.
+    #[error(transparent)]
+    Mailbox(#[from] crate::mailbox::MailboxError),
 }
 
 impl TransportError {

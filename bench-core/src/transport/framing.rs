@@ -1,9 +1,18 @@
 //! Length-prefixed frames over byte streams (pipe, FIFO, unix-stream, TCP).
 //!
 //! A frame is `[len: u32 LE][len bytes]`; a frame of length 0 marks the
-//! clean end of the stream (messages are never empty). A stream that ends
-//! without it, or inside a frame, means the sender died: that is
+//! clean end of one sender's stream (messages are never empty). A stream
+//! that ends without it, or inside a frame, means the sender died: that is
 //! [`TransportError::PeerGone`], never a silently short run.
+//!
+//! A FIFO may have several writers ([`FrameReader::many_writers`]): each
+//! frame of at most `PIPE_BUF` bytes goes out in one `write`, which the
+//! kernel keeps whole, so frames of different writers never interleave;
+//! each writer's end marker is handed up as `Disconnected` (the channel
+//! counts them), and end-of-file at a frame boundary only means that no
+//! writer has the FIFO open right now: one that has not opened yet may
+//! still come, so the reader waits for it (in pauses, watching the peer
+//! and the deadline) instead of reporting the peer gone.
 //!
 //! The writer sends each frame with one `write` (header and payload copied
 //! into one buffer: a syscall costs far more than the copy). The reader
@@ -18,7 +27,10 @@ use rustix::io::Errno;
 
 use super::TransportError;
 use super::backend::{RawReceiver, RawSender};
-use super::peer::{PeerWatch, wait_fd};
+use super::peer::{PeerWatch, SLICE, wait_fd};
+
+/// The first pause of a reader waiting for another writer to open the FIFO.
+const FIRST_PAUSE: std::time::Duration = std::time::Duration::from_micros(100);
 
 /// Bytes of a frame's header: its length as a `u32`.
 pub const HEADER: usize = 4;
@@ -162,7 +174,9 @@ pub struct FrameReader {
     buf: Box<[u8]>,
     start: usize,
     end: usize,
-    ended: bool,
+    /// Several writers come and go (a FIFO of several senders): end-of-file
+    /// at a frame boundary is a wait for the next, not the peer gone.
+    many_writers: bool,
     watch: PeerWatch,
     what: &'static str,
 }
@@ -170,23 +184,28 @@ pub struct FrameReader {
 impl FrameReader {
     /// Frames from `fd`; `nonblocking` says whether `fd` is `O_NONBLOCK`.
     pub fn new(fd: OwnedFd, nonblocking: bool, watch: PeerWatch, what: &'static str) -> Self {
-        Self { fd, nonblocking, buf: vec![0; READ_BUFFER].into(), start: 0, end: 0, ended: false, watch, what }
+        Self { fd, nonblocking, buf: vec![0; READ_BUFFER].into(), start: 0, end: 0, many_writers: false, watch, what }
     }
 
-    /// The next message into `out`; [`TransportError::Disconnected`] after the end marker.
+    /// Expect several writers that open and close the stream on their own
+    /// (a FIFO): end-of-file at a frame boundary waits for another writer,
+    /// until the deadline or the watched peer's exit.
+    pub fn many_writers(mut self, many: bool) -> Self {
+        self.many_writers = many;
+        self
+    }
+
+    /// The next message into `out`; [`TransportError::Disconnected`] for an
+    /// end marker (once per marker: the channel counts them).
     pub fn recv(&mut self, out: &mut [u8]) -> Result<usize, TransportError> {
         loop {
-            if self.ended {
-                return Err(TransportError::Disconnected);
-            }
             let have = self.end - self.start;
             if have >= HEADER {
                 let header: [u8; HEADER] = self.buf[self.start..self.start + HEADER].try_into().expect("4 bytes");
                 let len = u32::from_le_bytes(header) as usize;
                 if len == 0 {
-                    self.ended = true;
                     self.start += HEADER;
-                    continue;
+                    return Err(TransportError::Disconnected);
                 }
                 if len > out.len() || len > self.buf.len() - HEADER {
                     return Err(TransportError::Protocol(format!(
@@ -216,8 +235,15 @@ impl FrameReader {
             self.end -= self.start;
             self.start = 0;
         }
+        let mut pause = FIRST_PAUSE;
         loop {
             match rustix::io::read(&self.fd, &mut self.buf[self.end..]) {
+                Ok(0) if self.many_writers && self.end == self.start => {
+                    // No writer has the FIFO open now; another may still open it.
+                    self.watch.check()?;
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(SLICE);
+                }
                 Ok(0) => {
                     let state = if self.end > self.start { "inside a frame" } else { "without the end marker" };
                     return Err(TransportError::PeerGone(format!("{}: the stream ended {state}", self.what)));

@@ -20,6 +20,22 @@
 //!   [`TransportError::PeerGone`] (end-of-file or `EPIPE` without the end
 //!   marker, or its process exited), never a hang; so is a sender dropped
 //!   without `finish`: an abandoned stream never reads as a finished one.
+//! - A channel has one sender unless created with
+//!   [`ChannelSpec::senders`]`(n)`, which only a transport whose
+//!   [`TransportKind::many_senders`] allows may take (the named mailboxes:
+//!   `fifo`, `unix-dgram`, `posix-mq`, `sysv-mq`, `shm-mailbox*`; the
+//!   others are refused at creation, saying why). Each of the n sender
+//!   processes opens the sending end from the same [`Address`] and
+//!   finishes its own stream; the receiver gets `Disconnected` only once
+//!   all n have finished (messages of the others still arrive after one's
+//!   end), in each sender's own order, interleaved in any way between
+//!   senders. A sender that dies or is dropped unfinished makes the
+//!   stream end in an error, [`TransportError::PeerGone`] or
+//!   [`TransportError::Timeout`], never a clean end. The receiver's
+//!   [`OpenOptions::peer`] cannot name n processes: give it `None` (or a
+//!   process that outlives the senders); the kernel queues and `unix-dgram`
+//!   then notice a dead sender by the timeout, `fifo` by end-of-file once
+//!   the others have closed (or the timeout), `shm-mailbox` at once.
 //! - A wait that makes no progress for the open timeout is
 //!   [`TransportError::Timeout`] (a peer alive but stuck, or one that never
 //!   opened its end). One exception, for speed: a pipe's or FIFO's receive

@@ -24,7 +24,9 @@ use std::time::Duration;
 
 use super::endpoint::{MessageSink, MessageSource};
 use super::histogram;
-use super::message::{MessageChecker, MessageWriter};
+use super::lane::{self, Lane};
+use super::mailbox::MailboxChecker;
+use super::message::{Integrity, MessageChecker, MessageWriter};
 use super::progress;
 use super::report::SideReport;
 use super::usage::{Who, since, usage};
@@ -55,21 +57,37 @@ const MAX_STRIDE: u64 = 1 << 16;
 
 /// Stream: send for `run`, then finish.
 pub fn stream_produce(
+    tx: impl MessageSink,
+    size: usize,
+    run: Duration,
+    who: Who,
+) -> Result<SideReport, TransportError> {
+    stream_produce_as(tx, size, run, who, Lane::SOLE)
+}
+
+/// Stream from producer `lane` of a mailbox: send its tagged messages for
+/// `run`, then finish. The loop is the single producer's: the tags are its
+/// sequence numbers offset by the producer's bits, so nothing is added per
+/// message.
+pub fn stream_produce_as(
     mut tx: impl MessageSink,
     size: usize,
     run: Duration,
     who: Who,
+    lane: Lane,
 ) -> Result<SideReport, TransportError> {
     let mut writer = MessageWriter::new(size);
     let progress = progress::line();
     let cpu0 = usage(who);
     let start = now_ns();
     let end = start + run.as_nanos() as u64;
-    let (mut seq, mut stride, mut next_check, mut last_check) = (0u64, 1u64, 1u64, start);
+    // `seq` runs through this producer's tags; `first` is its message 0.
+    let first = lane.tag(0);
+    let (mut seq, mut stride, mut next_check, mut last_check) = (first, 1u64, first + 1, start);
     loop {
         seq += tx.send_messages(&mut writer, seq, next_check - seq)?;
         if seq == next_check {
-            progress.sent.note(seq);
+            progress.sent.note(seq - first);
             let now = now_ns();
             if now >= end {
                 break;
@@ -86,22 +104,46 @@ pub fn stream_produce(
     let spilled = tx.finish()?;
     let elapsed_ns = now_ns() - start;
     let cpu = since(&cpu0, &usage(who));
-    Ok(SideReport { messages: seq, elapsed_ns, cpu, spilled, integrity: sent(seq), ..Default::default() })
+    let messages = seq - first;
+    Ok(SideReport { messages, elapsed_ns, cpu, spilled, integrity: sent(messages), ..Default::default() })
 }
 
 /// Stream: receive and check until the clean end.
 pub fn stream_consume(rx: &mut impl MessageSource, size: usize, who: Who) -> Result<SideReport, TransportError> {
-    let mut checker = MessageChecker::new(size);
+    stream_consume_with(rx, MessageChecker::new(size), who)
+}
+
+/// Stream into a mailbox that `producers` producers send to: receive until
+/// the clean end, checking each producer's stream on its own.
+pub fn stream_consume_mailbox(
+    rx: &mut impl MessageSource,
+    size: usize,
+    producers: u16,
+    who: Who,
+) -> Result<SideReport, TransportError> {
+    stream_consume_with(rx, MailboxChecker::new(size, usize::from(producers)), who)
+}
+
+/// Stream: receive and check with `checker` until the clean end.
+fn stream_consume_with(
+    rx: &mut impl MessageSource,
+    mut checker: impl Check,
+    who: Who,
+) -> Result<SideReport, TransportError> {
     let progress = progress::line();
     let cpu0 = usage(who);
     // The first message is waited for outside the timed span.
-    let Some(_) = rx.recv_with(|m| checker.check(m))? else {
-        return Ok(SideReport { integrity: checker.counts(), ..Default::default() });
+    let Some(_) = rx.recv_with(|m| checker.slot_of(m))? else {
+        return Ok(SideReport {
+            integrity: checker.counts(),
+            per_producer: checker.per_producer(),
+            ..Default::default()
+        });
     };
     let first = now_ns();
     let mut taken = 1u64;
     while let Some(n) = rx.recv_many(|m| {
-        checker.check(m);
+        checker.slot_of(m);
     })? {
         taken += n;
         progress.received.note(taken);
@@ -109,7 +151,59 @@ pub fn stream_consume(rx: &mut impl MessageSource, size: usize, who: Who) -> Res
     let last = now_ns();
     let counts = checker.counts();
     let cpu = since(&cpu0, &usage(who));
-    Ok(SideReport { messages: counts.received, elapsed_ns: last - first, cpu, integrity: counts, ..Default::default() })
+    Ok(SideReport {
+        messages: counts.received,
+        elapsed_ns: last - first,
+        cpu,
+        integrity: counts,
+        per_producer: checker.per_producer(),
+        ..Default::default()
+    })
+}
+
+/// The check a receiving side runs on every message: one producer's
+/// stream ([`MessageChecker`]) or a mailbox's many ([`MailboxChecker`]).
+/// Each pattern loop is compiled once per checker, so a single stream's
+/// path is exactly what it was without mailboxes.
+trait Check {
+    /// Check `msg`; its slot in the rate schedule ([`lane`](super::lane))
+    /// if it was intact.
+    fn slot_of(&mut self, msg: &[u8]) -> Option<u64>;
+    /// Everything counted, `sent` left 0.
+    fn counts(&self) -> Integrity;
+    /// Counts per producer; empty for a single stream.
+    fn per_producer(&self) -> Vec<Integrity>;
+}
+
+impl Check for MessageChecker {
+    #[inline(always)]
+    fn slot_of(&mut self, msg: &[u8]) -> Option<u64> {
+        self.check(msg)
+    }
+
+    fn counts(&self) -> Integrity {
+        MessageChecker::counts(self)
+    }
+
+    fn per_producer(&self) -> Vec<Integrity> {
+        Vec::new()
+    }
+}
+
+impl Check for MailboxChecker {
+    #[inline(always)]
+    fn slot_of(&mut self, msg: &[u8]) -> Option<u64> {
+        let producers = self.producers() as u16;
+        self.check(msg).map(|a| lane::slot(a.producer, producers, a.seq))
+    }
+
+    fn counts(&self) -> Integrity {
+        self.total()
+    }
+
+    fn per_producer(&self) -> Vec<Integrity> {
+        MailboxChecker::per_producer(self)
+    }
 }
 
 /// Pingpong, initiating side: round trips for `run` (and on until
@@ -236,6 +330,22 @@ pub fn due_ns(start_ns: u64, rate: u64, seq: u64) -> u64 {
 /// `share_core`: the consumer runs on this core too, so waiting yields
 /// instead of spinning.
 pub fn rate_produce(
+    tx: impl MessageSink,
+    size: usize,
+    rate: u64,
+    start_ns: u64,
+    run: Duration,
+    share_core: bool,
+    who: Who,
+) -> Result<SideReport, TransportError> {
+    rate_produce_as(tx, size, rate, start_ns, run, share_core, who, Lane::SOLE)
+}
+
+/// Rate from producer `lane` of a mailbox whose producers together offer
+/// `rate`: its message `seq` is due at the schedule slot
+/// [`Lane::slot`]`(seq)`.
+#[allow(clippy::too_many_arguments)]
+pub fn rate_produce_as(
     mut tx: impl MessageSink,
     size: usize,
     rate: u64,
@@ -243,6 +353,7 @@ pub fn rate_produce(
     run: Duration,
     share_core: bool,
     who: Who,
+    lane: Lane,
 ) -> Result<SideReport, TransportError> {
     let mut writer = MessageWriter::new(size);
     // Sleeps end when asked, not up to 50 µs later (the default slack).
@@ -252,13 +363,13 @@ pub fn rate_produce(
     let cpu0 = usage(who);
     let (mut seq, mut max_lag) = (0u64, 0u64);
     loop {
-        let due = due_ns(start_ns, rate, seq);
+        let due = due_ns(start_ns, rate, lane.slot(seq));
         if due >= end {
             break;
         }
         let now = wait_until(due, share_core);
         max_lag = max_lag.max(now.saturating_sub(due));
-        tx.send_message(&mut writer, seq)?;
+        tx.send_message(&mut writer, lane.tag(seq))?;
         seq += 1;
         progress.sent.note(seq);
     }
@@ -285,17 +396,39 @@ pub fn rate_consume(
     start_ns: u64,
     who: Who,
 ) -> Result<SideReport, TransportError> {
-    let mut checker = MessageChecker::new(size);
+    rate_consume_with(rx, MessageChecker::new(size), rate, start_ns, who)
+}
+
+/// Rate into a mailbox that `producers` producers send to, together at
+/// `rate`: each message's latency from its own producer's due time.
+pub fn rate_consume_mailbox(
+    rx: &mut impl MessageSource,
+    size: usize,
+    producers: u16,
+    rate: u64,
+    start_ns: u64,
+    who: Who,
+) -> Result<SideReport, TransportError> {
+    rate_consume_with(rx, MailboxChecker::new(size, usize::from(producers)), rate, start_ns, who)
+}
+
+fn rate_consume_with(
+    rx: &mut impl MessageSource,
+    mut checker: impl Check,
+    rate: u64,
+    start_ns: u64,
+    who: Who,
+) -> Result<SideReport, TransportError> {
     let mut hist = histogram::new();
     let progress = progress::line();
     let cpu0 = usage(who);
     let mut taken = 0u64;
-    while let Some(seq) = rx.recv_with(|m| checker.check(m))? {
+    while let Some(slot) = rx.recv_with(|m| checker.slot_of(m))? {
         let now = now_ns();
         taken += 1;
         progress.received.note(taken);
-        if let Some(seq) = seq {
-            histogram::record(&mut hist, now.saturating_sub(due_ns(start_ns, rate, seq)));
+        if let Some(slot) = slot {
+            histogram::record(&mut hist, now.saturating_sub(due_ns(start_ns, rate, slot)));
         }
     }
     let counts = checker.counts();
@@ -306,6 +439,7 @@ pub fn rate_consume(
         cpu,
         integrity: counts,
         histogram: Some(histogram::encode(&hist)),
+        per_producer: checker.per_producer(),
         ..Default::default()
     })
 }

@@ -24,4 +24,8 @@ pub struct SideReport {
     pub max_send_lag_ns: Option<u64>,
     /// Messages per second actually sent (rate producer).
     pub send_rate: Option<f64>,
+    /// A mailbox consumer's counts per producer, at the producer's index
+    /// (`sent` left 0); empty for a single producer.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub per_producer: Vec<Integrity>,
 }

@@ -7,6 +7,7 @@ mod cost;
 mod latency;
 mod load;
 mod machine;
+mod mailboxes;
 mod overview;
 mod sweeps;
 mod waiting;
@@ -33,6 +34,7 @@ pub fn all(inputs: &[Input]) -> Vec<(&'static str, String, String)> {
         ("sizes", "Message size", sweeps::sizes(inputs)),
         ("capacity", "Capacity sweep", sweeps::capacity(inputs)),
         ("load", "Latency against offered load", load::curves(inputs)),
+        ("mailboxes", "Mailboxes with many senders", mailboxes::mailboxes(inputs)),
         ("placement", "Placement", sweeps::placement(inputs)),
         ("cpu", "CPU cost", cost::cpu(inputs)),
         ("ablation", "Ring ablation", cost::ablation(inputs)),

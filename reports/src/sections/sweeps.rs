@@ -16,7 +16,10 @@ use crate::{Input, format, html, palette};
 
 /// One line per transport from `scenarios`, x and y read by `point`;
 /// unstable figures ringed.
-fn lines(scenarios: &[&ScenarioResult], point: impl Fn(&ScenarioResult) -> Option<(f64, f64)>) -> Vec<Series> {
+pub(super) fn lines(
+    scenarios: &[&ScenarioResult],
+    point: impl Fn(&ScenarioResult) -> Option<(f64, f64)>,
+) -> Vec<Series> {
     select::distinct(scenarios, |s| s.transport)
         .into_iter()
         .map(|t| {
@@ -35,11 +38,11 @@ fn lines(scenarios: &[&ScenarioResult], point: impl Fn(&ScenarioResult) -> Optio
         .collect()
 }
 
-fn p50(s: &ScenarioResult) -> Option<f64> {
+pub(super) fn p50(s: &ScenarioResult) -> Option<f64> {
     s.latency.as_ref().map(|l| l.p50.median)
 }
 
-fn p99(s: &ScenarioResult) -> Option<f64> {
+pub(super) fn p99(s: &ScenarioResult) -> Option<f64> {
     headline::p99(s).ok().map(|e| e.median)
 }
 

@@ -14,10 +14,12 @@ use crossbeam_channel::{RecvTimeoutError, SendTimeoutError, TrySendError};
 
 use crate::ring::Capacity;
 use crate::transport::TransportError;
-use crate::transport::backend::{Backend, Created, MadeEnds, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source};
+use crate::transport::backend::{
+    Backend, Created, MadeEnds, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source, every_mode,
+};
 use crate::transport::backends::check_buffer_memory;
 
-pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native_modes: true };
+pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native: every_mode };
 
 /// Messages up to this many bytes travel inside the channel's item.
 const INLINE: usize = 56;

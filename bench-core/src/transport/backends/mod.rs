@@ -17,6 +17,7 @@ pub(crate) mod crossbeam;
 pub(crate) mod eventfd_shm;
 pub(crate) mod pipe;
 pub(crate) mod posix_mq;
+pub(crate) mod shm_mailbox;
 pub(crate) mod shm_ring;
 pub(crate) mod sysv_mq;
 pub(crate) mod tcp;
@@ -37,6 +38,7 @@ pub(crate) fn of(kind: TransportKind) -> &'static Backend {
         TransportKind::PosixMq => &posix_mq::BACKEND,
         TransportKind::SysvMq => &sysv_mq::BACKEND,
         TransportKind::EventfdShm => &eventfd_shm::BACKEND,
+        TransportKind::ShmMailbox(_) => &shm_mailbox::BACKEND,
         TransportKind::Crossbeam => &crossbeam::BACKEND,
     }
 }

@@ -39,6 +39,14 @@
 //! `O_NONBLOCK` descriptor and polls it in slices with a [`PeerWatch`]; a
 //! bounded sender opens the queue twice: blocking for `send`,
 //! `O_NONBLOCK` for `try_send`.
+//!
+//! # Many senders
+//! Any number of processes may open the queue by name and send: each
+//! sender's `close` queues its own end marker, which the receiver hands up
+//! as `Disconnected` once per marker (the channel counts them). The
+//! receiver's watchdog watches one process at most, so with several
+//! senders it watches none (`OpenOptions::peer` is `None`) and a dead
+//! sender is a timeout.
 
 use std::os::fd::{FromRawFd, IntoRawFd, OwnedFd};
 
@@ -50,11 +58,13 @@ use rustix::event::PollFlags;
 use crate::ring::Capacity;
 use crate::sysctl::Sysctl;
 use crate::transport::TransportError;
-use crate::transport::backend::{Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source};
+use crate::transport::backend::{
+    Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source, bounded_only,
+};
 use crate::transport::objects::{IpcObject, ObjectGuard, unique_name};
 use crate::transport::peer::{PeerWatch, StallWatch, wait_fd};
 
-pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native_modes: false };
+pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native: bounded_only };
 
 /// The most messages a queue may hold without `CAP_SYS_RESOURCE`.
 const MSG_MAX: Sysctl = Sysctl::new("fs.mqueue.msg_max");
@@ -318,8 +328,6 @@ struct MqReceiver {
     queue: Queue,
     stall: StallWatch,
     opts: OpenOptions,
-    /// The end marker arrived.
-    done: bool,
 }
 
 fn open_receiver(
@@ -341,15 +349,12 @@ fn open_receiver(
             let _ = mq_send(&wake.mqd, &[], WAKE);
         },
     )?;
-    Ok(Box::new(MqReceiver { queue, stall, opts: opts.clone(), done: false }))
+    Ok(Box::new(MqReceiver { queue, stall, opts: opts.clone() }))
 }
 
 impl RawReceiver for MqReceiver {
     #[inline]
     fn recv(&mut self, buf: &mut [u8]) -> Result<usize, TransportError> {
-        if self.done {
-            return Err(TransportError::Disconnected);
-        }
         let mut prio = 0u32;
         self.stall.enter();
         let got = loop {
@@ -364,10 +369,8 @@ impl RawReceiver for MqReceiver {
                 .stall
                 .verdict(self.opts.peer, self.opts.timeout)
                 .unwrap_or_else(|| TransportError::PeerGone("woken by a watchdog".into()))),
-            Ok(0) => {
-                self.done = true;
-                Err(TransportError::Disconnected)
-            }
+            // One sender's end: the channel counts them (others may follow).
+            Ok(0) => Err(TransportError::Disconnected),
             Ok(n) => Ok(n),
             Err(e) => Err(TransportError::io("mq_receive", e)),
         }

@@ -11,11 +11,13 @@
 
 use crate::ring::{Capacity, Consumer, Producer, RecvError, RingConfig, SendError, SharedRing};
 use crate::transport::TransportError;
-use crate::transport::backend::{Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source};
+use crate::transport::backend::{
+    Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source, every_mode,
+};
 use crate::transport::backends::check_buffer_memory;
 use crate::transport::objects::IpcObject;
 
-pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native_modes: true };
+pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native: every_mode };
 
 fn config(spec: &OneWaySpec) -> RingConfig {
     RingConfig::new(spec.capacity)

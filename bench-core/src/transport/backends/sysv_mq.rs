@@ -35,6 +35,14 @@
 //! reports as [`TransportError::PeerGone`] or [`TransportError::Timeout`].
 //! A sender that finished and exited leaves its messages and end marker
 //! queued, and a receiver that still has messages to read is never cut off.
+//!
+//! # Many senders
+//! Any number of processes may send to one queue by its id: each sender's
+//! `close` queues its own end marker, which the receiver hands up as
+//! `Disconnected` once per marker (the channel counts them). The
+//! receiver's watchdog watches one process at most, so with several
+//! senders it watches none (`OpenOptions::peer` is `None`) and a dead
+//! sender is a timeout.
 
 use std::io;
 use std::mem::size_of;
@@ -47,11 +55,13 @@ use nix::errno::Errno;
 use crate::ring::Capacity;
 use crate::sysctl::Sysctl;
 use crate::transport::TransportError;
-use crate::transport::backend::{Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Role, Source};
+use crate::transport::backend::{
+    Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Role, Source, bounded_only,
+};
 use crate::transport::objects::{IpcObject, ObjectGuard};
 use crate::transport::peer::{PeerWatch, StallWatch};
 
-pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native_modes: false };
+pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native: bounded_only };
 
 /// The top 16 bits of every key ringside uses: `RS`.
 const KEY_PREFIX: u32 = 0x5253;
@@ -377,8 +387,6 @@ impl RawSender for SysvSender {
 struct SysvReceiver {
     end: End,
     size: usize,
-    /// The end marker arrived.
-    done: bool,
 }
 
 fn open_receiver(
@@ -387,15 +395,12 @@ fn open_receiver(
     opts: &OpenOptions,
 ) -> Result<Box<dyn RawReceiver>, TransportError> {
     let end = End::open(spec, src, opts, Role::Receiver)?;
-    Ok(Box::new(SysvReceiver { end, size: spec.message_size, done: false }))
+    Ok(Box::new(SysvReceiver { end, size: spec.message_size }))
 }
 
 impl RawReceiver for SysvReceiver {
     #[inline]
     fn recv(&mut self, buf: &mut [u8]) -> Result<usize, TransportError> {
-        if self.done {
-            return Err(TransportError::Disconnected);
-        }
         let end = &mut self.end;
         end.enter();
         let got = loop {
@@ -410,7 +415,7 @@ impl RawReceiver for SysvReceiver {
         end.leave();
         let n = got.map_err(|e| end.error("msgrcv", e))? as usize;
         if end.buf.mtype() == END {
-            self.done = true;
+            // One sender's end: the channel counts them (others may follow).
             return Err(TransportError::Disconnected);
         }
         buf[..n].copy_from_slice(&end.buf.text()[..n]);
@@ -629,7 +634,9 @@ mod tests {
             fixed_size: false,
             wait: crate::ring::WaitStrategy::Block,
             variant: crate::ring::Variant::Ring,
+            design: vocabulary::MailboxDesign::LockFree,
             timeout: Duration::from_secs(1),
+            senders: 1,
         })
         .unwrap();
         let id: i32 = created.params["id"].parse().unwrap();
@@ -699,7 +706,9 @@ mod tests {
             fixed_size: false,
             wait: crate::ring::WaitStrategy::Block,
             variant: crate::ring::Variant::Ring,
+            design: vocabulary::MailboxDesign::LockFree,
             timeout: Duration::from_secs(1),
+            senders: 1,
         })
         .unwrap();
         let id: i32 = created.params["id"].parse().unwrap();

@@ -62,11 +62,13 @@ use rustix::net::{AddressFamily, Ipv4Addr, SocketAddrV4, SocketFlags, SocketType
 use crate::ring::Capacity;
 use crate::sysctl::Sysctl;
 use crate::transport::TransportError;
-use crate::transport::backend::{Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Role, Source};
+use crate::transport::backend::{
+    Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Role, Source, bounded_only,
+};
 use crate::transport::framing::{FrameReader, FrameWriter, StreamKind};
 use crate::transport::peer::{PeerWatch, SLICE, accept_in_slices, wait_fd};
 
-pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native_modes: false };
+pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native: bounded_only };
 
 /// Names the transport in errors.
 const WHAT: &str = "tcp";

@@ -43,7 +43,9 @@ use rustix::event::{EventfdFlags, eventfd};
 use self::ends::{EfdReceiver, EfdSender};
 use self::segment::{attach, claim};
 use crate::transport::TransportError;
-use crate::transport::backend::{Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Role, Source};
+use crate::transport::backend::{
+    Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Role, Source, bounded_only,
+};
 use crate::transport::objects::ObjectGuard;
 use crate::transport::peer::PeerWatch;
 
@@ -51,7 +53,7 @@ mod ends;
 mod segment;
 
 /// `eventfd-shm`: a slot array in shared memory, eventfds to wake the other side.
-pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native_modes: false };
+pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native: bounded_only };
 
 /// Parameter: the segment's name.
 const SHM: &str = "shm";
@@ -140,7 +142,9 @@ mod tests {
             fixed_size: false,
             wait: WaitStrategy::Block,
             variant: crate::ring::Variant::Ring,
+            design: vocabulary::MailboxDesign::LockFree,
             timeout: Duration::from_secs(5),
+            senders: 1,
         }
     }
 

@@ -13,12 +13,14 @@
 use super::{check_message_size, realise, requested_bytes, set_nonblocking};
 use crate::ring::Capacity;
 use crate::transport::TransportError;
-use crate::transport::backend::{Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Role, Source};
+use crate::transport::backend::{
+    Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Role, Source, bounded_only,
+};
 use crate::transport::framing::{FrameReader, FrameWriter, StreamKind};
 use crate::transport::peer::PeerWatch;
 
 /// `pipe`: an anonymous pipe, its ends inherited or moved.
-pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native_modes: false };
+pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native: bounded_only };
 
 /// Errors name the transport by this.
 const WHAT: &str = "pipe";

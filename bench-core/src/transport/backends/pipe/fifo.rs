@@ -28,6 +28,21 @@
 //! Sizes above `/proc/sys/fs/pipe-max-size` (or the per-user allowance
 //! `/proc/sys/fs/pipe-user-pages-soft`) are refused at creation, by the
 //! measurement on the anonymous pipe, before any FIFO exists.
+//!
+//! # Many senders
+//! Several sender processes may open the FIFO (`OneWaySpec::senders`).
+//! Every frame (header and message) goes out in one `write(2)`, which the
+//! kernel keeps whole up to `PIPE_BUF` (4096 bytes), blocking or not, so
+//! frames of different senders never interleave; with more than one
+//! sender, a message size whose frame exceeds `PIPE_BUF` is refused at
+//! creation, naming it. Each sender sets the buffer size when it opens
+//! (the same size: the buffer is the FIFO's, shared by all). Each sender's
+//! `close` writes its own end frame; end-of-file comes only once every
+//! writer has closed, and may also come between writers (one finished and
+//! closed before the next opened), so the receiver of several senders
+//! waits across an end-of-file at a frame boundary for the next writer,
+//! watching the peer and the timeout ([`FrameReader::many_writers`]): a
+//! sender killed mid-stream is a timeout once the others have finished.
 
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
@@ -40,19 +55,23 @@ use rustix::io::Errno;
 use super::{check_message_size, realise, requested_bytes, set_nonblocking, set_size};
 use crate::ring::Capacity;
 use crate::transport::TransportError;
-use crate::transport::backend::{Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source};
+use crate::transport::backend::{
+    Backend, Created, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source, bounded_only,
+};
 use crate::transport::backends::path_param;
-use crate::transport::framing::{FrameReader, FrameWriter, StreamKind};
+use crate::transport::framing::{FrameReader, FrameWriter, HEADER, StreamKind};
 use crate::transport::objects::{IpcObject, private_dir};
 use crate::transport::peer::{PeerWatch, SLICE, wait_fd};
 
 /// `fifo`: a named pipe, opened by its path.
-pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native_modes: false };
+pub(crate) static BACKEND: Backend = Backend { create, open_sender, open_receiver, native: bounded_only };
 
 /// Errors name the transport by this.
 const WHAT: &str = "fifo";
 /// Parameter key of the FIFO's path.
 const PATH: &str = "path";
+/// The largest write to a pipe the kernel keeps whole (POSIX `PIPE_BUF`, 4096 on Linux).
+const PIPE_BUF: usize = libc::PIPE_BUF;
 /// The first pause between attempts to open a FIFO nobody reads yet.
 const FIRST_PAUSE: Duration = Duration::from_micros(100);
 
@@ -60,6 +79,7 @@ const FIRST_PAUSE: Duration = Duration::from_micros(100);
 /// the FIFO in a private directory.
 fn create(spec: &OneWaySpec) -> Result<Created, TransportError> {
     check_message_size(spec.message_size)?;
+    check_atomic_frames(spec)?;
     let bytes = requested_bytes(spec, WHAT)?;
     // Measure on a throwaway anonymous pipe: the FIFO has no buffer until opened.
     let (realised, detail) = {
@@ -88,6 +108,24 @@ fn create(spec: &OneWaySpec) -> Result<Created, TransportError> {
     Ok(created)
 }
 
+/// With several senders, refuse frames the kernel may not write whole: a
+/// write of at most `PIPE_BUF` bytes is atomic, a larger one may interleave
+/// with another writer's.
+fn check_atomic_frames(spec: &OneWaySpec) -> Result<(), TransportError> {
+    let frame = HEADER + spec.message_size;
+    if spec.senders > 1 && frame > PIPE_BUF {
+        return Err(TransportError::Refused(format!(
+            "fifo with {} senders: a {}-byte message makes a {frame}-byte frame, above PIPE_BUF ({PIPE_BUF} \
+             bytes), the largest write the kernel keeps whole; larger frames of several writers would \
+             interleave. Use messages of at most {} bytes",
+            spec.senders,
+            spec.message_size,
+            PIPE_BUF - HEADER
+        )));
+    }
+    Ok(())
+}
+
 /// Open the sending end: at once if a reader has the FIFO open, else on
 /// the first call that needs it.
 fn open_sender(
@@ -109,7 +147,7 @@ fn open_sender(
 
 /// Open the receiving end: the FIFO for reading, never waiting for a writer.
 fn open_receiver(
-    _spec: &OneWaySpec,
+    spec: &OneWaySpec,
     src: &mut Source<'_>,
     opts: &OpenOptions,
 ) -> Result<Box<dyn RawReceiver>, TransportError> {
@@ -119,7 +157,8 @@ fn open_receiver(
     set_nonblocking(&fd, false, WHAT)?;
     let first = fd.try_clone().map_err(|e| TransportError::io("fifo: dup", e))?;
     Ok(Box::new(FifoReceiver {
-        reader: FrameReader::new(fd, false, PeerWatch::new(opts.peer, opts.timeout), WHAT),
+        reader: FrameReader::new(fd, false, PeerWatch::new(opts.peer, opts.timeout), WHAT)
+            .many_writers(spec.senders > 1),
         first: Some((first, PeerWatch::new(opts.peer, opts.timeout))),
     }))
 }
@@ -313,6 +352,21 @@ mod tests {
             Err(TransportError::Timeout(_)) => {}
             other => panic!("expected a timeout, got {other:?}"),
         }
+    }
+
+    /// With several senders, a frame the kernel may not write whole (above
+    /// `PIPE_BUF`) is refused at creation, naming it; one that fits is not.
+    #[test]
+    fn several_senders_need_frames_within_pipe_buf() {
+        let largest = super::PIPE_BUF - super::HEADER;
+        let spec = |size| ChannelSpec::new(KIND, Capacity::Bounded(4), size).senders(2);
+        match Channel::create(&spec(largest + 1)) {
+            Err(TransportError::Refused(why)) => assert!(why.contains("PIPE_BUF"), "{why}"),
+            Err(e) => panic!("expected a refusal, got {e}"),
+            Ok(_) => panic!("expected a refusal, got a channel"),
+        }
+        Channel::create(&spec(largest)).expect("a frame of PIPE_BUF bytes");
+        Channel::create(&ChannelSpec::new(KIND, Capacity::Bounded(4), largest + 1)).expect("one sender");
     }
 
     /// A sender opened before the reader that sends nothing but the end

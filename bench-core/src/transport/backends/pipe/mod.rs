@@ -28,8 +28,10 @@
 //!
 //! Messages larger than `PIPE_BUF` (4096 bytes) are carried too: a write
 //! above `PIPE_BUF` is not atomic (the kernel may interleave it with another
-//! writer's, or take it in part), which does not matter with the one writer
-//! a channel has; the framing finishes partial writes. One consequence: a
+//! writer's, or take it in part), which does not matter with one writer;
+//! the framing finishes partial writes. A FIFO with several senders needs
+//! every frame whole in one write, so it refuses frames above `PIPE_BUF`
+//! (see [`fifo`]). One consequence: a
 //! non-blocking `try_send` of a frame above `PIPE_BUF` succeeds when the pipe
 //! takes part of it (the rest goes first on the next call), so on a full
 //! bounded pipe `try_send` may accept one frame more than the realised count,

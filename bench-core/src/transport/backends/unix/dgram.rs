@@ -9,6 +9,14 @@
 //! nothing, so the receiver's waits are slices after which it asks the
 //! [`PeerWatch`] (the `OpenOptions::peer` process, the deadline).
 //!
+//! # Many senders
+//! Any number of processes may connect a socket of their own to the path
+//! and send; each one's empty datagram is its end marker, handed up as
+//! `Disconnected` once per marker (the channel counts them). `bounded:N`
+//! is each sender's own send buffer; the receiver's queue limit below
+//! bounds all of them together. A dead sender shows nothing, so with
+//! several senders (whose receiver watches no process) it is a timeout.
+//!
 //! # The receiver's queue limit
 //! A receiving socket queues at most `net.unix.max_dgram_qlen + 1`
 //! datagrams from senders it is not connected to, whatever the send buffer
@@ -18,12 +26,12 @@ use super::packet::{PacketReceiver, PacketSender};
 use super::{Kind, connect, create, receive_in_slices};
 use crate::sysctl::Sysctl;
 use crate::transport::TransportError;
-use crate::transport::backend::{Backend, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source};
+use crate::transport::backend::{Backend, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source, bounded_only};
 use crate::transport::peer::PeerWatch;
 
 /// `unix-dgram`: `SOCK_DGRAM`, the sender connected to the receiver's bound path.
 pub(crate) static BACKEND: Backend =
-    Backend { create: |spec| create(Kind::Dgram, spec), open_sender, open_receiver, native_modes: false };
+    Backend { create: |spec| create(Kind::Dgram, spec), open_sender, open_receiver, native: bounded_only };
 
 /// Kernel limit on the datagrams a receiving socket queues.
 const DGRAM_QLEN: Sysctl = Sysctl::new("net.unix.max_dgram_qlen");

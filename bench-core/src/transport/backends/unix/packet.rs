@@ -133,10 +133,8 @@ impl PacketReceiver {
             return Ok(n);
         }
         match (self.kind, n) {
-            (Kind::Dgram, 0) => {
-                self.ended = true;
-                Err(TransportError::Disconnected)
-            }
+            // One sender's end: the channel counts them (others may follow).
+            (Kind::Dgram, 0) => Err(TransportError::Disconnected),
             (Kind::Seqpacket, 0) => Err(TransportError::PeerGone(format!(
                 "{}: the sender's socket closed without the end marker",
                 self.kind.name()

@@ -16,12 +16,12 @@
 use super::packet::{PacketReceiver, PacketSender};
 use super::{Kind, connect, create};
 use crate::transport::TransportError;
-use crate::transport::backend::{Backend, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source};
+use crate::transport::backend::{Backend, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source, bounded_only};
 use crate::transport::peer::PeerWatch;
 
 /// `unix-seqpacket`: `SOCK_SEQPACKET` through a listening socket path, one packet per message.
 pub(crate) static BACKEND: Backend =
-    Backend { create: |spec| create(Kind::Seqpacket, spec), open_sender, open_receiver, native_modes: false };
+    Backend { create: |spec| create(Kind::Seqpacket, spec), open_sender, open_receiver, native: bounded_only };
 
 /// Open the sending end: a socket connected to the path.
 fn open_sender(

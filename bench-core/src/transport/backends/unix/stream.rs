@@ -12,13 +12,13 @@ use std::os::fd::OwnedFd;
 
 use super::{Kind, accept, connect, create};
 use crate::transport::TransportError;
-use crate::transport::backend::{Backend, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source};
+use crate::transport::backend::{Backend, OneWaySpec, OpenOptions, RawReceiver, RawSender, Source, bounded_only};
 use crate::transport::framing::{FrameReader, FrameWriter, StreamKind};
 use crate::transport::peer::PeerWatch;
 
 /// `unix-stream`: `SOCK_STREAM` through a listening socket path, framed.
 pub(crate) static BACKEND: Backend =
-    Backend { create: |spec| create(Kind::Stream, spec), open_sender, open_receiver, native_modes: false };
+    Backend { create: |spec| create(Kind::Stream, spec), open_sender, open_receiver, native: bounded_only };
 
 /// Open the sending end: frames written to a socket connected to the path.
 fn open_sender(
