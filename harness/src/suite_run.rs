@@ -222,12 +222,7 @@ impl Observer for SweepObserver<'_> {
 
     fn trial(&mut self, measured: &[Measured], index: usize) -> Result<()> {
         let m = &measured[index];
-        if let Some(trial) = m.trials.last() {
-            let line = serde_json::json!({ "load_step": m.frame.id, "trial": trial });
-            writeln!(self.trials_log, "{line}")
-                .and_then(|()| self.trials_log.flush())
-                .with_context(|| format!("writing {}", self.trials_path.display()))?;
-        }
+        log_trial(self.trials_log, self.trials_path, "load_step", m)?;
         self.progress.trial(m);
         Ok(())
     }
@@ -236,6 +231,14 @@ impl Observer for SweepObserver<'_> {
         self.progress.round_done(&scheduler::machine_states(measured));
         Ok(())
     }
+}
+
+/// Append `m`'s last trial to the trial log at `path`, one JSON line
+/// naming it under `key` (`scenario`, or `load_step` for a sweep's step).
+fn log_trial(log: &mut BufWriter<File>, path: &Path, key: &str, m: &Measured) -> Result<()> {
+    let Some(trial) = m.trials.last() else { return Ok(()) };
+    let line = serde_json::json!({ key: m.frame.id, "trial": trial });
+    writeln!(log, "{line}").and_then(|()| log.flush()).with_context(|| format!("writing {}", path.display()))
 }
 
 /// What a machine-state probe is, in words.
@@ -285,12 +288,7 @@ impl Observer for SuiteObserver {
 
     fn trial(&mut self, measured: &[Measured], index: usize) -> Result<()> {
         let m = &measured[index];
-        if let Some(trial) = m.trials.last() {
-            let line = serde_json::json!({ "scenario": m.frame.id, "trial": trial });
-            writeln!(self.trials_log, "{line}")
-                .and_then(|()| self.trials_log.flush())
-                .with_context(|| format!("writing {}", self.trials_path.display()))?;
-        }
+        log_trial(&mut self.trials_log, &self.trials_path, "scenario", m)?;
         self.progress.trial(m);
         Ok(())
     }
