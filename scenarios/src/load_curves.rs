@@ -17,8 +17,9 @@ use crate::results::Percentiles;
 /// One load sweep's curve.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoadCurveResult {
-    /// `transport/capacity/sizeB/load/placement` (then `/wait:STRATEGY`
-    /// when asked explicitly); unique in a file.
+    /// `transport/capacity/sizeB/load/placement` (then `/producers:N` with
+    /// many producers and `/wait:STRATEGY` when asked explicitly); unique in
+    /// a file.
     pub id: String,
     /// The transport.
     pub transport: TransportKind,
