@@ -1,5 +1,6 @@
 //! One fixed colour per transport, the same in every chart: the ring
-//! family in blues, eventfd, the mailboxes and crossbeam in greens, the kernel transports
+//! family in blues, eventfd, the mailboxes and crossbeam in greens,
+//! iceoryx2 in black (the framework it is all measured against), the kernel transports
 //! in warm and neutral hues. Also the colours of
 //! the machine-state timeline (trials used and set aside, the reference
 //! state and the others) and of the wait strategies (spinning hot,
@@ -25,6 +26,7 @@ pub fn colour(transport: TransportKind) -> RGBColor {
         TransportKind::EventfdShm => RGBColor(0x2c, 0xa0, 0x2c),
         TransportKind::ShmMailbox(MailboxDesign::LockFree) => RGBColor(0x0b, 0x6e, 0x4f),
         TransportKind::ShmMailbox(MailboxDesign::Mutex) => RGBColor(0x7b, 0xc8, 0x8f),
+        TransportKind::Iceoryx2 => RGBColor(0x21, 0x21, 0x21),
         TransportKind::Crossbeam => RGBColor(0x17, 0xbe, 0xcf),
     }
 }

@@ -36,7 +36,7 @@ pub use pattern::{LatencyKind, Pattern};
 pub use placement::{Placement, PlacementLabel, PlacementSpec};
 pub use producers::{BadProducers, Producers};
 pub use status::Status;
-pub use transport::{Link, MailboxDesign, TransportKind, Variant};
+pub use transport::{Copies, Link, MailboxDesign, TransportKind, Variant};
 pub use wait::{Wait, WaitStrategy};
 
 #[cfg(test)]

@@ -2,12 +2,13 @@
 //! how each one names its peer (a direct link or an indirect mailbox),
 //! whether one channel of it may have many sender processes, the ring's
 //! designs for the ablation textbook -> padded -> ring, and the shared-memory
-//! mailbox's two designs (lock-free, and the mutex it is measured against).
+//! mailbox's two designs (lock-free, and the mutex it is measured against),
+//! and how many times each copies a message on its way ([`Copies`]).
 
 use std::fmt;
 use std::str::FromStr;
 
-use crate::UnknownName;
+use crate::{Capacity, UnknownName};
 
 /// One inter-process (or, for `crossbeam`, inter-thread) transport.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -34,6 +35,11 @@ pub enum TransportKind {
     EventfdShm,
     /// bench-core's shared-memory multi-producer mailbox, in one of its designs.
     ShmMailbox(MailboxDesign),
+    /// iceoryx2's zero-copy publish-subscribe over shared memory (the
+    /// `iceoryx2` crate), one publisher and one subscriber process: the
+    /// framework a Rust user would otherwise adopt. Built in by the cargo
+    /// feature `iceoryx2` (on by default); without it, refused with the reason.
+    Iceoryx2,
     /// `crossbeam-channel` between two **threads** of one process: the in-process baseline.
     Crossbeam,
 }
@@ -51,7 +57,7 @@ pub enum Link {
 
 impl TransportKind {
     /// Every transport, in the order reports list them.
-    pub const ALL: [TransportKind; 15] = [
+    pub const ALL: [TransportKind; 16] = [
         TransportKind::ShmRing(Variant::Ring),
         TransportKind::ShmRing(Variant::Padded),
         TransportKind::ShmRing(Variant::Textbook),
@@ -66,6 +72,7 @@ impl TransportKind {
         TransportKind::EventfdShm,
         TransportKind::ShmMailbox(MailboxDesign::LockFree),
         TransportKind::ShmMailbox(MailboxDesign::Mutex),
+        TransportKind::Iceoryx2,
         TransportKind::Crossbeam,
     ];
 
@@ -86,6 +93,7 @@ impl TransportKind {
             TransportKind::EventfdShm => "eventfd-shm",
             TransportKind::ShmMailbox(MailboxDesign::LockFree) => "shm-mailbox",
             TransportKind::ShmMailbox(MailboxDesign::Mutex) => "shm-mailbox:mutex",
+            TransportKind::Iceoryx2 => "iceoryx2",
             TransportKind::Crossbeam => "crossbeam",
         }
     }
@@ -104,7 +112,8 @@ impl TransportKind {
             | TransportKind::PosixMq
             | TransportKind::SysvMq
             | TransportKind::EventfdShm
-            | TransportKind::ShmMailbox(_) => Link::Indirect,
+            | TransportKind::ShmMailbox(_)
+            | TransportKind::Iceoryx2 => Link::Indirect,
         }
     }
 
@@ -125,6 +134,9 @@ impl TransportKind {
             }
             TransportKind::ShmRing(_) => Err("a single-producer ring: one writer per ring"),
             TransportKind::EventfdShm => Err("a single-producer slot array: one writer claims its slots"),
+            TransportKind::Iceoryx2 => Err(
+                "each publisher has its own subscriber buffer: bounded:N would be N per sender, not one N shared by all",
+            ),
             TransportKind::Crossbeam => {
                 Err("threads of one process, not processes; its ends are made once, at creation")
             }
@@ -145,6 +157,7 @@ impl TransportKind {
             TransportKind::ShmRing(_)
                 | TransportKind::EventfdShm
                 | TransportKind::ShmMailbox(_)
+                | TransportKind::Iceoryx2
                 | TransportKind::Crossbeam
         )
     }
@@ -163,11 +176,15 @@ impl TransportKind {
     }
 
     /// Where a waiting side waits, in words that follow "waits": `in user
-    /// space`, `in the kernel`, or `inside crossbeam-channel (threads of one
-    /// process)`.
+    /// space`, `in the kernel`, `inside crossbeam-channel (threads of one
+    /// process)`, or for `iceoryx2` by polling in user space (its
+    /// publisher retries a full buffer, its subscriber polls `receive`;
+    /// no wait strategy applies).
     pub fn where_it_waits(self) -> &'static str {
         if self.waits_in_user_space() {
             "in user space"
+        } else if self == TransportKind::Iceoryx2 {
+            "in user space, polling (iceoryx2 retries and polls; no wait strategy applies)"
         } else if self.is_threads() {
             "inside crossbeam-channel (threads of one process)"
         } else {
@@ -182,6 +199,61 @@ impl TransportKind {
     pub fn has_watchdog_thread(self) -> bool {
         matches!(self, TransportKind::PosixMq | TransportKind::SysvMq)
     }
+}
+
+impl TransportKind {
+    /// Whether ringside drives this transport in `capacity` through loans
+    /// (the producer composes each message in the memory the consumer
+    /// reads it from, and the consumer checks it there, then releases it):
+    /// the ring designs in every mode (each realises every mode itself),
+    /// `iceoryx2` where it realises the mode itself (`bounded:N`: its
+    /// samples are loaned, written in place, sent and read in place). Every
+    /// other transport, and `iceoryx2` in the modes the channel layer
+    /// builds on top of it, moves copies through the transport contract.
+    pub fn lends_slots(self, capacity: Capacity) -> bool {
+        match self {
+            TransportKind::ShmRing(_) => true,
+            TransportKind::Iceoryx2 => matches!(capacity, Capacity::Bounded(_)),
+            _ => false,
+        }
+    }
+
+    /// How many times a message's bytes are copied between the producer
+    /// composing them and the consumer checking them, in `capacity`, as
+    /// ringside drives this transport: composing and checking (one pass
+    /// each, which every transport pays) are not counted.
+    pub fn copies(self, capacity: Capacity) -> Copies {
+        if self.lends_slots(capacity) {
+            return Copies { count: 0, how: "none: composed in the shared slot, checked in place (loans)" };
+        }
+        let how = match self {
+            TransportKind::ShmRing(_) => unreachable!("the ring always lends its slots"),
+            TransportKind::Pipe | TransportKind::Fifo => "into the pipe buffer by write(2), out by read(2)",
+            TransportKind::UnixStream | TransportKind::UnixDgram | TransportKind::UnixSeqpacket => {
+                "into a socket buffer by send(2), out by recv(2)"
+            }
+            TransportKind::Tcp => "into the socket buffer by send(2), out by recv(2) (loopback: no wire)",
+            TransportKind::PosixMq => "into the queue by mq_send(3), out by mq_receive(3)",
+            TransportKind::SysvMq => "into the queue by msgsnd(2), out by msgrcv(2)",
+            TransportKind::EventfdShm | TransportKind::ShmMailbox(_) => {
+                "into a shared slot by send, out of it by recv (the transport contract copies)"
+            }
+            TransportKind::Iceoryx2 => "into a loaned sample by send, out of the sample by recv (the transport contract copies)",
+            TransportKind::Crossbeam => "into a buffer sent through the channel, out of it by recv",
+        };
+        Copies { count: 2, how }
+    }
+}
+
+/// How many times a message is copied on its way, and where
+/// ([`TransportKind::copies`]). A message that waits in an unbounded
+/// channel's sender-side spill queue is copied once more into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Copies {
+    /// Copies of the whole message beyond composing and checking it.
+    pub count: u8,
+    /// Where they happen, in a few words.
+    pub how: &'static str,
 }
 
 /// Ordered as [`TransportKind::ALL`] lists them: the report's order.
@@ -300,6 +372,22 @@ mod tests {
         assert!(TransportKind::Pipe.many_senders().unwrap_err().contains("direct link"));
         assert!(TransportKind::ShmRing(Variant::Ring).many_senders().unwrap_err().contains("single-producer"));
         assert!(TransportKind::Crossbeam.many_senders().unwrap_err().contains("threads"));
+        assert!(TransportKind::Iceoryx2.many_senders().unwrap_err().contains("per sender"));
+    }
+
+    #[test]
+    fn only_loans_copy_nothing() {
+        for kind in TransportKind::ALL {
+            for capacity in [Capacity::Rendezvous, Capacity::Bounded(8), Capacity::Unbounded] {
+                let copies = kind.copies(capacity);
+                assert_eq!(copies.count == 0, kind.lends_slots(capacity), "{kind} {capacity}");
+                assert!(!copies.how.is_empty());
+            }
+        }
+        assert_eq!(TransportKind::ShmRing(Variant::Textbook).copies(Capacity::Unbounded).count, 0);
+        assert_eq!(TransportKind::Iceoryx2.copies(Capacity::Bounded(8)).count, 0);
+        assert_eq!(TransportKind::Iceoryx2.copies(Capacity::Rendezvous).count, 2);
+        assert_eq!(TransportKind::Pipe.copies(Capacity::Bounded(8)).count, 2);
     }
 
     #[test]

@@ -15,6 +15,7 @@ use super::{TransportError, TransportKind};
 
 pub(crate) mod crossbeam;
 pub(crate) mod eventfd_shm;
+pub(crate) mod iceoryx2;
 pub(crate) mod pipe;
 pub(crate) mod posix_mq;
 pub(crate) mod shm_mailbox;
@@ -39,6 +40,7 @@ pub(crate) fn of(kind: TransportKind) -> &'static Backend {
         TransportKind::SysvMq => &sysv_mq::BACKEND,
         TransportKind::EventfdShm => &eventfd_shm::BACKEND,
         TransportKind::ShmMailbox(_) => &shm_mailbox::BACKEND,
+        TransportKind::Iceoryx2 => &iceoryx2::BACKEND,
         TransportKind::Crossbeam => &crossbeam::BACKEND,
     }
 }
