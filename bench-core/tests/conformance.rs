@@ -834,6 +834,7 @@ conformance! {
     eventfd_shm => TransportKind::EventfdShm,
     shm_mailbox => TransportKind::ShmMailbox(MailboxDesign::LockFree),
     shm_mailbox_mutex => TransportKind::ShmMailbox(MailboxDesign::Mutex),
+    iceoryx2 => TransportKind::Iceoryx2,
     crossbeam => TransportKind::Crossbeam,
 }
 

@@ -119,6 +119,10 @@ fn serve(job: Job) -> Result<WorkerResult> {
             let side = Side { job: &job, pattern, share_core, role };
             let report = match kind {
                 TransportKind::ShmRing(_) => side.run_ring(&forward, backward.as_ref())?,
+                #[cfg(feature = "iceoryx2")]
+                TransportKind::Iceoryx2 if kind.lends_slots(job.capacity) => {
+                    side.run_loans(&forward, backward.as_ref(), &opts)?
+                }
                 _ => side.run_contract(&forward, backward.as_ref(), &opts)?,
             };
             Ok(match role {
@@ -153,6 +157,27 @@ impl Side<'_> {
                 self.go(tx, Some(&mut rx))
             }
             (_, _) => self.go(NoSink, Some(&mut forward.ring_consumer()?)),
+        }
+    }
+
+    /// iceoryx2 through its loans (static dispatch, no copies), where it
+    /// realises the capacity mode itself.
+    #[cfg(feature = "iceoryx2")]
+    fn run_loans(&self, forward: &Address, backward: Option<&Address>, opts: &OpenOptions) -> Result<SideReport> {
+        use bench_core::transport::iceoryx2::LoanSubscriber;
+        match (self.role, self.pattern) {
+            (Role::Producer, Pattern::PingPong) => {
+                let tx = forward.iceoryx2_publisher(opts)?;
+                let mut rx = backward.context("no return channel")?.iceoryx2_subscriber(opts)?;
+                self.go(tx, Some(&mut rx))
+            }
+            (Role::Producer, _) => self.go(forward.iceoryx2_publisher(opts)?, None::<&mut LoanSubscriber>),
+            (_, Pattern::PingPong) => {
+                let mut rx = forward.iceoryx2_subscriber(opts)?;
+                let tx = backward.context("no return channel")?.iceoryx2_publisher(opts)?;
+                self.go(tx, Some(&mut rx))
+            }
+            (_, _) => self.go(NoSink, Some(&mut forward.iceoryx2_subscriber(opts)?)),
         }
     }
 

@@ -39,7 +39,10 @@ fn clean(unshare: Option<&[&str]>, args: &[&str]) -> Output {
 /// What the sweep would print for `object`: its name or path.
 fn name_of(object: &IpcObject) -> String {
     match object {
-        IpcObject::ShmName(name) | IpcObject::ShmChain(name) | IpcObject::PosixMq(name) => name.clone(),
+        IpcObject::ShmName(name)
+        | IpcObject::ShmChain(name)
+        | IpcObject::ShmPrefix(name)
+        | IpcObject::PosixMq(name) => name.clone(),
         IpcObject::Path(path) | IpcObject::Dir(path) => path.display().to_string(),
         IpcObject::SysvMq(id) => format!("id {id}"),
     }
@@ -68,6 +71,7 @@ fn a_live_runs_objects_survive_a_clean_from_another_pid_namespace() {
         (TransportKind::PosixMq, Capacity::Bounded(8)),
         (TransportKind::Fifo, Capacity::Bounded(8)),
         (TransportKind::UnixStream, Capacity::Bounded(8)),
+        (TransportKind::Iceoryx2, Capacity::Bounded(8)),
     ];
     let mut channels = Vec::new();
     for (kind, capacity) in specs {
@@ -168,4 +172,55 @@ test ! -e "/dev/shm/$name""#;
         let _ = std::fs::remove_file(Path::new(bench_core::shm::SHM_DIR).join(name));
     }
     assert!(out.status.success(), "a dead run's name from the clean's namespace was kept: {said}");
+}
+
+/// A run measuring iceoryx2, killed outright with everything it started,
+/// leaves iceoryx2's segments and files under its own names, and `harness
+/// clean` removes every one of them.
+#[cfg(feature = "iceoryx2")]
+#[test]
+fn a_killed_iceoryx2_run_is_cleaned_up() {
+    use std::os::unix::process::CommandExt;
+    let mut run = Command::new(env!("CARGO_BIN_EXE_harness"))
+        .args(["run", "--transport", "iceoryx2", "--capacity", "bounded:8", "--size", "64", "--pattern", "stream"])
+        .args(["--duration", "1000ms", "--trials", "50", "--out"])
+        .arg(std::env::temp_dir().join(format!("ringside-clean-test-{}", std::process::id())))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .spawn()
+        .expect("start harness run");
+    let stem = format!("ringside-{}-", run.id());
+    let ours = |dir: &str| -> Vec<String> {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .filter(|n| n.starts_with(&stem))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // Until its channel exists (a guard against a hang, not a timing).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !ours(bench_core::shm::SHM_DIR).iter().any(|n| n.contains("iox2")) {
+        assert!(std::time::Instant::now() < deadline, "the run made no iceoryx2 segment");
+        assert!(run.try_wait().unwrap().is_none(), "the run ended before it made its channel");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let group = rustix::process::Pid::from_raw(run.id() as i32).unwrap();
+    rustix::process::kill_process_group(group, rustix::process::Signal::KILL).unwrap();
+    run.wait().unwrap();
+    // The workers, killed with it, go too; give the kernel their exits.
+    while rustix::process::test_kill_process_group(group).is_ok() {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(!ours(bench_core::shm::SHM_DIR).is_empty(), "nothing left to clean: the test proves nothing");
+    let out = clean(None, &[]);
+    let said = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{said}");
+    let left: Vec<String> =
+        ours(bench_core::shm::SHM_DIR).into_iter().chain(ours(&std::env::temp_dir().to_string_lossy())).collect();
+    assert!(left.is_empty(), "left after harness clean: {left:?}\n{said}");
+    let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("ringside-clean-test-{}", std::process::id())));
 }

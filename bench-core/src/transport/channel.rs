@@ -367,6 +367,34 @@ impl Address {
         Ok(self.attach_ring()?.into_consumer()?)
     }
 
+    /// The loaning publisher of an `iceoryx2` channel in a mode iceoryx2
+    /// realises itself ([`TransportKind::lends_slots`]): the measurement's
+    /// loans, as [`ring_producer`](Self::ring_producer) is the ring's.
+    #[cfg(feature = "iceoryx2")]
+    pub fn iceoryx2_publisher(&self, opts: &OpenOptions) -> Result<super::iceoryx2::LoanPublisher, TransportError> {
+        let place = self.iceoryx2_place(Role::Sender)?;
+        super::iceoryx2::LoanPublisher::open(&place, &self.spec.data(), opts)
+    }
+
+    /// The subscriber of an `iceoryx2` channel, reading in place (see
+    /// [`iceoryx2_publisher`](Self::iceoryx2_publisher)).
+    #[cfg(feature = "iceoryx2")]
+    pub fn iceoryx2_subscriber(&self, opts: &OpenOptions) -> Result<super::iceoryx2::LoanSubscriber, TransportError> {
+        let place = self.iceoryx2_place(Role::Receiver)?;
+        super::iceoryx2::LoanSubscriber::open(&place, &self.spec.data(), opts)
+    }
+
+    #[cfg(feature = "iceoryx2")]
+    fn iceoryx2_place(&self, role: Role) -> Result<backends::iceoryx2::Place, TransportError> {
+        if !(self.spec.kind == TransportKind::Iceoryx2 && self.spec.kind.lends_slots(self.spec.capacity)) {
+            return Err(TransportError::Protocol(format!(
+                "{} in {} lends no samples",
+                self.spec.kind, self.spec.capacity
+            )));
+        }
+        backends::iceoryx2::Place::from_source(&Source { params: &self.data, fds: None, made: None, role })
+    }
+
     fn attach_ring(&self) -> Result<crate::ring::SharedRing, TransportError> {
         let TransportKind::ShmRing(_) = self.spec.kind else {
             return Err(TransportError::Protocol(format!("{} is not a shared-memory ring", self.spec.kind)));

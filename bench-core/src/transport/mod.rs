@@ -57,6 +57,9 @@ pub mod objects;
 pub mod peer;
 
 pub use backend::{OpenOptions, Role};
+/// iceoryx2's loans, which the harness measures `iceoryx2` with.
+#[cfg(feature = "iceoryx2")]
+pub use backends::iceoryx2::loans as iceoryx2;
 pub use channel::{Address, Channel, ChannelSpec, End, Realised, Receiver, SendStats, Sender};
 pub use error::TransportError;
 pub use vocabulary::{Link, TransportKind};

@@ -38,6 +38,9 @@ pub enum IpcObject {
     /// producer grew, which no one else registers: a producer killed
     /// outright leaves them for whoever removes the chain.
     ShmChain(String),
+    /// Every file under `/dev/shm` whose name starts with this prefix: the
+    /// segments a library makes under a prefix ringside gave it (iceoryx2's).
+    ShmPrefix(String),
     /// A FIFO or a socket path.
     Path(PathBuf),
     /// A private directory that held FIFOs or socket paths.
@@ -64,6 +67,15 @@ impl IpcObject {
                 }
                 crate::shm::unlink(root).map(|_| ())
             }
+            IpcObject::ShmPrefix(prefix) => {
+                for name in prefixed(prefix) {
+                    match crate::shm::unlink(&name) {
+                        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+                        _ => {}
+                    }
+                }
+                Ok(())
+            }
             IpcObject::Path(path) => std::fs::remove_file(path),
             IpcObject::Dir(path) => std::fs::remove_dir_all(path),
             IpcObject::PosixMq(name) => super::backends::posix_mq::unlink(name),
@@ -84,6 +96,7 @@ impl IpcObject {
             IpcObject::ShmChain(root) => {
                 Path::new(crate::shm::SHM_DIR).join(root).exists() || !chain_segments(root).is_empty()
             }
+            IpcObject::ShmPrefix(prefix) => !prefixed(prefix).is_empty(),
             IpcObject::Path(path) | IpcObject::Dir(path) => path.symlink_metadata().is_ok(),
             IpcObject::PosixMq(name) => {
                 use nix::mqueue::MQ_OFlag;
@@ -109,6 +122,7 @@ impl std::fmt::Display for IpcObject {
         match self {
             IpcObject::ShmName(name) => write!(f, "shared memory {}/{name}", crate::shm::SHM_DIR),
             IpcObject::ShmChain(root) => write!(f, "shared memory {}/{root} and its segments", crate::shm::SHM_DIR),
+            IpcObject::ShmPrefix(prefix) => write!(f, "shared memory {}/{prefix}*", crate::shm::SHM_DIR),
             IpcObject::Path(path) => write!(f, "path {}", path.display()),
             IpcObject::Dir(path) => write!(f, "directory {}", path.display()),
             IpcObject::PosixMq(name) => write!(f, "POSIX queue {name}"),
@@ -382,6 +396,11 @@ pub fn sweep_leftovers(dry_run: bool) -> Sweep {
         })
         .collect();
     Sweep { leftovers, left_alone }
+}
+
+/// The names now in `/dev/shm` that start with `prefix` (a `ringside-` name).
+fn prefixed(prefix: &str) -> Vec<String> {
+    list(Path::new(crate::shm::SHM_DIR)).into_iter().filter(|n| n.starts_with(prefix)).collect()
 }
 
 /// The names of `root`'s chain segments now in `/dev/shm`: `<root>.<k>`.

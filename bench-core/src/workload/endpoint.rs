@@ -5,7 +5,10 @@
 //! Implemented for the transport contract's [`Sender`] / [`Receiver`]
 //! (every transport) and for the ring's own [`Producer`] / [`Consumer`]
 //! (the shared-memory ring at full speed: a call through the contract's
-//! `Box<dyn>` costs about as much as an 8-byte message through the ring).
+//! `Box<dyn>` costs about as much as an 8-byte message through the ring),
+//! and for iceoryx2's loans ([`LoanPublisher`] / [`LoanSubscriber`]), so
+//! both are measured composing and checking in shared memory, copying
+//! nothing.
 
 use super::message::MessageWriter;
 use crate::ring::{Consumer, Producer, RecvError};
@@ -156,6 +159,36 @@ impl MessageSource for Consumer {
             Err(RecvError::Disconnected) => Ok(None),
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+#[cfg(feature = "iceoryx2")]
+use crate::transport::iceoryx2::{LoanPublisher, LoanSubscriber};
+
+/// Composed in the loaned sample, as the ring's in its slot.
+#[cfg(feature = "iceoryx2")]
+impl MessageSink for LoanPublisher {
+    fn send(&mut self, msg: &[u8]) -> Result<(), TransportError> {
+        LoanPublisher::send_with(self, msg.len(), |payload| crate::transport::iceoryx2::fill(payload, msg))
+    }
+
+    #[inline(always)]
+    fn send_message(&mut self, writer: &mut MessageWriter, seq: u64) -> Result<(), TransportError> {
+        LoanPublisher::send_with(self, writer.size(), |payload| writer.write_into_uninit(payload, seq))
+    }
+
+    fn finish(self) -> Result<u64, TransportError> {
+        LoanPublisher::finish(self)?;
+        Ok(0)
+    }
+}
+
+/// Checked in the received sample, which is released after.
+#[cfg(feature = "iceoryx2")]
+impl MessageSource for LoanSubscriber {
+    #[inline(always)]
+    fn recv_with<R>(&mut self, f: impl FnOnce(&[u8]) -> R) -> Result<Option<R>, TransportError> {
+        LoanSubscriber::recv_with(self, f)
     }
 }
 

@@ -250,16 +250,30 @@ impl MessageWriter {
     /// The bytes of message `seq`.
     #[inline]
     pub fn message(&mut self, seq: u64) -> &[u8] {
-        let n = self.buf.len();
-        let bytes = seq.to_le_bytes();
-        self.buf[..MIN_SIZE].copy_from_slice(&bytes);
-        if n >= 2 * MIN_SIZE {
-            if self.stamped {
-                write_stamps(&mut self.buf, n - MIN_SIZE, &bytes);
-            }
-            self.buf[n - MIN_SIZE..].copy_from_slice(&bytes);
-        }
+        number(&mut self.buf, self.stamped, seq);
         &self.buf
+    }
+
+    /// Write message `seq` into `dst`, memory not yet written (a sample
+    /// loaned from iceoryx2), which must be [`size`](Self::size) bytes
+    /// long; it returned as the message's bytes. One pass of filler and
+    /// the numbers over it, as [`write_into`](Self::write_into) costs.
+    ///
+    /// # Panics
+    /// If `dst.len() != self.size()`.
+    #[inline]
+    pub fn write_into_uninit<'a>(&self, dst: &'a mut [std::mem::MaybeUninit<u8>], seq: u64) -> &'a mut [u8] {
+        let n = self.buf.len();
+        if dst.len() != n {
+            wrong_length(dst.len(), n);
+        }
+        // SAFETY: `dst` and the filler are `n` bytes each (checked above)
+        // and cannot overlap: one is borrowed mutably, the other shared.
+        unsafe { std::ptr::copy_nonoverlapping(self.buf.as_ptr(), dst.as_mut_ptr().cast::<u8>(), n) };
+        // SAFETY: all `n` bytes of `dst` were written just above.
+        let dst = unsafe { &mut *(std::ptr::from_mut::<[std::mem::MaybeUninit<u8>]>(dst) as *mut [u8]) };
+        number(dst, self.stamped, seq);
+        dst
     }
 }
 
@@ -332,6 +346,21 @@ impl ProducerWriter {
     /// ([`MessageWriter::varying_message`]).
     pub fn varying_message<'a>(&self, seq: u64, out: &'a mut Vec<u8>) -> &'a [u8] {
         self.writer.varying_message(tag(self.producer, seq), out)
+    }
+}
+
+/// Write `seq` at the head, the stamps and the tail of `buf`, which holds
+/// a message's filler (or an earlier message: its numbers are overwritten).
+#[inline]
+fn number(buf: &mut [u8], stamped: bool, seq: u64) {
+    let n = buf.len();
+    let bytes = seq.to_le_bytes();
+    buf[..MIN_SIZE].copy_from_slice(&bytes);
+    if n >= 2 * MIN_SIZE {
+        if stamped {
+            write_stamps(buf, n - MIN_SIZE, &bytes);
+        }
+        buf[n - MIN_SIZE..].copy_from_slice(&bytes);
     }
 }
 
@@ -624,7 +653,10 @@ mod tests {
             let mut dst = vec![0xee; size];
             for seq in [0, 1, 0x0102_0304_0506_0708, u64::MAX] {
                 w.write_into(&mut dst, seq);
+                let mut loaned = vec![std::mem::MaybeUninit::new(0xee); size];
+                let composed = w.write_into_uninit(&mut loaned, seq).to_vec();
                 assert_eq!(dst, w.message(seq), "size {size}, seq {seq}");
+                assert_eq!(composed, dst, "in a loan: size {size}, seq {seq}");
             }
         }
     }
