@@ -320,10 +320,11 @@ fn floor(cores: Option<[usize; 2]>, placement: Option<Placement>) -> Result<bool
     Ok(true)
 }
 
-/// One line per transport: its link, and what the capacity asked for becomes.
+/// One line per transport: its link, its copies per message, and what the
+/// capacity asked for becomes.
 fn transports(capacity: Capacity, size: usize) {
     say!("{capacity}, {size}-byte messages");
-    say!("{:<18} {:<9} {:<10} {:<8} {:>9}  how", "transport", "link", "ends", "senders", "realised");
+    say!("{:<18} {:<9} {:<10} {:<8} {:>6} {:>9}  how", "transport", "link", "ends", "senders", "copies", "realised");
     for kind in TransportKind::ALL {
         let ends = if kind.is_threads() { "threads" } else { "processes" };
         let senders = if kind.many_senders().is_ok() { "many" } else { "one" };
@@ -334,7 +335,22 @@ fn transports(capacity: Capacity, size: usize) {
             }
             Err(e) => ("refused".to_owned(), e.to_string()),
         };
-        say!("{:<18} {:<9} {:<10} {:<8} {:>9}  {how}", kind.name(), kind.link().to_string(), ends, senders, realised);
+        let copies = kind.copies(capacity).count;
+        say!(
+            "{:<18} {:<9} {:<10} {:<8} {:>6} {:>9}  {how}",
+            kind.name(),
+            kind.link().to_string(),
+            ends,
+            senders,
+            copies,
+            realised
+        );
+    }
+    say!(
+        "\ncopies: of each message, beyond composing and checking it (0: loans, composed and checked in shared memory)"
+    );
+    for kind in TransportKind::ALL {
+        say!("  {:<18} {}", kind.name(), kind.copies(capacity).how);
     }
     say!("\none sender only (--producers 1):");
     for kind in TransportKind::ALL {

@@ -181,10 +181,11 @@ test ! -e "/dev/shm/$name""#;
 #[test]
 fn a_killed_iceoryx2_run_is_cleaned_up() {
     use std::os::unix::process::CommandExt;
+    let out = tempfile::tempdir().unwrap();
     let mut run = Command::new(env!("CARGO_BIN_EXE_harness"))
         .args(["run", "--transport", "iceoryx2", "--capacity", "bounded:8", "--size", "64", "--pattern", "stream"])
         .args(["--duration", "1000ms", "--trials", "50", "--out"])
-        .arg(std::env::temp_dir().join(format!("ringside-clean-test-{}", std::process::id())))
+        .arg(out.path())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .process_group(0)
@@ -222,5 +223,4 @@ fn a_killed_iceoryx2_run_is_cleaned_up() {
     let left: Vec<String> =
         ours(bench_core::shm::SHM_DIR).into_iter().chain(ours(&std::env::temp_dir().to_string_lossy())).collect();
     assert!(left.is_empty(), "left after harness clean: {left:?}\n{said}");
-    let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("ringside-clean-test-{}", std::process::id())));
 }

@@ -2,8 +2,9 @@
 //! open either end. One file per transport, or one folder where transports
 //! share their kernel object's plumbing: `pipe/` (the anonymous `pipe` and
 //! the named `fifo`), `unix/` (`unix-stream`, `unix-seqpacket`,
-//! `unix-dgram`), and `eventfd_shm/`, whose shared-memory segment has a
-//! file of its own. What several backends need lives in one place: this
+//! `unix-dgram`), `eventfd_shm/`, whose shared-memory segment has a
+//! file of its own, and `iceoryx2/` (its world, its ports, the contract's
+//! ends and the harness's loans; a refusing stand-in without the feature). What several backends need lives in one place: this
 //! file (the memory check, an address's paths), [`crate::sysctl`] (kernel
 //! limits), [`super::peer`] (waiting with a deadline, accepting a
 //! connection, the peer's liveness).
