@@ -238,7 +238,9 @@ impl TransportKind {
             TransportKind::EventfdShm | TransportKind::ShmMailbox(_) => {
                 "into a shared slot by send, out of it by recv (the transport contract copies)"
             }
-            TransportKind::Iceoryx2 => "into a loaned sample by send, out of the sample by recv (the transport contract copies)",
+            TransportKind::Iceoryx2 => {
+                "into a loaned sample by send, out of the sample by recv (the transport contract copies)"
+            }
             TransportKind::Crossbeam => "into a buffer sent through the channel, out of it by recv",
         };
         Copies { count: 2, how }
