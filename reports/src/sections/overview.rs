@@ -1,21 +1,27 @@
 //! Sections 1, 3 and 11, and the list of scenarios that were not
-//! measured: the verdict, throughput per capacity mode, the environment
-//! and method (with the rules that pick, mark and withhold figures, and
-//! the scenarios marked unstable), and failures with their reasons.
+//! measured: the verdict (with the ring beside iceoryx2, [`crate::peer`]),
+//! throughput per capacity mode (with the ring, iceoryx2 and the best
+//! kernel-backed transport side by side, and what each transport copies,
+//! [`super::copies`]), the environment and method (with the rules that
+//! pick, mark and withhold figures, and the scenarios marked unstable), and
+//! failures with their reasons.
 
 use scenarios::results::{ScenarioResult, Status};
-use vocabulary::{Capacity, LatencyKind, Pattern, TransportKind, Variant};
+use vocabulary::{Capacity, LatencyKind, Pattern};
 
-use super::{DOTS_SAY, bar, bars, caption, na, per_input, scenario_bar, scenario_notes};
+use super::{DOTS_SAY, bar, bars, caption, copies, na, per_input, scenario_bar, scenario_notes};
 use crate::charts::Bar;
 use crate::headline::{self, Figure};
 use crate::html::Noted;
+use crate::peer::{self, Compared, PEER, PeerComparison, PeerRow, RING};
 use crate::select::{self, DEFAULT_SIZE};
 use crate::verdict::{Verdict, verdicts};
 use crate::{Input, format, html, palette};
 
-/// The ring the verdict compares with the kernel transports.
-const RING: TransportKind = TransportKind::ShmRing(Variant::Ring);
+/// The columns of the table setting the ring beside iceoryx2 (the
+/// report's and the terminal's).
+pub const PEER_COLUMNS: [&str; 6] =
+    ["capacity", "figure", "shm-ring", "iceoryx2", "ring / iceoryx2 [95%]", "the ring is"];
 
 /// Section 1.
 pub fn verdict(inputs: &[Input]) -> String {
@@ -28,9 +34,10 @@ pub fn verdict(inputs: &[Input]) -> String {
         let mut out = format!(
             "<p>Stream, pingpong and rate scenarios of {} B messages at the primary placement ({}); latency is \
              the pingpong round trip where a capacity mode has one, else the one-way latency of rate runs that \
-             kept their rate. Ring = shm-ring; kernel-backed = pipes, sockets and message queues. The ratio's 95% interval is a seeded bootstrap of \
-             median(ring) / median(kernel) over the used trials' throughputs. A figure marked unstable comes \
-             from trials that are not one population (see the notes).</p>\n",
+             kept their rate. Ring = shm-ring; kernel-backed = pipes, sockets and message queues; iceoryx2, \
+             the zero-copy framework, is set beside the ring under the table. The ratio's 95% interval is a \
+             seeded bootstrap of median(ring) / median(kernel) over the used trials' throughputs. A figure marked \
+             unstable comes from trials that are not one population (see the notes).</p>\n",
             DEFAULT_SIZE,
             html::escape(primary.name())
         );
@@ -49,8 +56,94 @@ pub fn verdict(inputs: &[Input]) -> String {
         let rows: Vec<Vec<String>> = vs.iter().map(|v| row(v)).collect();
         out.push_str(&html::table(&crate::verdict::COLUMNS, &rows));
         out.push_str(&html::notes(&verdict_notes(&vs)));
+        out.push_str(&beside_peer(inputs, i, input));
         out
     })
+}
+
+/// Section 1's comparison of the ring with iceoryx2: a chart of the
+/// stream ratios, the table of every pattern, its notes; or one line
+/// when iceoryx2 has no measured result.
+fn beside_peer(inputs: &[Input], i: usize, input: &Input) -> String {
+    let mut out = format!("<h4>{RING} beside {PEER}</h4>\n");
+    let rows = match peer::compare(&input.results) {
+        PeerComparison::Absent(line) => {
+            out.push_str(&html::missing(&line));
+            return out;
+        }
+        PeerComparison::Rows(rows) => rows,
+    };
+    out.push_str(&format!(
+        "<p>The same {DEFAULT_SIZE} B scenarios at the primary placement, in every capacity mode and pattern \
+         either was run in: throughput (higher is better), and the p99 of pingpong round trips and of one-way \
+         latencies at a kept rate (lower is better), each the median over the used trials; ring / iceoryx2 with \
+         the seeded bootstrap 95% interval over those trials, where both were measured. iceoryx2 lends its \
+         samples in bounded:N only; in rendezvous and unbounded the channel layer built on top of it copies \
+         (see the copies per message in section 3).</p>\n"
+    ));
+    let ratio_bars: Vec<Bar> = rows
+        .iter()
+        .filter(|r| r.compared() == Compared::Throughput)
+        .filter_map(|r| {
+            let (ratio, lo, hi) = r.ratio?;
+            Some(bar(r.capacity.to_string(), palette::colour(PEER), ratio, Some((lo, hi))))
+        })
+        .collect();
+    out.push_str(&html::figure(
+        &format!("verdict-{i}-peer"),
+        &caption(
+            inputs,
+            input,
+            "How many times the ring's stream throughput is iceoryx2's, per capacity mode (95% interval)",
+        ),
+        bars("ring throughput / iceoryx2 throughput (x)", format::three_digits, ratio_bars).svg(),
+    ));
+    let table: Vec<Vec<Noted>> = rows.iter().map(peer_row).collect();
+    out.push_str(&html::table(&PEER_COLUMNS, &table));
+    out.push_str(&html::notes(&peer_notes(&rows)));
+    out
+}
+
+/// A scenario's [`Compared`] figure as a cell, marked or replaced by its
+/// status as everywhere ([`headline::cell`]); an unmeasured one shows its
+/// status with the reason as the note.
+fn compared_cell(s: &ScenarioResult, compared: Compared) -> Noted {
+    if !select::measured(s) {
+        return headline::unmeasured_cell(s);
+    }
+    headline::cell(s, compared.value(s).map(|v| compared.text(v)))
+}
+
+/// One row of the ring beside iceoryx2 (shared with the terminal table).
+pub fn peer_row(row: &PeerRow<'_>) -> Vec<Noted> {
+    let compared = row.compared();
+    vec![
+        Noted::plain(row.capacity.to_string()),
+        Noted::plain(peer::figure_name(row.pattern)),
+        row.ring.map_or_else(|| Noted::plain(na(&format!("no {RING} scenario"))), |s| compared_cell(s, compared)),
+        row.peer.map_or_else(|| Noted::plain(na("not in this run")), |s| compared_cell(s, compared)),
+        Noted::plain(row.ratio.map_or_else(|| na("needs both figures"), format::ratio)),
+        Noted::plain(row.ring_is().unwrap_or_default()),
+    ]
+}
+
+/// The notes under the ring beside iceoryx2: each scenario it names that
+/// is unstable or has too few trials, and each reason one of the two was
+/// not measured, once, with how many of the table's cells it covers.
+pub fn peer_notes(rows: &[PeerRow<'_>]) -> Vec<String> {
+    let named: Vec<&ScenarioResult> = rows.iter().flat_map(|r| [r.ring, r.peer]).flatten().collect();
+    let mut out = headline::notes(&named.iter().copied().filter(|s| select::measured(s)).collect::<Vec<_>>());
+    // (transport, status, reason) and how many cells it covers.
+    let mut reasons: Vec<((String, &str, &str), usize)> = Vec::new();
+    for s in named.into_iter().filter(|s| !select::measured(s)) {
+        let key = (s.transport.to_string(), s.status.name(), s.reason.as_deref().unwrap_or("no reason recorded"));
+        match reasons.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => *n += 1,
+            None => reasons.push((key, 1)),
+        }
+    }
+    out.extend(reasons.into_iter().map(|((t, status, why), n)| format!("{t}, {n} cell(s) {status}: {why}")));
+    out
 }
 
 /// `transport (figure)`, with the scenario's tags after the figure:
@@ -69,8 +162,8 @@ pub fn row(v: &Verdict<'_>) -> Vec<String> {
     let throughput = |s: &ScenarioResult| {
         s.msgs_per_s.map(|e| named(s, &format!("{} msgs/s", format::si(e.median)))).unwrap_or_default()
     };
-    let ratio = |(r, lo, hi): (f64, f64, f64)| {
-        let text = format!("{}x [{}, {}]", format::three_digits(r), format::three_digits(lo), format::three_digits(hi));
+    let ratio = |interval: (f64, f64, f64)| {
+        let text = format::ratio(interval);
         let unstable: Vec<&str> = [v.ring, v.best_kernel]
             .into_iter()
             .flatten()
@@ -177,8 +270,67 @@ pub fn throughput(inputs: &[Input]) -> String {
         ));
         out.push_str(&html::table(&header, &rows));
         out.push_str(&scenario_notes(&stream));
+        out.push_str(&ring_beside_peers(input));
+        out.push_str(&copies::table(input));
         out
     })
+}
+
+/// Section 3's summary: per capacity mode, the ring's stream throughput
+/// beside iceoryx2's and the best kernel-backed transport's, with the
+/// ring's ratio to each; iceoryx2's columns give way to one line when it
+/// has no measured result.
+fn ring_beside_peers(input: &Input) -> String {
+    let vs = verdicts(&input.results);
+    let comparison = peer::compare(&input.results);
+    let mut out = format!("<h4>{RING}, {PEER} and the best kernel-backed transport</h4>\n");
+    let streams: Vec<&PeerRow<'_>> = match &comparison {
+        PeerComparison::Rows(rows) => rows.iter().filter(|r| r.pattern == Pattern::Stream).collect(),
+        PeerComparison::Absent(line) => {
+            out.push_str(&html::missing(line));
+            Vec::new()
+        }
+    };
+    let with_peer = matches!(comparison, PeerComparison::Rows(_));
+    let throughput = |s: &ScenarioResult| compared_cell(s, Compared::Throughput);
+    let rows: Vec<Vec<Noted>> = vs
+        .iter()
+        .filter(|v| v.ring.is_some() || v.best_kernel.is_some())
+        .map(|v| {
+            let mut row = vec![
+                Noted::plain(v.capacity.to_string()),
+                v.ring.map_or_else(|| Noted::plain(na(&format!("no {RING} stream"))), throughput),
+            ];
+            if with_peer {
+                let at = streams.iter().find(|r| r.capacity == v.capacity);
+                row.push(at.and_then(|r| r.peer).map_or_else(|| Noted::plain(na("not in this run")), throughput));
+                row.push(Noted::plain(
+                    at.and_then(|r| r.ratio).map_or_else(|| na("needs both figures"), format::ratio),
+                ));
+            }
+            row.push(v.best_kernel.map_or_else(
+                || Noted::plain(na("no kernel-backed stream")),
+                |s| {
+                    let mut cell = throughput(s);
+                    cell.text = format!("{}: {}", s.transport, cell.text);
+                    cell
+                },
+            ));
+            row.push(Noted::plain(v.ring_vs_kernel.map_or_else(|| na("needs both figures"), format::ratio)));
+            row
+        })
+        .collect();
+    let header: &[&str] = if with_peer {
+        &["capacity", "shm-ring", "iceoryx2", "ring / iceoryx2 [95%]", "best kernel-backed", "ring / best kernel [95%]"]
+    } else {
+        &["capacity", "shm-ring", "best kernel-backed", "ring / best kernel [95%]"]
+    };
+    out.push_str(&format!(
+        "<p>Stream messages per second at {DEFAULT_SIZE} B, the medians of the charts above; the ratios are the \
+         ring's to each, with the verdict's bootstrap 95% interval.</p>\n"
+    ));
+    out.push_str(&html::table(header, &rows));
+    out
 }
 
 /// Section 11.
