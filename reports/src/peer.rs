@@ -15,13 +15,11 @@
 //! it), the comparison is [`PeerComparison::Absent`]: one line saying so.
 
 use scenarios::results::{ResultsFile, ScenarioResult, Status};
-use vocabulary::{Capacity, LatencyKind, Pattern, TransportKind, Variant};
+use vocabulary::{Capacity, LatencyKind, Pattern, TransportKind};
 
 use crate::select::{self, DEFAULT_SIZE};
-use crate::{format, headline, verdict};
-
-/// The ring the report compares with its peers.
-pub const RING: TransportKind = TransportKind::ShmRing(Variant::Ring);
+use crate::verdict::{self, RING};
+use crate::{format, headline};
 
 /// The peer framework.
 pub const PEER: TransportKind = TransportKind::Iceoryx2;
@@ -44,8 +42,12 @@ impl Compared {
         }
     }
 
-    /// The scenario's figure, or why it has none to compare.
+    /// The scenario's figure, or why it has none to compare (a scenario
+    /// not measured has none, whatever its file says).
     pub fn value(self, s: &ScenarioResult) -> Result<f64, String> {
+        if !select::measured(s) {
+            return Err(s.status.name().to_owned());
+        }
         match self {
             Compared::Throughput => s.msgs_per_s.map(|e| e.median).ok_or_else(|| "no throughput".to_owned()),
             Compared::P99 if s.status == Status::Unsustained => Err("fell behind its rate".to_owned()),

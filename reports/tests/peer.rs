@@ -72,6 +72,10 @@ fn iceoryx2_stands_beside_the_ring_in_the_verdict_the_throughput_and_the_termina
     let pingpong = rows.iter().find(|r| r.pattern == Pattern::PingPong).expect("a pingpong row");
     assert_eq!(pingpong.compared(), Compared::P99);
     assert!(pingpong.ratio.is_some() && pingpong.ring_is().is_some(), "{pingpong:?}");
+    // The fixture's ring failed at bounded:8 (by hand, its figures left in
+    // the file): no ratio there.
+    let failed = rows.iter().find(|r| r.pattern == Pattern::Stream && r.capacity == Capacity::Bounded(8)).unwrap();
+    assert!(failed.ring.unwrap().status == Status::Failed && failed.ratio.is_none(), "{failed:?}");
     // The refused cell has no ratio.
     let refused = rows.iter().find(|r| r.pattern == Pattern::Stream && r.capacity == Capacity::Rendezvous).unwrap();
     assert!(refused.ratio.is_none() && refused.peer.unwrap().status == Status::Refused);

@@ -13,9 +13,9 @@ use super::{DOTS_SAY, bar, bars, caption, copies, na, per_input, scenario_bar, s
 use crate::charts::Bar;
 use crate::headline::{self, Figure};
 use crate::html::Noted;
-use crate::peer::{self, Compared, PEER, PeerComparison, PeerRow, RING};
+use crate::peer::{self, Compared, PEER, PeerComparison, PeerRow};
 use crate::select::{self, DEFAULT_SIZE};
-use crate::verdict::{Verdict, verdicts};
+use crate::verdict::{RING, Verdict, verdicts};
 use crate::{Input, format, html, palette};
 
 /// The columns of the table setting the ring beside iceoryx2 (the
@@ -122,7 +122,7 @@ pub fn peer_row(row: &PeerRow<'_>) -> Vec<Noted> {
         Noted::plain(peer::figure_name(row.pattern)),
         row.ring.map_or_else(|| Noted::plain(na(&format!("no {RING} scenario"))), |s| compared_cell(s, compared)),
         row.peer.map_or_else(|| Noted::plain(na("not in this run")), |s| compared_cell(s, compared)),
-        Noted::plain(row.ratio.map_or_else(|| na("needs both figures"), format::ratio)),
+        Noted::plain(ring_vs_peer(row)),
         Noted::plain(row.ring_is().unwrap_or_default()),
     ]
 }
@@ -162,16 +162,6 @@ pub fn row(v: &Verdict<'_>) -> Vec<String> {
     let throughput = |s: &ScenarioResult| {
         s.msgs_per_s.map(|e| named(s, &format!("{} msgs/s", format::si(e.median)))).unwrap_or_default()
     };
-    let ratio = |interval: (f64, f64, f64)| {
-        let text = format::ratio(interval);
-        let unstable: Vec<&str> = [v.ring, v.best_kernel]
-            .into_iter()
-            .flatten()
-            .filter(|s| s.unstable.is_some())
-            .map(|s| s.transport.name())
-            .collect();
-        if unstable.is_empty() { text } else { format!("{text} (unstable: {})", unstable.join(", ")) }
-    };
     vec![
         v.capacity.to_string(),
         v.fastest.map(throughput).unwrap_or_else(|| na("no stream scenario with a figure")),
@@ -185,15 +175,43 @@ pub fn row(v: &Verdict<'_>) -> Vec<String> {
             })
             .unwrap_or_else(|| na("no pingpong or sustained rate scenario with a p99 at this capacity")),
         v.best_kernel.map(throughput).unwrap_or_else(|| na("no kernel-backed stream")),
-        match (v.ring_vs_kernel, v.ring) {
-            (Some(r), _) => ratio(r),
-            (None, None) => na("no shm-ring stream"),
-            (None, Some(ring)) if ring.msgs_per_s.is_none() => {
-                na(&format!("shm-ring: {}", ring.reason.as_deref().unwrap_or(ring.status.name())))
-            }
-            (None, Some(_)) => na("no kernel-backed stream to compare"),
-        },
+        ring_vs_kernel(v),
     ]
+}
+
+/// The verdict's ring / best kernel-backed ratio with its interval, the
+/// unstable sides named; or why there is none.
+fn ring_vs_kernel(v: &Verdict<'_>) -> String {
+    match (v.ring_vs_kernel, v.ring) {
+        (Some(interval), _) => {
+            let text = format::ratio(interval);
+            let unstable: Vec<&str> = [v.ring, v.best_kernel]
+                .into_iter()
+                .flatten()
+                .filter(|s| s.unstable.is_some())
+                .map(|s| s.transport.name())
+                .collect();
+            if unstable.is_empty() { text } else { format!("{text} (unstable: {})", unstable.join(", ")) }
+        }
+        (None, None) => na("no shm-ring stream"),
+        (None, Some(ring)) if ring.msgs_per_s.is_none() => {
+            na(&format!("shm-ring: {}", ring.reason.as_deref().unwrap_or(ring.status.name())))
+        }
+        (None, Some(_)) if v.best_kernel.is_none() => na("no kernel-backed stream to compare"),
+        (None, Some(_)) => na("no used trials to resample"),
+    }
+}
+
+/// A peer row's ring / iceoryx2 ratio with its interval, or why there is none.
+fn ring_vs_peer(row: &PeerRow<'_>) -> String {
+    let compared = row.compared();
+    let has_figure = |s: Option<&ScenarioResult>| s.is_some_and(|s| compared.value(s).is_ok());
+    match row.ratio {
+        Some(interval) => format::ratio(interval),
+        None if !has_figure(row.ring) => na(&format!("no {RING} figure")),
+        None if !has_figure(row.peer) => na(&format!("no {PEER} figure")),
+        None => na("no used trials to resample"),
+    }
 }
 
 /// The notes under a verdict table: each scenario it names that is
@@ -297,16 +315,18 @@ fn ring_beside_peers(input: &Input) -> String {
         .iter()
         .filter(|v| v.ring.is_some() || v.best_kernel.is_some())
         .map(|v| {
+            let at = streams.iter().find(|r| r.capacity == v.capacity);
+            // The ring's stream with a figure, else the one that says why not.
+            let ring = v.ring.or_else(|| at.and_then(|r| r.ring));
             let mut row = vec![
                 Noted::plain(v.capacity.to_string()),
-                v.ring.map_or_else(|| Noted::plain(na(&format!("no {RING} stream"))), throughput),
+                ring.map_or_else(|| Noted::plain(na(&format!("no {RING} stream"))), throughput),
             ];
-            if with_peer {
-                let at = streams.iter().find(|r| r.capacity == v.capacity);
-                row.push(at.and_then(|r| r.peer).map_or_else(|| Noted::plain(na("not in this run")), throughput));
-                row.push(Noted::plain(
-                    at.and_then(|r| r.ratio).map_or_else(|| na("needs both figures"), format::ratio),
-                ));
+            if let Some(at) = at {
+                row.push(at.peer.map_or_else(|| Noted::plain(na("not in this run")), throughput));
+                row.push(Noted::plain(ring_vs_peer(at)));
+            } else if with_peer {
+                row.extend([Noted::plain(na(&format!("no {PEER} stream"))), Noted::plain(na("nothing to compare"))]);
             }
             row.push(v.best_kernel.map_or_else(
                 || Noted::plain(na("no kernel-backed stream")),
@@ -316,7 +336,7 @@ fn ring_beside_peers(input: &Input) -> String {
                     cell
                 },
             ));
-            row.push(Noted::plain(v.ring_vs_kernel.map_or_else(|| na("needs both figures"), format::ratio)));
+            row.push(Noted::plain(ring_vs_kernel(v)));
             row
         })
         .collect();
