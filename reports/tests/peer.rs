@@ -137,6 +137,7 @@ fn the_copies_table_names_every_transport_of_the_run() {
     // iceoryx2 lends in bounded:N only: a row for each.
     assert!(copies.contains("<tr><td>iceoryx2</td><td>rendezvous, unbounded</td><td>two: "));
     assert!(copies.contains("<tr><td>iceoryx2</td><td>bounded:N</td><td>none: "));
+    assert!(copies.contains("<li>iceoryx2 realises bounded:N itself, with loans; in rendezvous, unbounded ringside"));
 }
 
 /// The full fixture with a 1 MiB copy of every 64 KiB scenario of the size

@@ -16,15 +16,23 @@ pub(super) fn table(input: &Input) -> String {
     let scenarios: Vec<_> = input.results.scenarios.iter().collect();
     let mut transports = select::distinct(&scenarios, |s| s.transport);
     transports.sort();
-    let rows: Vec<Vec<String>> = transports
-        .into_iter()
-        .flat_map(|t| {
-            let of_t: Vec<_> = scenarios.iter().copied().filter(|s| s.transport == t).collect();
-            let mut modes = select::distinct(&of_t, |s| s.capacity);
-            modes.sort();
-            rows_of(t, &modes)
-        })
-        .collect();
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    for t in transports {
+        let of_t: Vec<_> = scenarios.iter().copied().filter(|s| s.transport == t).collect();
+        let mut modes = select::distinct(&of_t, |s| s.capacity);
+        modes.sort();
+        let (lent, copied): (Vec<Capacity>, Vec<Capacity>) = modes.iter().partition(|&&m| t.lends_slots(m));
+        if !lent.is_empty() && !copied.is_empty() {
+            notes.push(format!(
+                "{t} realises {} itself, with loans; in {} ringside's channel layer builds the mode on top of it \
+                 and copies through the transport contract.",
+                modes_named(&lent),
+                modes_named(&copied)
+            ));
+        }
+        rows.extend(rows_of(t, &modes));
+    }
     if rows.is_empty() {
         return String::new();
     }
@@ -37,6 +45,7 @@ pub(super) fn table(input: &Input) -> String {
          queue is copied once more, into it.</p>\n",
     );
     out.push_str(&html::table(&["transport", "capacity modes", "copies per message"], &rows));
+    out.push_str(&html::notes(&notes));
     out
 }
 
