@@ -164,7 +164,7 @@ fn beside_peer_text(results: &ResultsFile) -> String {
         peer::PeerComparison::Rows(rows) => rows,
     };
     let mut out = format!("\n  {} beside {}:\n", verdict::RING, peer::PEER);
-    let mut table: Vec<Vec<String>> = vec![sections::PEER_COLUMNS.iter().map(|h| (*h).to_owned()).collect()];
+    let mut table: Vec<Vec<String>> = vec![sections::peer_columns()];
     table.extend(rows.iter().map(|r| sections::peer_row(r).into_iter().map(|cell| cell.text).collect()));
     out.push_str(&format::aligned(&table, "  "));
     for note in sections::peer_notes(&rows) {

@@ -1,10 +1,10 @@
 //! The ring beside iceoryx2, the zero-copy framework a Rust user would
 //! otherwise adopt: for each capacity mode and pattern in which the run
-//! has either of them (whatever its status: a refused or failed one says
-//! why) at the primary placement and the default size,
-//! each one's headline figure and ring / iceoryx2 with the verdict's seeded
-//! 95% bootstrap interval ([`verdict::ratio_interval`]) over the used
-//! trials, where both were measured.
+//! has either of them at the primary placement and the default size
+//! (whatever its status: a refused or failed one says why), each one's
+//! headline figure and ring / iceoryx2 with the verdict's seeded 95%
+//! bootstrap interval ([`verdict::ratio_interval`]) over the used trials,
+//! where both were measured.
 //!
 //! The figures compared: a stream's messages per second; a pingpong's
 //! round-trip p99 and a rate run's one-way p99 (the verdict's latency

@@ -13,7 +13,7 @@ mod overview;
 mod sweeps;
 mod waiting;
 
-pub use overview::{PEER_COLUMNS, peer_notes, peer_row, row as verdict_row, verdict_notes};
+pub use overview::{peer_columns, peer_notes, peer_row, row as verdict_row, verdict_notes};
 use plotters::style::RGBColor;
 use scenarios::results::ScenarioResult;
 

@@ -20,8 +20,10 @@ use crate::{Input, format, html, palette};
 
 /// The columns of the table setting the ring beside iceoryx2 (the
 /// report's and the terminal's).
-pub const PEER_COLUMNS: [&str; 6] =
-    ["capacity", "figure", "shm-ring", "iceoryx2", "ring / iceoryx2 [95%]", "the ring is"];
+pub fn peer_columns() -> Vec<String> {
+    let named = [RING.to_string(), PEER.to_string(), format!("ring / {PEER} [95%]")];
+    ["capacity".to_owned(), "figure".to_owned()].into_iter().chain(named).chain(["the ring is".to_owned()]).collect()
+}
 
 /// Section 1.
 pub fn verdict(inputs: &[Input]) -> String {
@@ -99,7 +101,8 @@ fn beside_peer(inputs: &[Input], i: usize, input: &Input) -> String {
         bars("ring throughput / iceoryx2 throughput (x)", format::three_digits, ratio_bars).svg(),
     ));
     let table: Vec<Vec<Noted>> = rows.iter().map(peer_row).collect();
-    out.push_str(&html::table(&PEER_COLUMNS, &table));
+    let header = peer_columns();
+    out.push_str(&html::table(&header.iter().map(String::as_str).collect::<Vec<_>>(), &table));
     out.push_str(&html::notes(&peer_notes(&rows)));
     out
 }
@@ -340,16 +343,16 @@ fn ring_beside_peers(input: &Input) -> String {
             row
         })
         .collect();
-    let header: &[&str] = if with_peer {
-        &["capacity", "shm-ring", "iceoryx2", "ring / iceoryx2 [95%]", "best kernel-backed", "ring / best kernel [95%]"]
-    } else {
-        &["capacity", "shm-ring", "best kernel-backed", "ring / best kernel [95%]"]
-    };
+    let mut header = vec!["capacity".to_owned(), RING.to_string()];
+    if with_peer {
+        header.extend([PEER.to_string(), format!("ring / {PEER} [95%]")]);
+    }
+    header.extend(["best kernel-backed".to_owned(), "ring / best kernel [95%]".to_owned()]);
     out.push_str(&format!(
         "<p>Stream messages per second at {DEFAULT_SIZE} B, the medians of the charts above; the ratios are the \
          ring's to each, with the verdict's bootstrap 95% interval.</p>\n"
     ));
-    out.push_str(&html::table(header, &rows));
+    out.push_str(&html::table(&header.iter().map(String::as_str).collect::<Vec<_>>(), &rows));
     out
 }
 
