@@ -163,6 +163,7 @@ fn the_size_sweep_reaches_1_mib_and_shows_its_refusals() {
     assert!(big.len() >= 4, "{}", big.len());
     results.scenarios.extend(big);
     let page = render_html(&input(results));
+    write_preview("report-preview-sizes.html", &page);
     let sizes = section(&page, "sizes");
     assert_eq!(sizes.matches("<th>1 MiB</th>").count(), 2, "a 1 MiB column for stream and pingpong");
     let refusal = "<td title=\"a message of 1048576 bytes is above the pipe&#39;s 65536\">refused</td>";

@@ -89,9 +89,15 @@ pub fn sizes(inputs: &[Input]) -> String {
                 y_ticks,
                 series,
             };
+            let unmeasured = every.len() - swept.len();
+            let ends = if unmeasured > 0 {
+                "; a line stops where its transport was not measured (the table says why)"
+            } else {
+                ""
+            };
             out.push_str(&html::figure(
                 &format!("sizes-{i}-{k}"),
-                &caption(inputs, input, &format!("{pattern} against message size, {capacity}, {primary}")),
+                &caption(inputs, input, &format!("{pattern} against message size, {capacity}, {primary}{ends}")),
                 chart.svg(),
             ));
             let header: Vec<String> =
@@ -124,7 +130,6 @@ pub fn sizes(inputs: &[Input]) -> String {
                 })
                 .collect();
             let header: Vec<&str> = header.iter().map(String::as_str).collect();
-            let unmeasured = every.len() - swept.len();
             if unmeasured > 0 {
                 out.push_str(&format!(
                     "<p>{unmeasured} of these {} scenarios were not measured: a cell says why (<code>refused</code>: \
