@@ -184,3 +184,22 @@ fn absent_line(peer: &[&ScenarioResult]) -> String {
         reasons.join("; ")
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ring_is_faster_above_one_in_throughput_and_below_one_in_latency() {
+        let row = |pattern, ratio| PeerRow { capacity: Capacity::Bounded(8), pattern, ring: None, peer: None, ratio };
+        let is = |pattern, ratio| row(pattern, Some(ratio)).ring_is().unwrap();
+        assert_eq!(is(Pattern::Stream, (2.0, 1.5, 2.5)), "2x faster");
+        assert_eq!(is(Pattern::Stream, (0.5, 0.4, 0.6)), "2x slower");
+        assert_eq!(is(Pattern::PingPong, (0.5, 0.4, 0.6)), "2x faster");
+        assert_eq!(is(Pattern::Rate(10_000), (4.0, 3.0, 5.0)), "4x slower");
+        assert_eq!(is(Pattern::Stream, (1.1, 0.9, 1.3)), "tied (the interval spans 1)");
+        assert_eq!(row(Pattern::Stream, None).ring_is(), None);
+        assert_eq!(figure_name(Pattern::Rate(10_000)), "rate:10000 one-way p99");
+        assert_eq!(figure_name(Pattern::PingPong), "pingpong round-trip p99");
+    }
+}

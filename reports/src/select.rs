@@ -7,7 +7,9 @@
 //! transport, capacity, size, pattern and placement in a table cell or a
 //! bar; those scenarios are the matter of the section on waiting
 //! ([`pick_every_wait`]), as the scenarios with many producers are of the
-//! section on mailboxes ([`pick_mailboxes`]).
+//! section on mailboxes ([`pick_mailboxes`]). [`pick`] keeps the measured
+//! scenarios; [`pick_any_status`] keeps the same scenarios whatever their
+//! status, for a table that shows a refused cell as refused.
 
 use scenarios::Wait;
 use scenarios::results::{ResultsFile, ScenarioResult, Status};
