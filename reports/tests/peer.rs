@@ -115,6 +115,10 @@ fn without_a_measured_iceoryx2_each_place_says_so_in_one_line() {
         assert_eq!(body.matches(&line).count(), 1, "{id}: {body}");
         assert!(!body.contains("ring / iceoryx2"), "{id} still compares with iceoryx2");
     }
+    // The throughput table still has iceoryx2's row, each cell refused.
+    let refused = format!("<td title=\"{REFUSED}\">refused</td>");
+    let row = format!("<tr><td>iceoryx2</td>{refused}{refused}{refused}</tr>");
+    assert!(section(&page, "throughput").contains(&row), "no refused row for iceoryx2");
     let table = verdict_table(&inputs);
     assert_eq!(table.matches(&line).count(), 1, "{table}");
 }

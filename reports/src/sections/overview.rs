@@ -261,7 +261,12 @@ pub fn throughput(inputs: &[Input]) -> String {
                 bars("messages per second", format::si, chart_bars).svg(),
             ));
         }
-        let transports = select::distinct(&stream, |s| s.transport);
+        // Every transport with a stream here, whatever its status: one
+        // refused or failed everywhere still has its row, saying so.
+        let every = select::pick_any_status(&input.results, |s| {
+            s.pattern == Pattern::Stream && s.placement == primary && s.size == DEFAULT_SIZE
+        });
+        let transports = select::distinct(&every, |s| s.transport);
         let capacity_names: Vec<String> = capacities.iter().map(Capacity::to_string).collect();
         let mut header = vec!["transport"];
         header.extend(capacity_names.iter().map(String::as_str));
@@ -277,7 +282,11 @@ pub fn throughput(inputs: &[Input]) -> String {
                                 .map(|e| format::estimate(&e, format::si))
                                 .ok_or_else(|| "no throughput".to_owned()),
                         ),
-                        None => Noted::plain(na("not measured; see the failures list")),
+                        None => match every.iter().find(|s| &s.transport == t && &s.capacity == c) {
+                            Some(s) if !select::measured(s) => headline::unmeasured_cell(s),
+                            Some(s) => headline::cell_with_trials(s, Err("no throughput".to_owned())),
+                            None => Noted::plain(na("not in this run")),
+                        },
                     };
                     row.push(cell);
                 }
@@ -286,7 +295,8 @@ pub fn throughput(inputs: &[Input]) -> String {
             .collect();
         out.push_str(&format!(
             "<p>Messages per second: median [95% interval] of the trials used, then trials used / run; \
-             {} marks an unstable figure.</p>\n",
+             {} marks an unstable figure; a scenario not measured shows its status (its note and the failures \
+             list give the reason).</p>\n",
             headline::UNSTABLE
         ));
         out.push_str(&html::table(&header, &rows));
