@@ -47,6 +47,11 @@ pub fn estimate(e: &scenarios::Estimate, f: impl Fn(f64) -> String) -> String {
     format!("{} [{}, {}]", f(e.median), f(e.low), f(e.high))
 }
 
+/// A ratio with its 95% interval: `2.5x [2.25, 3]`.
+pub fn ratio((ratio, low, high): (f64, f64, f64)) -> String {
+    format!("{}x [{}, {}]", three_digits(ratio), three_digits(low), three_digits(high))
+}
+
 /// A change as a signed percentage: `-0.312` is `-31.2%`.
 pub fn percent_change(change: f64) -> String {
     format!("{:+.1}%", change * 100.0)
@@ -90,5 +95,7 @@ mod tests {
         let table = aligned(&[vec!["a".into(), "bb".into()], vec!["ccc".into(), "d".into()]], "  ");
         assert_eq!(table, "  a    bb\n  ccc  d\n");
         assert_eq!(three_digits(2.5), "2.5");
+        assert_eq!(ratio((2.5, 2.25, 3.0)), "2.5x [2.25, 3]");
+        assert_eq!(bytes(1048576.0), "1 MiB");
     }
 }

@@ -92,6 +92,15 @@ pub fn cell(s: &ScenarioResult, figure: Result<String, String>) -> Noted {
     }
 }
 
+/// The cell of a scenario that was not measured (refused, failed,
+/// unavailable): its status, with its reason as the cell's note.
+pub fn unmeasured_cell(s: &ScenarioResult) -> Noted {
+    Noted {
+        text: s.status.name().to_owned(),
+        note: Some(s.reason.clone().unwrap_or_else(|| "no reason recorded".to_owned())),
+    }
+}
+
 /// As [`cell`], with the trials used after the figure (`… (5/6)`): for
 /// tables with one cell per scenario.
 pub fn cell_with_trials(s: &ScenarioResult, figure: Result<String, String>) -> Noted {

@@ -8,8 +8,9 @@
 //! The page has no script and fetches nothing: charts are SVG drawn by
 //! `plotters` ([`charts`]) and inlined, the style sheet is inline. Modules:
 //! [`select`] picks scenarios out of a file, [`verdict`] computes section
-//! 1, [`headline`] shows a scenario's figure the same way everywhere
-//! (marked when unstable, replaced by its status when there is none, a
+//! 1, [`peer`] sets the ring beside iceoryx2 there and in section 3,
+//! [`headline`] shows a scenario's figure the same way everywhere (marked
+//! when unstable, replaced by its status when there is none, a
 //! percentile withheld when too few samples support it), [`spectrum`]
 //! reads latency histograms, [`palette`] gives each transport its colour,
 //! `sections` and `html` build the page; [`load_text`] prints load
@@ -28,6 +29,7 @@ pub mod headline;
 mod html;
 pub mod load_text;
 pub mod palette;
+pub mod peer;
 mod sections;
 pub mod select;
 pub mod spectrum;
@@ -149,6 +151,24 @@ pub fn verdict_table(inputs: &[Input]) -> String {
         for note in sections::verdict_notes(&verdicts) {
             out.push_str(&format!("  {note}\n"));
         }
+        out.push_str(&beside_peer_text(&input.results));
+    }
+    out
+}
+
+/// The ring beside iceoryx2 under a terminal verdict: its table and
+/// notes, or the one line saying iceoryx2 has no measured result.
+fn beside_peer_text(results: &ResultsFile) -> String {
+    let rows = match peer::compare(results) {
+        peer::PeerComparison::Absent(line) => return format!("  {line}\n"),
+        peer::PeerComparison::Rows(rows) => rows,
+    };
+    let mut out = format!("\n  {} beside {}:\n", verdict::RING, peer::PEER);
+    let mut table: Vec<Vec<String>> = vec![sections::peer_columns()];
+    table.extend(rows.iter().map(|r| sections::peer_row(r).into_iter().map(|cell| cell.text).collect()));
+    out.push_str(&format::aligned(&table, "  "));
+    for note in sections::peer_notes(&rows) {
+        out.push_str(&format!("  {note}\n"));
     }
     out
 }

@@ -7,7 +7,9 @@
 //! transport, capacity, size, pattern and placement in a table cell or a
 //! bar; those scenarios are the matter of the section on waiting
 //! ([`pick_every_wait`]), as the scenarios with many producers are of the
-//! section on mailboxes ([`pick_mailboxes`]).
+//! section on mailboxes ([`pick_mailboxes`]). [`pick`] keeps the measured
+//! scenarios; [`pick_any_status`] keeps the same scenarios whatever their
+//! status, for a table that shows a refused cell as refused.
 
 use scenarios::Wait;
 use scenarios::results::{ResultsFile, ScenarioResult, Status};
@@ -58,6 +60,13 @@ pub fn pick_mailboxes(results: &ResultsFile, keep: impl Fn(&ScenarioResult) -> b
     out
 }
 
+/// As [`pick`], whatever each scenario's status: the refused, failed and
+/// unavailable ones too, for the tables that show a cell for every
+/// scenario of the run (the size sweep shows a refused size as refused).
+pub fn pick_any_status(results: &ResultsFile, keep: impl Fn(&ScenarioResult) -> bool) -> Vec<&ScenarioResult> {
+    in_report_order(results.scenarios.iter().filter(|s| s.wait_asked == Wait::Auto && !s.producers.many() && keep(s)))
+}
+
 /// Whether any scenario of `results` had its wait chosen explicitly.
 pub fn has_explicit_waits(results: &ResultsFile) -> bool {
     results.scenarios.iter().any(|s| s.wait_asked != Wait::Auto)
@@ -65,7 +74,12 @@ pub fn has_explicit_waits(results: &ResultsFile) -> bool {
 
 /// As [`pick`], whatever wait each scenario was asked to use.
 pub fn pick_every_wait(results: &ResultsFile, keep: impl Fn(&ScenarioResult) -> bool) -> Vec<&ScenarioResult> {
-    let mut out: Vec<&ScenarioResult> = results.scenarios.iter().filter(|s| measured(s) && keep(s)).collect();
+    in_report_order(results.scenarios.iter().filter(|s| measured(s) && keep(s)))
+}
+
+/// `scenarios` in transport order, then capacity, size and placement.
+fn in_report_order<'a>(scenarios: impl Iterator<Item = &'a ScenarioResult>) -> Vec<&'a ScenarioResult> {
+    let mut out: Vec<&ScenarioResult> = scenarios.collect();
     out.sort_by(|a, b| {
         (a.transport, a.capacity, a.size, a.placement).cmp(&(b.transport, b.capacity, b.size, b.placement))
     });

@@ -10,6 +10,9 @@ use vocabulary::{Capacity, LatencyKind, Pattern, TransportKind, Variant};
 use crate::headline;
 use crate::select::{self, DEFAULT_SIZE};
 
+/// The ring the verdict compares with the others.
+pub const RING: TransportKind = TransportKind::ShmRing(Variant::Ring);
+
 /// Bootstrap resamples of the ring-to-kernel ratio.
 const RESAMPLES: usize = 10_000;
 /// The verdict table's columns (the report's table and the terminal's).
@@ -87,7 +90,7 @@ pub fn verdicts(results: &ResultsFile) -> Vec<Verdict<'_>> {
             let fastest = stream.iter().copied().max_by(|a, b| by_throughput(a).total_cmp(&by_throughput(b)));
             let p99 = |s: &&ScenarioResult| headline::p99(s).map(|e| e.median).unwrap_or(f64::NAN);
             let lowest_p99 = timed.iter().copied().min_by(|a, b| p99(a).total_cmp(&p99(b)));
-            let ring = streams.iter().copied().find(|s| s.transport == TransportKind::ShmRing(Variant::Ring));
+            let ring = streams.iter().copied().find(|s| s.transport == RING);
             let best_kernel = stream
                 .iter()
                 .copied()

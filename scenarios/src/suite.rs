@@ -74,6 +74,9 @@ pub const MAX_TRIAL_MS: u64 = 3_600_000;
 pub const ALL_TRIALS: u32 = 10;
 /// Trial lengths in `all`.
 pub const ALL_TRIAL_MS: TrialLengths = TrialLengths { stream: 20, pingpong: 50, rate: 160 };
+/// The message sizes `all` sweeps (item 4), bytes: 8 B to 1 MiB, beside
+/// the other items' [`DEFAULT_SIZE`].
+pub const ALL_SIZES: [usize; 5] = [8, 512, 4096, 65536, 1 << 20];
 /// Trials per scenario in `quick`.
 pub const QUICK_TRIALS: u32 = 10;
 /// Trial lengths in `quick`.
@@ -202,14 +205,15 @@ impl Suite {
     }
 
     /// The full default comparison on a machine offering `available`
-    /// placements (340 scenarios on a two-placement machine, some four and
-    /// a half minutes on a 2-core VM):
+    /// placements (495 scenarios on a two-placement machine):
     ///
     /// 1. every transport x {rendezvous, bounded:8, unbounded} x 64 B x stream x every placement;
     /// 2. every transport x bounded:1 x 64 B x pingpong x every placement;
     /// 3. every transport x bounded:8 x 64 B x rate:10000 at the primary placement;
-    /// 4. message sizes at the primary placement: every transport x {8, 512, 4096, 65536} B x
-    ///    stream (bounded:8) and pingpong (bounded:1);
+    /// 4. message sizes at the primary placement: every transport x {8, 512, 4096, 65536,
+    ///    1048576} B x stream (bounded:8) and pingpong (bounded:1) (a transport that cannot
+    ///    carry a size, such as the framed kernel transports above 64 KiB, refuses it with
+    ///    the reason);
     /// 5. capacities: every transport x {bounded:1, bounded:64, bounded:1024} x 64 B x stream, and
     ///    x {rendezvous, bounded:1, bounded:64, bounded:1024, unbounded} x rate:10000 (latency
     ///    against N, with item 3's bounded:8), primary;
@@ -242,7 +246,7 @@ impl Suite {
         let modes = [Capacity::Rendezvous, Capacity::Bounded(8), Capacity::Unbounded];
         let (bounded8, bounded1) = ([Capacity::Bounded(8)], [Capacity::Bounded(1)]);
         let size = [DEFAULT_SIZE];
-        let sizes = [8, 512, 4096, 65536];
+        let sizes = ALL_SIZES;
         let both = [Pattern::Stream, Pattern::PingPong];
         let rings = Variant::ALL.iter().rev().map(|&v| TransportKind::ShmRing(v)).collect::<Vec<_>>();
 
@@ -730,9 +734,17 @@ mod tests {
                 assert!(all.scenarios.contains(&wanted), "all lacks {wanted}");
             }
         }
-        for size in [8, 512, 4096, 65536] {
+        for size in ALL_SIZES {
             assert!(all.scenarios.iter().any(|s| s.size == size && s.capacity == Capacity::Bounded(8)));
         }
+        assert!(all.scenarios.iter().any(|s| s.size == 1 << 20 && s.pattern == Pattern::PingPong));
+        // On two placements, items 1 to 9 in turn: 16 x 3 x 2 streams, 16 x 2
+        // pingpongs, 16 rates, 16 x 5 sizes x 2 patterns, 16 x 3 + 16 x 5
+        // capacities, 6 ablation, 9 waits, 6 mailboxes x (3 + 1) x 2
+        // producer counts; item 8's streams are item 1's.
+        let t = TransportKind::ALL.len();
+        assert_eq!(all.scenarios.len(), t * 6 + t * 2 + t + t * 10 + t * 8 + 6 + 9 + mailboxes().len() * 8);
+        assert_eq!(all.scenarios.len(), 495);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! each input in turn under its label. A scenario's headline figure is
 //! shown, marked or replaced by its status through [`crate::headline`].
 
+mod copies;
 mod cost;
 mod latency;
 mod load;
@@ -12,7 +13,7 @@ mod overview;
 mod sweeps;
 mod waiting;
 
-pub use overview::{row as verdict_row, verdict_notes};
+pub use overview::{peer_columns, peer_notes, peer_row, row as verdict_row, verdict_notes};
 use plotters::style::RGBColor;
 use scenarios::results::ScenarioResult;
 

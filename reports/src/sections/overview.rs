@@ -1,21 +1,29 @@
 //! Sections 1, 3 and 11, and the list of scenarios that were not
-//! measured: the verdict, throughput per capacity mode, the environment
-//! and method (with the rules that pick, mark and withhold figures, and
-//! the scenarios marked unstable), and failures with their reasons.
+//! measured: the verdict (with the ring beside iceoryx2, [`crate::peer`]),
+//! throughput per capacity mode (with the ring, iceoryx2 and the best
+//! kernel-backed transport side by side, and what each transport copies,
+//! [`super::copies`]), the environment and method (with the rules that
+//! pick, mark and withhold figures, and the scenarios marked unstable), and
+//! failures with their reasons.
 
 use scenarios::results::{ScenarioResult, Status};
-use vocabulary::{Capacity, LatencyKind, Pattern, TransportKind, Variant};
+use vocabulary::{Capacity, LatencyKind, Pattern};
 
-use super::{DOTS_SAY, bar, bars, caption, na, per_input, scenario_bar, scenario_notes};
+use super::{DOTS_SAY, bar, bars, caption, copies, na, per_input, scenario_bar, scenario_notes};
 use crate::charts::Bar;
 use crate::headline::{self, Figure};
 use crate::html::Noted;
+use crate::peer::{self, Compared, PEER, PeerComparison, PeerRow};
 use crate::select::{self, DEFAULT_SIZE};
-use crate::verdict::{Verdict, verdicts};
+use crate::verdict::{RING, Verdict, verdicts};
 use crate::{Input, format, html, palette};
 
-/// The ring the verdict compares with the kernel transports.
-const RING: TransportKind = TransportKind::ShmRing(Variant::Ring);
+/// The columns of the table setting the ring beside iceoryx2 (the
+/// report's and the terminal's).
+pub fn peer_columns() -> Vec<String> {
+    let named = [RING.to_string(), PEER.to_string(), format!("ring / {PEER} [95%]")];
+    ["capacity".to_owned(), "figure".to_owned()].into_iter().chain(named).chain(["the ring is".to_owned()]).collect()
+}
 
 /// Section 1.
 pub fn verdict(inputs: &[Input]) -> String {
@@ -28,9 +36,10 @@ pub fn verdict(inputs: &[Input]) -> String {
         let mut out = format!(
             "<p>Stream, pingpong and rate scenarios of {} B messages at the primary placement ({}); latency is \
              the pingpong round trip where a capacity mode has one, else the one-way latency of rate runs that \
-             kept their rate. Ring = shm-ring; kernel-backed = pipes, sockets and message queues. The ratio's 95% interval is a seeded bootstrap of \
-             median(ring) / median(kernel) over the used trials' throughputs. A figure marked unstable comes \
-             from trials that are not one population (see the notes).</p>\n",
+             kept their rate. Ring = shm-ring; kernel-backed = pipes, sockets and message queues; iceoryx2, \
+             the zero-copy framework, is set beside the ring under the table. The ratio's 95% interval is a \
+             seeded bootstrap of median(ring) / median(kernel) over the used trials' throughputs. A figure marked \
+             unstable comes from trials that are not one population (see the notes).</p>\n",
             DEFAULT_SIZE,
             html::escape(primary.name())
         );
@@ -49,8 +58,95 @@ pub fn verdict(inputs: &[Input]) -> String {
         let rows: Vec<Vec<String>> = vs.iter().map(|v| row(v)).collect();
         out.push_str(&html::table(&crate::verdict::COLUMNS, &rows));
         out.push_str(&html::notes(&verdict_notes(&vs)));
+        out.push_str(&beside_peer(inputs, i, input));
         out
     })
+}
+
+/// Section 1's comparison of the ring with iceoryx2: a chart of the
+/// stream ratios, the table of every pattern, its notes; or one line
+/// when iceoryx2 has no measured result.
+fn beside_peer(inputs: &[Input], i: usize, input: &Input) -> String {
+    let mut out = format!("<h4>{RING} beside {PEER}</h4>\n");
+    let rows = match peer::compare(&input.results) {
+        PeerComparison::Absent(line) => {
+            out.push_str(&html::missing(&line));
+            return out;
+        }
+        PeerComparison::Rows(rows) => rows,
+    };
+    out.push_str(&format!(
+        "<p>The same {DEFAULT_SIZE} B scenarios at the primary placement, in every capacity mode and pattern \
+         either was run in: throughput (higher is better), and the p99 of pingpong round trips and of one-way \
+         latencies at a kept rate (lower is better), each the median over the used trials; ring / iceoryx2 with \
+         the seeded bootstrap 95% interval over those trials, where both were measured. iceoryx2 lends its \
+         samples in bounded:N only; in rendezvous and unbounded the channel layer built on top of it copies \
+         (see the copies per message in section 3).</p>\n"
+    ));
+    let ratio_bars: Vec<Bar> = rows
+        .iter()
+        .filter(|r| r.compared() == Compared::Throughput)
+        .filter_map(|r| {
+            let (ratio, lo, hi) = r.ratio?;
+            Some(bar(r.capacity.to_string(), palette::colour(PEER), ratio, Some((lo, hi))))
+        })
+        .collect();
+    out.push_str(&html::figure(
+        &format!("verdict-{i}-peer"),
+        &caption(
+            inputs,
+            input,
+            "How many times the ring's stream throughput is iceoryx2's, per capacity mode (95% interval)",
+        ),
+        bars("ring throughput / iceoryx2 throughput (x)", format::three_digits, ratio_bars).svg(),
+    ));
+    let table: Vec<Vec<Noted>> = rows.iter().map(peer_row).collect();
+    let header = peer_columns();
+    out.push_str(&html::table(&header.iter().map(String::as_str).collect::<Vec<_>>(), &table));
+    out.push_str(&html::notes(&peer_notes(&rows)));
+    out
+}
+
+/// A scenario's [`Compared`] figure as a cell, marked or replaced by its
+/// status as everywhere ([`headline::cell`]); an unmeasured one shows its
+/// status with the reason as the note.
+fn compared_cell(s: &ScenarioResult, compared: Compared) -> Noted {
+    if !select::measured(s) {
+        return headline::unmeasured_cell(s);
+    }
+    headline::cell(s, compared.value(s).map(|v| compared.text(v)))
+}
+
+/// One row of the ring beside iceoryx2 (shared with the terminal table).
+pub fn peer_row(row: &PeerRow<'_>) -> Vec<Noted> {
+    let compared = row.compared();
+    vec![
+        Noted::plain(row.capacity.to_string()),
+        Noted::plain(peer::figure_name(row.pattern)),
+        row.ring.map_or_else(|| Noted::plain(na(&format!("no {RING} scenario"))), |s| compared_cell(s, compared)),
+        row.peer.map_or_else(|| Noted::plain(na("not in this run")), |s| compared_cell(s, compared)),
+        Noted::plain(ring_vs_peer(row)),
+        Noted::plain(row.ring_is().unwrap_or_default()),
+    ]
+}
+
+/// The notes under the ring beside iceoryx2: each scenario it names that
+/// is unstable or has too few trials, and each reason one of the two was
+/// not measured, once, with how many of the table's cells it covers.
+pub fn peer_notes(rows: &[PeerRow<'_>]) -> Vec<String> {
+    let named: Vec<&ScenarioResult> = rows.iter().flat_map(|r| [r.ring, r.peer]).flatten().collect();
+    let mut out = headline::notes(&named.iter().copied().filter(|s| select::measured(s)).collect::<Vec<_>>());
+    // (transport, status, reason) and how many cells it covers.
+    let mut reasons: Vec<((String, &str, &str), usize)> = Vec::new();
+    for s in named.into_iter().filter(|s| !select::measured(s)) {
+        let key = (s.transport.to_string(), s.status.name(), s.reason.as_deref().unwrap_or("no reason recorded"));
+        match reasons.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => *n += 1,
+            None => reasons.push((key, 1)),
+        }
+    }
+    out.extend(reasons.into_iter().map(|((t, status, why), n)| format!("{t}, {n} cell(s) {status}: {why}")));
+    out
 }
 
 /// `transport (figure)`, with the scenario's tags after the figure:
@@ -69,16 +165,6 @@ pub fn row(v: &Verdict<'_>) -> Vec<String> {
     let throughput = |s: &ScenarioResult| {
         s.msgs_per_s.map(|e| named(s, &format!("{} msgs/s", format::si(e.median)))).unwrap_or_default()
     };
-    let ratio = |(r, lo, hi): (f64, f64, f64)| {
-        let text = format!("{}x [{}, {}]", format::three_digits(r), format::three_digits(lo), format::three_digits(hi));
-        let unstable: Vec<&str> = [v.ring, v.best_kernel]
-            .into_iter()
-            .flatten()
-            .filter(|s| s.unstable.is_some())
-            .map(|s| s.transport.name())
-            .collect();
-        if unstable.is_empty() { text } else { format!("{text} (unstable: {})", unstable.join(", ")) }
-    };
     vec![
         v.capacity.to_string(),
         v.fastest.map(throughput).unwrap_or_else(|| na("no stream scenario with a figure")),
@@ -92,15 +178,43 @@ pub fn row(v: &Verdict<'_>) -> Vec<String> {
             })
             .unwrap_or_else(|| na("no pingpong or sustained rate scenario with a p99 at this capacity")),
         v.best_kernel.map(throughput).unwrap_or_else(|| na("no kernel-backed stream")),
-        match (v.ring_vs_kernel, v.ring) {
-            (Some(r), _) => ratio(r),
-            (None, None) => na("no shm-ring stream"),
-            (None, Some(ring)) if ring.msgs_per_s.is_none() => {
-                na(&format!("shm-ring: {}", ring.reason.as_deref().unwrap_or(ring.status.name())))
-            }
-            (None, Some(_)) => na("no kernel-backed stream to compare"),
-        },
+        ring_vs_kernel(v),
     ]
+}
+
+/// The verdict's ring / best kernel-backed ratio with its interval, the
+/// unstable sides named; or why there is none.
+fn ring_vs_kernel(v: &Verdict<'_>) -> String {
+    match (v.ring_vs_kernel, v.ring) {
+        (Some(interval), _) => {
+            let text = format::ratio(interval);
+            let unstable: Vec<&str> = [v.ring, v.best_kernel]
+                .into_iter()
+                .flatten()
+                .filter(|s| s.unstable.is_some())
+                .map(|s| s.transport.name())
+                .collect();
+            if unstable.is_empty() { text } else { format!("{text} (unstable: {})", unstable.join(", ")) }
+        }
+        (None, None) => na("no shm-ring stream"),
+        (None, Some(ring)) if ring.msgs_per_s.is_none() => {
+            na(&format!("shm-ring: {}", ring.reason.as_deref().unwrap_or(ring.status.name())))
+        }
+        (None, Some(_)) if v.best_kernel.is_none() => na("no kernel-backed stream to compare"),
+        (None, Some(_)) => na("no used trials to resample"),
+    }
+}
+
+/// A peer row's ring / iceoryx2 ratio with its interval, or why there is none.
+fn ring_vs_peer(row: &PeerRow<'_>) -> String {
+    let compared = row.compared();
+    let has_figure = |s: Option<&ScenarioResult>| s.is_some_and(|s| compared.value(s).is_ok());
+    match row.ratio {
+        Some(interval) => format::ratio(interval),
+        None if !has_figure(row.ring) => na(&format!("no {RING} figure")),
+        None if !has_figure(row.peer) => na(&format!("no {PEER} figure")),
+        None => na("no used trials to resample"),
+    }
 }
 
 /// The notes under a verdict table: each scenario it names that is
@@ -147,7 +261,12 @@ pub fn throughput(inputs: &[Input]) -> String {
                 bars("messages per second", format::si, chart_bars).svg(),
             ));
         }
-        let transports = select::distinct(&stream, |s| s.transport);
+        // Every transport with a stream here, whatever its status: one
+        // refused or failed everywhere still has its row, saying so.
+        let every = select::pick_any_status(&input.results, |s| {
+            s.pattern == Pattern::Stream && s.placement == primary && s.size == DEFAULT_SIZE
+        });
+        let transports = select::distinct(&every, |s| s.transport);
         let capacity_names: Vec<String> = capacities.iter().map(Capacity::to_string).collect();
         let mut header = vec!["transport"];
         header.extend(capacity_names.iter().map(String::as_str));
@@ -163,7 +282,11 @@ pub fn throughput(inputs: &[Input]) -> String {
                                 .map(|e| format::estimate(&e, format::si))
                                 .ok_or_else(|| "no throughput".to_owned()),
                         ),
-                        None => Noted::plain(na("not measured; see the failures list")),
+                        None => match every.iter().find(|s| &s.transport == t && &s.capacity == c) {
+                            Some(s) if !select::measured(s) => headline::unmeasured_cell(s),
+                            Some(s) => headline::cell_with_trials(s, Err("no throughput".to_owned())),
+                            None => Noted::plain(na("not in this run")),
+                        },
                     };
                     row.push(cell);
                 }
@@ -172,13 +295,75 @@ pub fn throughput(inputs: &[Input]) -> String {
             .collect();
         out.push_str(&format!(
             "<p>Messages per second: median [95% interval] of the trials used, then trials used / run; \
-             {} marks an unstable figure.</p>\n",
+             {} marks an unstable figure; a scenario not measured shows its status (its note and the failures \
+             list give the reason).</p>\n",
             headline::UNSTABLE
         ));
         out.push_str(&html::table(&header, &rows));
         out.push_str(&scenario_notes(&stream));
+        out.push_str(&ring_beside_peers(input));
+        out.push_str(&copies::table(input));
         out
     })
+}
+
+/// Section 3's summary: per capacity mode, the ring's stream throughput
+/// beside iceoryx2's and the best kernel-backed transport's, with the
+/// ring's ratio to each; iceoryx2's columns give way to one line when it
+/// has no measured result.
+fn ring_beside_peers(input: &Input) -> String {
+    let vs = verdicts(&input.results);
+    let comparison = peer::compare(&input.results);
+    let mut out = format!("<h4>{RING}, {PEER} and the best kernel-backed transport</h4>\n");
+    let streams: Vec<&PeerRow<'_>> = match &comparison {
+        PeerComparison::Rows(rows) => rows.iter().filter(|r| r.pattern == Pattern::Stream).collect(),
+        PeerComparison::Absent(line) => {
+            out.push_str(&html::missing(line));
+            Vec::new()
+        }
+    };
+    let with_peer = matches!(comparison, PeerComparison::Rows(_));
+    let throughput = |s: &ScenarioResult| compared_cell(s, Compared::Throughput);
+    let rows: Vec<Vec<Noted>> = vs
+        .iter()
+        .filter(|v| v.ring.is_some() || v.best_kernel.is_some())
+        .map(|v| {
+            let at = streams.iter().find(|r| r.capacity == v.capacity);
+            // The ring's stream with a figure, else the one that says why not.
+            let ring = v.ring.or_else(|| at.and_then(|r| r.ring));
+            let mut row = vec![
+                Noted::plain(v.capacity.to_string()),
+                ring.map_or_else(|| Noted::plain(na(&format!("no {RING} stream"))), throughput),
+            ];
+            if let Some(at) = at {
+                row.push(at.peer.map_or_else(|| Noted::plain(na("not in this run")), throughput));
+                row.push(Noted::plain(ring_vs_peer(at)));
+            } else if with_peer {
+                row.extend([Noted::plain(na(&format!("no {PEER} stream"))), Noted::plain(na("nothing to compare"))]);
+            }
+            row.push(v.best_kernel.map_or_else(
+                || Noted::plain(na("no kernel-backed stream")),
+                |s| {
+                    let mut cell = throughput(s);
+                    cell.text = format!("{}: {}", s.transport, cell.text);
+                    cell
+                },
+            ));
+            row.push(Noted::plain(ring_vs_kernel(v)));
+            row
+        })
+        .collect();
+    let mut header = vec!["capacity".to_owned(), RING.to_string()];
+    if with_peer {
+        header.extend([PEER.to_string(), format!("ring / {PEER} [95%]")]);
+    }
+    header.extend(["best kernel-backed".to_owned(), "ring / best kernel [95%]".to_owned()]);
+    out.push_str(&format!(
+        "<p>Stream messages per second at {DEFAULT_SIZE} B, the medians of the charts above; the ratios are the \
+         ring's to each, with the verdict's bootstrap 95% interval.</p>\n"
+    ));
+    out.push_str(&html::table(&header.iter().map(String::as_str).collect::<Vec<_>>(), &rows));
+    out
 }
 
 /// Section 11.

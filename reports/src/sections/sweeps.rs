@@ -46,24 +46,28 @@ pub(super) fn p99(s: &ScenarioResult) -> Option<f64> {
     headline::p99(s).ok().map(|e| e.median)
 }
 
-/// Section 5.
+/// Section 5. Every scenario of the sweep has its cell, whatever its
+/// status: a size a transport cannot carry shows `refused`, with the
+/// reason as the cell's note, so a missing line on the chart is explained
+/// in the table under it.
 pub fn sizes(inputs: &[Input]) -> String {
     per_input(inputs, |i, input| {
         let primary = select::primary_placement(&input.results);
         let mut out = String::new();
         for (k, pattern) in [Pattern::Stream, Pattern::PingPong].into_iter().enumerate() {
-            let chosen = select::pick(&input.results, |s| s.placement == primary && s.pattern == pattern);
+            let every = select::pick_any_status(&input.results, |s| s.placement == primary && s.pattern == pattern);
             // The capacity the size sweep ran at: the one with the most sizes.
-            let capacities = select::distinct(&chosen, |s| s.capacity);
+            let capacities = select::distinct(&every, |s| s.capacity);
             let count = |c: &Capacity| {
-                select::distinct(&chosen.iter().copied().filter(|s| &s.capacity == c).collect::<Vec<_>>(), |s| s.size)
+                select::distinct(&every.iter().copied().filter(|s| &s.capacity == c).collect::<Vec<_>>(), |s| s.size)
                     .len()
             };
             let Some(capacity) = capacities.iter().max_by_key(|c| count(c)).filter(|c| count(c) > 1) else {
                 out.push_str(&html::missing(&format!("No {pattern} scenarios at several message sizes.")));
                 continue;
             };
-            let swept: Vec<&ScenarioResult> = chosen.into_iter().filter(|s| &s.capacity == capacity).collect();
+            let every: Vec<&ScenarioResult> = every.into_iter().filter(|s| &s.capacity == capacity).collect();
+            let swept: Vec<&ScenarioResult> = every.iter().copied().filter(|s| select::measured(s)).collect();
             let (y_label, y_ticks, series): (_, fn(f64) -> String, _) = if pattern == Pattern::Stream {
                 (
                     "payload bytes per second",
@@ -73,7 +77,7 @@ pub fn sizes(inputs: &[Input]) -> String {
             } else {
                 ("round-trip p50", format::ns, lines(&swept, |s| Some((s.size as f64, p50(s)?))))
             };
-            let mut sizes = select::distinct(&swept, |s| s.size);
+            let mut sizes = select::distinct(&every, |s| s.size);
             sizes.sort();
             let chart = LineChart {
                 x: Axis {
@@ -85,20 +89,27 @@ pub fn sizes(inputs: &[Input]) -> String {
                 y_ticks,
                 series,
             };
+            let unmeasured = every.len() - swept.len();
+            let ends = if unmeasured > 0 {
+                "; a line stops where its transport was not measured (the table says why)"
+            } else {
+                ""
+            };
             out.push_str(&html::figure(
                 &format!("sizes-{i}-{k}"),
-                &caption(inputs, input, &format!("{pattern} against message size, {capacity}, {primary}")),
+                &caption(inputs, input, &format!("{pattern} against message size, {capacity}, {primary}{ends}")),
                 chart.svg(),
             ));
             let header: Vec<String> =
                 std::iter::once("transport".to_owned()).chain(sizes.iter().map(|s| format::bytes(*s as f64))).collect();
-            let rows: Vec<Vec<Noted>> = select::distinct(&swept, |s| s.transport)
+            let rows: Vec<Vec<Noted>> = select::distinct(&every, |s| s.transport)
                 .into_iter()
                 .map(|t| {
                     let mut row = vec![Noted::plain(t.to_string())];
                     for size in &sizes {
-                        let s = swept.iter().find(|s| s.transport == t && s.size == *size);
+                        let s = every.iter().find(|s| s.transport == t && s.size == *size);
                         row.push(match s {
+                            Some(s) if !select::measured(s) => headline::unmeasured_cell(s),
                             Some(s) if pattern == Pattern::Stream => headline::cell_with_trials(
                                 s,
                                 s.msgs_per_s
@@ -112,13 +123,21 @@ pub fn sizes(inputs: &[Input]) -> String {
                                 s,
                                 p50(s).map(format::ns).ok_or_else(|| "no latency".to_owned()),
                             ),
-                            None => Noted::plain(na("not measured; see the failures list")),
+                            None => Noted::plain(na("not in this run")),
                         });
                     }
                     row
                 })
                 .collect();
             let header: Vec<&str> = header.iter().map(String::as_str).collect();
+            if unmeasured > 0 {
+                out.push_str(&format!(
+                    "<p>{unmeasured} of these {} scenarios were not measured: a cell says why (<code>refused</code>: \
+                     the transport cannot carry that size, or not in that capacity mode); its note, and the failures \
+                     list, give the reason.</p>\n",
+                    every.len()
+                ));
+            }
             out.push_str(&html::table(&header, &rows));
             out.push_str(&scenario_notes(&swept));
         }
