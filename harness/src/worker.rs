@@ -164,20 +164,32 @@ impl Side<'_> {
     /// realises the capacity mode itself.
     #[cfg(feature = "iceoryx2")]
     fn run_loans(&self, forward: &Address, backward: Option<&Address>, opts: &OpenOptions) -> Result<SideReport> {
-        use bench_core::transport::iceoryx2::LoanSubscriber;
+        use bench_core::transport::iceoryx2::{LoanPublisher, LoanSubscriber};
+        // Each end connects before the side reports ready, so no trial
+        // times iceoryx2 setting its connection up.
+        let publisher = |address: &Address| -> Result<LoanPublisher> {
+            let mut tx = address.iceoryx2_publisher(opts)?;
+            tx.connect()?;
+            Ok(tx)
+        };
+        let subscriber = |address: &Address| -> Result<LoanSubscriber> {
+            let mut rx = address.iceoryx2_subscriber(opts)?;
+            rx.connect()?;
+            Ok(rx)
+        };
         match (self.role, self.pattern) {
             (Role::Producer, Pattern::PingPong) => {
-                let tx = forward.iceoryx2_publisher(opts)?;
-                let mut rx = backward.context("no return channel")?.iceoryx2_subscriber(opts)?;
+                let tx = publisher(forward)?;
+                let mut rx = subscriber(backward.context("no return channel")?)?;
                 self.go(tx, Some(&mut rx))
             }
-            (Role::Producer, _) => self.go(forward.iceoryx2_publisher(opts)?, None::<&mut LoanSubscriber>),
+            (Role::Producer, _) => self.go(publisher(forward)?, None::<&mut LoanSubscriber>),
             (_, Pattern::PingPong) => {
-                let mut rx = forward.iceoryx2_subscriber(opts)?;
-                let tx = backward.context("no return channel")?.iceoryx2_publisher(opts)?;
+                let mut rx = subscriber(forward)?;
+                let tx = publisher(backward.context("no return channel")?)?;
                 self.go(tx, Some(&mut rx))
             }
-            (_, _) => self.go(NoSink, Some(&mut forward.iceoryx2_subscriber(opts)?)),
+            (_, _) => self.go(NoSink, Some(&mut subscriber(forward)?)),
         }
     }
 

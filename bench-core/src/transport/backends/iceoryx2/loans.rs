@@ -29,6 +29,13 @@ impl LoanPublisher {
         Ok(Self(Publishing::open(place, spec, opts)?))
     }
 
+    /// Wait until the subscriber has subscribed, and connect to it: done by
+    /// the first send otherwise, which then pays for the set-up (creating
+    /// the connection) inside a measurement.
+    pub fn connect(&mut self) -> Result<(), TransportError> {
+        self.0.connect()
+    }
+
     /// Loan a sample of `len` bytes, have `write` fill every byte of it
     /// (returning it as written bytes), and send it, waiting while the
     /// subscriber's buffer is full. A sample that reaches no one while the
@@ -57,6 +64,12 @@ pub fn fill<'a>(payload: &'a mut [MaybeUninit<u8>], msg: &[u8]) -> &'a mut [u8] 
 impl LoanSubscriber {
     pub(crate) fn open(place: &Place, spec: &OneWaySpec, opts: &OpenOptions) -> Result<Self, TransportError> {
         Ok(Self(Subscribing::open(place, spec, opts)?))
+    }
+
+    /// Wait until the publisher exists, and attach to its samples: done by
+    /// the first receive otherwise, inside a measurement.
+    pub fn connect(&mut self) -> Result<(), TransportError> {
+        self.0.connect()
     }
 
     /// Wait for the next sample and hand its bytes to `f` in place; the

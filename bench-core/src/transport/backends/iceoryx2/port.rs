@@ -93,27 +93,16 @@ impl<S: Service> Publishing<S> {
     }
 
     /// Wait until the subscriber exists and connect to it: a sample sent
-    /// before would reach no one.
-    fn connect(&mut self) -> Result<(), TransportError> {
-        let mut watch = PeerWatch::new(None, self.timeout);
-        let started = Instant::now();
-        let mut polls = 0u64;
-        while self.service.dynamic_config().number_of_subscribers() == 0 {
-            polls += 1;
-            if polls % CHECK_EVERY == 0 {
-                if self.peer.as_ref().is_some_and(|p| p.has_exited()) {
-                    return Err(TransportError::PeerGone(
-                        "the subscriber's process exited before it subscribed".into(),
-                    ));
-                }
-                watch.check()?;
-            }
-            if started.elapsed() > Duration::from_millis(1) {
-                std::thread::sleep(Duration::from_micros(100));
-            } else {
-                std::thread::yield_now();
-            }
-        }
+    /// before would reach no one. Done by the first send at the latest;
+    /// earlier, the first send pays no set-up.
+    pub(super) fn connect(&mut self) -> Result<(), TransportError> {
+        let service = &self.service;
+        await_peer(
+            || service.dynamic_config().number_of_subscribers(),
+            self.peer.as_deref(),
+            self.timeout,
+            "subscribed",
+        )?;
         self.publisher
             .update_connections()
             .map_err(|e| TransportError::Protocol(format!("iceoryx2 connecting to the subscriber: {e:?}")))?;
@@ -210,6 +199,35 @@ impl<S: Service> Publishing<S> {
     }
 }
 
+/// Wait until `count()` (the service's ports of the other kind) is at
+/// least one: polled, yielding for the first millisecond, then every 100
+/// µs, until the peer's process exits or `timeout` passes.
+fn await_peer(
+    count: impl Fn() -> usize,
+    peer: Option<&Liveness>,
+    timeout: Duration,
+    what: &str,
+) -> Result<(), TransportError> {
+    let mut watch = PeerWatch::new(None, timeout);
+    let started = Instant::now();
+    let mut polls = 0u64;
+    while count() == 0 {
+        polls += 1;
+        if polls % CHECK_EVERY == 0 {
+            if peer.is_some_and(Liveness::has_exited) {
+                return Err(TransportError::PeerGone(format!("the peer's process exited before it {what}")));
+            }
+            watch.check()?;
+        }
+        if started.elapsed() > Duration::from_millis(1) {
+            std::thread::sleep(Duration::from_micros(100));
+        } else {
+            std::thread::yield_now();
+        }
+    }
+    Ok(())
+}
+
 /// An empty payload as initialised bytes.
 fn empty(payload: &mut [MaybeUninit<u8>]) -> &mut [u8] {
     debug_assert!(payload.is_empty());
@@ -229,9 +247,11 @@ pub(super) fn copy_into<'a>(payload: &'a mut [MaybeUninit<u8>], src: &[u8]) -> &
 /// The receiving end: the subscriber, then the service and the node.
 pub(super) struct Subscribing<S: Service> {
     subscriber: Subscriber<S, [u8], ()>,
-    _service: PortFactory<S, [u8], ()>,
+    service: PortFactory<S, [u8], ()>,
     _node: Node<S>,
     watch: PeerWatch,
+    peer: Option<Liveness>,
+    timeout: Duration,
     finished: bool,
 }
 
@@ -245,7 +265,19 @@ impl<S: Service> Subscribing<S> {
             .create()
             .map_err(|e| TransportError::Protocol(format!("iceoryx2 subscriber: {e:?}")))?;
         let watch = PeerWatch::new(opts.peer, opts.timeout);
-        Ok(Self { subscriber, _service: service, _node: node, watch, finished: false })
+        let peer = opts.peer.map(Liveness::of);
+        Ok(Self { subscriber, service, _node: node, watch, peer, timeout: opts.timeout, finished: false })
+    }
+
+    /// Wait until the publisher exists and attach this side of the
+    /// connection, which the first receive does otherwise (mapping the
+    /// publisher's samples): then the first receive pays no set-up.
+    pub(super) fn connect(&mut self) -> Result<(), TransportError> {
+        let service = &self.service;
+        await_peer(|| service.dynamic_config().number_of_publishers(), self.peer.as_ref(), self.timeout, "published")?;
+        self.subscriber
+            .update_connections()
+            .map_err(|e| TransportError::Protocol(format!("iceoryx2 connecting to the publisher: {e:?}")))
     }
 
     /// Wait for the next sample and hand its bytes to `f` in place;
