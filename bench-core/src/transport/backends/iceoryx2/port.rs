@@ -24,7 +24,7 @@ use crate::transport::TransportError;
 use crate::transport::backend::{OneWaySpec, OpenOptions};
 use crate::transport::peer::PeerWatch;
 
-/// Polls of an empty subscriber spent spinning before each one yields.
+/// Polls of an empty subscriber that spin; every later poll of the same wait yields first.
 const SPINS: u32 = 64;
 
 /// How often (in polls or retries) a waiting end looks at its peer and its deadline.
