@@ -59,23 +59,10 @@ impl IpcObject {
             IpcObject::ShmChain(root) => {
                 // Every segment first: then a chain whose root is already
                 // gone still loses its segments.
-                for segment in chain_segments(root) {
-                    match crate::shm::unlink(&segment) {
-                        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-                        _ => {}
-                    }
-                }
+                unlink_all(chain_segments(root))?;
                 crate::shm::unlink(root).map(|_| ())
             }
-            IpcObject::ShmPrefix(prefix) => {
-                for name in prefixed(prefix) {
-                    match crate::shm::unlink(&name) {
-                        Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-                        _ => {}
-                    }
-                }
-                Ok(())
-            }
+            IpcObject::ShmPrefix(prefix) => unlink_all(prefixed(prefix)),
             IpcObject::Path(path) => std::fs::remove_file(path),
             IpcObject::Dir(path) => std::fs::remove_dir_all(path),
             IpcObject::PosixMq(name) => super::backends::posix_mq::unlink(name),
@@ -396,6 +383,17 @@ pub fn sweep_leftovers(dry_run: bool) -> Sweep {
         })
         .collect();
     Sweep { leftovers, left_alone }
+}
+
+/// Unlink each of `names` from `/dev/shm`; one already gone counts as removed.
+fn unlink_all(names: Vec<String>) -> io::Result<()> {
+    for name in names {
+        match crate::shm::unlink(&name) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// The names now in `/dev/shm` that start with `prefix` (a `ringside-` name).

@@ -107,16 +107,15 @@ struct CopyReceiver(Subscribing<Threadsafe>);
 impl RawReceiver for CopyReceiver {
     fn recv(&mut self, buf: &mut [u8]) -> Result<usize, TransportError> {
         self.0.recv_with(|payload| {
-            let n = payload.len().min(buf.len());
-            buf[..n].copy_from_slice(&payload[..n]);
-            if payload.len() > buf.len() {
+            let Some(dst) = buf.get_mut(..payload.len()) else {
                 return Err(TransportError::TooLarge {
                     len: payload.len(),
                     max: buf.len(),
                     limit: "the receive buffer".into(),
                 });
-            }
-            Ok(n)
+            };
+            dst.copy_from_slice(payload);
+            Ok(payload.len())
         })?
     }
 }

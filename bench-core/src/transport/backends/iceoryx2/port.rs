@@ -25,7 +25,7 @@ use crate::transport::backend::{OneWaySpec, OpenOptions};
 use crate::transport::peer::PeerWatch;
 
 /// Polls of an empty subscriber that spin; every later poll of the same wait yields first.
-const SPINS: u32 = 64;
+const SPINS: u64 = 64;
 
 /// How often (in polls or retries) a waiting end looks at its peer and its deadline.
 const CHECK_EVERY: u64 = 256;
@@ -170,11 +170,8 @@ impl<S: Service> Publishing<S> {
                     // of the connection when it polls; until then a full
                     // buffer turns a sample away): compose it again and
                     // resend, until the peer dies or the deadline passes.
-                    let watch = waiting.get_or_insert_with(|| PeerWatch::new(None, self.timeout));
-                    if self.peer.as_ref().is_some_and(|p| p.has_exited()) {
-                        return Err(TransportError::PeerGone("the subscriber's process exited".into()));
-                    }
-                    watch.check()?;
+                    let timeout = self.timeout;
+                    waiting.get_or_insert_with(|| Stall::new(self.peer.as_deref(), timeout)).check("attached")?;
                     std::thread::yield_now();
                 }
                 Ok(_) => return Ok(true),
@@ -208,16 +205,13 @@ fn await_peer(
     timeout: Duration,
     what: &str,
 ) -> Result<(), TransportError> {
-    let mut watch = PeerWatch::new(None, timeout);
+    let mut stall = Stall::new(peer, timeout);
     let started = Instant::now();
     let mut polls = 0u64;
     while count() == 0 {
         polls += 1;
         if polls % CHECK_EVERY == 0 {
-            if peer.is_some_and(Liveness::has_exited) {
-                return Err(TransportError::PeerGone(format!("the peer's process exited before it {what}")));
-            }
-            watch.check()?;
+            stall.check(what)?;
         }
         if started.elapsed() > Duration::from_millis(1) {
             std::thread::sleep(Duration::from_micros(100));
@@ -226,6 +220,28 @@ fn await_peer(
         }
     }
     Ok(())
+}
+
+/// A wait that ends in an error when the peer's process exits (watched by
+/// the [`Liveness`] the backpressure handler shares) or its deadline passes.
+struct Stall<'a> {
+    deadline: PeerWatch,
+    peer: Option<&'a Liveness>,
+}
+
+impl<'a> Stall<'a> {
+    fn new(peer: Option<&'a Liveness>, timeout: Duration) -> Self {
+        Self { deadline: PeerWatch::new(None, timeout), peer }
+    }
+
+    /// `Err` if the peer exited before it `what` (`subscribed`,
+    /// `attached`...), or the wait has run out of time.
+    fn check(&mut self, what: &str) -> Result<(), TransportError> {
+        if self.peer.is_some_and(Liveness::has_exited) {
+            return Err(TransportError::PeerGone(format!("the peer's process exited before it {what}")));
+        }
+        self.deadline.check()
+    }
 }
 
 /// An empty payload as initialised bytes.
@@ -303,7 +319,7 @@ impl<S: Service> Subscribing<S> {
                 Err(e) => return Err(TransportError::Protocol(format!("iceoryx2 receive: {e:?}"))),
             }
             polls += 1;
-            if polls < u64::from(SPINS) {
+            if polls < SPINS {
                 std::hint::spin_loop();
                 continue;
             }
