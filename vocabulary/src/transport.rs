@@ -177,14 +177,13 @@ impl TransportKind {
 
     /// Where a waiting side waits, in words that follow "waits": `in user
     /// space`, `in the kernel`, `inside crossbeam-channel (threads of one
-    /// process)`, or for `iceoryx2` by polling in user space (its
-    /// publisher retries a full buffer, its subscriber polls `receive`;
-    /// no wait strategy applies).
+    /// process)`, or for `iceoryx2` by polling in user space. Callers say
+    /// that no wait strategy applies where this is not `in user space`.
     pub fn where_it_waits(self) -> &'static str {
         if self.waits_in_user_space() {
             "in user space"
         } else if self == TransportKind::Iceoryx2 {
-            "in user space, polling (iceoryx2 retries and polls; no wait strategy applies)"
+            "in user space, polling (its publisher retries a full buffer, its subscriber polls)"
         } else if self.is_threads() {
             "inside crossbeam-channel (threads of one process)"
         } else {
@@ -405,5 +404,6 @@ mod tests {
         assert_eq!(TransportKind::Pipe.where_it_waits(), "in the kernel");
         assert_eq!(TransportKind::EventfdShm.where_it_waits(), "in user space");
         assert!(TransportKind::Crossbeam.where_it_waits().contains("crossbeam-channel"));
+        assert!(!TransportKind::Iceoryx2.where_it_waits().contains("wait strategy"), "its callers say that once");
     }
 }
