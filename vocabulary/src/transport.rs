@@ -175,6 +175,14 @@ impl TransportKind {
         matches!(self, TransportKind::ShmRing(_) | TransportKind::EventfdShm | TransportKind::ShmMailbox(_))
     }
 
+    /// Whether a waiting side polls, with no wait strategy and no sleep it
+    /// can be woken from (`iceoryx2`: its publisher retries a full buffer,
+    /// its subscriber polls `receive`). Two such sides on one core hand
+    /// the core to each other by yielding, a time slice at a time.
+    pub fn polls(self) -> bool {
+        self == TransportKind::Iceoryx2
+    }
+
     /// Where a waiting side waits, in words that follow "waits": `in user
     /// space`, `in the kernel`, `inside crossbeam-channel (threads of one
     /// process)`, or for `iceoryx2` by polling in user space. Callers say
@@ -182,7 +190,7 @@ impl TransportKind {
     pub fn where_it_waits(self) -> &'static str {
         if self.waits_in_user_space() {
             "in user space"
-        } else if self == TransportKind::Iceoryx2 {
+        } else if self.polls() {
             "in user space, polling (its publisher retries a full buffer, its subscriber polls)"
         } else if self.is_threads() {
             "inside crossbeam-channel (threads of one process)"
@@ -405,5 +413,7 @@ mod tests {
         assert_eq!(TransportKind::EventfdShm.where_it_waits(), "in user space");
         assert!(TransportKind::Crossbeam.where_it_waits().contains("crossbeam-channel"));
         assert!(!TransportKind::Iceoryx2.where_it_waits().contains("wait strategy"), "its callers say that once");
+        let polling: Vec<_> = TransportKind::ALL.into_iter().filter(|k| k.polls()).collect();
+        assert_eq!(polling, [TransportKind::Iceoryx2]);
     }
 }
